@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian machine (run as root) ready for `npm test`, `npm run demo` and `npm run bench`:
+# installs the Debian packages the node and its tests use when they are missing, then the npm packages.
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian package -> a file that proves it is installed.
+declare -A probes=(
+  [orthanc]=/usr/sbin/Orthanc
+  [orthanc-dicomweb]=/usr/lib/orthanc/libOrthancDicomWeb.so.1.7
+  [dcmtk]=/usr/bin/storescu
+  [dicom3tools]=/usr/bin/dciodvfy
+  [dcm2niix]=/usr/bin/dcm2niix
+  [mricron-data]=/usr/share/mricron/templates/ch2.nii.gz
+  [chromium]=/usr/bin/chromium
+  [sqlite3]=/usr/bin/sqlite3
+)
+missing=()
+for pkg in "${!probes[@]}"; do
+  # orthanc-dicomweb's library version differs between Debian releases: accept any.
+  if [ "$pkg" = orthanc-dicomweb ]; then
+    compgen -G '/usr/lib/orthanc/libOrthancDicomWeb.so*' >/dev/null && continue
+  elif [ -e "${probes[$pkg]}" ]; then
+    continue
+  fi
+  missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: need root to apt-get install ${missing[*]} (run as root or install them first)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # Orthanc's package would start a system-wide server on 8042/4242; the node and its tests
+  # start their own on other ports, so keep the service from starting during install.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.neuro-onc-node
+  chmod +x /usr/sbin/policy-rc.d.neuro-onc-node
+  had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
+  [ $had_policy = 0 ] && cp /usr/sbin/policy-rc.d.neuro-onc-node /usr/sbin/policy-rc.d
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ $had_policy = 0 ] && rm -f /usr/sbin/policy-rc.d
+  rm -f /usr/sbin/policy-rc.d.neuro-onc-node
+fi
+
+# npm packages: (re)install when node_modules is absent or older than the lock file.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,154 @@
+/**
+ * Findings: the contract between the AI engine (producer) and the encoders (SEG/SR/SC/PDF consumers).
+ * Everything an SR needs to be the audit record lives here; encoders never re-run or re-derive science.
+ */
+import type { SeriesVolume, Volume } from '../imaging/volume';
+import type { ModelRole } from '../series-id/roles';
+
+/** A coded concept (CodeValue, CodingSchemeDesignator, CodeMeaning). */
+export interface CodedConcept {
+  value: string;
+  scheme: string;
+  meaning: string;
+}
+
+/** Segment label keys. NCR = necrotic/non-enhancing core, ED = oedema, ET = enhancing tumour, GTV = metastasis. */
+export type SegmentKey = 'NCR' | 'ED' | 'ET' | 'GTV';
+/** Reported regions: segments plus the composites TC = NCR+ET and WT = NCR+ED+ET. */
+export type RegionKey = SegmentKey | 'TC' | 'WT';
+
+export interface SegmentDefinition {
+  /** Voxel value in the label map, 1..n, consecutive. */
+  labelValue: number;
+  key: SegmentKey;
+  /** Human-readable label, e.g. "Enhancing tumour". */
+  label: string;
+  category: CodedConcept;
+  type: CodedConcept;
+  anatomicRegion?: CodedConcept;
+  /** Recommended display colour as DICOM CIELab (0..65535 scaled). */
+  recommendedDisplayCIELab?: [number, number, number];
+}
+
+export interface RegionMeasurement {
+  key: RegionKey;
+  /** Label values making up the region (WT = NCR, ED and ET values). */
+  labelValues: number[];
+  voxelCount: number;
+  /** Volume in millilitres, on the grid the segmentation is reported on. */
+  volumeMl: number;
+  /** Mean voxel uncertainty inside the region, 0..1, when a map was computed. */
+  meanUncertainty?: number;
+}
+
+export interface ClassProbability {
+  name: string;
+  /** Calibrated probability (temperature-scaled softmax, averaged over TTA passes). */
+  probability: number;
+  code?: CodedConcept;
+}
+
+export interface HeadResult {
+  /** Head id from the model manifest: idh, codeletion_1p19q, grade, histology, egfr, ... */
+  head: string;
+  /** Human-readable name, e.g. "IDH mutation status". */
+  title: string;
+  classes: ClassProbability[];
+  /** Name of the most probable class, or 'indeterminate' when uncertainty is above the manifest threshold. */
+  predicted: string;
+  /** Probability of the most probable class. */
+  confidence: number;
+  uncertainty: {
+    /** Predictive entropy of the mean probabilities, nats. */
+    entropy: number;
+    /** Entropy / ln(number of classes), 0..1. */
+    normalisedEntropy: number;
+    /** Mean variance of class probabilities across TTA passes (absent without TTA). */
+    ttaVariance?: number;
+  };
+  indeterminate: boolean;
+  /** Temperature applied from the manifest. */
+  temperature: number;
+}
+
+/** WHO CNS5 (2021) layered diagnosis assembled from the heads, never beyond what they support. */
+export interface LayeredDiagnosis {
+  integrated: { label: string; code?: CodedConcept; probability: number; indeterminate: boolean };
+  histology?: { label: string; code?: CodedConcept; probability: number };
+  grade?: { label: string; code?: CodedConcept; probability: number };
+  molecular: { name: string; status: string; probability: number; code?: CodedConcept }[];
+  /** Probability of each diagnostic branch, e.g. GBM IDH-wt / astrocytoma IDH-mut / oligodendroglioma. */
+  branches: { label: string; probability: number; code?: CodedConcept }[];
+  /** Plain sentences explaining how the diagnosis follows from the heads. */
+  reasoning: string[];
+  references: string[];
+}
+
+/** Leave-one-modality-out re-inference: what removing a sequence changes. */
+export interface ModalityImportance {
+  role: ModelRole;
+  /** Per head: absolute change of the predicted-class probability when this role is removed. */
+  headDeltas: Record<string, number>;
+  /** Dice of the segmentation without this role against the full-input segmentation (WT). */
+  diceToFull?: number;
+}
+
+export interface RadiomicFeature {
+  region: RegionKey;
+  /** Sequence the intensity features were computed on; absent for shape features. */
+  sequence?: ModelRole;
+  family: 'shape' | 'firstorder' | 'vasari';
+  name: string;
+  value: number;
+  unit?: string;
+  /** IBSI feature identifier where one exists. */
+  ibsiId?: string;
+}
+
+/** A series that was fed to the model. */
+export interface InputSeries {
+  role: ModelRole;
+  seriesInstanceUid: string;
+  seriesNumber?: number;
+  seriesDescription?: string;
+  sopClassUid: string;
+  sopInstanceUids: string[];
+}
+
+export interface ModelProvenance {
+  name: string;
+  version: string;
+  /** sha256 of model.onnx. */
+  sha256: string;
+  /** From the manifest; ours say "research use only, trained on synthetic data". */
+  intendedUse: string;
+  trainingData: string;
+  /** Execution provider that actually ran (cuda | cpu). */
+  executionProvider: string;
+}
+
+export interface Findings {
+  studyInstanceUid: string;
+  model: ModelProvenance;
+  inputs: InputSeries[];
+  missingModalities: ModelRole[];
+  /** The display series: the segmentation below is on its native grid (normally T1ce, else FLAIR). */
+  referenceSeries: SeriesVolume;
+  segmentation?: {
+    /** Label map on referenceSeries' grid: 0 background, else a SegmentDefinition.labelValue. */
+    labelmap: Volume<Uint8Array>;
+    /** Voxel uncertainty in [0, 1] on the same grid. */
+    uncertainty?: Volume<Float32Array>;
+    segments: SegmentDefinition[];
+  };
+  regions: RegionMeasurement[];
+  heads: HeadResult[];
+  diagnosis?: LayeredDiagnosis;
+  /** Per-case uncertainty: one number a reader can act on, plus its parts. */
+  uncertaintySummary: { level: 'low' | 'moderate' | 'high'; meanSegmentationUncertainty?: number; notes: string[] };
+  modalityImportance?: ModalityImportance[];
+  radiomics?: RadiomicFeature[];
+  /** Wall-clock milliseconds per step (preprocess, forward, tta, postprocess, ...). */
+  timings: Record<string, number>;
+  warnings: string[];
+}

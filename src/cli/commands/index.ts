@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+import { registerConfigCommand } from './config';
+
+/** Every subcommand's register function. Add new commands here. */
+export const commands: Array<(program: Command) => void> = [registerConfigCommand];

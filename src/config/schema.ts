@@ -1,0 +1,43 @@
+/**
+ * The whole configuration. Each capability owns its section (src/config/sections/*.ts);
+ * this file only composes them. Every field has a default, so an empty file is a valid config.
+ */
+import { z } from 'zod';
+import { nodeSection } from './sections/node';
+import { httpSection } from './sections/http';
+import { studySection } from './sections/study';
+import { dimseSection } from './sections/dimse';
+import { destinationsSection } from './sections/destinations';
+import { deliverySection } from './sections/delivery';
+import { modelsSection } from './sections/models';
+import { seriesIdSection } from './sections/series-id';
+import { pipelineSection } from './sections/pipeline';
+
+export const configSchema = z
+  .object({
+    node: nodeSection.prefault({}),
+    http: httpSection.prefault({}),
+    study: studySection.prefault({}),
+    dimse: dimseSection.prefault({}),
+    destinations: destinationsSection,
+    delivery: deliverySection.prefault({}),
+    models: modelsSection.prefault({}),
+    seriesId: seriesIdSection.prefault({}),
+    pipeline: pipelineSection.prefault({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const names = new Set(cfg.destinations.map((d) => d.name));
+    if (names.size !== cfg.destinations.length) {
+      ctx.addIssue({ code: 'custom', path: ['destinations'], message: 'destination names must be unique' });
+    }
+    cfg.delivery.to.forEach((n, i) => {
+      if (!names.has(n)) {
+        ctx.addIssue({ code: 'custom', path: ['delivery', 'to', i], message: `unknown destination "${n}" (not in destinations)` });
+      }
+    });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+/** What a config file may contain (everything optional). */
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { aeTitleSchema } from './dimse';
+
+const dicomwebDestination = z
+  .object({
+    name: z.string().min(1),
+    type: z.literal('dicomweb'),
+    /** Base URL of the DICOMweb service, e.g. http://pacs:8042/dicom-web */
+    url: z.string().url(),
+    auth: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('basic'), username: z.string(), password: z.string() }).strict(),
+        z.object({ type: z.literal('bearer'), token: z.string().min(1) }).strict(),
+      ])
+      .optional(),
+    /** Path to a PEM CA bundle for TLS peers with a private CA. */
+    caFile: z.string().optional(),
+  })
+  .strict();
+
+const dimseDestination = z
+  .object({
+    name: z.string().min(1),
+    type: z.literal('dimse'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    aeTitle: aeTitleSchema,
+    /** Our calling AE title for this peer (default: dimse.aeTitle). */
+    callingAeTitle: aeTitleSchema.optional(),
+  })
+  .strict();
+
+/** PACS and other peers the node can send results to (and echo). */
+export const destinationsSection = z.array(z.discriminatedUnion('type', [dicomwebDestination, dimseDestination])).default([]);
+
+export type Destination = z.infer<typeof destinationsSection>[number];
