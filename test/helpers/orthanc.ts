@@ -3,6 +3,8 @@
  * for one test file. Used as "the PACS" by integration tests and by `npm run bench`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,12 +79,14 @@ export async function startOrthanc(opts: OrthancOptions = {}): Promise<OrthancPe
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-20000);
   });
-  const url = `http://127.0.0.1:${httpPort}`;
+  const tls = (opts.extra as { SslEnabled?: boolean } | undefined)?.SslEnabled === true;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}`;
   try {
     await waitFor(async () => {
       if (child.exitCode != null) throw new Error(`Orthanc exited with ${child.exitCode}: ${stderr}`);
-      const r = await fetch(`${url}/system`);
-      return r.ok;
+      // Up = answers HTTP at all (401 counts: authentication may be on); TLS peers use a test certificate.
+      const status = await probeStatus(`${url}/system`);
+      return status === 200 || status === 401;
     }, 30000, 'Orthanc to start');
   } catch (e) {
     child.kill('SIGKILL');
@@ -129,4 +133,15 @@ export async function startOrthanc(opts: OrthancOptions = {}): Promise<OrthancPe
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function probeStatus(target: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = (target.startsWith('https') ? httpsRequest : httpRequest)(target, { rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
