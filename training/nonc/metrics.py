@@ -1,0 +1,75 @@
+"""Dice per region, AUC (Mann-Whitney), accuracy and expected calibration error."""
+from typing import Dict, Sequence
+
+import numpy as np
+
+GLIOMA_REGIONS = {'WT': (1, 2, 3), 'TC': (1, 3), 'ET': (3,)}
+METS_REGIONS = {'GTV': (1,)}
+
+
+def dice(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Dice of two boolean masks; 1.0 when both are empty (BraTS convention)."""
+    s = pred.sum() + gt.sum()
+    return 1.0 if s == 0 else float(2 * np.logical_and(pred, gt).sum() / s)
+
+
+def region_dice(pred_lab: np.ndarray, gt_lab: np.ndarray, regions: Dict[str, Sequence[int]]) -> Dict[str, float]:
+    return {k: dice(np.isin(pred_lab, r), np.isin(gt_lab, r)) for k, r in regions.items()}
+
+
+def auc_binary(score: np.ndarray, y: np.ndarray) -> float:
+    """ROC AUC via the rank-sum statistic (ties count 1/2); nan when one class is absent."""
+    pos, neg = score[y == 1], score[y == 0]
+    if len(pos) == 0 or len(neg) == 0:
+        return float('nan')
+    gt = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(gt / (len(pos) * len(neg)))
+
+
+def auc_macro_ovr(prob: np.ndarray, y: np.ndarray) -> float:
+    vals = [auc_binary(prob[:, k], (y == k).astype(int)) for k in range(prob.shape[1])]
+    vals = [v for v in vals if not np.isnan(v)]
+    return float(np.mean(vals)) if vals else float('nan')
+
+
+def ece(prob: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error of the top-label confidence (equal-width bins)."""
+    if len(y) == 0:
+        return float('nan')
+    conf = prob.max(1)
+    correct = (prob.argmax(1) == y).astype(float)
+    edges = np.linspace(0, 1, bins + 1)
+    e = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (conf > lo) & (conf <= hi)
+        if sel.any():
+            e += sel.mean() * abs(correct[sel].mean() - conf[sel].mean())
+    return float(e)
+
+
+def softmax(z: np.ndarray, t: float = 1.0) -> np.ndarray:
+    z = z / t
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """Temperature minimising the validation NLL (golden-section search on log T in [-3, 3])."""
+    if len(y) < 2:
+        return 1.0
+
+    def nll(log_t):
+        p = softmax(logits, float(np.exp(log_t)))
+        return -np.mean(np.log(p[np.arange(len(y)), y] + 1e-12))
+
+    a, b = -3.0, 3.0
+    gr = (np.sqrt(5) - 1) / 2
+    c, d = b - gr * (b - a), a + gr * (b - a)
+    for _ in range(60):
+        if nll(c) < nll(d):
+            b = d
+        else:
+            a = c
+        c, d = b - gr * (b - a), a + gr * (b - a)
+    return float(np.exp((a + b) / 2))

@@ -1,0 +1,77 @@
+"""The two reference models: what each reads from the export, its classes, regions and heads."""
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .labels import GLIOMA_CLASSES, METS_CLASSES, ROLES
+from .metrics import GLIOMA_REGIONS, METS_REGIONS
+from .model import SegClsNet
+
+
+@dataclass
+class Task:
+    name: str
+    roles: List[str]                      # model channel order
+    n_seg: int
+    classes: Dict[str, List[str]]         # head -> class names
+    regions: Dict[str, Tuple[int, ...]]   # evaluated regions -> model classes
+    label_lut: Optional[np.ndarray]       # export label -> model class
+    tumour_kinds: Tuple[str, ...]         # which synthetic tumour kinds the task trains on
+    favoured_subsets: Tuple[Tuple[int, ...], ...] = ()
+    eval_subsets: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+
+    def channel_index(self) -> List[int]:
+        return [ROLES.index(r) for r in self.roles]
+
+    def build(self, widths) -> SegClsNet:
+        tumour_classes = tuple(range(1, self.n_seg))
+        return SegClsNet(len(self.roles), self.n_seg, {h: len(c) for h, c in self.classes.items()}, widths,
+                         tumour_classes=tumour_classes)
+
+
+def _subsets(roles: Sequence[str], named: Dict[str, Sequence[str]]) -> Tuple[Tuple[int, ...], ...]:
+    return tuple(tuple(roles.index(r) for r in s) for s in named.values())
+
+
+GLIOMA_EVAL = {
+    'full': ('t1', 't1ce', 't2', 'flair'),
+    'no FLAIR': ('t1', 't1ce', 't2'),
+    'no T1ce': ('t1', 't2', 'flair'),
+    'no T2': ('t1', 't1ce', 'flair'),
+    'no T1': ('t1ce', 't2', 'flair'),
+    'T1ce only': ('t1ce',),
+    'T1ce + FLAIR': ('t1ce', 'flair'),
+    'T2 + FLAIR': ('t2', 'flair'),
+}
+
+GLIOMA = Task(
+    name='glioma-mtl',
+    roles=['t1', 't1ce', 't2', 'flair'],
+    n_seg=4,
+    classes=GLIOMA_CLASSES,
+    regions=GLIOMA_REGIONS,
+    label_lut=None,
+    tumour_kinds=('gbm', 'astro', 'oligo', 'none'),
+    favoured_subsets=_subsets(['t1', 't1ce', 't2', 'flair'], {k: v for k, v in GLIOMA_EVAL.items() if k != 'full'}),
+    eval_subsets=GLIOMA_EVAL,
+)
+
+# Metastasis GTV = enhancing lesion + necrotic core (export labels 3 and 1); oedema (2) is not GTV.
+_METS_LUT = np.zeros(256, np.uint8)
+_METS_LUT[1] = 1
+_METS_LUT[3] = 1
+
+METS = Task(
+    name='brainmets-egfr',
+    roles=['t1ce', 'flair'],
+    n_seg=2,
+    classes=METS_CLASSES,
+    regions=METS_REGIONS,
+    label_lut=_METS_LUT,
+    tumour_kinds=('mets', 'none'),
+    favoured_subsets=((0,),),
+    eval_subsets={'full': ('t1ce', 'flair'), 'T1ce only': ('t1ce',)},
+)
+
+TASKS = {'glioma': GLIOMA, 'mets': METS}

@@ -1,0 +1,183 @@
+"""Train one reference model on the synthetic training-set export.
+
+    /usr/bin/python3 -m nonc.train --task glioma --data DIR --out training/runs/glioma --iters 3000
+
+Checkpoints (`last.pt` every --ckpt-every iterations, `best.pt` on the best validation score) make an
+interrupted run resumable: rerunning the same command continues from `last.pt`.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import time
+from typing import Dict, List
+
+import numpy as np
+import torch
+
+from .data import Case, PatchSampler, SamplerConfig, split_cases
+from .export_format import load_training_set
+from .infer import sliding_window
+from .losses import UncertaintyWeighting, class_ce, class_weights, seg_loss
+from .metrics import region_dice
+from .tasks import TASKS, Task
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def load_cases(task: Task, root: str) -> List[Case]:
+    cases = load_training_set(root, task.classes)
+    keep = []
+    for c in cases:
+        kind = str(c.meta.get('classes', {}).get('tumor', c.meta.get('classes', {}).get('tumour', 'none'))).lower()
+        if kind in task.tumour_kinds:
+            c.channel_index = task.channel_index()
+            c.label_lut = task.label_lut
+            keep.append(c)
+    return keep
+
+
+@torch.no_grad()
+def validate(model, task: Task, cases: List[Case], patch) -> Dict[str, float]:
+    model.eval()
+    dices = {k: [] for k in task.regions}
+    correct = {h: [] for h in task.classes}
+    for c in cases:
+        probs, heads, _ = sliding_window(model, c.full_image(), c.avail, patch)
+        pred = probs.argmax(0)
+        gt = c.full_labels()
+        if (gt > 0).any():
+            for k, v in region_dice(pred, gt, task.regions).items():
+                dices[k].append(v)
+        for h, z in zip(task.classes, heads):
+            t = c.targets[h]
+            if t >= 0:
+                correct[h].append(float(np.argmax(z) == t))
+    model.train()
+    out = {f'dice_{k}': float(np.mean(v)) if v else float('nan') for k, v in dices.items()}
+    out.update({f'acc_{h}': float(np.mean(v)) if v else float('nan') for h, v in correct.items()})
+    vals = [v for v in out.values() if not math.isnan(v)]
+    out['score'] = float(np.mean(vals)) if vals else 0.0
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--task', choices=list(TASKS), required=True)
+    ap.add_argument('--data', required=True, help='training-set export folder')
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--iters', type=int, default=3000)
+    ap.add_argument('--batch', type=int, default=2)
+    ap.add_argument('--patch', type=int, default=64)
+    ap.add_argument('--widths', default='8,16,32,64')
+    ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--val-fraction', type=float, default=0.15)
+    ap.add_argument('--val-max', type=int, default=10, help='validation cases scored during training')
+    ap.add_argument('--eval-every', type=int, default=250)
+    ap.add_argument('--ckpt-every', type=int, default=50)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--max-minutes', type=float, default=0, help='stop (resumably) after this wall time')
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    seed_everything(args.seed)
+    task = TASKS[args.task]
+    widths = tuple(int(w) for w in args.widths.split(','))
+    patch = (args.patch,) * 3
+    os.makedirs(args.out, exist_ok=True)
+
+    cases = load_cases(task, args.data)
+    train_cases, val_cases = split_cases(cases, args.val_fraction, args.seed)
+    with open(os.path.join(args.out, 'split.json'), 'w') as f:
+        json.dump({'train': [c.case_id for c in train_cases], 'val': [c.case_id for c in val_cases]}, f, indent=1)
+    print(f'{task.name}: {len(train_cases)} train / {len(val_cases)} validation cases', flush=True)
+
+    model = task.build(widths)
+    uw = UncertaintyWeighting(['seg'] + list(task.classes))
+    params = list(model.parameters()) + list(uw.parameters())
+    opt = torch.optim.AdamW([{'params': model.parameters(), 'weight_decay': 1e-4},
+                             {'params': uw.parameters(), 'weight_decay': 0.0}], lr=args.lr)
+    cw = {h: class_weights([c.targets[h] for c in train_cases], len(n)) for h, n in task.classes.items()}
+    cfg = SamplerConfig(patch=patch, favoured_subsets=task.favoured_subsets, class_heads=tuple(task.classes))
+    sampler = PatchSampler(train_cases, cfg, seed=args.seed)
+
+    start_it, best, history = 0, -1.0, []
+    last = os.path.join(args.out, 'last.pt')
+    if os.path.exists(last):
+        ck = torch.load(last)
+        model.load_state_dict(ck['model'])
+        uw.load_state_dict(ck['uw'])
+        opt.load_state_dict(ck['opt'])
+        sampler.rng.setstate(ck['sampler_rng'])
+        torch.set_rng_state(ck['torch_rng'])
+        start_it, best, history = ck['iter'], ck['best'], ck['history']
+        print(f'resumed at iteration {start_it}', flush=True)
+
+    def lr_at(it):
+        warm = 50
+        if it < warm:
+            return args.lr * (it + 1) / warm
+        return args.lr * 0.5 * (1 + math.cos(math.pi * (it - warm) / max(1, args.iters - warm)))
+
+    def save(path, it):
+        torch.save({'model': model.state_dict(), 'uw': uw.state_dict(), 'opt': opt.state_dict(),
+                    'sampler_rng': sampler.rng.getstate(), 'torch_rng': torch.get_rng_state(), 'iter': it,
+                    'best': best, 'history': history, 'widths': widths, 'task': args.task,
+                    'patch': patch, 'args': vars(args)}, path + '.tmp')
+        os.replace(path + '.tmp', path)
+
+    t0 = time.time()
+    model.train()
+    run_loss: Dict[str, float] = {}
+    seg_w = None
+    for it in range(start_it, args.iters):
+        for g in opt.param_groups:
+            g['lr'] = lr_at(it)
+        img, mask, lab, tg = sampler.batch(args.batch)
+        outs = model(img, mask)
+        losses = {'seg': seg_loss(outs[0], lab, list(task.regions.values()), seg_w)}
+        for h, logits in zip(task.classes, outs[1:]):
+            l = class_ce(logits, tg[h], cw[h])
+            if l is not None:
+                losses[h] = l
+        loss = uw(losses)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 12.0)
+        opt.step()
+        for k, v in losses.items():
+            run_loss[k] = 0.95 * run_loss.get(k, float(v)) + 0.05 * float(v)
+        done = it + 1
+        if done % 25 == 0:
+            el = time.time() - t0
+            sig = ' '.join(f'{k}={v:.2f}' for k, v in uw.sigmas().items())
+            ls = ' '.join(f'{k}={v:.3f}' for k, v in run_loss.items())
+            print(f'it {done} {el / max(1, done - start_it):.2f}s/it loss {ls} | sigma {sig}', flush=True)
+        if done % args.eval_every == 0 or done == args.iters:
+            v = validate(model, task, val_cases[:args.val_max], patch)
+            v['iter'] = done
+            v['sigma'] = uw.sigmas()
+            history.append(v)
+            print('val', json.dumps(v), flush=True)
+            if v['score'] > best:
+                best = v['score']
+                save(os.path.join(args.out, 'best.pt'), done)
+        if done % args.ckpt_every == 0 or done == args.iters:
+            save(last, done)
+        if args.max_minutes and (time.time() - t0) > args.max_minutes * 60:
+            save(last, done)
+            print(f'stopping after {args.max_minutes} min at iteration {done} (resumable)', flush=True)
+            return 2
+    with open(os.path.join(args.out, 'history.json'), 'w') as f:
+        json.dump(history, f, indent=1)
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
