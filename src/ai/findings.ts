@@ -65,6 +65,8 @@ export interface HeadResult {
     normalisedEntropy: number;
     /** Mean variance of class probabilities across TTA passes (absent without TTA). */
     ttaVariance?: number;
+    /** Mutual information between prediction and TTA pass, nats (epistemic part; absent without TTA). */
+    mutualInformation?: number;
   };
   indeterminate: boolean;
   /** Temperature applied from the manifest. */

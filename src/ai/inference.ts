@@ -1,0 +1,394 @@
+/**
+ * Runs one model on one case already resampled into the model grid: missing-modality handling, sliding window
+ * with importance blending, flip TTA, calibrated head probabilities and voxel uncertainty.
+ *
+ * Accumulation: for every window w and TTA pass t, each voxel v it covers adds g(v) * p_wt(v) to a running sum
+ * (g = importance weight, p = class probabilities after the activation), and g(v) * H(p_wt(v)) for the expected
+ * entropy. The mean probability is sum / sum(g); argmax gives the label. Head outputs are combined across windows
+ * per the manifest's aggregation, then averaged across passes.
+ */
+import * as ort from 'onnxruntime-node';
+import type { HeadResult } from './findings';
+import type { Vec3 } from '../imaging/volume';
+import type { Logger } from '../log/logger';
+import type { ModelRole } from '../series-id/roles';
+import { InferenceInputError, MissingModalitiesError, UnsupportedSpaceError } from './errors';
+import type { HeadSpec, ModelManifest } from './manifest';
+import { flipCombinations, gatherPatch, NO_FLIP, patchGridIndex, tensorSpatialShape, toTensorOrder, type Flips } from './patch';
+import { entropy, headProbabilities, meanClassVariance, meanVector, mutualInformation, normalisedEntropy, weightedMeanVector } from './probability';
+import type { LoadedModel } from './registry';
+import { DeviceQueue } from './runtime';
+import { centreTileIndex, importanceMap, planTiles, type TilePlan } from './tiling';
+
+/** One case on the model grid: normalised channels (i fastest) keyed by role, with the grid's geometry. */
+export interface GridInput {
+  dims: Vec3;
+  spacing: Vec3;
+  /** Grid voxel -> patient LPS mm (4x4 row-major). */
+  affine: Float64Array;
+  channels: Partial<Record<ModelRole, Float32Array>>;
+}
+
+export interface InferenceOptions {
+  /** Run the manifest's flip TTA (when it declares flip axes). */
+  tta: boolean;
+  /** Serialises runs per execution provider; a private queue when absent. */
+  queue?: DeviceQueue;
+  /** Treat these roles as absent even if given (leave-one-modality-out). */
+  dropRoles?: readonly ModelRole[];
+  log?: Logger;
+}
+
+export interface ModalityPlan {
+  /** Roles in the model's channel order that are present and fed. */
+  present: ModelRole[];
+  /** Model channels that are absent (filled or dropped). */
+  missing: ModelRole[];
+  /** What each fed tensor channel holds (null = filled). */
+  fed: (ModelRole | null)[];
+  mask?: Float32Array;
+}
+
+export interface SegmentationRaw {
+  /** Mean probability per segmentation output channel on the grid (labels: classes; regions: WT/TC/ET). */
+  probabilities: Float32Array[];
+  /** 0 = background, n = manifest segments[n-1]. */
+  labels: Uint8Array;
+  /** Voxel uncertainty in [0,1]: normalised predictive entropy (labels) or mean binary entropy / ln 2 (regions). */
+  uncertainty: Float32Array;
+  /** Voxel mutual information between prediction and window/pass (nats): the epistemic part. */
+  mutualInformation: Float32Array;
+}
+
+export interface ModelRun {
+  manifest: ModelManifest;
+  executionProvider: string;
+  modalities: ModalityPlan;
+  dims: Vec3;
+  segmentation?: SegmentationRaw;
+  heads: HeadResult[];
+  tiles: number;
+  passes: number;
+  forwardCount: number;
+  timings: { gather: number; forward: number; accumulate: number; finalise: number; total: number };
+  warnings: string[];
+}
+
+/** Decides what to feed; throws MissingModalitiesError naming the absent roles when the model cannot run. */
+export function planModalities(m: ModelManifest, available: readonly ModelRole[]): ModalityPlan {
+  const channels = m.inputs.image.channels;
+  const present = channels.filter((r) => available.includes(r));
+  const missing = channels.filter((r) => !available.includes(r));
+  const mm = m.missingModalities;
+  const ok = mm.minimumRoleSets.some((set) => set.every((r) => present.includes(r)));
+  if (!ok) {
+    const sets = mm.minimumRoleSets.map((s) => s.join('+')).join(' or ');
+    throw new MissingModalitiesError(
+      'missing-modalities',
+      m.name,
+      missing,
+      present,
+      `model ${m.name} needs ${sets}; present: ${present.join(', ') || 'none'}; absent: ${missing.join(', ')}`,
+    );
+  }
+  if (mm.supportedSubsets && !mm.supportedSubsets.some((s) => s.length === present.length && s.every((r) => present.includes(r)))) {
+    throw new MissingModalitiesError(
+      'unsupported-subset',
+      m.name,
+      missing,
+      present,
+      `model ${m.name} supports only the subsets ${mm.supportedSubsets.map((s) => `[${s.join(',')}]`).join(' ')}; present: ${present.join(', ')}; absent: ${missing.join(', ')}`,
+    );
+  }
+  if (mm.strategy === 'drop-channels') return { present, missing, fed: [...present] };
+  const fed = channels.map((r) => (present.includes(r) ? r : null));
+  const mask = m.inputs.modalityMask ? Float32Array.from(fed, (r) => (r ? 1 : 0)) : undefined;
+  return { present, missing, fed, ...(mask ? { mask } : {}) };
+}
+
+/** Refuses atlas-space models the node cannot feed; returns warnings for approximated ones. */
+export function checkSpace(m: ModelManifest): string[] {
+  const s = m.preprocessing.space;
+  if (s.kind !== 'template') return [];
+  const needs = s.requires.length ? ` (needs ${s.requires.join(', ')})` : '';
+  if (!s.approximateWithGrid) {
+    throw new UnsupportedSpaceError(m.name, `model ${m.name} expects ${s.template} atlas space${needs}, which this node does not produce`);
+  }
+  return [`model ${m.name} expects ${s.template} atlas space${needs}; run on an approximate head-centred grid instead`];
+}
+
+interface PassHeads {
+  /** Per head id: per tile: probabilities. */
+  perTile: Map<string, number[][]>;
+  /** Tumour probability mass seen by each tile. */
+  tumourMass: number[];
+}
+
+function aggregateTiles(h: HeadSpec, perTile: number[][], tumourMass: number[], centreTile: number): number[] {
+  if (perTile.length === 1) return perTile[0]!;
+  if (h.aggregation === 'centre-crop') return perTile[centreTile]!;
+  if (h.aggregation === 'tumour-weighted-mean') return weightedMeanVector(perTile, tumourMass);
+  return meanVector(perTile);
+}
+
+/** Head result from its per-pass probabilities (temperature already applied). */
+export function summariseHead(h: HeadSpec, passes: number[][]): HeadResult {
+  const p = meanVector(passes);
+  let top = 0;
+  p.forEach((v, i) => {
+    if (v > p[top]!) top = i;
+  });
+  const ne = normalisedEntropy(p);
+  const indeterminate = p[top]! < h.indeterminate.minConfidence || ne > h.indeterminate.maxNormalisedEntropy;
+  return {
+    head: h.id,
+    title: h.title,
+    classes: h.classes.map((c, i) => ({ name: c.name, probability: p[i]!, ...(c.code ? { code: c.code } : {}) })),
+    predicted: indeterminate ? 'indeterminate' : h.classes[top]!.name,
+    confidence: p[top]!,
+    uncertainty: {
+      entropy: entropy(p),
+      normalisedEntropy: ne,
+      ...(passes.length > 1 ? { ttaVariance: meanClassVariance(passes), mutualInformation: mutualInformation(passes) } : {}),
+    },
+    indeterminate,
+    temperature: h.temperature,
+  };
+}
+
+const privateQueue = new DeviceQueue(1);
+
+/** Runs the model over the whole grid (all windows x all TTA passes) and returns grid-space results. */
+export async function runModel(model: LoadedModel, input: GridInput, opts: InferenceOptions): Promise<ModelRun> {
+  const m = model.manifest;
+  const warnings = checkSpace(m);
+  const n = input.dims[0] * input.dims[1] * input.dims[2];
+  const available = (Object.keys(input.channels) as ModelRole[]).filter(
+    (r) => input.channels[r] && !(opts.dropRoles ?? []).includes(r),
+  );
+  for (const r of available) {
+    if (input.channels[r]!.length !== n) {
+      throw new InferenceInputError('bad-input', `channel ${r} has ${input.channels[r]!.length} voxels, grid ${input.dims.join('x')} has ${n}`);
+    }
+  }
+  const want = m.preprocessing.space.grid;
+  if (want.spacing.some((s, a) => Math.abs(s - input.spacing[a]!) > 1e-3)) {
+    throw new InferenceInputError('grid-mismatch', `model ${m.name} wants ${want.spacing.join('x')} mm voxels, got ${input.spacing.join('x')} mm`);
+  }
+  if (want.size.some((s, a) => s !== input.dims[a])) {
+    warnings.push(`grid ${input.dims.join('x')} differs from the manifest's ${want.size.join('x')}`);
+  }
+  const plan = planModalities(m, available);
+  if (plan.missing.length) {
+    warnings.push(
+      m.missingModalities.strategy === 'fill'
+        ? `missing ${plan.missing.join(', ')}: filled with ${m.missingModalities.fillValue} (normalised units)${m.inputs.modalityMask ? ' and flagged in the modality mask' : ''}`
+        : `missing ${plan.missing.join(', ')}: model run on the ${plan.present.join('+')} subset`,
+    );
+  }
+  const queue = opts.queue ?? privateQueue;
+  return queue.run(model.executionProvider, () => runPlanned(model, input, plan, opts, warnings));
+}
+
+async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPlan, opts: InferenceOptions, warnings: string[]): Promise<ModelRun> {
+  const t0 = performance.now();
+  const m = model.manifest;
+  const dims = input.dims;
+  const nvox = dims[0] * dims[1] * dims[2];
+  const tiles: TilePlan = planTiles(dims, m.tiling);
+  const flips: Flips[] = opts.tta && m.tta.flipAxes.length ? flipCombinations(m.tta.flipAxes) : [NO_FLIP];
+  const axes = m.inputs.image.axes;
+  const patch = tiles.patch;
+  const P = patch[0] * patch[1] * patch[2];
+  const spatial = tensorSpatialShape(patch, axes);
+  const weights = toTensorOrder(importanceMap(patch, tiles.blending, tiles.gaussianSigmaScale), patch, axes);
+  const fedArrays = plan.fed.map((r) => (r ? input.channels[r]! : null));
+  const fill = m.missingModalities.fillValue;
+  const seg = m.outputs.segmentation;
+  const K = seg ? (seg.mode === 'labels' ? seg.classes!.length : seg.regions!.length) : 0;
+  const channelOf = seg ? (seg.mode === 'labels' ? seg.classes!.map((c) => c.channel) : seg.regions!.map((r) => r.channel)) : [];
+  const bgIndex = seg?.mode === 'labels' ? seg.classes!.findIndex((c) => c.key === 'background') : -1;
+  const wtIndex = seg?.mode === 'regions' ? seg.regions!.findIndex((r) => r.region === 'WT') : -1;
+
+  const acc = Array.from({ length: K }, () => new Float32Array(nvox));
+  const accH = seg ? new Float32Array(nvox) : undefined;
+  const wsum = seg ? new Float32Array(nvox) : undefined;
+  const headPasses = new Map<string, number[][]>(m.outputs.heads.map((h) => [h.id, []]));
+  const centreTile = centreTileIndex(dims, tiles);
+  const timings = { gather: 0, forward: 0, accumulate: 0, finalise: 0, total: 0 };
+  const maskTensor = plan.mask && m.inputs.modalityMask ? new ort.Tensor('float32', plan.mask, [1, plan.mask.length]) : undefined;
+  const prob = new Float64Array(Math.max(K, 1));
+  const T = seg?.temperature ?? 1;
+  let forwardCount = 0;
+
+  for (const f of flips) {
+    const pass: PassHeads = { perTile: new Map(m.outputs.heads.map((h) => [h.id, []])), tumourMass: [] };
+    let whole: ort.Tensor | undefined;
+    if (m.inputs.wholeImage) {
+      const data = gatherPatch(fedArrays, dims, [0, 0, 0], dims, axes, f, fill);
+      whole = new ort.Tensor('float32', data, [1, fedArrays.length, ...tensorSpatialShape(dims, axes)]);
+    }
+    for (const tile of tiles.tiles) {
+      let t = performance.now();
+      const data = gatherPatch(fedArrays, dims, tile.origin, patch, axes, f, fill);
+      const feeds: Record<string, ort.Tensor> = {
+        [m.inputs.image.name]: new ort.Tensor('float32', data, [1, fedArrays.length, ...spatial]),
+      };
+      if (maskTensor) feeds[m.inputs.modalityMask!.name] = maskTensor;
+      if (whole) feeds[m.inputs.wholeImage!.name] = whole;
+      timings.gather += performance.now() - t;
+      t = performance.now();
+      const out = await model.session.run(feeds);
+      forwardCount++;
+      timings.forward += performance.now() - t;
+      t = performance.now();
+      let mass = 0;
+      if (seg) {
+        const o = out[seg.name]!.data as Float32Array;
+        const map = patchGridIndex(dims, tile.origin, patch, axes, f);
+        const labels = seg.mode === 'labels';
+        const softmaxAct = seg.activation === 'softmax';
+        const sigmoidAct = seg.activation === 'sigmoid';
+        for (let v = 0; v < P; v++) {
+          const g = map[v]!;
+          if (g < 0) continue;
+          const w = weights[v]!;
+          let h = 0;
+          if (labels) {
+            if (softmaxAct) {
+              let max = -Infinity;
+              for (let c = 0; c < K; c++) {
+                const z = o[channelOf[c]! * P + v]! / T;
+                prob[c] = z;
+                if (z > max) max = z;
+              }
+              let s = 0;
+              for (let c = 0; c < K; c++) {
+                const e = Math.exp(prob[c]! - max);
+                prob[c] = e;
+                s += e;
+              }
+              for (let c = 0; c < K; c++) prob[c] = prob[c]! / s;
+            } else {
+              for (let c = 0; c < K; c++) prob[c] = o[channelOf[c]! * P + v]!;
+            }
+            for (let c = 0; c < K; c++) {
+              const p = prob[c]!;
+              if (p > 0) h -= p * Math.log(p);
+              acc[c]![g] += w * p;
+            }
+            mass += 1 - prob[bgIndex]!;
+          } else {
+            for (let c = 0; c < K; c++) {
+              const z = o[channelOf[c]! * P + v]!;
+              const p = sigmoidAct ? 1 / (1 + Math.exp(-z / T)) : z;
+              if (p > 0 && p < 1) h -= (p * Math.log(p) + (1 - p) * Math.log(1 - p)) / K;
+              acc[c]![g] += w * p;
+              if (c === wtIndex) mass += p;
+            }
+          }
+          accH![g] += w * h;
+          wsum![g] += w;
+        }
+      }
+      pass.tumourMass.push(mass);
+      for (const h of m.outputs.heads) {
+        const raw = out[h.name]!.data as Float32Array;
+        pass.perTile.get(h.id)!.push(headProbabilities(raw, h.activation, h.classes.length, h.temperature));
+      }
+      timings.accumulate += performance.now() - t;
+    }
+    for (const h of m.outputs.heads) {
+      headPasses.get(h.id)!.push(aggregateTiles(h, pass.perTile.get(h.id)!, pass.tumourMass, centreTile));
+    }
+  }
+
+  const tf = performance.now();
+  let segmentation: SegmentationRaw | undefined;
+  if (seg) segmentation = finaliseSegmentation(m, acc, accH!, wsum!, nvox);
+  const heads = m.outputs.heads.map((h) => summariseHead(h, headPasses.get(h.id)!));
+  timings.finalise = performance.now() - tf;
+  timings.total = performance.now() - t0;
+  opts.log?.info('model run', {
+    model: m.name,
+    executionProvider: model.executionProvider,
+    tiles: tiles.tiles.length,
+    passes: flips.length,
+    forwardMs: Math.round(timings.forward),
+    totalMs: Math.round(timings.total),
+  });
+  return {
+    manifest: m,
+    executionProvider: model.executionProvider,
+    modalities: plan,
+    dims: [...dims] as Vec3,
+    ...(segmentation ? { segmentation } : {}),
+    heads,
+    tiles: tiles.tiles.length,
+    passes: flips.length,
+    forwardCount,
+    timings,
+    warnings,
+  };
+}
+
+/** Mean probabilities, labels and uncertainty maps from the accumulators. */
+function finaliseSegmentation(m: ModelManifest, acc: Float32Array[], accH: Float32Array, wsum: Float32Array, nvox: number): SegmentationRaw {
+  const seg = m.outputs.segmentation!;
+  const K = acc.length;
+  const labels = new Uint8Array(nvox);
+  const uncertainty = new Float32Array(nvox);
+  const mi = new Float32Array(nvox);
+  const labelOfSegment = new Map(seg.segments.map((s, i) => [s.key, i + 1]));
+  const p = new Float64Array(K);
+  if (seg.mode === 'labels') {
+    const labelOfClass = seg.classes!.map((c) => (c.key === 'background' ? 0 : labelOfSegment.get(c.key)!));
+    const lnK = Math.log(K);
+    for (let v = 0; v < nvox; v++) {
+      const w = wsum[v]!;
+      if (!(w > 0)) {
+        // Not covered by any window (fixed crops that leave gaps): background, certain.
+        const bg = seg.classes!.findIndex((c) => c.key === 'background');
+        acc[bg]![v] = 1;
+        continue;
+      }
+      let best = 0;
+      let h = 0;
+      for (let c = 0; c < K; c++) {
+        const pc = acc[c]![v]! / w;
+        acc[c]![v] = pc;
+        p[c] = pc;
+        if (pc > p[best]!) best = c;
+        if (pc > 0) h -= pc * Math.log(pc);
+      }
+      labels[v] = labelOfClass[best]!;
+      uncertainty[v] = Math.min(1, h / lnK);
+      mi[v] = Math.max(0, h - accH[v]! / w);
+    }
+  } else {
+    const idx = (r: 'WT' | 'TC' | 'ET'): number => seg.regions!.findIndex((x) => x.region === r);
+    const [iw, it, ie] = [idx('WT'), idx('TC'), idx('ET')];
+    const thr = seg.threshold;
+    const lNCR = labelOfSegment.get('NCR') ?? 0;
+    const lED = labelOfSegment.get('ED') ?? 0;
+    const lET = labelOfSegment.get('ET') ?? 0;
+    for (let v = 0; v < nvox; v++) {
+      const w = wsum[v]!;
+      if (!(w > 0)) continue;
+      let h = 0;
+      for (let c = 0; c < K; c++) {
+        const pc = acc[c]![v]! / w;
+        acc[c]![v] = pc;
+        p[c] = pc;
+        if (pc > 0 && pc < 1) h -= (pc * Math.log(pc) + (1 - pc) * Math.log(1 - pc)) / K;
+      }
+      // Nested regions -> labels; ET implies TC implies WT (hierarchy by construction).
+      if (ie >= 0 && p[ie]! > thr) labels[v] = lET;
+      else if (it >= 0 && p[it]! > thr) labels[v] = lNCR;
+      else if (iw >= 0 && p[iw]! > thr) labels[v] = lED;
+      uncertainty[v] = Math.min(1, h / Math.LN2);
+      mi[v] = Math.max(0, h - accH[v]! / w);
+    }
+  }
+  return { probabilities: acc, labels, uncertainty, mutualInformation: mi };
+}
