@@ -6,6 +6,8 @@
  * so a list like ['cuda','cpu'] passed in one go would not fall back. The provider that loaded is logged and
  * recorded in Findings.model.executionProvider.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Logger } from '../log/logger';
 
@@ -25,10 +27,34 @@ export interface OpenedSession {
   fallbacks: string[];
 }
 
+/**
+ * Why a provider cannot load on this host, or undefined when it may. onnxruntime-node loads the CUDA provider from
+ * libonnxruntime_providers_cuda.so next to its binding; when the file is absent we skip the attempt (onnxruntime
+ * would print a native error on the console for it).
+ */
+export function providerUnavailable(ep: ExecutionProviderName): string | undefined {
+  if (ep === 'cpu') return undefined;
+  try {
+    const binRoot = join(dirname(require.resolve('onnxruntime-node')), '..', 'bin');
+    const dirs = readdirSync(binRoot).map((napi) => join(binRoot, napi, process.platform, process.arch));
+    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+    if (!dirs.some((d) => existsSync(join(d, lib)))) return `${lib} is not installed with onnxruntime-node`;
+  } catch {
+    return undefined; // unknown layout: let onnxruntime try
+  }
+  return undefined;
+}
+
 /** Creates a session on the first provider that loads. Throws with every provider's error when none does. */
 export async function openSession(modelPath: string, opts: SessionOptions, log?: Logger): Promise<OpenedSession> {
   const fallbacks: string[] = [];
   for (const ep of opts.executionProviders) {
+    const absent = providerUnavailable(ep);
+    if (absent) {
+      fallbacks.push(`${ep}: ${absent}`);
+      log?.info(`execution provider ${ep} unavailable, trying the next one`, { model: modelPath, error: absent });
+      continue;
+    }
     try {
       const options: ort.InferenceSession.SessionOptions = {
         executionProviders: [ep],
