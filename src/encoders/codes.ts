@@ -1,0 +1,241 @@
+/**
+ * Coded concepts the encoders write, in one place so that conformance/objects.md and the code cannot drift apart.
+ * Standard codes come from DICOM PS3.16 (DCM, SCT, NCIt, UCUM, LN) as collected in research/seg_sr.md; concepts the
+ * standard lacks (model probabilities, uncertainty, modality importance, narrative) use our private coding scheme
+ * 99NEUROONC, declared in every SR's CodingSchemeIdentificationSequence.
+ */
+import { createHash } from 'node:crypto';
+import type { CodedConcept } from '../ai/findings';
+import type { ModelRole } from '../series-id/roles';
+
+export type { CodedConcept };
+
+/** Private coding scheme designator ("99" prefix = private, PS3.3 8.1). */
+export const PRIVATE_SCHEME = '99NEUROONC';
+
+export const PRIVATE_SCHEME_IDENTIFICATION = {
+  CodingSchemeDesignator: PRIVATE_SCHEME,
+  CodingSchemeName: 'neuro-onc-node private concepts',
+  CodingSchemeVersion: '1',
+  CodingSchemeResponsibleOrganization: 'neuro-onc-node project (open source)',
+};
+
+/** Schemes other than the ones DICOM defines that we may use; declared so receivers can resolve them. */
+export const EXTRA_SCHEME_IDENTIFICATION: Record<string, Record<string, string>> = {
+  IBSI: {
+    CodingSchemeDesignator: 'IBSI',
+    CodingSchemeName: 'Image Biomarker Standardisation Initiative',
+    CodingSchemeResponsibleOrganization: 'IBSI',
+  },
+};
+
+export function c(value: string, scheme: string, meaning: string): CodedConcept {
+  return { value, scheme, meaning };
+}
+
+export const DCM = {
+  imagingMeasurementReport: c('126000', 'DCM', 'Imaging Measurement Report'),
+  language: c('121049', 'DCM', 'Language of Content Item and Descendants'),
+  observerType: c('121005', 'DCM', 'Observer Type'),
+  device: c('121007', 'DCM', 'Device'),
+  deviceObserverUid: c('121012', 'DCM', 'Device Observer UID'),
+  deviceObserverName: c('121013', 'DCM', 'Device Observer Name'),
+  deviceObserverManufacturer: c('121014', 'DCM', 'Device Observer Manufacturer'),
+  deviceObserverModelName: c('121015', 'DCM', 'Device Observer Model Name'),
+  deviceObserverSerialNumber: c('121016', 'DCM', 'Device Observer Serial Number'),
+  procedureReported: c('121058', 'DCM', 'Procedure reported'),
+  imageLibrary: c('111028', 'DCM', 'Image Library'),
+  imageLibraryGroup: c('126200', 'DCM', 'Image Library Group'),
+  imagingMeasurements: c('126010', 'DCM', 'Imaging Measurements'),
+  measurementGroup: c('125007', 'DCM', 'Measurement Group'),
+  trackingIdentifier: c('112039', 'DCM', 'Tracking Identifier'),
+  trackingUniqueIdentifier: c('112040', 'DCM', 'Tracking Unique Identifier'),
+  finding: c('121071', 'DCM', 'Finding'),
+  referencedSegment: c('121191', 'DCM', 'Referenced Segment'),
+  sourceSeriesForSegmentation: c('121232', 'DCM', 'Source series for segmentation'),
+  algorithmName: c('111001', 'DCM', 'Algorithm Name'),
+  algorithmVersion: c('111003', 'DCM', 'Algorithm Version'),
+  algorithmParameters: c('111002', 'DCM', 'Algorithm Parameters'),
+  sumOfSegmentedVoxels: c('126030', 'DCM', 'Sum of segmented voxel method for volume'),
+  sourceImageForProcessing: c('121322', 'DCM', 'Source image for image processing operation'),
+  segmentation: c('113076', 'DCM', 'Segmentation'),
+  artificialIntelligence: c('123110', 'DCM', 'Artificial Intelligence'),
+  certaintyOfImpression: c('111013', 'DCM', 'Certainty of Impression'),
+  modality: c('121139', 'DCM', 'Modality'),
+  magneticResonance: c('MR', 'DCM', 'Magnetic Resonance'),
+  seriesInstanceUid: c('112002', 'DCM', 'Series Instance UID'),
+  comment: c('121106', 'DCM', 'Comment'),
+} as const;
+
+export const SCT = {
+  findingCategory: c('276214006', 'SCT', 'Finding category'),
+  morphologicallyAbnormalStructure: c('49755003', 'SCT', 'Morphologically Abnormal Structure'),
+  findingSite: c('363698007', 'SCT', 'Finding Site'),
+  brain: c('12738006', 'SCT', 'Brain'),
+  volume: c('118565006', 'SCT', 'Volume'),
+  measurementMethod: c('370129005', 'SCT', 'Measurement Method'),
+  associatedMorphology: c('116677004', 'SCT', 'Associated morphology'),
+  necrosis: c('6574001', 'SCT', 'Necrosis'),
+  edema: c('79654002', 'SCT', 'Edema'),
+  neoplasm: c('108369006', 'SCT', 'Neoplasm'),
+  lesion: c('52988006', 'SCT', 'Lesion'),
+} as const;
+
+export const NCIT = {
+  enhancingLesion: c('C113842', 'NCIt', 'Enhancing Lesion'),
+  nonEnhancingLesion: c('C81175', 'NCIt', 'Non-Enhancing Lesion'),
+} as const;
+
+export const UCUM = {
+  cubicCentimeter: c('cm3', 'UCUM', 'cubic centimeter'),
+  noUnits: c('1', 'UCUM', 'no units'),
+  percent: c('%', 'UCUM', '%'),
+  millimeter: c('mm', 'UCUM', 'millimeter'),
+  squareMillimeter: c('mm2', 'UCUM', 'square millimeter'),
+  cubicMillimeter: c('mm3', 'UCUM', 'cubic millimeter'),
+} as const;
+
+export const MISC = {
+  englishUS: c('en-US', 'RFC5646', 'English (United States)'),
+  mrBrain: c('24590-2', 'LN', 'MR Brain'),
+  qualitativeEvaluations: c('C0034375', 'UMLS', 'Qualitative Evaluations'),
+} as const;
+
+function p(value: string, meaning: string): CodedConcept {
+  return c(value, PRIVATE_SCHEME, meaning);
+}
+
+/** Fixed private concepts (conformance/objects.md lists every one). */
+export const PRIV = {
+  integratedDiagnosis: p('INTDX', 'Integrated diagnosis, WHO CNS5 (model prediction)'),
+  gradeLayer: p('CNSGRADE', 'CNS WHO grade (model prediction)'),
+  idhStatus: p('IDHSTAT', 'IDH mutation status (model prediction)'),
+  codeletionStatus: p('1P19QSTAT', '1p/19q codeletion status (model prediction)'),
+  indeterminate: p('INDET', 'Indeterminate (uncertainty above threshold)'),
+  normalisedEntropy: p('NENTROPY', 'Normalised predictive entropy'),
+  predictiveEntropy: p('ENTROPY', 'Predictive entropy (nats)'),
+  ttaVariance: p('TTAVAR', 'Class probability variance across test-time augmentation'),
+  meanVoxelUncertainty: p('MEANUNC', 'Mean voxel uncertainty in region'),
+  uncertaintyLevel: p('UNCLEVEL', 'Overall uncertainty of the analysis'),
+  uncertaintyNote: p('UNCNOTE', 'Uncertainty note'),
+  missingSequence: p('MISSMOD', 'Missing input sequence'),
+  inputRole: p('INROLE', 'Role of series as model input'),
+  narrativeClinician: p('NARRDR', 'Narrative report for clinicians'),
+  narrativePatient: p('NARRPT', 'Plain-language summary for patients'),
+  intendedUse: p('INTUSE', 'Intended use of the model'),
+  trainingData: p('TRAINDATA', 'Model training data'),
+  reasoning: p('DXREASON', 'Diagnostic reasoning step (model-based)'),
+  warning: p('WARNING', 'Processing warning'),
+  supersedes: p('SUPERSEDES', 'Supersedes earlier result'),
+  calibratedSoftmax: p('CALSOFTMAX', 'Temperature-scaled softmax, mean over TTA passes'),
+  meanOfUncertaintyMap: p('MEANUMAP', 'Mean of voxel-wise uncertainty map'),
+  modelProbability: p('MODELPROB', 'Model output probability'),
+  radiomicsMethod: p('RADIOMICS', 'Radiomic feature, node implementation'),
+  importanceDelta: p('MIDELTA', 'Probability change without sequence'),
+  importanceDice: p('MIDICE', 'Whole tumour Dice without sequence'),
+  removedSequence: p('MIREMOVED', 'Removed input sequence'),
+  classificationTask: p('TASK', 'Classification task'),
+  intensitySequence: p('INTSEQ', 'Sequence used for intensity features'),
+  leaveOneOut: p('LOO', 'Leave-one-modality-out re-inference'),
+  uncertaintyLow: p('UNC-LOW', 'Low uncertainty'),
+  uncertaintyModerate: p('UNC-MODERATE', 'Moderate uncertainty'),
+  uncertaintyHigh: p('UNC-HIGH', 'High uncertainty'),
+} as const;
+
+export const ROLE_CODES: Record<ModelRole, CodedConcept> = {
+  t1: p('SEQ-T1', 'T1-weighted'),
+  t1ce: p('SEQ-T1CE', 'T1-weighted post-contrast'),
+  t2: p('SEQ-T2', 'T2-weighted'),
+  flair: p('SEQ-FLAIR', 'T2-weighted FLAIR'),
+};
+
+export const ROLE_NAMES: Record<ModelRole, string> = { t1: 'T1', t1ce: 'T1ce', t2: 'T2', flair: 'FLAIR' };
+
+const MAX_CODE_VALUE = 16;
+const MAX_MEANING = 64;
+
+function sanitiseKey(s: string): string {
+  return s.toUpperCase().replace(/[^A-Z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
+/**
+ * A private concept derived from a name (head id, class name, feature name): readable when it fits the 16-character
+ * CodeValue (SH), otherwise prefix + a hash of the name. Same name, same code, in every report.
+ */
+export function derivedPrivateCode(prefix: string, key: string, meaning: string): CodedConcept {
+  let value = `${prefix}-${sanitiseKey(key)}`;
+  if (value.length > MAX_CODE_VALUE || value.endsWith('-')) {
+    const room = MAX_CODE_VALUE - prefix.length - 1;
+    value = `${prefix}-${createHash('sha256').update(key).digest('hex').slice(0, room).toUpperCase()}`;
+  }
+  return p(value, meaning);
+}
+
+/** Shortens a CodeMeaning to the 64 characters LO allows. */
+export function fitMeaning(meaning: string): string {
+  const m = meaning.replace(/[\\\r\n]/g, ' ').trim();
+  return m.length <= MAX_MEANING ? m : m.slice(0, MAX_MEANING - 3) + '...';
+}
+
+/**
+ * A Code Sequence item (CodeValue, or LongCodeValue when longer than 16 characters, PS3.3 8.8), with the meaning
+ * shortened to fit LO.
+ */
+export function codeItem(code: CodedConcept): Record<string, string> {
+  const item: Record<string, string> =
+    code.value.length > MAX_CODE_VALUE ? { LongCodeValue: code.value } : { CodeValue: code.value };
+  item.CodingSchemeDesignator = code.scheme;
+  item.CodeMeaning = fitMeaning(code.meaning);
+  return item;
+}
+
+/** Codes for class names the heads commonly use, where research/seg_sr.md §2.7 found a public standard code. */
+const KNOWN_CLASS_CODES: Record<string, Record<string, CodedConcept>> = {
+  idh: {
+    wildtype: p('IDH-WT', 'IDH-wildtype'),
+    mutant: p('IDH-MUT', 'IDH-mutant'),
+  },
+  codeletion_1p19q: {
+    intact: p('1P19Q-INTACT', '1p/19q intact (non-codeleted)'),
+    codeleted: p('1P19Q-CODEL', '1p/19q codeleted'),
+  },
+  histology: {
+    glioblastoma: c('1163375002', 'SCT', 'Glioblastoma'),
+    astrocytoma: c('254938000', 'SCT', 'Astrocytoma'),
+  },
+  grade: {
+    '1': c('C62394', 'NCIt', 'WHO CNS Grade 1'),
+    '2': c('C62395', 'NCIt', 'WHO CNS Grade 2'),
+    '3': c('C62396', 'NCIt', 'WHO CNS Grade 3'),
+    '4': c('C62397', 'NCIt', 'WHO CNS Grade 4'),
+  },
+};
+
+/** The concept name for a classification head's qualitative evaluation. */
+export function headConcept(head: string, title: string): CodedConcept {
+  switch (head) {
+    case 'idh':
+      return PRIV.idhStatus;
+    case 'codeletion_1p19q':
+      return PRIV.codeletionStatus;
+    case 'grade':
+      return PRIV.gradeLayer;
+    case 'histology':
+      return SCT.associatedMorphology;
+    default:
+      return derivedPrivateCode('H', head, `${title} (model prediction)`);
+  }
+}
+
+/** The coded value for a class of a head: the manifest's code, a known standard code, or a derived private code. */
+export function classValueCode(head: string, className: string, given?: CodedConcept): CodedConcept {
+  if (given) return given;
+  const known = KNOWN_CLASS_CODES[head]?.[className.toLowerCase()];
+  if (known) return known;
+  return derivedPrivateCode('V', `${head}:${className}`, className);
+}
+
+/** The NUM concept for "probability of class X of head H". */
+export function classProbabilityConcept(head: string, title: string, className: string): CodedConcept {
+  return derivedPrivateCode('P', `${head}:${className}`, `Probability: ${title} = ${className}`);
+}

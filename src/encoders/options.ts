@@ -1,0 +1,81 @@
+/**
+ * What the encoders need besides Findings and the StudyHeader: who we are (equipment / device observer), when the
+ * result was made, which earlier results this one supersedes, and which optional objects to emit.
+ */
+
+/** A reference to a DICOM object that already exists (e.g. the SR of an earlier run of the same study). */
+export interface ObjectReference {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopClassUid: string;
+  sopInstanceUid: string;
+}
+
+export interface NodeIdentity {
+  /** Node name (config node.name): SR device observer name. */
+  name: string;
+  /** Node software version (package.json version). */
+  version: string;
+  manufacturer?: string;
+  /** Enhanced General Equipment DeviceSerialNumber; defaults to the node name. */
+  deviceSerialNumber?: string;
+  institutionName?: string;
+}
+
+/** Doctor's and patient's narrative, from the deterministic templates or (optionally) a local LLM. */
+export interface Narrative {
+  clinician: string;
+  patient: string;
+  /** 'template', or 'llm:<model>' when a local model wrote it. */
+  source: string;
+  /** Why the LLM was not used although enabled (the template was used instead). */
+  fallbackReason?: string;
+}
+
+export interface EncoderOptions {
+  node: NodeIdentity;
+  /** Content/creation date-time written into every object (default: now). Pass the job time for reproducible bytes. */
+  now?: Date;
+  /** SR documents this result supersedes (earlier runs of the same study); written as PredecessorDocumentsSequence. */
+  predecessors?: ObjectReference[];
+  /** Series numbers of the derived series (defaults 9001 SEG, 9002 SR, 9003 SC, 9004 PDF). */
+  seriesNumbers?: Partial<Record<'seg' | 'sr' | 'sc' | 'pdf', number>>;
+  /** Add the composite regions TC and WT as extra (overlapping) SEG segments. Default false. */
+  compositeSegments?: boolean;
+  /** Omit SEG frames without foreground (default true; false keeps every slice of every segment). */
+  omitEmptyFrames?: boolean;
+  /** Reference the other input series (T1/T2/FLAIR) in the SEG, after the display series (default true). */
+  referenceAllInputs?: boolean;
+  /** Secondary Capture key images with the overlay burned in (default: enabled, 3 images). */
+  keyImages?: { enabled?: boolean; count?: number };
+  /** Encapsulated PDF report (default enabled). */
+  pdf?: { enabled?: boolean };
+  /** Narrative to include; default: the deterministic templates. */
+  narrative?: Narrative;
+}
+
+export const DEFAULT_SERIES_NUMBERS = { seg: 9001, sr: 9002, sc: 9003, pdf: 9004 } as const;
+export const DEFAULT_MANUFACTURER = 'neuro-onc-node project';
+export const RESEARCH_USE_STATEMENT =
+  'RESEARCH USE ONLY. Not for diagnosis or treatment decisions. The model was trained on synthetic data; ' +
+  'its performance on synthetic data is not clinical performance.';
+/** Format version of what the encoders write; part of every output UID (bump when content changes). */
+export const ENCODER_FORMAT_VERSION = '1';
+
+/** Thrown when Findings or options cannot be encoded; `reason` is machine-readable. */
+export class EncoderInputError extends Error {
+  constructor(
+    message: string,
+    public readonly reason:
+      | 'grid-mismatch'
+      | 'missing-sources'
+      | 'unknown-label'
+      | 'bad-segments'
+      | 'bad-geometry'
+      | 'no-segmentation'
+      | 'bad-reference',
+  ) {
+    super(message);
+    this.name = 'EncoderInputError';
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Key images for PACS/viewers that cannot show SEG: the slices with the most tumour, windowed to 8 bits, the
+ * segmentation blended in with outlines, and "RESEARCH USE ONLY" plus a caption burned in. Pure raster work.
+ */
+import type { Findings } from '../../ai/findings';
+import { drawText, textWidth, GLYPH_HEIGHT, type RgbImage } from './bitmap-font';
+import { dicomLabToRgb, type SegmentSpec } from '../seg/segment-catalog';
+
+export const RESEARCH_BANNER = 'RESEARCH USE ONLY - NOT FOR DIAGNOSIS';
+
+export interface KeyImage {
+  /** Slice index k on the reference grid. */
+  slice: number;
+  image: RgbImage;
+  /** Foreground voxels on this slice. */
+  tumourVoxels: number;
+}
+
+/** The `count` slices with the most foreground, in slice order; none when nothing is segmented. */
+export function keySlices(labelmap: Uint8Array, frameSize: number, slices: number, count: number): Array<{ slice: number; voxels: number }> {
+  const perSlice: Array<{ slice: number; voxels: number }> = [];
+  for (let k = 0; k < slices; k++) {
+    let n = 0;
+    const end = (k + 1) * frameSize;
+    for (let i = k * frameSize; i < end; i++) if (labelmap[i]) n++;
+    if (n > 0) perSlice.push({ slice: k, voxels: n });
+  }
+  return perSlice
+    .sort((a, b) => b.voxels - a.voxels || a.slice - b.slice)
+    .slice(0, Math.max(0, count))
+    .sort((a, b) => a.slice - b.slice);
+}
+
+/** 1st..99.5th percentile window of the non-zero voxels of a slice. */
+function window(data: ArrayLike<number>, start: number, size: number): [number, number] {
+  const vals: number[] = [];
+  for (let i = start; i < start + size; i++) if (data[i]) vals.push(data[i]!);
+  if (!vals.length) return [0, 1];
+  vals.sort((a, b) => a - b);
+  const lo = vals[Math.floor(vals.length * 0.01)]!;
+  const hi = vals[Math.min(vals.length - 1, Math.floor(vals.length * 0.995))]!;
+  return hi > lo ? [lo, hi] : [lo, lo + 1];
+}
+
+function fitScale(text: string, width: number, max: number): number {
+  for (let s = max; s > 1; s--) if (textWidth(text, s) + 8 <= width) return s;
+  return 1;
+}
+
+/**
+ * Renders one key image: upscaled (nearest neighbour, integer factor) so text stays legible on small matrices,
+ * with a black band above (banner) and below (caption + legend).
+ */
+export function renderKeyImage(
+  findings: Findings,
+  segments: readonly SegmentSpec[],
+  slice: number,
+  caption: string,
+): RgbImage {
+  const ref = findings.referenceSeries;
+  const labelmap = findings.segmentation!.labelmap.data;
+  const [cols, rows, slices] = ref.dims;
+  const frameSize = cols * rows;
+  const scale = Math.max(1, Math.min(8, Math.ceil(384 / Math.max(cols, rows))));
+  const width = cols * scale;
+  const textScale = Math.max(1, Math.min(3, Math.floor(width / 240)));
+  const band = (GLYPH_HEIGHT + 4) * textScale + 4;
+  const height = rows * scale + 3 * band;
+  const img: RgbImage = { width, height, data: new Uint8Array(width * height * 3) };
+
+  // Colour of each label value: plain segments only (composites overlap them).
+  const colour = new Map<number, [number, number, number]>();
+  for (const s of segments) if (s.labelValues.length === 1) colour.set(s.labelValues[0]!, dicomLabToRgb(s.cielab));
+
+  const base = slice * frameSize;
+  const [lo, hi] = window(ref.data, base, frameSize);
+  const top = band;
+  for (let j = 0; j < rows; j++) {
+    for (let i = 0; i < cols; i++) {
+      const idx = base + j * cols + i;
+      const g = Math.max(0, Math.min(255, Math.round(((ref.data[idx]! - lo) / (hi - lo)) * 255)));
+      const label = labelmap[idx]!;
+      let rgb: [number, number, number] = [g, g, g];
+      const c = label ? colour.get(label) : undefined;
+      if (c) {
+        const edge =
+          (i > 0 && labelmap[idx - 1] !== label) || (i < cols - 1 && labelmap[idx + 1] !== label) ||
+          (j > 0 && labelmap[idx - cols] !== label) || (j < rows - 1 && labelmap[idx + cols] !== label);
+        const a = edge ? 1 : 0.35;
+        rgb = [Math.round(g * (1 - a) + c[0] * a), Math.round(g * (1 - a) + c[1] * a), Math.round(g * (1 - a) + c[2] * a)];
+      }
+      for (let dy = 0; dy < scale; dy++) {
+        let o = ((top + j * scale + dy) * width + i * scale) * 3;
+        for (let dx = 0; dx < scale; dx++, o += 3) {
+          img.data[o] = rgb[0];
+          img.data[o + 1] = rgb[1];
+          img.data[o + 2] = rgb[2];
+        }
+      }
+    }
+  }
+  const yellow: [number, number, number] = [255, 210, 0];
+  const white: [number, number, number] = [235, 235, 235];
+  drawText(img, RESEARCH_BANNER, 4, 4, fitScale(RESEARCH_BANNER, width, textScale), yellow);
+  const text = `${caption} SLICE ${slice + 1}/${slices}`;
+  drawText(img, text, 4, top + rows * scale + 4, fitScale(text, width, textScale), white);
+  // Legend: "NCR ED ET" in their colours.
+  let x = 4;
+  const legendScale = textScale;
+  for (const s of segments) {
+    if (s.labelValues.length !== 1) continue;
+    drawText(img, s.key, x, top + rows * scale + band + 4, legendScale, dicomLabToRgb(s.cielab));
+    x += textWidth(`${s.key} `, legendScale);
+  }
+  return img;
+}

@@ -1,0 +1,95 @@
+/**
+ * SR content items (PS3.3 C.17.3) as plain naturalized JSON. dcmjs' `sr` module is not used: its
+ * ReferencedSegmentation items throw (research/seg_sr.md §3.4), and the tree is simpler to read as data anyway.
+ */
+import { codeItem, type CodedConcept } from '../codes';
+import type { DicomJson } from '../part10-writer';
+
+export type Relationship =
+  | 'CONTAINS'
+  | 'HAS OBS CONTEXT'
+  | 'HAS CONCEPT MOD'
+  | 'HAS PROPERTIES'
+  | 'HAS ACQ CONTEXT'
+  | 'INFERRED FROM'
+  | 'SELECTED FROM';
+
+export type ContentItem = DicomJson;
+
+function base(rel: Relationship, valueType: string, concept: CodedConcept | undefined, children?: ContentItem[]): ContentItem {
+  const item: ContentItem = { RelationshipType: rel, ValueType: valueType };
+  if (concept) item.ConceptNameCodeSequence = [codeItem(concept)];
+  if (children?.length) item.ContentSequence = children;
+  return item;
+}
+
+export function container(
+  rel: Relationship,
+  concept: CodedConcept,
+  children: ContentItem[],
+  templateId?: string,
+): ContentItem {
+  const item = base(rel, 'CONTAINER', concept, children);
+  item.ContinuityOfContent = 'SEPARATE';
+  if (templateId) item.ContentTemplateSequence = [{ MappingResource: 'DCMR', TemplateIdentifier: templateId }];
+  return item;
+}
+
+export function codeContent(rel: Relationship, concept: CodedConcept, value: CodedConcept, children?: ContentItem[]): ContentItem {
+  return { ...base(rel, 'CODE', concept, children), ConceptCodeSequence: [codeItem(value)] };
+}
+
+/** TEXT item; UT holds any length, but an empty TextValue is not allowed (Type 1), so empty text becomes "-". */
+export function textContent(rel: Relationship, concept: CodedConcept, text: string, children?: ContentItem[]): ContentItem {
+  return { ...base(rel, 'TEXT', concept, children), TextValue: text.trim() || '-' };
+}
+
+export function uidrefContent(rel: Relationship, concept: CodedConcept, uid: string): ContentItem {
+  return { ...base(rel, 'UIDREF', concept), UID: uid };
+}
+
+/** Rounds to `digits` significant decimals so DS stays short and reports stay readable. */
+export function roundTo(value: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(value * f) / f;
+}
+
+export function numContent(
+  rel: Relationship,
+  concept: CodedConcept,
+  value: number,
+  unit: CodedConcept,
+  children?: ContentItem[],
+): ContentItem {
+  return {
+    ...base(rel, 'NUM', concept, children),
+    MeasuredValueSequence: [{ NumericValue: value, MeasurementUnitsCodeSequence: [codeItem(unit)] }],
+  };
+}
+
+export interface ImageRef {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  segmentNumbers?: number[];
+  frameNumbers?: number[];
+}
+
+export function imageContent(rel: Relationship, concept: CodedConcept | undefined, ref: ImageRef): ContentItem {
+  const sop: DicomJson = { ReferencedSOPClassUID: ref.sopClassUid, ReferencedSOPInstanceUID: ref.sopInstanceUid };
+  if (ref.frameNumbers?.length) sop.ReferencedFrameNumber = ref.frameNumbers;
+  if (ref.segmentNumbers?.length) sop.ReferencedSegmentNumber = ref.segmentNumbers;
+  return { ...base(rel, 'IMAGE', concept), ReferencedSOPSequence: [sop] };
+}
+
+/** Every CodingSchemeDesignator used anywhere in a tree (to declare the non-standard ones). */
+export function codingSchemesUsed(node: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) {
+    for (const n of node) codingSchemesUsed(n, out);
+  } else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'CodingSchemeDesignator' && typeof v === 'string') out.add(v);
+      else if (typeof v === 'object') codingSchemesUsed(v, out);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * Deterministic output UIDs. Every Series/SOP Instance UID the encoders write is a hash (src/dicom/uids.ts
+ * deterministicUid, "2.25." + 128 bits of SHA-256) of:
+ *   study UID | every input SOP Instance UID (sorted) | model name, version, sha256 | node version |
+ *   encoder format version + the options that change content | object kind (+ index)
+ * So a retried delivery (same job) re-sends byte-for-byte the same UIDs and the PACS stores each object once,
+ * while a re-run with a late-arriving series (new inputs) or another model gets new UIDs; the new SR then names the
+ * old one in PredecessorDocumentsSequence (EncoderOptions.predecessors).
+ */
+import type { Findings, RegionKey } from '../ai/findings';
+import { deterministicUid } from '../dicom/uids';
+import { ENCODER_FORMAT_VERSION, type EncoderOptions } from './options';
+
+export type OutputKind = 'seg' | 'sr' | 'sc' | 'pdf';
+
+export interface OutputUids {
+  series: Record<OutputKind, string>;
+  seg: string;
+  sr: string;
+  pdf: string;
+  /** One per key image, in order. */
+  sc(index: number): string;
+  dimensionOrganization: string;
+  /** Tracking UID of a region: stable per study and region, so superseding reports keep tracking the same finding. */
+  tracking(region: RegionKey | 'CLASSIFICATION' | 'MODALITY-IMPORTANCE'): string;
+  deviceObserver: string;
+}
+
+/** The parts that identify "this result": same parts, same UIDs. */
+export function resultIdentity(findings: Findings, options: EncoderOptions): string[] {
+  const sops = findings.inputs.flatMap((s) => s.sopInstanceUids).sort();
+  const profile = [
+    `format=${ENCODER_FORMAT_VERSION}`,
+    `composite=${options.compositeSegments === true}`,
+    `omitEmpty=${options.omitEmptyFrames !== false}`,
+    `allInputs=${options.referenceAllInputs !== false}`,
+    `keyImages=${options.keyImages?.enabled === false ? 0 : (options.keyImages?.count ?? 3)}`,
+  ].join(';');
+  return [
+    findings.studyInstanceUid,
+    `inputs=${sops.join(',')}`,
+    `model=${findings.model.name}@${findings.model.version}#${findings.model.sha256}`,
+    `node=${options.node.version}`,
+    profile,
+  ];
+}
+
+export function outputUids(findings: Findings, options: EncoderOptions): OutputUids {
+  const id = resultIdentity(findings, options);
+  const u = (kind: string): string => deterministicUid(...id, kind);
+  return {
+    series: { seg: u('seg-series'), sr: u('sr-series'), sc: u('sc-series'), pdf: u('pdf-series') },
+    seg: u('seg-instance'),
+    sr: u('sr-instance'),
+    pdf: u('pdf-instance'),
+    sc: (index: number) => u(`sc-instance-${index}`),
+    dimensionOrganization: u('seg-dimension-organization'),
+    tracking: (region) => deterministicUid(findings.studyInstanceUid, 'tracking', region),
+    deviceObserver: deterministicUid('device-observer', options.node.name),
+  };
+}
