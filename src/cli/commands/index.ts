@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
+import { registerCheckCommand } from './check';
 import { registerConfigCommand } from './config';
 
 /** Every subcommand's register function. Add new commands here. */
-export const commands: Array<(program: Command) => void> = [registerConfigCommand];
+export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerCheckCommand];

@@ -1,0 +1,121 @@
+/**
+ * The conformance check `npm test` runs on every produced object (and `neuro-onc-node check <files>` runs on any
+ * files): our structural checks + dciodvfy (zero errors required) + dsrdump/dcsrdump for SR + dcentvfy across
+ * sources and outputs. Give it the outputs together with their source images so references and geometry can be
+ * resolved; without sources, unresolved references are warnings instead of errors.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { readP10, type NaturalDataset } from '../../dicom/p10';
+import { SopClass } from '../../dicom/constants';
+import {
+  checkEncapsulatedPdf,
+  checkPatientStudyConsistency,
+  checkSecondaryCapture,
+  checkSeg,
+  checkSr,
+  type CheckContext,
+  type Issue,
+} from './structural-checks';
+import { dciodvfy, dcentvfy, dcsrdump, dsrdump } from './validators';
+
+export type ObjectKind = 'seg' | 'sr' | 'sc' | 'pdf' | 'source';
+
+export interface ObjectReport {
+  file: string;
+  kind: ObjectKind;
+  sopClassUid: string;
+  sopInstanceUid: string;
+  issues: Issue[];
+}
+
+export interface ConformanceReport {
+  /** True when no object and no set-level check has an error. */
+  ok: boolean;
+  objects: ObjectReport[];
+  /** Checks across the set (dcentvfy, patient/study consistency). */
+  setIssues: Issue[];
+  errors: number;
+  warnings: number;
+}
+
+export interface CheckOptions {
+  /** Run dciodvfy/dsrdump/dcsrdump/dcentvfy (default true); false = structural checks only. */
+  validators?: boolean;
+}
+
+const SR_CLASSES = new Set<string>([SopClass.BasicTextSR, SopClass.EnhancedSR, SopClass.ComprehensiveSR, SopClass.Comprehensive3DSR]);
+
+export function kindOf(sopClassUid: string): ObjectKind {
+  if (sopClassUid === SopClass.Segmentation) return 'seg';
+  if (SR_CLASSES.has(sopClassUid)) return 'sr';
+  if (sopClassUid === SopClass.SecondaryCapture || sopClassUid.startsWith(SopClass.SecondaryCapture + '.')) return 'sc';
+  if (sopClassUid === SopClass.EncapsulatedPDF) return 'pdf';
+  return 'source';
+}
+
+/** Structural checks of one parsed object against the set. */
+export function structuralIssues(kind: ObjectKind, ds: NaturalDataset, ctx: CheckContext): Issue[] {
+  switch (kind) {
+    case 'seg':
+      return checkSeg(ds, ctx);
+    case 'sr':
+      return checkSr(ds, ctx);
+    case 'sc':
+      return checkSecondaryCapture(ds, ctx);
+    case 'pdf':
+      return checkEncapsulatedPdf(ds, ctx);
+    default:
+      return [];
+  }
+}
+
+export async function checkConformance(files: string[], opts: CheckOptions = {}): Promise<ConformanceReport> {
+  const parsed = files.map((file) => {
+    try {
+      const { dataset } = readP10(readFileSync(file));
+      return { file, ds: dataset, kind: kindOf(String(dataset.SOPClassUID)) };
+    } catch (e) {
+      return { file, ds: undefined, kind: 'source' as ObjectKind, error: (e as Error).message };
+    }
+  });
+  const byUid = new Map<string, NaturalDataset>();
+  for (const p of parsed) if (p.ds) byUid.set(String(p.ds.SOPInstanceUID), p.ds);
+  const ctx: CheckContext = { byUid, sourcesProvided: parsed.some((p) => p.kind === 'source' && p.ds) };
+  const validators = opts.validators !== false;
+
+  const objects: ObjectReport[] = [];
+  for (const p of parsed) {
+    if (!p.ds) {
+      objects.push({ file: p.file, kind: 'source', sopClassUid: '', sopInstanceUid: '', issues: [{ severity: 'error', rule: 'read', message: 'error' in p ? String(p.error) : 'unreadable' }] });
+      continue;
+    }
+    if (p.kind === 'source') continue;
+    const issues = structuralIssues(p.kind, p.ds, ctx);
+    if (validators) {
+      issues.push(...(await dciodvfy(p.file)));
+      if (p.kind === 'sr') issues.push(...(await dsrdump(p.file)), ...(await dcsrdump(p.file)));
+    }
+    objects.push({ file: p.file, kind: p.kind, sopClassUid: String(p.ds.SOPClassUID), sopInstanceUid: String(p.ds.SOPInstanceUID), issues });
+  }
+  const readable = parsed.filter((p) => p.ds).map((p) => ({ name: basename(p.file), ds: p.ds! }));
+  const setIssues = checkPatientStudyConsistency(readable);
+  if (validators && readable.length > 1) setIssues.push(...(await dcentvfy(parsed.filter((p) => p.ds).map((p) => p.file))));
+  const all = [...objects.flatMap((o) => o.issues), ...setIssues];
+  const errors = all.filter((i) => i.severity === 'error').length;
+  return { ok: errors === 0, objects, setIssues, errors, warnings: all.length - errors };
+}
+
+/** Human-readable report, one line per issue. */
+export function formatReport(r: ConformanceReport): string {
+  const lines: string[] = [];
+  for (const o of r.objects) {
+    const errs = o.issues.filter((i) => i.severity === 'error').length;
+    lines.push(`${errs ? 'FAIL' : 'ok  '} ${o.kind.padEnd(4)} ${basename(o.file)} (${o.sopInstanceUid}): ${errs} error(s), ${o.issues.length - errs} warning(s)`);
+    for (const i of o.issues) lines.push(`     ${i.severity === 'error' ? 'E' : 'W'} [${i.rule}] ${i.message}`);
+  }
+  if (r.setIssues.length) lines.push('set:');
+  for (const i of r.setIssues) lines.push(`     ${i.severity === 'error' ? 'E' : 'W'} [${i.rule}] ${i.message}`);
+  lines.push(`${r.ok ? 'CONFORMANT' : 'NOT CONFORMANT'}: ${r.errors} error(s), ${r.warnings} warning(s) in ${r.objects.length} object(s)`);
+  return lines.join('\n');
+}
