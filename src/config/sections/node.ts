@@ -1,4 +1,33 @@
 import { z } from 'zod';
+import { SopClass } from '../../dicom/constants';
+import { isValidUid } from '../../dicom/uids';
+
+/**
+ * SOP Classes a brain-MRI node stores by default: MR images (classic and enhanced), and the derived objects a
+ * PACS may route along with them (segmentations, SRs, key object selections, secondary captures, PDFs,
+ * parametric maps, presentation states). Anything else is refused with STOW FailureReason / C-STORE 0x0122.
+ */
+export const DEFAULT_ACCEPTED_SOP_CLASSES: readonly string[] = [
+  SopClass.MRImage,
+  SopClass.EnhancedMRImage,
+  '1.2.840.10008.5.1.4.1.1.4.3', // Enhanced MR Color Image
+  '1.2.840.10008.5.1.4.1.1.4.4', // Legacy Converted Enhanced MR Image
+  '1.2.840.10008.5.1.4.1.1.4.2', // MR Spectroscopy
+  '1.2.840.10008.5.1.4.1.1.30', // Parametric Map
+  SopClass.Segmentation,
+  SopClass.LabelMapSegmentation,
+  SopClass.BasicTextSR,
+  SopClass.EnhancedSR,
+  SopClass.ComprehensiveSR,
+  SopClass.Comprehensive3DSR,
+  SopClass.KeyObjectSelection,
+  SopClass.SecondaryCapture,
+  SopClass.MultiframeGrayscaleByteSC,
+  SopClass.MultiframeGrayscaleWordSC,
+  SopClass.MultiframeTrueColorSC,
+  SopClass.EncapsulatedPDF,
+  '1.2.840.10008.5.1.4.1.1.11.1', // Grayscale Softcopy Presentation State
+];
 
 /** Identity of this node and where it keeps its state. */
 export const nodeSection = z
@@ -7,5 +36,10 @@ export const nodeSection = z
     name: z.string().min(1).default('neuro-onc-node'),
     /** Folder for the store, database and job work folders. Created if missing. */
     dataDir: z.string().min(1).default('./var'),
+    /** SOP Class UIDs the store accepts (STOW-RS and C-STORE); ["*"] accepts every SOP Class. */
+    acceptedSopClasses: z
+      .array(z.string().refine((s) => s === '*' || isValidUid(s), { message: 'must be a SOP Class UID or "*"' }))
+      .min(1)
+      .default([...DEFAULT_ACCEPTED_SOP_CLASSES]),
   })
   .strict();

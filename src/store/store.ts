@@ -1,0 +1,495 @@
+/**
+ * The durable instance store: Part 10 files under objects/<study>/<series>/<sop>.dcm plus a SQLite index.
+ *
+ * Ingest (STOW-RS and the DIMSE SCP both call ingestBuffer / ingestFile):
+ *   1. structural walk (truncation is caught here, dcmjs would not), header parse, UID / SOP class checks;
+ *   2. duplicate check: same SOP Instance UID + same SHA-256 -> 'duplicate'; different content -> 'conflict'
+ *      (the first copy is kept; a deliberate policy so a later, possibly corrupted resend cannot replace data
+ *      that was already acknowledged and processed);
+ *   3. temp file in store/tmp (same file system) + fsync, rename to its UID path;
+ *   4. group commit: the directories touched are fsynced, then every instance waiting is indexed in one
+ *      SQLite transaction (WAL, synchronous=FULL). Only then does the caller's promise resolve, so an outcome of
+ *      'stored' or 'duplicate' is safe to acknowledge.
+ * Crash safety: open() empties tmp/; after an unclean stop it also reconciles files and index (recovery.ts).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp, type ReadStream } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { EventEmitter } from 'node:events';
+import { DicomParseError, readP10, str, type NaturalDataset } from '../dicom/p10';
+import { isValidUid } from '../dicom/uids';
+import { createLogger, type Logger } from '../log/logger';
+import { openDatabase, type Db } from './database';
+import { toDicomJson, naturalizeDicomJson } from './dicom-json';
+import { fsyncDir, fsyncFile, mkdirpTracked, writeFileSynced } from './durable-fs';
+import { extractIndexFields, type IndexFields } from './header';
+import { InstanceIndex, type IndexRow } from './index-db';
+import { bufferSource, checkP10Structure, fileSource, P10StructureError, type ByteSource } from './p10-structure';
+import { instancePath, seriesDir, storeLayout, tempPath, type StoreLayout } from './paths';
+import type { RejectReason } from './reasons';
+import { recoverStore, type RecoveryReport } from './recovery';
+import type { DicomJson, IngestContext, IngestOutcome, IngestSource, InstanceHeader, InstanceRecord, SeriesRecord, StoredEvent, StudyRecord } from './types';
+
+export interface StoreOptions {
+  /** node.dataDir: the store lives in <dataDir>/store, the index in <dataDir>/index.sqlite. */
+  dataDir: string;
+  /** SOP Class UIDs accepted; ['*'] accepts any. */
+  acceptedSopClasses: readonly string[];
+  /** Share an open database (the node shares one between store, study tracker and jobs). */
+  db?: Db;
+  /** Files up to this size are analysed in memory; larger ones by positioned reads. Default 64 MiB. */
+  inMemoryLimitBytes?: number;
+  logger?: Logger;
+}
+
+/** The result of analysing an object before it is stored. */
+interface Analysed {
+  fields: IndexFields;
+  transferSyntaxUid: string;
+  pixelDataOffset?: number;
+  metadata: DicomJson;
+  size: number;
+}
+
+class Rejection extends Error {
+  constructor(
+    readonly reason: RejectReason,
+    message: string,
+    readonly uids: Partial<Pick<IngestOutcome, 'sopInstanceUid' | 'sopClassUid' | 'seriesInstanceUid' | 'studyInstanceUid' | 'transferSyntaxUid'>> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Standard transfer syntaxes live under this root; private ones cannot be read reliably. */
+const STANDARD_TS_ROOT = '1.2.840.10008.1.2';
+
+interface PendingIndex {
+  row: IndexRow;
+  dirs: string[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export class InstanceStore {
+  readonly layout: StoreLayout;
+  readonly db: Db;
+  readonly index: InstanceIndex;
+  /** Filled by open(): what start-up recovery found. */
+  recovery?: RecoveryReport;
+  private readonly log: Logger;
+  private readonly accepted: Set<string> | 'any';
+  private readonly inMemoryLimit: number;
+  private readonly ownsDb: boolean;
+  private readonly events = new EventEmitter();
+  private readonly inflight = new Map<string, Promise<IngestOutcome>>();
+  private readonly knownDirs = new Set<string>();
+  private pending: PendingIndex[] = [];
+  private flushScheduled = false;
+  private readonly flushing = new Set<Promise<void>>();
+  private closed = false;
+
+  private constructor(opts: StoreOptions) {
+    this.layout = storeLayout(opts.dataDir);
+    this.log = opts.logger ?? createLogger('store');
+    this.accepted = opts.acceptedSopClasses.includes('*') ? 'any' : new Set(opts.acceptedSopClasses);
+    this.inMemoryLimit = opts.inMemoryLimitBytes ?? 64 * 1024 * 1024;
+    this.ownsDb = !opts.db;
+    this.db = opts.db ?? openDatabase(this.layout.database);
+    this.index = new InstanceIndex(this.db, this.layout.objects);
+    this.events.setMaxListeners(50);
+  }
+
+  /** Opens (creating if needed) the store and runs start-up recovery. */
+  static async open(opts: StoreOptions): Promise<InstanceStore> {
+    const store = new InstanceStore(opts);
+    store.recovery = await recoverStore(store, store.log);
+    return store;
+  }
+
+  // ---------------------------------------------------------------- ingest
+
+  /** Ingests a Part 10 object held in memory. Resolves once the outcome is durable. Never throws for bad input. */
+  async ingestBuffer(buf: Buffer, ctx: IngestContext): Promise<IngestOutcome> {
+    let analysed: Analysed;
+    try {
+      analysed = this.analyse(bufferSource(buf), () => buf, ctx);
+    } catch (e) {
+      return this.rejection(e, ctx);
+    }
+    const sha256 = createHash('sha256').update(buf).digest('hex');
+    return this.commit(analysed, sha256, ctx, ctx.source, async (finalPath) => {
+      const tmp = tempPath(this.layout, 'buf');
+      try {
+        await writeFileSynced(tmp, buf);
+        await fsp.rename(tmp, finalPath);
+      } catch (e) {
+        await fsp.rm(tmp, { force: true });
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Ingests a Part 10 file that the caller wrote (ideally at a path from `createTempPath()`, so the final move is
+   * a rename on the same file system). The store takes ownership: the file is moved into the store, or deleted
+   * when it is a duplicate or rejected.
+   */
+  async ingestFile(path: string, ctx: IngestContext): Promise<IngestOutcome> {
+    let analysed: Analysed;
+    let sha256: string;
+    try {
+      const size = (await fsp.stat(path)).size;
+      if (size <= this.inMemoryLimit) {
+        const buf = await fsp.readFile(path);
+        analysed = this.analyse(bufferSource(buf), () => buf, ctx);
+        sha256 = createHash('sha256').update(buf).digest('hex');
+      } else {
+        const src = fileSource(path);
+        try {
+          analysed = this.analyse(src, (until) => Buffer.from(src.bytes(0, until ?? src.size)), ctx);
+        } finally {
+          src.close();
+        }
+        sha256 = await hashFile(path);
+      }
+    } catch (e) {
+      await fsp.rm(path, { force: true });
+      return this.rejection(e, ctx);
+    }
+    const outcome = await this.commit(analysed, sha256, ctx, ctx.source, async (finalPath) => {
+      await fsyncFile(path);
+      try {
+        await fsp.rename(path, finalPath);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+        const tmp = tempPath(this.layout, 'copy');
+        await fsp.copyFile(path, tmp);
+        await fsyncFile(tmp);
+        await fsp.rename(tmp, finalPath);
+        await fsp.rm(path, { force: true });
+      }
+    });
+    if (outcome.status !== 'stored') await fsp.rm(path, { force: true });
+    return outcome;
+  }
+
+  /** A path in the store's temp folder (same file system as the store) for a receiver to write an upload into. */
+  createTempPath(hint = 'upload'): string {
+    return tempPath(this.layout, hint);
+  }
+
+  /** Used by recovery: indexes a file already at its final path (no move). */
+  async indexExistingFile(path: string, receivedAt: number): Promise<IngestOutcome> {
+    const buf = await fsp.readFile(path);
+    const ctx: IngestContext = { source: 'dimse' };
+    let analysed: Analysed;
+    try {
+      analysed = this.analyse(bufferSource(buf), () => buf, ctx);
+    } catch (e) {
+      return this.rejection(e, ctx);
+    }
+    const expected = instancePath(this.layout, analysed.fields.study.studyInstanceUid, analysed.fields.series.seriesInstanceUid, analysed.fields.instance.sopInstanceUid);
+    if (expected !== path) {
+      return { status: 'rejected', reason: 'invalid', message: `file ${path} does not sit at its UID path ${expected}` };
+    }
+    const sha256 = createHash('sha256').update(buf).digest('hex');
+    return this.commit(analysed, sha256, ctx, 'recovered', async () => undefined, receivedAt);
+  }
+
+  /** Structure, header and policy checks. Throws Rejection. */
+  private analyse(src: ByteSource, headerBytes: (until?: number) => Buffer, ctx: IngestContext): Analysed {
+    let structure;
+    try {
+      structure = checkP10Structure(src);
+    } catch (e) {
+      if (e instanceof P10StructureError) throw new Rejection(e.reason, e.message);
+      throw e;
+    }
+    const ts = structure.transferSyntaxUid;
+    if (!isValidUid(ts) || !(ts === STANDARD_TS_ROOT || ts.startsWith(STANDARD_TS_ROOT + '.'))) {
+      throw new Rejection('unsupported-transfer-syntax', `transfer syntax ${JSON.stringify(ts.slice(0, 64))} is not a standard DICOM transfer syntax`);
+    }
+    let parsed;
+    try {
+      // Header only: everything before Pixel Data (the pixel bytes were already checked by the walk).
+      const until = structure.pixelDataOffset !== undefined ? Math.min(src.size, structure.pixelDataOffset + 12) : undefined;
+      parsed = readP10(headerBytes(until), { headerOnly: true });
+    } catch (e) {
+      if (e instanceof DicomParseError) throw new Rejection(e.reason, e.message);
+      throw new Rejection('invalid', `cannot decode data set: ${(e as Error).message}`);
+    }
+    const ds = parsed.dataset;
+    const uids = {
+      sopInstanceUid: str(ds, 'SOPInstanceUID').trim() || undefined,
+      sopClassUid: str(ds, 'SOPClassUID').trim() || undefined,
+      seriesInstanceUid: str(ds, 'SeriesInstanceUID').trim() || undefined,
+      studyInstanceUid: str(ds, 'StudyInstanceUID').trim() || undefined,
+      transferSyntaxUid: ts,
+    };
+    checkUids(parsed.meta, uids);
+    if (!structure.hasPixelData && ds.Rows != null && ds.Columns != null) {
+      throw new Rejection('missing-pixel-data', 'image has Rows and Columns but no Pixel Data (cut off before (7FE0,0010)?)', uids);
+    }
+    if (this.accepted !== 'any' && !this.accepted.has(uids.sopClassUid!)) {
+      throw new Rejection('sop-class-not-accepted', `SOP Class ${uids.sopClassUid} is not accepted by this node (node.acceptedSopClasses)`, uids);
+    }
+    if (ctx.expectedStudyUid && ctx.expectedStudyUid !== uids.studyInstanceUid) {
+      throw new Rejection('study-mismatch', `instance belongs to study ${uids.studyInstanceUid}, not to ${ctx.expectedStudyUid} named in the request`, uids);
+    }
+    return {
+      fields: extractIndexFields(ds),
+      transferSyntaxUid: ts,
+      pixelDataOffset: structure.pixelDataOffset,
+      metadata: toDicomJson(parsed.raw),
+      size: src.size,
+    };
+  }
+
+  private rejection(e: unknown, ctx: IngestContext): IngestOutcome {
+    if (e instanceof Rejection) {
+      this.log.info('instance rejected', { reason: e.reason, detail: e.message, source: ctx.source, sopInstanceUid: e.uids.sopInstanceUid, remoteAddress: ctx.remoteAddress, callingAeTitle: ctx.callingAeTitle });
+      return { status: 'rejected', reason: e.reason, message: e.message, ...e.uids };
+    }
+    const err = e as NodeJS.ErrnoException;
+    const reason: RejectReason = err?.code === 'ENOSPC' || err?.code === 'EDQUOT' || err?.code === 'EMFILE' ? 'out-of-resources' : 'internal';
+    this.log.error('instance ingest failed', { reason, error: err?.message, code: err?.code });
+    return { status: 'rejected', reason, message: reason === 'out-of-resources' ? `storage out of resources (${err.code})` : `internal error: ${err?.message}` };
+  }
+
+  private async commit(
+    a: Analysed,
+    sha256: string,
+    ctx: IngestContext,
+    source: IngestSource,
+    place: (finalPath: string) => Promise<void>,
+    receivedAt = Date.now(),
+  ): Promise<IngestOutcome> {
+    const f = a.fields;
+    const sop = f.instance.sopInstanceUid;
+    const base: IngestOutcome = {
+      status: 'stored',
+      sopInstanceUid: sop,
+      sopClassUid: f.instance.sopClassUid,
+      seriesInstanceUid: f.series.seriesInstanceUid,
+      studyInstanceUid: f.study.studyInstanceUid,
+      transferSyntaxUid: a.transferSyntaxUid,
+      sizeBytes: a.size,
+      sha256,
+    };
+    // The same SOP Instance UID in flight (two senders, or twice in one request): wait for the first.
+    for (let p = this.inflight.get(sop); p; p = this.inflight.get(sop)) await p.catch(() => undefined);
+    if (this.closed) return { ...base, status: 'rejected', reason: 'out-of-resources', message: 'the store is shutting down' };
+    const existing = this.index.identity(sop);
+    if (existing) {
+      if (existing.sha256 === sha256) return { ...base, status: 'duplicate' };
+      const message = `SOP Instance ${sop} is already stored with different content (sha256 ${existing.sha256.slice(0, 12)}..., size ${existing.size}); the first copy is kept`;
+      this.log.warn('conflicting resend refused', { sopInstanceUid: sop, source: ctx.source, remoteAddress: ctx.remoteAddress, callingAeTitle: ctx.callingAeTitle });
+      return { ...base, status: 'rejected', reason: 'conflict', message };
+    }
+    const work = (async (): Promise<IngestOutcome> => {
+      const dir = seriesDir(this.layout, f.study.studyInstanceUid, f.series.seriesInstanceUid);
+      const finalPath = instancePath(this.layout, f.study.studyInstanceUid, f.series.seriesInstanceUid, sop);
+      const dirs = new Set<string>([dir]);
+      if (!this.knownDirs.has(dir)) {
+        for (const created of await mkdirpTracked(dir)) dirs.add(dirname(created));
+        this.knownDirs.add(dir);
+      }
+      await place(finalPath);
+      try {
+        await this.enqueueIndex(
+          {
+            fields: f,
+            transferSyntaxUid: a.transferSyntaxUid,
+            pixelDataOffset: a.pixelDataOffset,
+            relPath: relative(this.layout.objects, finalPath),
+            size: a.size,
+            sha256,
+            receivedAt,
+            source,
+            callingAeTitle: ctx.callingAeTitle,
+            remoteAddress: ctx.remoteAddress,
+            metadata: a.metadata,
+          },
+          [...dirs],
+        );
+      } catch (e) {
+        // Not indexed, so not acknowledged: do not leave an orphan behind (recovery would index it otherwise).
+        if (source !== 'recovered') await fsp.rm(finalPath, { force: true });
+        throw e;
+      }
+      this.emitStored({
+        sopInstanceUid: sop,
+        sopClassUid: f.instance.sopClassUid,
+        seriesInstanceUid: f.series.seriesInstanceUid,
+        studyInstanceUid: f.study.studyInstanceUid,
+        source,
+        receivedAt,
+      });
+      return base;
+    })();
+    this.inflight.set(sop, work);
+    try {
+      return await work;
+    } catch (e) {
+      return { ...this.rejection(e, ctx), sopInstanceUid: sop, sopClassUid: f.instance.sopClassUid, seriesInstanceUid: f.series.seriesInstanceUid, studyInstanceUid: f.study.studyInstanceUid };
+    } finally {
+      this.inflight.delete(sop);
+    }
+  }
+
+  /** Group commit: everything enqueued before the next tick shares one directory fsync pass and one transaction. */
+  private enqueueIndex(row: IndexRow, dirs: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ row, dirs, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          const batch = this.pending;
+          this.pending = [];
+          const p = this.flush(batch).finally(() => this.flushing.delete(p));
+          this.flushing.add(p);
+        });
+      }
+    });
+  }
+
+  private async flush(batch: PendingIndex[]): Promise<void> {
+    try {
+      const dirs = new Set<string>();
+      for (const b of batch) for (const d of b.dirs) dirs.add(d);
+      await Promise.all([...dirs].map((d) => fsyncDir(d)));
+      this.index.insertMany(batch.map((b) => b.row));
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+      return;
+    }
+    for (const b of batch) b.resolve();
+  }
+
+  private emitStored(e: StoredEvent): void {
+    for (const l of this.events.listeners('stored') as Array<(e: StoredEvent) => void>) {
+      try {
+        l(e);
+      } catch (err) {
+        this.log.error('stored-event listener failed', { error: (err as Error).message, sopInstanceUid: e.sopInstanceUid });
+      }
+    }
+  }
+
+  /** Called after each newly stored instance is durable. Returns an unsubscribe function. */
+  onStored(listener: (e: StoredEvent) => void): () => void {
+    this.events.on('stored', listener);
+    return () => this.events.off('stored', listener);
+  }
+
+  // ---------------------------------------------------------------- read
+
+  getInstance(sopInstanceUid: string): InstanceRecord | undefined {
+    return this.index.getInstance(sopInstanceUid);
+  }
+
+  /** Instances of a study (or one series), ordered by series, then InstanceNumber. */
+  listInstances(scope: { studyInstanceUid?: string; seriesInstanceUid?: string }): InstanceRecord[] {
+    return this.index.listInstances({ studyUid: scope.studyInstanceUid, seriesUid: scope.seriesInstanceUid });
+  }
+
+  /** Instances with their whole header (naturalized), for series identification and volume building. */
+  instanceHeaders(scope: { studyInstanceUid?: string; seriesInstanceUid?: string; sopInstanceUid?: string }): InstanceHeader[] {
+    return this.index
+      .metadata({ studyUid: scope.studyInstanceUid, seriesUid: scope.seriesInstanceUid, sopUid: scope.sopInstanceUid })
+      .map((m) => ({ ...m.record, dataset: naturalizeDicomJson(m.metadata) }));
+  }
+
+  /** Stored DICOM JSON (no bulk data) of instances in scope. */
+  instanceMetadata(scope: { studyInstanceUid?: string; seriesInstanceUid?: string; sopInstanceUid?: string }): Array<{ record: InstanceRecord; metadata: DicomJson }> {
+    return this.index.metadata({ studyUid: scope.studyInstanceUid, seriesUid: scope.seriesInstanceUid, sopUid: scope.sopInstanceUid });
+  }
+
+  listStudies(opts: { limit?: number; offset?: number } = {}): StudyRecord[] {
+    return this.index.studies(opts);
+  }
+
+  getStudy(studyInstanceUid: string): StudyRecord | undefined {
+    return this.index.getStudy(studyInstanceUid);
+  }
+
+  listSeries(studyInstanceUid: string): SeriesRecord[] {
+    return this.index.series(studyInstanceUid);
+  }
+
+  getSeries(seriesInstanceUid: string): SeriesRecord | undefined {
+    return this.index.getSeries(seriesInstanceUid);
+  }
+
+  /** The stored Part 10 bytes of one instance. */
+  async readInstance(sopInstanceUid: string): Promise<Buffer> {
+    const rec = this.requireInstance(sopInstanceUid);
+    return fsp.readFile(rec.path);
+  }
+
+  /** A read stream over the stored Part 10 file (optionally a byte range). */
+  openInstanceStream(sopInstanceUid: string, range?: { start: number; end?: number }): ReadStream {
+    const rec = this.requireInstance(sopInstanceUid);
+    return createReadStream(rec.path, range ?? {});
+  }
+
+  private requireInstance(sop: string): InstanceRecord {
+    const rec = this.index.getInstance(sop);
+    if (!rec) throw new Error(`no stored instance with SOP Instance UID ${sop}`);
+    return rec;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Waits for pending index commits, closes the database (when owned) and marks a clean shutdown. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.inflight.values()]);
+    await Promise.allSettled([...this.flushing]);
+    await fsp.writeFile(this.layout.cleanMarker, `${new Date().toISOString()}\n`);
+    await fsyncDir(this.layout.root);
+    if (this.ownsDb) this.db.close();
+  }
+}
+
+function checkUids(
+  meta: NaturalDataset,
+  uids: { sopInstanceUid?: string; sopClassUid?: string; seriesInstanceUid?: string; studyInstanceUid?: string; transferSyntaxUid: string },
+): void {
+  const missing = (
+    [
+      ['SOPClassUID', uids.sopClassUid],
+      ['SOPInstanceUID', uids.sopInstanceUid],
+      ['StudyInstanceUID', uids.studyInstanceUid],
+      ['SeriesInstanceUID', uids.seriesInstanceUid],
+    ] as const
+  )
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  if (missing.length) throw new Rejection('missing-uid', `missing ${missing.join(', ')}`, uids);
+  for (const [k, v] of [
+    ['SOPClassUID', uids.sopClassUid],
+    ['SOPInstanceUID', uids.sopInstanceUid],
+    ['StudyInstanceUID', uids.studyInstanceUid],
+    ['SeriesInstanceUID', uids.seriesInstanceUid],
+  ] as const) {
+    if (!isValidUid(v)) throw new Rejection('invalid-uid', `${k} ${JSON.stringify(String(v).slice(0, 70))} is not a valid DICOM UID`, uids);
+  }
+  const metaSop = str(meta, 'MediaStorageSOPInstanceUID').trim();
+  const metaClass = str(meta, 'MediaStorageSOPClassUID').trim();
+  if (metaSop && metaSop !== uids.sopInstanceUid) {
+    throw new Rejection('meta-mismatch', `File Meta MediaStorageSOPInstanceUID ${metaSop} differs from SOPInstanceUID ${uids.sopInstanceUid}`, uids);
+  }
+  if (metaClass && metaClass !== uids.sopClassUid) {
+    throw new Rejection('meta-mismatch', `File Meta MediaStorageSOPClassUID ${metaClass} differs from SOPClassUID ${uids.sopClassUid}`, uids);
+  }
+}
+
+async function hashFile(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
