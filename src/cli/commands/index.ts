@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerCheckCommand } from './check';
 import { registerConfigCommand } from './config';
+import { registerEchoCommand } from './echo';
 
 /** Every subcommand's register function. Add new commands here. */
-export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerCheckCommand];
+export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerCheckCommand, registerEchoCommand];
