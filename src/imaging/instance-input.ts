@@ -1,0 +1,44 @@
+/**
+ * The inputs the volume builder accepts: parsed instances (naturalized data set + transfer syntax), the ParsedP10
+ * shape readP10 returns, Part 10 bytes, or file paths. Reading files is the only side effect, kept here at the edge.
+ */
+import { readFile } from 'node:fs/promises';
+import { str, type NaturalDataset } from '../dicom/p10';
+import { readImageInstance } from './p10-image-reader';
+
+export interface InstanceData {
+  /** Naturalized data set including PixelData as dcmjs returns it. */
+  dataset: NaturalDataset;
+  transferSyntaxUid: string;
+}
+
+export type InstanceSource = InstanceData | { meta: NaturalDataset; dataset: NaturalDataset } | Uint8Array | string;
+
+function isInstanceData(x: unknown): x is InstanceData {
+  return typeof x === 'object' && x != null && 'dataset' in x && 'transferSyntaxUid' in x;
+}
+
+/** Normalises one already-in-memory source (no I/O). */
+export function toInstanceData(src: Exclude<InstanceSource, string>): InstanceData {
+  // Bytes go through the lean image reader (only the attributes volume building needs, pixel views, no copies).
+  if (src instanceof Uint8Array) return readImageInstance(src);
+  if (isInstanceData(src)) return src;
+  return { dataset: src.dataset, transferSyntaxUid: str(src.meta, 'TransferSyntaxUID') };
+}
+
+/** Loads every source; file paths are read from disk (errors name the file). */
+export async function loadInstances(sources: readonly InstanceSource[]): Promise<InstanceData[]> {
+  const out: InstanceData[] = [];
+  for (const s of sources) {
+    if (typeof s === 'string') {
+      const buf = await readFile(s);
+      try {
+        out.push(toInstanceData(buf));
+      } catch (e) {
+        (e as Error).message = `${s}: ${(e as Error).message}`;
+        throw e;
+      }
+    } else out.push(toInstanceData(s));
+  }
+  return out;
+}
