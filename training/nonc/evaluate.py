@@ -1,0 +1,144 @@
+"""Held-out evaluation for the model card: Dice per region and AUC / accuracy / ECE per head, for each modality
+subset, on held-out synthetic studies; temperatures fitted per head on the validation split (NLL).
+
+    /usr/bin/python3 -m nonc.evaluate --task glioma --run runs/glioma --val-data DIR \
+        --test seen-vendors=DIR --test unseen-vendor=DIR --out runs/glioma/eval.json
+"""
+import argparse
+import json
+import os
+import time
+from typing import Dict, List
+
+import numpy as np
+import torch
+
+from .data import Case
+from .infer import sliding_window
+from .metrics import auc_binary, auc_macro_ovr, ece, fit_temperature, region_dice, softmax
+from .tasks import TASKS, Task
+from .train import load_cases
+
+
+def load_net(task: Task, run: str, which: str = 'best.pt'):
+    ck = torch.load(os.path.join(run, which))
+    net = task.build(tuple(ck['widths']))
+    net.load_state_dict(ck['model'])
+    net.eval()
+    return net, ck
+
+
+def subset_mask(task: Task, roles) -> np.ndarray:
+    return np.array([1.0 if r in roles else 0.0 for r in task.roles], np.float32)
+
+
+@torch.no_grad()
+def predict(net, task: Task, cases: List[Case], roles, patch) -> Dict:
+    """Per case: Dice per region (tumour cases), predicted tumour volume (mL), head logits, targets."""
+    m = subset_mask(task, roles)
+    rows = []
+    for c in cases:
+        mask = m * c.avail
+        img = c.full_image() * mask[:, None, None, None]
+        probs, heads, _ = sliding_window(net, img, mask, patch)
+        pred = probs.argmax(0)
+        gt = c.full_labels()
+        row = {'id': c.case_id, 'tumour': bool((gt > 0).any()), 'pred_ml': float((pred > 0).sum() * 8 / 1000),
+               'gt_ml': float((gt > 0).sum() * 8 / 1000), 'logits': {h: z.tolist() for h, z in zip(task.classes, heads)},
+               'targets': dict(c.targets)}
+        if row['tumour']:
+            row['dice'] = region_dice(pred, gt, task.regions)
+        rows.append(row)
+    return {'roles': list(roles), 'cases': rows}
+
+
+def summarise(task: Task, pred: Dict, temps: Dict[str, float]) -> Dict:
+    rows = pred['cases']
+    out: Dict = {'n_cases': len(rows), 'n_tumour': sum(r['tumour'] for r in rows)}
+    for k in task.regions:
+        v = [r['dice'][k] for r in rows if r['tumour']]
+        out[f'dice_{k}'] = float(np.mean(v)) if v else float('nan')
+        out[f'dice_{k}_median'] = float(np.median(v)) if v else float('nan')
+    healthy = [r['pred_ml'] for r in rows if not r['tumour']]
+    out['healthy_false_positive_ml'] = float(np.mean(healthy)) if healthy else float('nan')
+    for h, names in task.classes.items():
+        sel = [r for r in rows if r['targets'][h] >= 0]
+        if not sel:
+            continue
+        z = np.array([r['logits'][h] for r in sel])
+        y = np.array([r['targets'][h] for r in sel])
+        p = softmax(z, temps.get(h, 1.0))
+        res = {'n': len(sel), 'accuracy': float((p.argmax(1) == y).mean()), 'ece': ece(p, y),
+               'auc': auc_binary(p[:, 1], y) if len(names) == 2 else auc_macro_ovr(p, y),
+               'class_counts': np.bincount(y, minlength=len(names)).tolist()}
+        out[h] = res
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--task', choices=list(TASKS), required=True)
+    ap.add_argument('--run', required=True)
+    ap.add_argument('--train-data', required=True, help='export the run was trained on (validation split is read from it)')
+    ap.add_argument('--test', action='append', default=[], help='NAME=DIR held-out export')
+    ap.add_argument('--subsets', default='', help='comma list of subset names to evaluate (default: all)')
+    ap.add_argument('--full-only', default='', help='comma list of test names evaluated on the full input only')
+    ap.add_argument('--val-subsets', default='full', help='subsets pooled for temperature fitting')
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--threads', type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    task = TASKS[args.task]
+    net, ck = load_net(task, args.run)
+    patch = tuple(ck['patch'])
+    t0 = time.time()
+
+    with open(os.path.join(args.run, 'split.json')) as f:
+        val_ids = set(json.load(f)['val'])
+    val_cases = [c for c in load_cases(task, args.train_data) if c.case_id in val_ids]
+    temps: Dict[str, float] = {}
+    pooled = {h: ([], []) for h in task.classes}
+    val_summary = {}
+    for name in args.val_subsets.split(','):
+        pr = predict(net, task, val_cases, task.eval_subsets[name], patch)
+        val_summary[name] = pr
+        for r in pr['cases']:
+            for h in task.classes:
+                if r['targets'][h] >= 0:
+                    pooled[h][0].append(r['logits'][h])
+                    pooled[h][1].append(r['targets'][h])
+    for h, (z, y) in pooled.items():
+        temps[h] = fit_temperature(np.array(z), np.array(y)) if len(y) >= 4 else 1.0
+    result = {'task': task.name, 'iteration': ck['iter'], 'widths': list(ck['widths']), 'patch': list(patch),
+              'temperatures': temps, 'sigma': {}, 'validation': {}, 'test': {}}
+    hist = ck.get('history') or []
+    if hist:
+        result['sigma'] = hist[-1].get('sigma', {})
+    for name, pr in val_summary.items():
+        result['validation'][name] = {'uncalibrated': summarise(task, pr, {}), 'calibrated': summarise(task, pr, temps)}
+    wanted = [s for s in args.subsets.split(',') if s] or list(task.eval_subsets)
+    full_only = set(s for s in args.full_only.split(',') if s)
+    raw = {}
+    for spec in args.test:
+        tname, tdir = spec.split('=', 1)
+        cases = load_cases(task, tdir)
+        result['test'][tname] = {'vendors': sorted(set(c.meta.get('vendor', '?') for c in cases)),
+                                 'seeds': [min(c.meta.get('seed', 0) for c in cases), max(c.meta.get('seed', 0) for c in cases)],
+                                 'subsets': {}}
+        for sname in (['full'] if tname in full_only else wanted):
+            pr = predict(net, task, cases, task.eval_subsets[sname], patch)
+            raw[f'{tname}/{sname}'] = pr
+            s = summarise(task, pr, temps)
+            s['uncalibrated_ece'] = {h: summarise(task, pr, {})[h]['ece'] for h in task.classes if h in s}
+            result['test'][tname]['subsets'][sname] = s
+            print(tname, sname, json.dumps({k: v for k, v in s.items() if k.startswith('dice') and 'median' not in k}),
+                  {h: round(s[h]['auc'], 3) for h in task.classes if h in s}, f'{time.time() - t0:.0f}s', flush=True)
+    result['eval_seconds'] = time.time() - t0
+    with open(args.out, 'w') as f:
+        json.dump(result, f, indent=1)
+    with open(args.out.replace('.json', '.raw.json'), 'w') as f:
+        json.dump(raw, f)
+
+
+if __name__ == '__main__':
+    main()
