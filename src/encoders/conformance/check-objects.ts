@@ -56,6 +56,14 @@ export function kindOf(sopClassUid: string): ObjectKind {
 
 /** Structural checks of one parsed object against the set. */
 export function structuralIssues(kind: ObjectKind, ds: NaturalDataset, ctx: CheckContext): Issue[] {
+  try {
+    return structuralIssuesUnsafe(kind, ds, ctx);
+  } catch (e) {
+    return [{ severity: 'error', rule: `${kind}.unreadable`, message: `structural check failed: ${(e as Error).message}` }];
+  }
+}
+
+function structuralIssuesUnsafe(kind: ObjectKind, ds: NaturalDataset, ctx: CheckContext): Issue[] {
   switch (kind) {
     case 'seg':
       return checkSeg(ds, ctx);

@@ -392,7 +392,13 @@ export function checkSr(ds: NaturalDataset, ctx: CheckContext = emptyContext()):
     const vox = voxelVolumeMm3(segDs);
     if (toMm3 == null) err('sr.volume', `group ${path}: volume unit ${String(unit)} is not mm3/cm3/mL`);
     else if (vox && segNumbers.length) {
-      const expected = unionVoxels(segDs, segNumbers) * vox;
+      let expected: number;
+      try {
+        expected = unionVoxels(segDs, segNumbers) * vox;
+      } catch (e) {
+        err('sr.volume', `group ${path}: cannot decode the referenced SEG to verify the volume (${(e as Error).message})`);
+        continue;
+      }
       const tol = Math.max(0.6 * toMm3 * 10 ** -3, vox * 0.5, expected * 1e-3);
       if (Math.abs(value * toMm3 - expected) > tol) {
         err('sr.volume', `group ${path}: volume ${value} ${unit} differs from the SEG (${(expected / toMm3).toFixed(3)} ${unit})`);

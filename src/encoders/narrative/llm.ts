@@ -80,7 +80,9 @@ export async function narrativeFor(
       source: `llm:${model}`,
     };
   } catch (e) {
-    const reason = e instanceof Error ? (e.name === 'TimeoutError' ? 'timed out' : e.message) : String(e);
+    // AbortSignal.timeout rejects with a DOMException named TimeoutError (not always an Error instance).
+    const err = e as { name?: string; message?: string };
+    const reason = err?.name === 'TimeoutError' ? 'timed out' : (err?.message ?? String(e));
     log.warn('LLM narrative failed; using the template', { reason, study: findings.studyInstanceUid });
     return { ...template, fallbackReason: `LLM call failed: ${reason}` };
   }

@@ -224,7 +224,7 @@ function regionGroup(ctx: ReportContext, region: RegionMeasurement, seg: SegRefe
       segmentNumbers: numbers,
     }),
     uidrefContent('CONTAINS', DCM.sourceSeriesForSegmentation, f.referenceSeries.seriesInstanceUid),
-    numContent('CONTAINS', SCT.volume, roundTo(region.volumeMl, 3), UCUM.cubicCentimeter, [
+    numContent('CONTAINS', SCT.volume, roundTo(region.volumeMl, 4), UCUM.cubicCentimeter, [
       codeContent('HAS CONCEPT MOD', SCT.measurementMethod, DCM.sumOfSegmentedVoxels),
     ]),
   ];
