@@ -15,6 +15,7 @@ declare -A probes=(
   [mricron-data]=/usr/share/mricron/templates/ch2.nii.gz
   [chromium]=/usr/bin/chromium
   [sqlite3]=/usr/bin/sqlite3
+  [libgdcm-tools]=/usr/bin/gdcmconv
 )
 missing=()
 for pkg in "${!probes[@]}"; do

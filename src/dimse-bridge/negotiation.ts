@@ -17,6 +17,19 @@ export const ContextResult = {
   TransferSyntaxesNotSupported: 4,
 } as const;
 
+/** Storage SOP Class UIDs all live under this root (PS3.4 B.5); used when the store accepts every SOP class. */
+const STORAGE_ROOT = '1.2.840.10008.5.1.4.1.1.';
+
+/**
+ * Which SOP classes the SCP accepts: the store's node.acceptedSopClasses (["*"] = every storage SOP class), so an
+ * object the store would refuse is refused earlier, at association time (presentation context rejected).
+ */
+export function sopClassAcceptor(acceptedSopClasses: readonly string[]): (uid: string) => boolean {
+  if (acceptedSopClasses.includes('*')) return (uid) => uid.startsWith(STORAGE_ROOT) || uid === '1.2.840.10008.5.1.4.1.1';
+  const set = new Set(acceptedSopClasses);
+  return (uid) => set.has(uid);
+}
+
 export interface ProposedContext {
   id: number;
   abstractSyntaxUid: string;
@@ -36,13 +49,13 @@ export interface ContextDecision {
  * sender's preferred (often compressed) encoding is what we store; the one exception is that Explicit VR LE is
  * taken over Implicit VR LE when both are offered (same pixels, and explicit VRs survive in the stored file).
  */
-export function decideContext(pc: ProposedContext, sopClasses: ReadonlyMap<string, string> = STORAGE_SOP_CLASSES): ContextDecision {
+export function decideContext(pc: ProposedContext, acceptsSopClass: (uid: string) => boolean = (uid) => STORAGE_SOP_CLASSES.has(uid)): ContextDecision {
   const base = { id: pc.id, abstractSyntaxUid: pc.abstractSyntaxUid };
   if (pc.abstractSyntaxUid === SopClass.Verification) {
     const ts = VERIFICATION_TRANSFER_SYNTAXES.find((t) => pc.transferSyntaxUids.includes(t));
     return ts ? { ...base, result: ContextResult.Accept, transferSyntaxUid: ts } : { ...base, result: ContextResult.TransferSyntaxesNotSupported };
   }
-  if (!sopClasses.has(pc.abstractSyntaxUid)) return { ...base, result: ContextResult.AbstractSyntaxNotSupported };
+  if (!acceptsSopClass(pc.abstractSyntaxUid)) return { ...base, result: ContextResult.AbstractSyntaxNotSupported };
   const supported = pc.transferSyntaxUids.filter((t) => STORAGE_TRANSFER_SYNTAXES.has(t));
   if (supported.length === 0) return { ...base, result: ContextResult.TransferSyntaxesNotSupported };
   let ts = supported[0]!;

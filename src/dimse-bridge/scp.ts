@@ -24,7 +24,7 @@ import { cStoreStatus, hex4 } from '../store/reasons';
 import { STORAGE_SOP_CLASSES, StoreStatus, describeStatus } from './conformance';
 import { buildFileMetaHeader } from './file-meta';
 import { InstanceSpool, type SpoolResult } from './instance-spool';
-import { ContextResult, decideContext } from './negotiation';
+import { ContextResult, decideContext, sopClassAcceptor } from './negotiation';
 import { quietDimseLibrary } from './library-log';
 
 const { RejectResult, RejectSource, RejectReason } = constants;
@@ -54,8 +54,8 @@ export interface ScpOptions {
   /** Folder for instances larger than spoolMemoryLimitBytes while they arrive (same file system as the store). */
   spoolDir: string;
   spoolMemoryLimitBytes: number;
-  /** Storage SOP classes to accept (default: conformance.ts STORAGE_SOP_CLASSES). */
-  sopClasses?: ReadonlyMap<string, string>;
+  /** Storage SOP classes to accept (node.acceptedSopClasses; default: conformance.ts STORAGE_SOP_CLASSES). */
+  acceptedSopClasses?: readonly string[];
   sink: InstanceSink;
 }
 
@@ -88,6 +88,7 @@ class StorageScp extends Scp {
   private accepted = false;
   private inFlight = 0;
   private closed = false;
+  private readonly acceptsSopClass: (uid: string) => boolean;
 
   constructor(
     private readonly sock: Socket,
@@ -100,6 +101,7 @@ class StorageScp extends Scp {
       connectTimeout: opts.idleTimeoutSeconds * 1000,
     });
     this.log = createLogger('dimse-scp');
+    this.acceptsSopClass = sopClassAcceptor(opts.acceptedSopClasses ?? [...STORAGE_SOP_CLASSES.keys()]);
     this.remote = `${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}`;
     // dcmjs-dimse's Server sets these; we run our own net.Server (host binding, limits, TCP_NODELAY).
     Object.assign(this, { connected: true, connectedTime: Date.now() });
@@ -135,7 +137,7 @@ class StorageScp extends Scp {
     for (const { context } of assoc.getPresentationContexts()) {
       const d = decideContext(
         { id: context.getPresentationContextId(), abstractSyntaxUid: context.getAbstractSyntaxUid(), transferSyntaxUids: context.getTransferSyntaxUids() },
-        this.opts.sopClasses ?? STORAGE_SOP_CLASSES,
+        this.acceptsSopClass,
       );
       if (d.result === ContextResult.Accept) context.setResult(d.result, d.transferSyntaxUid);
       else {

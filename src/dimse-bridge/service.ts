@@ -27,6 +27,7 @@ export async function startDimseService(config: Config, store: InstanceSink & Pi
     // Same file system as the store, so a large spooled instance is moved in by rename; emptied at store start-up.
     spoolDir: store.layout.tmp,
     spoolMemoryLimitBytes: Math.round(d.spoolMemoryLimitMb * 1024 * 1024),
+    acceptedSopClasses: config.node.acceptedSopClasses,
     sink: store,
   });
 }

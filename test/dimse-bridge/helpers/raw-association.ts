@@ -1,0 +1,143 @@
+/**
+ * A deliberately minimal DICOM upper-layer client that writes PDUs by hand (PS3.8 9.3), to produce faults no real
+ * SCU produces on purpose: a C-STORE whose data set stops half-way before the connection drops.
+ */
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { TransferSyntax } from '../../../src/dicom/constants';
+import { splitP10 } from '../../../src/dimse-bridge/p10-split';
+
+function item(type: number, body: Buffer): Buffer {
+  const h = Buffer.alloc(4);
+  h[0] = type;
+  h.writeUInt16BE(body.length, 2);
+  return Buffer.concat([h, body]);
+}
+
+function ae(title: string): Buffer {
+  return Buffer.from(title.padEnd(16, ' ').slice(0, 16), 'latin1');
+}
+
+/** A-ASSOCIATE-RQ with one presentation context (id 1) for `sopClassUid` in Explicit VR LE. */
+export function associateRq(calling: string, called: string, sopClassUid: string): Buffer {
+  const pc = Buffer.concat([Buffer.from([1, 0, 0, 0]), item(0x30, Buffer.from(sopClassUid)), item(0x40, Buffer.from(TransferSyntax.ExplicitVRLittleEndian))]);
+  const maxLen = Buffer.alloc(4);
+  maxLen.writeUInt32BE(16384, 0);
+  const variable = Buffer.concat([item(0x10, Buffer.from('1.2.840.10008.3.1.1.1')), item(0x20, pc), item(0x50, item(0x51, maxLen))]);
+  const fixed = Buffer.alloc(68);
+  fixed.writeUInt16BE(1, 0);
+  ae(called).copy(fixed, 4);
+  ae(calling).copy(fixed, 20);
+  const body = Buffer.concat([fixed, variable]);
+  const head = Buffer.alloc(6);
+  head[0] = 0x01;
+  head.writeUInt32BE(body.length, 2);
+  return Buffer.concat([head, body]);
+}
+
+function implicitElement(element: number, value: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h.writeUInt16LE(0, 0);
+  h.writeUInt16LE(element, 2);
+  h.writeUInt32LE(value.length, 4);
+  return Buffer.concat([h, value]);
+}
+
+function uid(v: string): Buffer {
+  const b = Buffer.from(v, 'latin1');
+  return b.length % 2 ? Buffer.concat([b, Buffer.from([0])]) : b;
+}
+
+function us(v: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(v, 0);
+  return b;
+}
+
+/** C-STORE-RQ command set (Implicit VR LE). */
+export function cStoreRqCommand(sopClassUid: string, sopInstanceUid: string, messageId: number): Buffer {
+  const rest = Buffer.concat([
+    implicitElement(0x0002, uid(sopClassUid)),
+    implicitElement(0x0100, us(0x0001)),
+    implicitElement(0x0110, us(messageId)),
+    implicitElement(0x0700, us(0)),
+    implicitElement(0x0800, us(0x0000)),
+    implicitElement(0x1000, uid(sopInstanceUid)),
+  ]);
+  const gl = Buffer.alloc(4);
+  gl.writeUInt32LE(rest.length, 0);
+  return Buffer.concat([implicitElement(0x0000, gl), rest]);
+}
+
+/** One P-DATA-TF PDU with one PDV (control: bit 0 command, bit 1 last fragment). */
+export function pData(contextId: number, control: number, data: Buffer): Buffer {
+  const h = Buffer.alloc(12);
+  h[0] = 0x04;
+  h.writeUInt32BE(6 + data.length, 2);
+  h.writeUInt32BE(2 + data.length, 6);
+  h[10] = contextId;
+  h[11] = control;
+  return Buffer.concat([h, data]);
+}
+
+/** Reads PDUs from a socket. */
+export class PduReader {
+  private buf = Buffer.alloc(0);
+  private waiters: Array<() => void> = [];
+  constructor(sock: Socket) {
+    sock.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.waiters.splice(0).forEach((w) => w());
+    });
+  }
+  async next(timeoutMs = 5000): Promise<Buffer> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.buf.length >= 6) {
+        const len = this.buf.readUInt32BE(2) + 6;
+        if (this.buf.length >= len) {
+          const pdu = this.buf.subarray(0, len);
+          this.buf = this.buf.subarray(len);
+          return pdu;
+        }
+      }
+      if (Date.now() > deadline) throw new Error('no PDU from peer');
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+  }
+}
+
+/**
+ * Associates, stores `complete` files fully (waiting for each C-STORE-RSP status), then sends the command and
+ * half of `partial`'s data set and drops the connection. Returns the statuses of the complete ones.
+ */
+export async function storeThenDropMidTransfer(port: number, calling: string, called: string, complete: Buffer[], partial: Buffer): Promise<number[]> {
+  const sock = connect({ host: '127.0.0.1', port, noDelay: true });
+  await once(sock, 'connect');
+  const reader = new PduReader(sock);
+  const sopClass = splitP10(partial).sopClassUid;
+  sock.write(associateRq(calling, called, sopClass));
+  const ac = await reader.next();
+  if (ac[0] !== 0x02) throw new Error(`association not accepted (PDU type ${ac[0]})`);
+  const statuses: number[] = [];
+  let msg = 1;
+  for (const file of complete) {
+    const p = splitP10(file);
+    sock.write(pData(1, 0x03, cStoreRqCommand(p.sopClassUid, p.sopInstanceUid, msg++)));
+    sock.write(pData(1, 0x02, file.subarray(p.datasetOffset)));
+    const rsp = await reader.next();
+    // Status (0000,0900) inside the command: find the tag bytes 00 00 00 09.
+    const at = rsp.indexOf(Buffer.from([0x00, 0x00, 0x00, 0x09]), 12);
+    statuses.push(rsp.readUInt16LE(at + 8));
+  }
+  const p = splitP10(partial);
+  const data = partial.subarray(p.datasetOffset);
+  sock.write(pData(1, 0x03, cStoreRqCommand(p.sopClassUid, p.sopInstanceUid, msg++)));
+  sock.write(pData(1, 0x00, data.subarray(0, Math.floor(data.length / 2)))); // not the last fragment
+  await new Promise((r) => setTimeout(r, 200));
+  sock.destroy();
+  return statuses;
+}
