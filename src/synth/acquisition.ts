@@ -221,10 +221,10 @@ export function biasAt(b: BiasField, p: Vec3): number {
 
 /** Mean of the voxels brighter than 20 % of the 99th percentile: the "tissue signal" noise is scaled to. */
 export function tissueSignal(data: Float32Array): number {
-  const step = Math.max(1, Math.floor(data.length / 200000));
-  const sample: number[] = [];
-  for (let i = 0; i < data.length; i += step) sample.push(data[i]!);
-  sample.sort((a, b) => a - b);
+  const step = Math.max(1, Math.floor(data.length / 100000));
+  const sample = new Float32Array(Math.ceil(data.length / step));
+  for (let i = 0, n = 0; i < data.length; i += step, n++) sample[n] = data[i]!;
+  sample.sort();
   const p99 = sample[Math.floor(sample.length * 0.99)] ?? 0;
   let s = 0;
   let n = 0;

@@ -5,7 +5,7 @@
  */
 import type { Anatomy, TissueMaps } from './anatomy';
 import type { TumourKind } from './classes';
-import { baseTable, jitterTable, synthesise, type SignalTable, type Weighting } from './contrasts';
+import { baseTable, jitterTable, synthesise, type SignalTable, type SynthWeighting } from './contrasts';
 import { applyMassEffect } from './mass-effect';
 import { planTumour, type TumourPlan } from './phenotypes';
 import type { Rng } from './random';
@@ -41,6 +41,6 @@ export function buildCaseModel(anat: Anatomy, kind: TumourKind, rng: Rng, opts: 
 }
 
 /** One weighting of the case on the anatomy grid (noise-free, bias-free; acquisition adds those). */
-export function caseWeighting(c: CaseModel, w: Weighting): Float32Array {
+export function caseWeighting(c: CaseModel, w: SynthWeighting): Float32Array {
   return synthesise(c.maps, c.fields, c.table, w);
 }

@@ -22,6 +22,14 @@ export type Weighting = (typeof WEIGHTINGS)[number];
 
 export type SignalRow = Record<Weighting, number>;
 
+/** What can be synthesised: the table's weightings plus the b = 1000 s/mm2 diffusion-weighted trace image. */
+export type SynthWeighting = Weighting | 'b1000';
+
+/** Signal of one compartment row for a weighting (b1000 = b0 * exp(-b * ADC), ADC in 1e-3 mm2/s). */
+export function rowSignal(r: SignalRow, w: SynthWeighting): number {
+  return w === 'b1000' ? r.b0 * Math.exp(-r.adc) : r[w];
+}
+
 /** Compartments whose signal the tables define. `soft` rows are multiplied by the soft tissue's T1 brightness. */
 export const COMPARTMENTS = ['csf', 'gm', 'wm', 'bone', 'soft', 'ed', 'ncr', 'et', 'net', 'calc'] as const;
 export type Compartment = (typeof COMPARTMENTS)[number];
@@ -65,8 +73,10 @@ export const TUMOUR_SIGNAL = {
 export type TumourSignalVariant = keyof typeof TUMOUR_SIGNAL;
 
 /** Soft tissue (scalp, fat, muscle) signal given its T1 brightness s: fat stays bright on fast spin echo. */
-export function softSignal(w: Weighting, s: number): number {
+export function softSignal(w: SynthWeighting, s: number): number {
   switch (w) {
+    case 'b1000':
+      return 0.08 * Math.exp(-1);
     case 't1':
       return s;
     case 't1ce':
@@ -144,24 +154,25 @@ export function jitterTable(base: SignalTable, rng: Rng, sd = 0.07): SignalTable
 /**
  * One weighting on the anatomy grid: per voxel, the fraction-weighted sum of compartment signals. Oedema replaces
  * `oedemaStrength` of the normal tissue signal; tumour compartments replace tissue outright and carry texture.
- * For 'adc' the mixture is of ADC values (a mixed voxel has an intermediate ADC), for 'cbv' of blood volumes.
+ * For 'adc' the mixture is of ADC values (a mixed voxel has an intermediate ADC), for 'cbv' of blood volumes;
+ * 'b1000' mixes each compartment's own attenuated signal (the physically right multi-compartment model).
  */
-export function synthesise(maps: TissueMaps, fields: TumourFields | null, t: SignalTable, w: Weighting): Float32Array {
+export function synthesise(maps: TissueMaps, fields: TumourFields | null, t: SignalTable, w: SynthWeighting): Float32Array {
   const n = maps.csf.length;
   const out = new Float32Array(n);
-  const vc = t.csf[w];
-  const vg = t.gm[w];
-  const vw = t.wm[w];
-  const vb = t.bone[w];
+  const vc = rowSignal(t.csf, w);
+  const vg = rowSignal(t.gm, w);
+  const vw = rowSignal(t.wm, w);
+  const vb = rowSignal(t.bone, w);
   const enh = w === 't1ce' ? [t.enhancement.dura, t.enhancement.sinus, t.enhancement.choroid]
     : w === 'cbv' ? [t.enhancement.duraCbv, t.enhancement.sinusCbv, t.enhancement.choroidCbv]
     : null;
   const s = t.oedemaStrength;
-  const ved = t.ed[w];
-  const vn = t.ncr[w];
-  const ve = t.et[w];
-  const vt = t.net[w];
-  const vk = t.calc[w];
+  const ved = rowSignal(t.ed, w);
+  const vn = rowSignal(t.ncr, w);
+  const ve = rowSignal(t.et, w);
+  const vt = rowSignal(t.net, w);
+  const vk = rowSignal(t.calc, w);
   const tx = t.texture;
   const { csf, gm, wm, soft, softT1, bone, dura, sinus, choroid } = maps;
   for (let i = 0; i < n; i++) {

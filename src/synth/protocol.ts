@@ -9,7 +9,7 @@ import type { Vec3 } from '../imaging/volume';
 import type { SeriesRole, ModelRole } from '../series-id/roles';
 import { TransferSyntax } from '../dicom/constants';
 import type { PlaneOrientation, StackSpec } from './acquisition';
-import type { Weighting } from './contrasts';
+import type { SynthWeighting } from './contrasts';
 import type { Rng } from './random';
 import { seriesHeader, type Scanner, type SeriesHeader, type SeriesKind } from './vendors';
 
@@ -26,7 +26,7 @@ export interface SeriesPlan {
   /** One stack, or three for the 3-plane localizer. Empty for derived series planned from their source. */
   stacks: StackSpec[];
   /** Weighting(s) sampled: DWI samples b0 + b1000 trace, DSC samples the EPI baseline + blood volume. */
-  weightings: Weighting[];
+  weightings: SynthWeighting[];
   format: 'single-frame' | 'enhanced';
   transferSyntaxUid: string;
   snr: number;
@@ -59,7 +59,11 @@ export interface ProtocolOptions {
   headCentre: Vec3;
   /** Head pitch (degrees): axial 2-D stacks planned along the AC-PC line follow it. */
   headPitchDeg: number;
+  /** Enhanced MR (multi-frame) for 3-D series: as the scanner does ('auto'), never, or always. */
+  multiframe: MultiframeMode;
 }
+
+export type MultiframeMode = 'auto' | 'never' | 'always';
 
 const TS_BY_CHOICE: Record<Exclude<TransferSyntaxChoice, 'random'>, string> = {
   explicit: TransferSyntax.ExplicitVRLittleEndian,
@@ -111,7 +115,7 @@ export function planStudy(rng: Rng, o: ProtocolOptions): StudyPlan {
   };
   const hdr = (kind: SeriesKind, orientation: PlaneOrientation, threeD: boolean) => () =>
     seriesHeader(kind, { rng: r.fork(`header/${kind}`), scanner, orientation, threeD });
-  const enhanced3d = scanner.writesEnhanced ? 'enhanced' : 'single-frame';
+  const enhanced3d = o.multiframe === 'always' || (o.multiframe === 'auto' && scanner.writesEnhanced) ? 'enhanced' : 'single-frame';
 
   if (want(0.95)) {
     const loc: StackShape = { pixel: full ? 1 : 2, matrix: full ? [256, 256] : [128, 128], thickness: 7, gap: 3, slices: scanner.vendor === 'ge' ? 5 : 3 };
@@ -166,7 +170,7 @@ export function planStudy(rng: Rng, o: ProtocolOptions): StudyPlan {
       : { pixel: 3.6, matrix: [64, 64], thickness: 5, gap: 1, slices: 25 };
     middle.push({
       kind: 'dwi', role: 'other', headerFor: hdr('dwi', 'axial', false),
-      stacks: [stack('axial', shape, jitterCentre(r, c, 5, 12), r, acPc())], weightings: ['b0', 'adc'],
+      stacks: [stack('axial', shape, jitterCentre(r, c, 5, 12), r, acPc())], weightings: ['b0', 'b1000'],
       format: 'single-frame', transferSyntaxUid: ts, snr: r.uniform(14, 24), postContrast: false, durationSeconds: r.int(60, 120),
       bValues: [0, 1000],
     });

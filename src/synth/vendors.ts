@@ -158,7 +158,7 @@ export function seriesHeader(kind: SeriesKind, ctx: SeriesContext): SeriesHeader
         const base = r.pick([`${o} 3D T1 BRAVO`, `${o === 'SAG' ? 'Sag' : 'Ax'} T1 BRAVO`, `${o} T1 3D BRAVO`]);
         const d = post ? r.pick([`${base} +C`, `${base}+C`, `+C ${base}`]) : base;
         return h(d, {
-          ...imageType('ORIGINAL', 'PRIMARY', 'OTHER'), ScanningSequence: 'GR', SequenceVariant: ['SS', 'SK'],
+          ...imageType('ORIGINAL', 'PRIMARY', 'OTHER'), ScanningSequence: ['GR', 'IR'], SequenceVariant: ['SS', 'SK'],
           ScanOptions: ['FAST_GEMS', 'EDR_GEMS', 'FILTERED_GEMS', 'ACC_GEMS', 'IR_GEMS'], SequenceName: 'efgre3d',
           MRAcquisitionType: '3D', RepetitionTime: round(r.uniform(7.6, 8.8)), EchoTime: round(r.uniform(2.9, 3.4)),
           InversionTime: r.pick([400, 450, 500]), FlipAngle: 12, EchoTrainLength: 1, PixelBandwidth: 244.1,
@@ -169,8 +169,10 @@ export function seriesHeader(kind: SeriesKind, ctx: SeriesContext): SeriesHeader
         const d = post ? `${base}${r.pick([' +C', '_Gd', '_post', '+GADO'])}` : base;
         return h(d, {
           ...imageType('ORIGINAL', 'PRIMARY', 'M_FFE', 'M', 'FFE'), ScanningSequence: 'GR', SequenceVariant: 'MP',
+          // Real Philips 3D TFE headers carry InversionTime 0 with ScanningSequence GR; that is a dciodvfy error
+          // (TI present without IR), so it is left out here.
           ScanOptions: '', SequenceName: '', MRAcquisitionType: '3D', RepetitionTime: round(r.uniform(7.4, 8.3)),
-          EchoTime: round(r.uniform(3.4, 3.8)), InversionTime: 0, FlipAngle: 8, EchoTrainLength: r.pick([150, 200, 240]),
+          EchoTime: round(r.uniform(3.4, 3.8)), FlipAngle: 8, EchoTrainLength: r.pick([150, 200, 240]),
           PixelBandwidth: 191,
         }, 'T1');
       }

@@ -41,50 +41,65 @@ export function floodFromBorder(dims: Vec3, passable: (idx: number) => boolean):
 
 /**
  * Approximate Euclidean distance (in mm, isotropic `spacing`) from every voxel where mask = 1 to the nearest voxel
- * where mask = 0 (3x3x3 chamfer, weights 1, sqrt 2, sqrt 3; within a few percent of exact). Zero where mask = 0.
+ * where mask = 0 (3x3x3 chamfer, weights 1, sqrt 2, sqrt 3; within a few percent of exact). Zero where mask = 0;
+ * outside the grid counts as mask = 0. Runs on a copy padded by one background voxel so the inner loop needs no
+ * bounds checks.
  */
 export function distanceInside(dims: Vec3, mask: Uint8Array, spacing: number): Float32Array {
   const [nx, ny, nz] = dims;
-  const big = 1e9;
-  const d = new Float32Array(nx * ny * nz);
-  for (let i = 0; i < d.length; i++) d[i] = mask[i] ? big : 0;
-  const offs: Array<[number, number, number, number]> = [];
+  const px = nx + 2;
+  const py = ny + 2;
+  const pz = nz + 2;
+  const d = new Float32Array(px * py * pz);
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      const src = nx * (j + ny * k);
+      const dst = 1 + px * (j + 1 + py * (k + 1));
+      for (let i = 0; i < nx; i++) d[dst + i] = mask[src + i] ? 1e9 : 0;
+    }
+  }
+  // Half of the 26 neighbours (those before the voxel in scan order), as index deltas with their weights.
+  const deltas: number[] = [];
+  const weights: number[] = [];
   for (let dk = -1; dk <= 0; dk++) {
     for (let dj = -1; dj <= 1; dj++) {
       for (let di = -1; di <= 1; di++) {
         if (dk === 0 && (dj > 0 || (dj === 0 && di >= 0))) continue;
-        offs.push([di, dj, dk, Math.sqrt(di * di + dj * dj + dk * dk)]);
+        deltas.push(di + px * (dj + py * dk));
+        weights.push(Math.sqrt(di * di + dj * dj + dk * dk));
       }
     }
   }
-  const pass = (forward: boolean): void => {
-    const sgn = forward ? 1 : -1;
-    for (let kk = 0; kk < nz; kk++) {
-      const k = forward ? kk : nz - 1 - kk;
-      for (let jj = 0; jj < ny; jj++) {
-        const j = forward ? jj : ny - 1 - jj;
-        for (let ii = 0; ii < nx; ii++) {
-          const i = forward ? ii : nx - 1 - ii;
-          const idx = i + nx * (j + ny * k);
-          let best = d[idx]!;
-          if (best === 0) continue;
-          for (const [di, dj, dk, w] of offs) {
-            const a = i + sgn * di;
-            const b = j + sgn * dj;
-            const c = k + sgn * dk;
-            // Outside the grid counts as background (distance 0 there).
-            const v = a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz ? 0 : d[a + nx * (b + ny * c)]!;
-            if (v + w < best) best = v + w;
-          }
-          d[idx] = best;
-        }
-      }
+  const nd = deltas.length;
+  const first = 1 + px * (1 + py);
+  const last = nx + px * (ny + py * nz);
+  for (let idx = first; idx <= last; idx++) {
+    let best = d[idx]!;
+    if (best === 0) continue;
+    for (let n = 0; n < nd; n++) {
+      const v = d[idx + deltas[n]!]! + weights[n]!;
+      if (v < best) best = v;
     }
-  };
-  pass(true);
-  pass(false);
-  for (let i = 0; i < d.length; i++) d[i] = d[i]! * spacing;
-  return d;
+    d[idx] = best;
+  }
+  for (let idx = last; idx >= first; idx--) {
+    let best = d[idx]!;
+    if (best === 0) continue;
+    for (let n = 0; n < nd; n++) {
+      const v = d[idx - deltas[n]!]! + weights[n]!;
+      if (v < best) best = v;
+    }
+    d[idx] = best;
+  }
+  const out = new Float32Array(nx * ny * nz);
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      const dst = nx * (j + ny * k);
+      const src = 1 + px * (j + 1 + py * (k + 1));
+      for (let i = 0; i < nx; i++) out[dst + i] = d[src + i]! * spacing;
+    }
+  }
+  return out;
 }
 
 /** Averages f x f x f blocks (edge blocks average what exists). New dims = ceil(dims / f). */
@@ -93,6 +108,8 @@ export function downsampleMean(dims: Vec3, src: ArrayLike<number>, f: number): {
   const od: Vec3 = [Math.ceil(nx / f), Math.ceil(ny / f), Math.ceil(nz / f)];
   const sum = new Float32Array(od[0] * od[1] * od[2]);
   const cnt = new Uint16Array(sum.length);
+  const iMap = new Int32Array(nx);
+  for (let i = 0; i < nx; i++) iMap[i] = Math.floor(i / f);
   for (let k = 0; k < nz; k++) {
     const K = Math.floor(k / f);
     for (let j = 0; j < ny; j++) {
@@ -100,9 +117,9 @@ export function downsampleMean(dims: Vec3, src: ArrayLike<number>, f: number): {
       const rowSrc = nx * (j + ny * k);
       const rowDst = od[0] * (J + od[1] * K);
       for (let i = 0; i < nx; i++) {
-        const o = rowDst + Math.floor(i / f);
-        sum[o] = sum[o]! + src[rowSrc + i]!;
-        cnt[o] = cnt[o]! + 1;
+        const o = rowDst + iMap[i]!;
+        sum[o] += src[rowSrc + i]!;
+        cnt[o]++;
       }
     }
   }
