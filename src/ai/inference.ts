@@ -18,6 +18,15 @@ import { flipCombinations, gatherPatch, NO_FLIP, patchGridIndex, tensorSpatialSh
 import { entropy, headProbabilities, meanClassVariance, meanVector, mutualInformation, normalisedEntropy, weightedMeanVector } from './probability';
 import type { LoadedModel } from './registry';
 import { DeviceQueue } from './runtime';
+import {
+  accumulateLogits,
+  accumulateProbabilities,
+  countAboveZero,
+  countNonBackground,
+  meanLogitsToProbabilities,
+  splitMeans,
+  type KernelMode,
+} from './segmentation-kernels';
 import { centreTileIndex, importanceMap, planTiles, type TilePlan } from './tiling';
 
 /** One case on the model grid: normalised channels (i fastest) keyed by role, with the grid's geometry. */
@@ -36,6 +45,12 @@ export interface InferenceOptions {
   queue?: DeviceQueue;
   /** Treat these roles as absent even if given (leave-one-modality-out). */
   dropRoles?: readonly ModelRole[];
+  /**
+   * How overlapping windows and TTA passes combine (see segmentation-kernels.ts): 'logits' (default, nnU-Net
+   * style: weighted mean of logits, one activation at the end; fast) or 'probabilities' (weighted mean of
+   * per-pass probabilities, GMMAS style; adds the voxel mutual-information map; ~5x more accumulation time).
+   */
+  averaging?: 'logits' | 'probabilities';
   log?: Logger;
 }
 
@@ -56,8 +71,8 @@ export interface SegmentationRaw {
   labels: Uint8Array;
   /** Voxel uncertainty in [0,1]: normalised predictive entropy (labels) or mean binary entropy / ln 2 (regions). */
   uncertainty: Float32Array;
-  /** Voxel mutual information between prediction and window/pass (nats): the epistemic part. */
-  mutualInformation: Float32Array;
+  /** Voxel mutual information between prediction and window/pass (nats), with 'probabilities' averaging only. */
+  mutualInformation?: Float32Array;
 }
 
 export interface ModelRun {
@@ -210,14 +225,17 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
   const bgIndex = seg?.mode === 'labels' ? seg.classes!.findIndex((c) => c.key === 'background') : -1;
   const wtIndex = seg?.mode === 'regions' ? seg.regions!.findIndex((r) => r.region === 'WT') : -1;
 
-  const acc = Array.from({ length: K }, () => new Float32Array(nvox));
-  const accH = seg ? new Float32Array(nvox) : undefined;
-  const wsum = seg ? new Float32Array(nvox) : undefined;
+  const averaging = opts.averaging ?? 'logits';
+  const acc = new Float32Array(K * nvox);
+  const accH = seg && averaging === 'probabilities' ? new Float32Array(nvox) : undefined;
+  const wsum = new Float32Array(seg ? nvox : 0);
+  const base = Int32Array.from(channelOf, (c) => c * P);
+  const kernelMode: KernelMode = seg?.mode === 'labels' ? (seg.activation === 'softmax' ? 'softmax' : 'identity') : seg?.activation === 'sigmoid' ? 'sigmoid' : 'identity';
+  const tumourChannel = seg?.mode === 'labels' ? bgIndex : wtIndex;
   const headPasses = new Map<string, number[][]>(m.outputs.heads.map((h) => [h.id, []]));
   const centreTile = centreTileIndex(dims, tiles);
   const timings = { gather: 0, forward: 0, accumulate: 0, finalise: 0, total: 0 };
   const maskTensor = plan.mask && m.inputs.modalityMask ? new ort.Tensor('float32', plan.mask, [1, plan.mask.length]) : undefined;
-  const prob = new Float64Array(Math.max(K, 1));
   const T = seg?.temperature ?? 1;
   let forwardCount = 0;
 
@@ -246,49 +264,11 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
       if (seg) {
         const o = out[seg.name]!.data as Float32Array;
         const map = patchGridIndex(dims, tile.origin, patch, axes, f);
-        const labels = seg.mode === 'labels';
-        const softmaxAct = seg.activation === 'softmax';
-        const sigmoidAct = seg.activation === 'sigmoid';
-        for (let v = 0; v < P; v++) {
-          const g = map[v]!;
-          if (g < 0) continue;
-          const w = weights[v]!;
-          let h = 0;
-          if (labels) {
-            if (softmaxAct) {
-              let max = -Infinity;
-              for (let c = 0; c < K; c++) {
-                const z = o[channelOf[c]! * P + v]! / T;
-                prob[c] = z;
-                if (z > max) max = z;
-              }
-              let s = 0;
-              for (let c = 0; c < K; c++) {
-                const e = Math.exp(prob[c]! - max);
-                prob[c] = e;
-                s += e;
-              }
-              for (let c = 0; c < K; c++) prob[c] = prob[c]! / s;
-            } else {
-              for (let c = 0; c < K; c++) prob[c] = o[channelOf[c]! * P + v]!;
-            }
-            for (let c = 0; c < K; c++) {
-              const p = prob[c]!;
-              if (p > 0) h -= p * Math.log(p);
-              acc[c]![g] += w * p;
-            }
-            mass += 1 - prob[bgIndex]!;
-          } else {
-            for (let c = 0; c < K; c++) {
-              const z = o[channelOf[c]! * P + v]!;
-              const p = sigmoidAct ? 1 / (1 + Math.exp(-z / T)) : z;
-              if (p > 0 && p < 1) h -= (p * Math.log(p) + (1 - p) * Math.log(1 - p)) / K;
-              acc[c]![g] += w * p;
-              if (c === wtIndex) mass += p;
-            }
-          }
-          accH![g] += w * h;
-          wsum![g] += w;
+        if (averaging === 'logits') {
+          accumulateLogits(o, P, base, map, weights, acc, nvox, wsum);
+          mass = seg.mode === 'labels' ? countNonBackground(o, P, base, map, tumourChannel) : countAboveZero(o, P, base[tumourChannel]!, map);
+        } else {
+          mass = accumulateProbabilities(o, P, base, map, weights, acc, nvox, accH!, wsum, 1 / T, kernelMode, tumourChannel, seg.mode === 'labels');
         }
       }
       pass.tumourMass.push(mass);
@@ -305,7 +285,7 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
 
   const tf = performance.now();
   let segmentation: SegmentationRaw | undefined;
-  if (seg) segmentation = finaliseSegmentation(m, acc, accH!, wsum!, nvox);
+  if (seg) segmentation = finaliseSegmentation(m, averaging === 'logits' ? meanLogitsToProbabilities(acc, wsum, nvox, K, kernelMode, 1 / T) : splitMeans(acc, wsum, nvox, K), accH, wsum, nvox);
   const heads = m.outputs.heads.map((h) => summariseHead(h, headPasses.get(h.id)!));
   timings.finalise = performance.now() - tf;
   timings.total = performance.now() - t0;
@@ -332,38 +312,37 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
   };
 }
 
-/** Mean probabilities, labels and uncertainty maps from the accumulators. */
-function finaliseSegmentation(m: ModelManifest, acc: Float32Array[], accH: Float32Array, wsum: Float32Array, nvox: number): SegmentationRaw {
+/**
+ * Labels and uncertainty maps from mean probabilities per output channel (already divided by the weight sum);
+ * accH (probabilities averaging only) gives the expected entropy, hence the mutual information.
+ */
+function finaliseSegmentation(m: ModelManifest, probs: Float32Array[], accH: Float32Array | undefined, wsum: Float32Array, nvox: number): SegmentationRaw {
   const seg = m.outputs.segmentation!;
-  const K = acc.length;
+  const K = probs.length;
   const labels = new Uint8Array(nvox);
   const uncertainty = new Float32Array(nvox);
-  const mi = new Float32Array(nvox);
+  const mi = accH ? new Float32Array(nvox) : undefined;
   const labelOfSegment = new Map(seg.segments.map((s, i) => [s.key, i + 1]));
-  const p = new Float64Array(K);
   if (seg.mode === 'labels') {
     const labelOfClass = seg.classes!.map((c) => (c.key === 'background' ? 0 : labelOfSegment.get(c.key)!));
+    const bg = seg.classes!.findIndex((c) => c.key === 'background');
     const lnK = Math.log(K);
     for (let v = 0; v < nvox; v++) {
-      const w = wsum[v]!;
-      if (!(w > 0)) {
+      if (!(wsum[v]! > 0)) {
         // Not covered by any window (fixed crops that leave gaps): background, certain.
-        const bg = seg.classes!.findIndex((c) => c.key === 'background');
-        acc[bg]![v] = 1;
+        for (let c = 0; c < K; c++) probs[c]![v] = c === bg ? 1 : 0;
         continue;
       }
       let best = 0;
       let h = 0;
       for (let c = 0; c < K; c++) {
-        const pc = acc[c]![v]! / w;
-        acc[c]![v] = pc;
-        p[c] = pc;
-        if (pc > p[best]!) best = c;
+        const pc = probs[c]![v]!;
+        if (pc > probs[best]![v]!) best = c;
         if (pc > 0) h -= pc * Math.log(pc);
       }
       labels[v] = labelOfClass[best]!;
       uncertainty[v] = Math.min(1, h / lnK);
-      mi[v] = Math.max(0, h - accH[v]! / w);
+      if (mi) mi[v] = Math.max(0, h - accH![v]! / wsum[v]!);
     }
   } else {
     const idx = (r: 'WT' | 'TC' | 'ET'): number => seg.regions!.findIndex((x) => x.region === r);
@@ -373,22 +352,19 @@ function finaliseSegmentation(m: ModelManifest, acc: Float32Array[], accH: Float
     const lED = labelOfSegment.get('ED') ?? 0;
     const lET = labelOfSegment.get('ET') ?? 0;
     for (let v = 0; v < nvox; v++) {
-      const w = wsum[v]!;
-      if (!(w > 0)) continue;
+      if (!(wsum[v]! > 0)) continue;
       let h = 0;
       for (let c = 0; c < K; c++) {
-        const pc = acc[c]![v]! / w;
-        acc[c]![v] = pc;
-        p[c] = pc;
+        const pc = probs[c]![v]!;
         if (pc > 0 && pc < 1) h -= (pc * Math.log(pc) + (1 - pc) * Math.log(1 - pc)) / K;
       }
       // Nested regions -> labels; ET implies TC implies WT (hierarchy by construction).
-      if (ie >= 0 && p[ie]! > thr) labels[v] = lET;
-      else if (it >= 0 && p[it]! > thr) labels[v] = lNCR;
-      else if (iw >= 0 && p[iw]! > thr) labels[v] = lED;
+      if (ie >= 0 && probs[ie]![v]! > thr) labels[v] = lET;
+      else if (it >= 0 && probs[it]![v]! > thr) labels[v] = lNCR;
+      else if (iw >= 0 && probs[iw]![v]! > thr) labels[v] = lED;
       uncertainty[v] = Math.min(1, h / Math.LN2);
-      mi[v] = Math.max(0, h - accH[v]! / w);
+      if (mi) mi[v] = Math.max(0, h - accH![v]! / wsum[v]!);
     }
   }
-  return { probabilities: acc, labels, uncertainty, mutualInformation: mi };
+  return { probabilities: probs, labels, uncertainty, ...(mi ? { mutualInformation: mi } : {}) };
 }

@@ -127,24 +127,35 @@ describe('flip test-time augmentation', () => {
   const n = 20 * 18 * 16;
   const dims = ph.input.dims;
 
-  it('averages the un-mirrored predictions of the mirrored inputs', async () => {
+  it('probabilities averaging: mean of the un-mirrored softmax outputs of the mirrored inputs', async () => {
     // Patch = grid, so the heads' global pooling sees exactly the grid (no padding).
     const m = withManifest(glioma, {
       tta: { flipAxes: ['i', 'k'] },
       tiling: { mode: 'sliding-window', patchSize: [20, 18, 16], overlap: 0.5, blending: 'gaussian', gaussianSigmaScale: 0.125 },
     });
-    const run = await runModel(m, ph.input, { tta: true });
+    const run = await runModel(m, ph.input, { tta: true, averaging: 'probabilities' });
+    const viaLogits = await runModel(m, ph.input, { tta: true });
     expect(run.passes).toBe(4);
     expect(run.forwardCount).toBe(4);
     const mean = Array.from({ length: 4 }, () => new Float32Array(n));
+    const meanLogits = new Float32Array(4 * n);
     const headPasses: number[][] = [];
     for (const f of [[false, false, false], [true, false, false], [false, false, true], [true, false, true]] as [boolean, boolean, boolean][]) {
       const out = await fullForward(glioma, chansOf(ph.input).map((c) => flipVolume(c, dims, f)), dims, [1, 1, 1, 1]);
       const p = voxelSoftmax(out.seg_logits!, 4, n).map((c) => flipVolume(c, dims, f));
       p.forEach((c, ci) => c.forEach((x, v) => (mean[ci]![v] += x / 4)));
+      for (let c = 0; c < 4; c++) flipVolume(out.seg_logits!.subarray(c * n, (c + 1) * n), dims, f).forEach((z, v) => (meanLogits[c * n + v] += z / 4));
       headPasses.push(softmax(Array.from(out.grade_logits!)));
     }
-    for (let c = 0; c < 4; c++) expect(maxAbsDiff(run.segmentation!.probabilities[c]!, mean[c]!)).toBeLessThan(1e-5);
+    for (let c = 0; c < 4; c++) expect(maxAbsDiff(run.segmentation!.probabilities[c]!, mean[c]!)).toBeLessThan(2e-6);
+    // Default 'logits' averaging: softmax of the mean un-mirrored logits (nnU-Net style).
+    const fromLogits = voxelSoftmax(meanLogits, 4, n);
+    for (let c = 0; c < 4; c++) expect(maxAbsDiff(viaLogits.segmentation!.probabilities[c]!, fromLogits[c]!)).toBeLessThan(2e-6);
+    // The two averages differ (Jensen), by more than the tolerance above, so the test tells them apart.
+    expect(Math.max(...[0, 1, 2, 3].map((c) => maxAbsDiff(viaLogits.segmentation!.probabilities[c]!, mean[c]!)))).toBeGreaterThan(1e-5);
+    // Mutual information exists only with probabilities averaging, and is >= 0.
+    expect(viaLogits.segmentation!.mutualInformation).toBeUndefined();
+    expect(Math.min(...run.segmentation!.mutualInformation!)).toBeGreaterThanOrEqual(0);
     const grade = run.heads.find((h) => h.head === 'grade')!;
     const avg = [0, 1, 2].map((c) => headPasses.reduce((a, p) => a + p[c]! / 4, 0));
     grade.classes.forEach((c, i) => expect(c.probability).toBeCloseTo(avg[i]!, 6));

@@ -10,14 +10,34 @@ const routingRule = z
   })
   .strict();
 
-/** Model packages and the ONNX runtime. */
+/** Model packages and the ONNX runtime (docs/ai-engine.md). */
 export const modelsSection = z
   .object({
     dir: z.string().min(1).default('./models'),
     /** Tried in order; the first that loads runs (logged). */
     executionProviders: z.array(z.enum(['cuda', 'cpu'])).default(['cuda', 'cpu']),
+    /** onnxruntime intra-op threads per session; 0 = onnxruntime's default (all cores). */
     intraOpNumThreads: z.number().int().min(0).default(0),
+    /** onnxruntime inter-op threads; 0 = default. */
+    interOpNumThreads: z.number().int().min(0).default(1),
+    /** Model runs at a time per execution provider (cpu, cuda); 1 keeps one device from being oversubscribed. */
+    concurrencyPerDevice: z.number().int().min(1).default(1),
+    /** Flip TTA where the manifest allows it. */
     testTimeAugmentation: z.boolean().default(true),
+    /** Tumour components (and enhancing components) smaller than this are removed, in mL. */
+    minComponentMl: z.number().min(0).default(0.1),
+    /** Decode WT/TC/ET from summed class probabilities (WT ⊇ TC ⊇ ET) instead of a plain argmax. */
+    hierarchicalDecoding: z.boolean().default(true),
+    /** Layered diagnosis: the leading WHO CNS5 branch must reach this probability, else "indeterminate". */
+    minBranchProbability: z.number().min(0).max(1).default(0.5),
+    /** Leave-one-modality-out re-inference (one extra model run per present sequence). */
+    modalityImportance: z.boolean().default(true),
+    /** Use flip TTA in the leave-one-out runs too (costs passes x runs). */
+    modalityImportanceTta: z.boolean().default(false),
+    /** IBSI shape/first-order and VASARI-style features. */
+    radiomics: z.boolean().default(true),
+    /** Fixed bin number for histogram features. */
+    radiomicsBins: z.number().int().min(2).default(32),
     routing: z.array(routingRule).default([
       { model: 'glioma-mtl', whenRoles: ['flair'] },
       { model: 'glioma-mtl', whenRoles: ['t2'] },
