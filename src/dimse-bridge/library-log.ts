@@ -13,8 +13,12 @@ export function quietDimseLibrary(): void {
   installed = true;
   const logger = createLogger('dimse-lib');
   dimseLog.methodFactory = (methodName: string) => {
-    const level = methodName === 'error' ? 'warn' : 'debug';
-    return (...args: unknown[]) => logger.log(level, args.map(String).join(' '));
+    return (...args: unknown[]) => {
+      const text = args.map(String).join(' ');
+      // Connection errors and timeouts reach our code as events and are logged there with context.
+      const level = methodName === 'error' && !/Connection (error|timeout)|Exceeded (PDU|association) timeout/.test(text) ? 'warn' : 'debug';
+      logger.log(level, text);
+    };
   };
   dimseLog.setLevel(process.env.DIMSE_LIB_LOG_LEVEL === 'debug' ? 'debug' : 'error');
 }

@@ -292,7 +292,7 @@ export async function cstore(peer: DimsePeer, inputs: StoreInput[], t: ScuTimeou
             const status = rsp.getStatus();
             result.status = status;
             result.stored = isStoredStatus(status);
-            const comment = rsp.getErrorComment?.();
+            const comment = rsp.getErrorComment();
             result.message = `${describeStatus(status)}${comment ? ` (${comment})` : ''}${plan.reencode ? `; sent re-encoded as ${plan.transferSyntaxUid}` : ''}`;
           });
           out.push(r);
@@ -329,7 +329,8 @@ function requireContext(peer: DimsePeer, accepted: AcceptedContext[], sopClass: 
 }
 
 function failedQuery(peer: DimsePeer, what: string, status: number, comment?: string): DimseScuError {
-  return new DimseScuError('network', `${what} at ${peerLabel(peer)} failed: ${describeStatus(status)}${comment ? ` (${comment})` : ''}`);
+  const hex = `0x${status.toString(16).toUpperCase().padStart(4, '0')}`;
+  return new DimseScuError('network', `${what} at ${peerLabel(peer)} failed: ${describeStatus(status)} (${hex})${comment ? `: ${comment}` : ''}`);
 }
 
 /** C-FIND, Study Root, SERIES level: the series the peer holds for a study. */
@@ -356,7 +357,7 @@ export async function findSeries(peer: DimsePeer, studyInstanceUid: string, t: S
             instances: e.NumberOfSeriesRelatedInstances !== undefined && e.NumberOfSeriesRelatedInstances !== '' && Number.isFinite(count) ? count : undefined,
           });
         } else if (status !== 0xff00 && status !== 0xff01) {
-          final = { status, comment: rsp.getErrorComment?.() };
+          final = { status, comment: rsp.getErrorComment() };
         }
       });
       return [r];
@@ -400,7 +401,7 @@ export async function moveSeries(
           completed: rsp.getCompleted() ?? 0,
           failed: rsp.getFailures() ?? 0,
           warnings: rsp.getWarnings() ?? 0,
-          comment: rsp.getErrorComment?.(),
+          comment: rsp.getErrorComment(),
         };
       });
       return [r];
