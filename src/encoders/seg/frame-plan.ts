@@ -42,15 +42,25 @@ export function sliceDistances(iop: readonly number[], positions: readonly Vec3[
 }
 
 /**
- * One pass over the label map: histogram[k * 256 + v] = number of voxels with value v on slice k.
- * Everything else (non-empty slices per segment, volumes) derives from it.
+ * One pass over the label map: histogram[k * 256 + v] = number of voxels with value v >= 1 on slice k (background,
+ * v = 0, is not counted: runs of four zero voxels are skipped as one 32-bit word). Everything else (non-empty
+ * slices per segment, volumes) derives from it.
  */
 export function sliceHistogram(labelmap: Uint8Array, frameSize: number, slices: number): Uint32Array {
   const hist = new Uint32Array(slices * 256);
+  const aligned = labelmap.byteOffset % 4 === 0 && frameSize % 4 === 0;
+  const words = aligned ? new Uint32Array(labelmap.buffer, labelmap.byteOffset, labelmap.length >>> 2) : undefined;
   for (let k = 0; k < slices; k++) {
     const base = k * 256;
     const end = (k + 1) * frameSize;
-    for (let i = k * frameSize; i < end; i++) hist[base + labelmap[i]!]!++;
+    for (let i = k * frameSize; i < end; i++) {
+      if (words && (i & 3) === 0 && words[i >>> 2] === 0) {
+        i += 3;
+        continue;
+      }
+      const v = labelmap[i]!;
+      if (v) hist[base + v]!++;
+    }
   }
   return hist;
 }
