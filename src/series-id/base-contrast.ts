@@ -14,7 +14,7 @@
 import { FLAIR_WORDS, NEGATIVE_CONTRAST_WORDS, POSITIVE_CONTRAST_WORDS, T1_TYPO, T1_WORDS, T2_WEAK_WORDS, T2_WORDS, TIRM_WORDS } from './keywords';
 import { inversionOpinion, LIMITS, PHYSICS_RANGES, physicsOpinion } from './physics';
 import { describeMatch, firstMatch, type SeriesText } from './text';
-import type { BaseContrast, Opinion, SeriesContext } from './types';
+import type { BaseContrast, Opinion, OpinionSource, SeriesContext } from './types';
 import { vendorSequenceOpinion } from './vendor-sequences';
 
 const ACQUISITION_CONTRAST: Record<string, BaseContrast> = {
@@ -136,6 +136,8 @@ export const BASE_CONTRAST_CASCADE: ReadonlyArray<{ name: string; opinion: (ctx:
 
 export interface BaseContrastResult {
   contrast: BaseContrast | undefined;
+  /** The source that decided (the first in cascade order that had an opinion). */
+  source?: OpinionSource;
   /** 0..1 after agreement/disagreement adjustments. */
   confidence: number;
   reasons: string[];
@@ -180,5 +182,5 @@ export function decideBaseContrast(ctx: SeriesContext): BaseContrastResult {
       reasons.push(`disagrees (${o.source}, outranked by ${primary.source}): ${o.reason}`);
     }
   }
-  return { contrast: primary.contrast, confidence: round2(conf), reasons };
+  return { contrast: primary.contrast, source: primary.source, confidence: round2(conf), reasons };
 }

@@ -109,18 +109,20 @@ function builtInRules(ctx: SeriesContext, study: StudyContrastFacts, minConfiden
   const reasons = [...base.reasons];
   if (!base.contrast) {
     scores.other = 0.5;
-    return { role: 'other', confidence: 0.5, reasons: [...reasons, 'other: not enough evidence for any role'], scores };
+    return { role: 'other', confidence: 0.5, reasons: ['other: not enough evidence for any role', ...reasons], scores };
   }
   if (base.contrast === 'T2') scores.t2 = base.confidence;
-  else if (base.contrast === 'FLAIR') scores.flair = base.confidence;
-  else if (base.contrast === 'T1') {
+  if (base.contrast === 'FLAIR') scores.flair = base.confidence;
+  let summary = `${base.contrast} from ${base.source}`;
+  if (base.contrast === 'T1') {
     const post = decidePostContrast(ctx, study);
     reasons.push(post.reason);
+    summary += `; ${post.short}`;
     scores.t1 = round2(base.confidence * (1 - post.pPost));
     scores.t1ce = round2(base.confidence * post.pPost);
-  } else {
+  } else if (base.contrast !== 'T2' && base.contrast !== 'FLAIR') {
     scores.other = base.confidence;
-    return { role: 'other', confidence: base.confidence, reasons: [`other: ${base.contrast} is not a model input`, ...reasons], scores };
+    return { role: 'other', confidence: base.confidence, reasons: [`other: ${base.contrast} is not a model input (from ${base.source})`, ...reasons], scores };
   }
   const best = MODEL_ROLES.reduce((a, b) => (scores[b] > scores[a] ? b : a));
   if (scores[best] < minConfidence) {
@@ -128,12 +130,12 @@ function builtInRules(ctx: SeriesContext, study: StudyContrastFacts, minConfiden
     return {
       role: 'other',
       confidence: scores.other,
-      reasons: [`other: best role ${best} scored ${scores[best]} < ${minConfidence} (not enough evidence)`, ...reasons],
+      reasons: [`other: best role ${best} scored ${scores[best]} < ${minConfidence}, not enough evidence (${summary})`, ...reasons],
       scores,
     };
   }
   scores.other = round2(1 - scores[best]);
-  return { role: best, confidence: scores[best], reasons: [`${best} (confidence ${scores[best]})`, ...reasons], scores };
+  return { role: best, confidence: scores[best], reasons: [`${best} (confidence ${scores[best]}): ${summary}`, ...reasons], scores };
 }
 
 function classifySeries(

@@ -85,7 +85,8 @@ export const EXCLUSION_WORDS: readonly ExclusionWords[] = [
   {
     kind: 'susceptibility/T2*',
     words: [
-      k(/T2 ?\*|T2 ?STAR|(?<![A-Z0-9])T2 ?FFE/, 'T2*'),
+      k(/T2 ?\*|T2 ?STAR/, 'T2*'),
+      k(/(?<![A-Z0-9])T2 (?:[A-Z0-9]+ )?(?:GRE|FFE|GRADIENT)(?![A-Z0-9])|(?<![A-Z0-9])(?:GRE|FFE|GRADIENT) (?:[A-Z0-9]+ )?T2(?![0-9A-Z])|(?<![A-Z0-9])T2FFE/, 'T2-weighted gradient echo (T2*)'),
       k(w('SWI\\w*|SWAN|SWIP|SUSC\\w*|QSM|HEMO\\w*|MEDIC|MERGE|MFFE|VEN(?:OUS)? ?BOLD|MIN ?IP|MNIP|MAG ?IMAGES?|PHA ?IMAGES?|PHASE'), 'susceptibility/phase'),
     ],
   },

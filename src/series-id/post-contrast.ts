@@ -18,7 +18,10 @@ import type { SeriesContext } from './types';
 
 export interface PostContrastDecision {
   pPost: number;
+  /** One-line evidence for the reasons list. */
   reason: string;
+  /** A few words for the summary line, e.g. "post-contrast by acquisition order". */
+  short: string;
 }
 
 const label = (n: number | undefined, d: string): string => `series ${n ?? '?'} '${d}'`;
@@ -26,7 +29,7 @@ const label = (n: number | undefined, d: string): string => `series ${n ?? '?'} 
 export function negativeWordRule(ctx: SeriesContext): PostContrastDecision | null {
   for (const text of ctx.texts) {
     const neg = negativeContrastWord(text);
-    if (neg) return { pPost: 0.05, reason: `pre-contrast: '${text.raw}' has ${neg} (negative words win)` };
+    if (neg) return { pPost: 0.05, short: 'pre-contrast by description', reason: `pre-contrast: '${text.raw}' has ${neg} (negative words win)` };
   }
   return null;
 }
@@ -38,19 +41,19 @@ export function bolusAgentRule(ctx: SeriesContext, study: StudyContrastFacts): P
   const start = ctx.h.contrastBolusStart;
   const acquired = ctx.h.acquisitionStart;
   if (start && acquired && start.hasDate === acquired.hasDate && acquired.seconds < start.seconds) {
-    return { pPost: 0.1, reason: `pre-contrast: acquired before ContrastBolusStartTime although ContrastBolusAgent is '${agent}'` };
+    return { pPost: 0.1, short: 'pre-contrast by ContrastBolusStartTime', reason: `pre-contrast: acquired before ContrastBolusStartTime although ContrastBolusAgent is '${agent}'` };
   }
-  return { pPost: 0.95, reason: `post-contrast: ContrastBolusAgent '${agent}'` };
+  return { pPost: 0.95, short: 'post-contrast by ContrastBolusAgent', reason: `post-contrast: ContrastBolusAgent '${agent}'` };
 }
 
 export function positiveWordRule(ctx: SeriesContext): PostContrastDecision | null {
   for (const text of ctx.texts) {
     const pos = positiveContrastWord(text);
-    if (pos) return { pPost: 0.92, reason: `post-contrast: '${text.raw}' has ${pos}` };
+    if (pos) return { pPost: 0.92, short: 'post-contrast by description', reason: `post-contrast: '${text.raw}' has ${pos}` };
   }
   for (const text of ctx.texts) {
     const weak = firstMatch(text.norm, POSITIVE_CONTRAST_WEAK_WORDS);
-    if (weak) return { pPost: 0.8, reason: `post-contrast: '${text.raw}' has ${describeMatch(weak)}` };
+    if (weak) return { pPost: 0.8, short: 'post-contrast by description (weak word)', reason: `post-contrast: '${text.raw}' has ${describeMatch(weak)}` };
   }
   return null;
 }
@@ -64,16 +67,16 @@ export function acquisitionOrderRule(ctx: SeriesContext, study: StudyContrastFac
     const cmp = compareOrder(me, e.order);
     if (cmp == null) undecided = true;
     else if (cmp > 0) {
-      return { pPost: 0.85, reason: `post-contrast by acquisition order: acquired after ${label(e.seriesNumber, e.description)} (${e.why})` };
+      return { pPost: 0.85, short: 'post-contrast by acquisition order', reason: `post-contrast by acquisition order: acquired after ${label(e.seriesNumber, e.description)} (${e.why})` };
     }
   }
-  if (undecided) return { pPost: 0.5, reason: 'contrast was given in this study but this series cannot be ordered against it (no times or series numbers)' };
+  if (undecided) return { pPost: 0.5, short: 'pre/post contrast undecided', reason: 'contrast was given in this study but this series cannot be ordered against it (no times or series numbers)' };
   const first = others.reduce((a, b) => ((compareOrder(b.order, a.order) ?? 0) < 0 ? b : a));
-  return { pPost: 0.08, reason: `pre-contrast by acquisition order: acquired before the first contrast evidence, ${label(first.seriesNumber, first.description)} (${first.why})` };
+  return { pPost: 0.08, short: 'pre-contrast by acquisition order', reason: `pre-contrast by acquisition order: acquired before the first contrast evidence, ${label(first.seriesNumber, first.description)} (${first.why})` };
 }
 
 export function noEvidenceRule(): PostContrastDecision {
-  return { pPost: 0.1, reason: 'no contrast evidence in this series or anywhere in the study → pre-contrast T1' };
+  return { pPost: 0.1, short: 'no contrast evidence', reason: 'no contrast evidence in this series or anywhere in the study → pre-contrast T1' };
 }
 
 export function decidePostContrast(ctx: SeriesContext, study: StudyContrastFacts): PostContrastDecision {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { registerCheckCommand } from './check';
+import { registerClassifyCommand } from './classify';
 import { registerConfigCommand } from './config';
 import { registerEchoCommand } from './echo';
 
 /** Every subcommand's register function. Add new commands here. */
-export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerCheckCommand, registerEchoCommand];
+export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerCheckCommand, registerEchoCommand, registerClassifyCommand];
