@@ -4,6 +4,7 @@
  */
 import { promises as fsp, constants as fsc } from 'node:fs';
 import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 /** fsync a directory so that entries created/renamed in it survive a crash. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -59,7 +60,7 @@ export async function mkdirpTracked(dir: string): Promise<string[]> {
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const dir = dirname(path);
   await fsp.mkdir(dir, { recursive: true });
-  const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFileSynced(tmp, typeof data === 'string' ? Buffer.from(data) : data);
     await fsp.rename(tmp, path);

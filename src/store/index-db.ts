@@ -352,6 +352,14 @@ export class InstanceIndex {
     return r && seriesRecord(r);
   }
 
+  /** DICOM JSON of one instance of a study or series (the lowest InstanceNumber), for study/series-level includefield. */
+  representativeMetadata(scope: { studyUid?: string; seriesUid?: string }): DicomJson | undefined {
+    const r = (scope.seriesUid
+      ? this.db.prepare('SELECT metadata FROM instances WHERE series_uid = ? ORDER BY instance_number LIMIT 1').get(scope.seriesUid)
+      : this.db.prepare('SELECT metadata FROM instances WHERE study_uid = ? ORDER BY instance_number LIMIT 1').get(scope.studyUid)) as { metadata: string } | undefined;
+    return r ? (JSON.parse(r.metadata) as DicomJson) : undefined;
+  }
+
   /** All (sop_uid, rel_path, size) pairs, for start-up reconciliation. */
   allFiles(): Array<{ sopUid: string; relPath: string; size: number }> {
     return (this.db.prepare('SELECT sop_uid, rel_path, size FROM instances').all() as Array<{ sop_uid: string; rel_path: string; size: number }>).map((r) => ({

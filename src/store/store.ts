@@ -8,8 +8,9 @@
  *      that was already acknowledged and processed);
  *   3. temp file in store/tmp (same file system) + fsync, rename to its UID path;
  *   4. group commit: the directories touched are fsynced, then every instance waiting is indexed in one
- *      SQLite transaction (WAL, synchronous=FULL). Only then does the caller's promise resolve, so an outcome of
- *      'stored' or 'duplicate' is safe to acknowledge.
+ *      SQLite transaction. Only then does the caller's promise resolve, so an outcome of 'stored' or
+ *      'duplicate' is safe to acknowledge: the file and its name are on disk, and the index row survives a
+ *      process crash (a power loss may roll the row back; recovery re-indexes the file, see database.ts).
  * Crash safety: open() empties tmp/; after an unclean stop it also reconciles files and index (recovery.ts).
  */
 import { createHash } from 'node:crypto';
@@ -203,7 +204,8 @@ export class InstanceStore {
     try {
       structure = checkP10Structure(src);
     } catch (e) {
-      if (e instanceof P10StructureError) throw new Rejection(e.reason, e.message);
+      // Name the instance when its header is readable (a cut-off upload usually still has it).
+      if (e instanceof P10StructureError) throw new Rejection(e.reason, e.message, e.reason === 'not-dicom' ? {} : headerUids(headerBytes(Math.min(src.size, 4 << 20))));
       throw e;
     }
     const ts = structure.transferSyntaxUid;
@@ -449,6 +451,8 @@ export class InstanceStore {
     this.closed = true;
     await Promise.allSettled([...this.inflight.values()]);
     await Promise.allSettled([...this.flushing]);
+    // The CLEAN marker promises "index and files agree": make the index durable first.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
     await fsp.writeFile(this.layout.cleanMarker, `${new Date().toISOString()}\n`);
     await fsyncDir(this.layout.root);
     if (this.ownsDb) this.db.close();
@@ -485,6 +489,20 @@ function checkUids(
   }
   if (metaClass && metaClass !== uids.sopClassUid) {
     throw new Rejection('meta-mismatch', `File Meta MediaStorageSOPClassUID ${metaClass} differs from SOPClassUID ${uids.sopClassUid}`, uids);
+  }
+}
+
+/** Best-effort UIDs of a damaged object, for error reports. */
+function headerUids(buf: Buffer): Partial<IngestOutcome> {
+  try {
+    const { dataset: ds, meta } = readP10(buf, { headerOnly: true });
+    const pick = (k: string): string | undefined => {
+      const v = str(ds, k).trim();
+      return isValidUid(v) ? v : undefined;
+    };
+    return { sopInstanceUid: pick('SOPInstanceUID'), sopClassUid: pick('SOPClassUID'), seriesInstanceUid: pick('SeriesInstanceUID'), studyInstanceUid: pick('StudyInstanceUID'), transferSyntaxUid: str(meta, 'TransferSyntaxUID') || undefined };
+  } catch {
+    return {};
   }
 }
 

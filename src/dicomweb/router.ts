@@ -1,0 +1,61 @@
+/**
+ * The DICOMweb service (STOW-RS, QIDO-RS, WADO-RS) as an express router, mounted by src/web/app.ts at
+ * http.dicomwebBasePath. Every route and status is listed in docs/dicomweb.md.
+ */
+import { Router, type Request } from 'express';
+import type { Logger } from '../log/logger';
+import type { InstanceStore } from '../store/store';
+import type { RetrieveBase } from './qido';
+import { qidoHandler } from './qido';
+import { stowHandler } from './stow';
+import { bulkdataHandler, framesHandler, metadataHandler, retrieveHandler } from './wado';
+
+export interface DicomwebOptions {
+  store: InstanceStore;
+  /** Mount path, e.g. /dicom-web (used to build RetrieveURLs). */
+  basePath: string;
+  maxUploadBytes: number;
+  maxInMemoryPartBytes?: number;
+  logger: Logger;
+}
+
+/** RetrieveURLs point back at this node as the client reached it (Host header). */
+export function retrieveUrls(basePath: string) {
+  return (req: Request): RetrieveBase => {
+    const base = `${req.protocol}://${req.get('host') ?? 'localhost'}${basePath.replace(/\/+$/, '')}`;
+    return {
+      study: (st) => `${base}/studies/${st}`,
+      series: (st, se) => `${base}/studies/${st}/series/${se}`,
+      instance: (st, se, sop) => `${base}/studies/${st}/series/${se}/instances/${sop}`,
+    };
+  };
+}
+
+export function dicomwebRouter(opts: DicomwebOptions): Router {
+  const r = Router();
+  const urls = retrieveUrls(opts.basePath);
+  const deps = { store: opts.store, urls, logger: opts.logger };
+  const stow = stowHandler({ store: opts.store, maxUploadBytes: opts.maxUploadBytes, maxInMemoryPartBytes: opts.maxInMemoryPartBytes, urls, logger: opts.logger });
+
+  r.post('/studies', stow);
+  r.post('/studies/:study', stow);
+
+  r.get('/studies', qidoHandler('study', deps));
+  r.get('/series', qidoHandler('series', deps));
+  r.get('/instances', qidoHandler('instance', deps));
+  r.get('/studies/:study/series', qidoHandler('series', deps));
+  r.get('/studies/:study/instances', qidoHandler('instance', deps));
+  r.get('/studies/:study/series/:series/instances', qidoHandler('instance', deps));
+
+  const retrieve = retrieveHandler(deps);
+  const metadata = metadataHandler(deps);
+  r.get('/studies/:study', retrieve);
+  r.get('/studies/:study/metadata', metadata);
+  r.get('/studies/:study/series/:series', retrieve);
+  r.get('/studies/:study/series/:series/metadata', metadata);
+  r.get('/studies/:study/series/:series/instances/:instance', retrieve);
+  r.get('/studies/:study/series/:series/instances/:instance/metadata', metadata);
+  r.get('/studies/:study/series/:series/instances/:instance/frames/:frames', framesHandler(deps));
+  r.get('/studies/:study/series/:series/instances/:instance/bulkdata/:tag', bulkdataHandler(deps));
+  return r;
+}

@@ -1,0 +1,94 @@
+/**
+ * The STOW-RS response (PS3.18 10.5.3): HTTP status and the Store Instances Response Module as DICOM JSON.
+ *   ReferencedSOPSequence (0008,1199): stored instances (a byte-identical resend counts as stored)
+ *   FailedSOPSequence    (0008,1198): refused instances whose SOP Instance UID is known, with FailureReason
+ *   OtherFailuresSequence(0008,119A): parts that could not be read far enough to know their UID
+ * Every failure item also carries a readable explanation in a private element (0009,1001) LT, creator
+ * "NEURO_ONC_NODE" at (0009,0010), so that a person looking at the response sees why without a code table.
+ */
+import { stowFailureReason, type RejectReason } from '../store/reasons';
+import type { DicomJson, IngestOutcome } from '../store/types';
+
+export const PRIVATE_CREATOR = 'NEURO_ONC_NODE';
+
+export interface PartResult {
+  /** 1-based position of the part in the request. */
+  part: number;
+  outcome: IngestOutcome;
+}
+
+export interface StowResponse {
+  status: 200 | 202 | 409 | 400 | 413;
+  body: DicomJson;
+  stored: number;
+  failed: number;
+}
+
+const ui = (v: string): { vr: string; Value: string[] } => ({ vr: 'UI', Value: [v] });
+const ur = (v: string): { vr: string; Value: string[] } => ({ vr: 'UR', Value: [v] });
+
+function explanation(reason: RejectReason | undefined, message: string | undefined, part: number): DicomJson {
+  return {
+    '00090010': { vr: 'LO', Value: [PRIVATE_CREATOR] },
+    '00091001': { vr: 'LT', Value: [`part ${part}: ${reason ?? 'internal'}: ${message ?? ''}`.slice(0, 10240)] },
+  };
+}
+
+export interface RetrieveUrls {
+  study(studyUid: string): string;
+  instance(studyUid: string, seriesUid: string, sopUid: string): string;
+}
+
+/**
+ * Builds the response. `extraFailure` reports a problem with the request body itself (e.g. the multipart framing
+ * broke after some parts) as one more OtherFailuresSequence item. `forceStatus` is used for 413.
+ */
+export function buildStowResponse(
+  results: PartResult[],
+  urls: RetrieveUrls,
+  opts: { requestedStudyUid?: string; extraFailure?: { reason: RejectReason; message: string }; forceStatus?: 413 } = {},
+): StowResponse {
+  const referenced: DicomJson[] = [];
+  const failed: DicomJson[] = [];
+  const other: DicomJson[] = [];
+  const studies = new Set<string>();
+  for (const { part, outcome: o } of results) {
+    if (o.status === 'stored' || o.status === 'duplicate') {
+      studies.add(o.studyInstanceUid!);
+      referenced.push({
+        '00081150': ui(o.sopClassUid!),
+        '00081155': ui(o.sopInstanceUid!),
+        '00081190': ur(urls.instance(o.studyInstanceUid!, o.seriesInstanceUid!, o.sopInstanceUid!)),
+      });
+      continue;
+    }
+    const code = { vr: 'US', Value: [stowFailureReason(o.reason ?? 'internal')] };
+    if (o.sopInstanceUid) {
+      failed.push({
+        ...(o.sopClassUid ? { '00081150': ui(o.sopClassUid) } : {}),
+        '00081155': ui(o.sopInstanceUid),
+        '00081197': code,
+        ...explanation(o.reason, o.message, part),
+      });
+    } else {
+      other.push({ '00081197': code, ...explanation(o.reason, o.message, part) });
+    }
+  }
+  if (opts.extraFailure) {
+    other.push({ '00081197': { vr: 'US', Value: [stowFailureReason(opts.extraFailure.reason)] }, ...explanation(opts.extraFailure.reason, opts.extraFailure.message, results.length + 1) });
+  }
+  const body: DicomJson = {};
+  const studyForUrl = opts.requestedStudyUid ?? (studies.size === 1 ? [...studies][0] : undefined);
+  if (studyForUrl && referenced.length) body['00081190'] = ur(urls.study(studyForUrl));
+  if (failed.length) body['00081198'] = { vr: 'SQ', Value: failed };
+  if (referenced.length) body['00081199'] = { vr: 'SQ', Value: referenced };
+  if (other.length) body['0008119A'] = { vr: 'SQ', Value: other };
+  const nFailed = failed.length + other.length;
+  let status: StowResponse['status'];
+  if (opts.forceStatus) status = opts.forceStatus;
+  else if (referenced.length && !nFailed) status = 200;
+  else if (referenced.length) status = 202;
+  else if (nFailed) status = 409;
+  else status = 400;
+  return { status, body, stored: referenced.length, failed: nFailed };
+}

@@ -1,0 +1,325 @@
+/**
+ * STOW-RS (PS3.18 10.5): POST {base}/studies and {base}/studies/{StudyInstanceUID}.
+ *
+ * The body is parsed as it arrives (multipart.ts); each part is kept in memory up to `maxInMemoryPartBytes`
+ * and spilled to a temp file in the store beyond that, then handed to the store as soon as it is complete,
+ * while the next part is still arriving. The response is sent only after every part's outcome is durable.
+ *
+ * Statuses: 200 all stored; 202 some stored, some failed; 409 none stored; 400 malformed request (bad
+ * multipart framing before any part, no parts, invalid study UID in the URL); 406 an Accept the node cannot
+ * answer; 413 body over http.maxUploadBytes (Content-Length checked before reading; a streamed body is cut
+ * off when it passes the limit: parts completed before that point are kept and listed in the 413 body, the
+ * part in progress is discarded); 415 a Content-Type other than multipart/related; type="application/dicom"
+ * (or a bare application/dicom body, accepted as one instance).
+ */
+import { promises as fsp, type promises } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { Request, Response } from 'express';
+import { isValidUid } from '../dicom/uids';
+import type { Logger } from '../log/logger';
+import type { InstanceStore } from '../store/store';
+import type { IngestContext, IngestOutcome } from '../store/types';
+import { MultipartError, MultipartRelatedParser, parseMediaType, type MultipartEvent } from './multipart';
+import { buildStowResponse, PRIVATE_CREATOR, type PartResult, type RetrieveUrls } from './stow-response';
+
+export interface StowOptions {
+  store: InstanceStore;
+  maxUploadBytes: number;
+  /** Parts up to this size stay in memory; larger ones are written to a temp file as they arrive. */
+  maxInMemoryPartBytes?: number;
+  /** Parts being stored at once per request (bounds memory: at most this many in-memory parts wait). */
+  maxConcurrentIngests?: number;
+  urls(req: Request): RetrieveUrls;
+  logger: Logger;
+}
+
+const DICOM_JSON = 'application/dicom+json';
+
+/** Sends a DICOM JSON (or plain JSON error) body. */
+function send(res: Response, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  res.status(status);
+  for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);
+  res.setHeader('Content-Type', `${DICOM_JSON}; charset=utf-8`);
+  res.end(JSON.stringify(body));
+}
+
+function sendError(res: Response, status: number, message: string, extraHeaders: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  res.status(status);
+  for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify({ error: message, status }));
+}
+
+/** Accept must allow application/dicom+json (or application/json, or anything). */
+function acceptsDicomJson(accept: string | undefined): boolean {
+  if (!accept) return true;
+  return accept.split(',').some((r) => {
+    const t = parseMediaType(r).type;
+    return t === DICOM_JSON || t === 'application/json' || t === '*/*' || t === 'application/*';
+  });
+}
+
+/**
+ * After an early answer (413) the client may still be sending. Closing at once would make the kernel reset the
+ * connection and the client could lose the response, so the rest is read and discarded for a short while.
+ */
+function drainThenClose(req: IncomingMessage, res: Response): void {
+  res.on('finish', () => {
+    const timer = setTimeout(() => req.socket.destroy(), 2000);
+    timer.unref();
+    req.on('end', () => clearTimeout(timer));
+    req.resume();
+  });
+}
+
+/** One part being received: in memory until it grows past the limit, then in a temp file. */
+class PartSink {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  private file?: promises.FileHandle;
+  private filePath?: string;
+
+  constructor(
+    private readonly store: InstanceStore,
+    private readonly memLimit: number,
+  ) {}
+
+  async write(data: Buffer): Promise<void> {
+    this.bytes += data.length;
+    if (!this.file && this.bytes > this.memLimit) {
+      this.filePath = this.store.createTempPath('stow');
+      this.file = await fsp.open(this.filePath, 'wx', 0o644);
+      for (const c of this.chunks) await writeAll(this.file, c);
+      this.chunks = [];
+    }
+    if (this.file) await writeAll(this.file, data);
+    else this.chunks.push(data);
+  }
+
+  /** Hands the complete part to the store. */
+  async ingest(ctx: IngestContext): Promise<IngestOutcome> {
+    if (this.file) {
+      await this.file.close();
+      this.file = undefined;
+      return this.store.ingestFile(this.filePath!, ctx);
+    }
+    const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = [];
+    return this.store.ingestBuffer(buf, ctx);
+  }
+
+  async discard(): Promise<void> {
+    this.chunks = [];
+    if (this.file) await this.file.close().catch(() => undefined);
+    this.file = undefined;
+    if (this.filePath) await fsp.rm(this.filePath, { force: true });
+  }
+}
+
+async function writeAll(fh: promises.FileHandle, data: Buffer): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+}
+
+/**
+ * Reads the request chunk by chunk, awaiting `onChunk` before the next one (backpressure). Resolves 'end' at the
+ * end of the body, 'stopped' when onChunk returns false (the rest is left unread), 'aborted' if the client goes away.
+ */
+function readBody(req: IncomingMessage, onChunk: (b: Buffer) => Promise<boolean>): Promise<'end' | 'stopped' | 'aborted'> {
+  return new Promise((resolve, reject) => {
+    let chain = Promise.resolve();
+    let done = false;
+    const finish = (r: 'end' | 'stopped' | 'aborted'): void => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      resolve(r);
+    };
+    const onData = (chunk: Buffer): void => {
+      req.pause();
+      chain = chain
+        .then(() => onChunk(chunk))
+        .then((more) => {
+          if (!more) {
+            req.off('data', onData);
+            return finish('stopped');
+          }
+          if (!done) req.resume();
+        })
+        .catch((e: unknown) => {
+          done = true;
+          req.off('data', onData);
+          reject(e);
+        });
+    };
+    req.on('data', onData);
+    req.on('end', () => void chain.then(() => finish('end')));
+    req.on('close', () => {
+      if (!req.complete) void chain.then(() => finish('aborted'));
+    });
+  });
+}
+
+export function stowHandler(opts: StowOptions): (req: Request, res: Response) => Promise<void> {
+  const memLimit = opts.maxInMemoryPartBytes ?? 32 * 1024 * 1024;
+  const maxInflight = opts.maxConcurrentIngests ?? 8;
+  const log = opts.logger;
+
+  return async (req, res) => {
+    const t0 = Date.now();
+    const studyParam = typeof req.params.study === 'string' ? req.params.study : undefined;
+    if (studyParam !== undefined && !isValidUid(studyParam)) {
+      return sendError(res, 400, `Study Instance UID in the URL is not a valid UID: ${JSON.stringify(String(studyParam).slice(0, 80))}`);
+    }
+    if (!acceptsDicomJson(req.headers.accept)) {
+      return sendError(res, 406, `STOW-RS responses are ${DICOM_JSON}; Accept ${JSON.stringify(req.headers.accept)} does not allow it`);
+    }
+    const ctRaw = req.headers['content-type'];
+    if (!ctRaw) return sendError(res, 415, 'missing Content-Type; expected multipart/related; type="application/dicom"');
+    const ct = parseMediaType(ctRaw);
+    let single = false;
+    if (ct.type === 'application/dicom') single = true;
+    else if (ct.type !== 'multipart/related') {
+      return sendError(res, 415, `unsupported Content-Type ${ct.type}; expected multipart/related; type="application/dicom"`);
+    } else if (ct.params.type && ct.params.type.toLowerCase() !== 'application/dicom') {
+      return sendError(res, 415, `unsupported multipart/related type ${JSON.stringify(ct.params.type)}; only application/dicom parts are accepted (no metadata+bulk data STOW)`);
+    } else if (!ct.params.boundary) {
+      return sendError(res, 400, 'multipart/related Content-Type has no boundary parameter');
+    }
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > opts.maxUploadBytes) {
+      log.warn('STOW-RS request over the size limit refused before reading', { contentLength: declared, maxUploadBytes: opts.maxUploadBytes });
+      drainThenClose(req, res);
+      return sendError(res, 413, `request body of ${declared} bytes exceeds http.maxUploadBytes (${opts.maxUploadBytes})`, { Connection: 'close' });
+    }
+
+    const ctx: IngestContext = { source: 'stow', remoteAddress: req.socket.remoteAddress, expectedStudyUid: studyParam };
+    const results: PartResult[] = [];
+    const inflight: Array<Promise<void>> = [];
+    let sink: PartSink | undefined;
+    let skipPart = false;
+    let partNo = 0;
+    let total = 0;
+    let overSize = false;
+    let framingError: MultipartError | undefined;
+    const parser = single ? undefined : new MultipartRelatedParser(ct.params.boundary!);
+
+    const launch = (s: PartSink, part: number): void => {
+      const slot = results.length;
+      results.push({ part, outcome: { status: 'rejected', reason: 'internal', message: 'not finished' } });
+      const p = s.ingest(ctx).then(
+        (outcome) => {
+          results[slot] = { part, outcome };
+        },
+        (e: unknown) => {
+          results[slot] = { part, outcome: { status: 'rejected', reason: 'internal', message: (e as Error).message } };
+        },
+      );
+      inflight.push(p);
+      void p.finally(() => inflight.splice(inflight.indexOf(p), 1));
+    };
+
+    const handle = async (ev: MultipartEvent): Promise<void> => {
+      switch (ev.kind) {
+        case 'part-start': {
+          partNo++;
+          const partType = ev.headers['content-type'] ? parseMediaType(ev.headers['content-type']).type : 'application/dicom';
+          if (partType !== 'application/dicom') {
+            skipPart = true;
+            results.push({ part: partNo, outcome: { status: 'rejected', reason: 'not-dicom', message: `part Content-Type ${partType} is not application/dicom` } });
+            return;
+          }
+          skipPart = false;
+          // Bound the parts in flight: wait for the oldest before taking in more.
+          while (inflight.length >= maxInflight) await Promise.race(inflight);
+          sink = new PartSink(opts.store, memLimit);
+          return;
+        }
+        case 'part-data':
+          if (!skipPart && sink) await sink.write(ev.data);
+          return;
+        case 'part-end':
+          if (skipPart || !sink) return;
+          if (!ev.complete) {
+            await sink.discard();
+            results.push({ part: partNo, outcome: { status: 'rejected', reason: 'truncated', message: 'the request body ended inside this part (no closing multipart boundary)' } });
+          } else launch(sink, partNo);
+          sink = undefined;
+      }
+    };
+
+    if (single) {
+      partNo = 1;
+      sink = new PartSink(opts.store, memLimit);
+    }
+
+    let ending: 'end' | 'stopped' | 'aborted';
+    try {
+      ending = await readBody(req, async (chunk) => {
+        total += chunk.length;
+        if (total > opts.maxUploadBytes) {
+          overSize = true;
+          return false;
+        }
+        if (single) {
+          await sink!.write(chunk);
+          return true;
+        }
+        if (framingError) return true; // framing broken: discard the rest
+        try {
+          for (const ev of parser!.push(chunk)) await handle(ev);
+        } catch (e) {
+          if (!(e instanceof MultipartError)) throw e;
+          framingError = e;
+        }
+        return true;
+      });
+      if (ending === 'end' && !overSize) {
+        if (single) launch(sink!, 1);
+        else if (!framingError) {
+          try {
+            for (const ev of parser!.end()) await handle(ev);
+          } catch (e) {
+            if (!(e instanceof MultipartError)) throw e;
+            framingError = e;
+          }
+        }
+      }
+    } catch (e) {
+      await sink?.discard();
+      await Promise.allSettled(inflight);
+      log.error('STOW-RS request failed', { error: (e as Error).message });
+      return sendError(res, 500, `internal error while receiving: ${(e as Error).message}`);
+    }
+    if (ending !== 'end' || overSize) await sink?.discard();
+    await Promise.allSettled([...inflight]);
+
+    const urls = opts.urls(req);
+    if (ending === 'aborted') {
+      const kept = results.filter((r) => r.outcome.status !== 'rejected').length;
+      log.warn('STOW-RS request aborted by the client', { receivedBytes: total, partsStored: kept });
+      return;
+    }
+    if (overSize) {
+      drainThenClose(req, res);
+      const r = buildStowResponse(results, urls, { requestedStudyUid: studyParam, forceStatus: 413 });
+      log.warn('STOW-RS request cut off at the size limit', { maxUploadBytes: opts.maxUploadBytes, partsStored: r.stored });
+      const why = `request body exceeds http.maxUploadBytes (${opts.maxUploadBytes}); the ${r.stored} complete part(s) before the limit were stored, the part in progress was discarded`;
+      return send(res, 413, { ...r.body, '00090010': { vr: 'LO', Value: [PRIVATE_CREATOR] }, '00091001': { vr: 'LT', Value: [why] } }, { Connection: 'close' });
+    }
+    if (framingError && results.length === 0) {
+      return sendError(res, 400, `malformed multipart/related body: ${framingError.message}`);
+    }
+    if (!framingError && results.length === 0) {
+      return sendError(res, 400, 'the multipart/related body contains no parts');
+    }
+    const r = buildStowResponse(results, urls, {
+      requestedStudyUid: studyParam,
+      extraFailure: framingError ? { reason: 'invalid', message: `malformed multipart/related body after part ${partNo}: ${framingError.message}` } : undefined,
+    });
+    log.info('STOW-RS request', { status: r.status, stored: r.stored, failed: r.failed, bytes: total, ms: Date.now() - t0, study: studyParam });
+    send(res, r.status, r.body);
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Composition root: builds the node from a validated configuration. Used by `neuro-onc-node serve`, by tests
+ * (in-process or as a child process through dist/), by the demo and by the bench.
+ *
+ *   const node = await startNode(loadConfig());
+ *   node.httpUrl            // http://127.0.0.1:8080
+ *   node.store / node.studies / node.jobs
+ *   await node.close();     // graceful: stop HTTP, abort running stages (they resume next start), close the store
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Config } from './config/schema';
+import { dicomwebRouter } from './dicomweb/router';
+import { jobsRouter } from './jobs/api';
+import { JobMachine } from './jobs/machine';
+import type { Stage, StageHandler } from './jobs/types';
+import { createLogger } from './log/logger';
+import { openDatabase } from './store/database';
+import { storeLayout } from './store/paths';
+import { InstanceStore } from './store/store';
+import { studiesRouter } from './study/api';
+import { StudyTracker } from './study/tracker';
+import { buildApp } from './web/app';
+
+export interface StartNodeOptions {
+  /** Listen on http.host:http.port (default true). Port 0 picks a free port. */
+  listen?: boolean;
+  /** Stage handlers to register (later issues' pipeline wiring passes its real handlers here). */
+  stages?: { [S in Stage]?: StageHandler<S> };
+  /** Job retry back-off override (tests use short delays). */
+  backoffMs?: (failedAttempts: number) => number;
+  /** Run jobs (default true). */
+  runJobs?: boolean;
+}
+
+export interface NodeHandle {
+  config: Config;
+  /** http://host:port (undefined when not listening) */
+  httpUrl: string;
+  /** httpUrl + dicomwebBasePath */
+  dicomwebUrl: string;
+  app: Express;
+  server?: Server;
+  store: InstanceStore;
+  studies: StudyTracker;
+  jobs: JobMachine;
+  close(): Promise<void>;
+}
+
+export async function startNode(config: Config, opts: StartNodeOptions = {}): Promise<NodeHandle> {
+  const log = createLogger('node');
+  mkdirSync(config.node.dataDir, { recursive: true });
+  const db = openDatabase(storeLayout(config.node.dataDir).database);
+  const store = await InstanceStore.open({ dataDir: config.node.dataDir, acceptedSopClasses: config.node.acceptedSopClasses, db, logger: createLogger('store') });
+  if (store.recovery && !store.recovery.clean) log.info('store opened after an unclean stop', { ...store.recovery });
+  const studies = new StudyTracker({ db, store, quietPeriodMs: config.study.quietPeriodSeconds * 1000, logger: createLogger('study') });
+  const jobs = new JobMachine({
+    db,
+    store,
+    dataDir: config.node.dataDir,
+    concurrency: config.pipeline.concurrency,
+    maxAttempts: config.pipeline.maxAttempts,
+    logger: createLogger('jobs'),
+    backoffMs: opts.backoffMs,
+  });
+  for (const [stage, handler] of Object.entries(opts.stages ?? {})) jobs.registerStage(stage as Stage, handler as StageHandler);
+  jobs.attach(studies);
+  studies.start();
+  if (opts.runJobs !== false) jobs.start();
+
+  const app = buildApp({
+    dicomwebBasePath: config.http.dicomwebBasePath,
+    dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, maxUploadBytes: config.http.maxUploadBytes, logger: createLogger('dicomweb') }),
+    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs })],
+    logger: createLogger('http'),
+    health: () => ({ name: config.node.name, instances: store.index.instanceCount() }),
+  });
+
+  let server: Server | undefined;
+  let httpUrl = '';
+  if (opts.listen !== false) {
+    server = createServer(app);
+    // Large STOW uploads take longer than Node's default 5-minute request timeout.
+    server.requestTimeout = 0;
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(config.http.port, config.http.host, () => resolve());
+    });
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    httpUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
+    log.info('node listening', { url: httpUrl, dicomweb: httpUrl + config.http.dicomwebBasePath, dataDir: config.node.dataDir });
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (server) {
+        const s = server;
+        // Requests in progress may finish (a STOW is acknowledged only when durable); after 10 s they are cut.
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => s.closeAllConnections(), 10_000);
+          force.unref();
+          s.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          s.closeIdleConnections();
+        });
+      }
+      studies.close();
+      await jobs.close();
+      await store.close();
+      db.close();
+      log.info('node stopped');
+    })();
+    return closing;
+  };
+
+  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, close };
+}
