@@ -57,29 +57,65 @@ function tissueOk(anat: Anatomy, idx: number, t: Placement['tissue']): boolean {
   return g > 0.25 && g < 0.75 && w > 0.25;
 }
 
-/** Draws a centre (template LPS mm) satisfying the placement; widens the depth window if nothing qualifies. */
-export function sampleCentre(anat: Anatomy, rng: Rng, p: Placement): Vec3 {
+/** Brain voxels (subsampled) with what placement rules test, computed once per anatomy. */
+interface Candidates {
+  idx: Int32Array;
+  lobe: Uint8Array;
+  depth: Float32Array;
+}
+
+const LOBES: readonly Lobe[] = ['frontal', 'temporal', 'parietal', 'occipital', 'deep', 'brainstem', 'cerebellum'];
+const candidateCache = new WeakMap<Anatomy, Candidates>();
+
+function candidates(anat: Anatomy): Candidates {
+  const hit = candidateCache.get(anat);
+  if (hit) return hit;
   const stride = anat.resolution >= 2 ? 1 : 2;
   const [nx, ny, nz] = anat.dims;
   const a = anat.affine;
+  const idx: number[] = [];
+  const lobe: number[] = [];
+  const depth: number[] = [];
+  for (let k = 0; k < nz; k += stride) {
+    for (let j = 0; j < ny; j += stride) {
+      for (let i = 0; i < nx; i += stride) {
+        const n = i + nx * (j + ny * k);
+        if (!anat.brain[n]) continue;
+        const p: Vec3 = [
+          a[0]! * i + a[1]! * j + a[2]! * k + a[3]!,
+          a[4]! * i + a[5]! * j + a[6]! * k + a[7]!,
+          a[8]! * i + a[9]! * j + a[10]! * k + a[11]!,
+        ];
+        idx.push(n);
+        lobe.push(LOBES.indexOf(lobeOf(lpsToMni(p))));
+        depth.push(anat.depth[n]!);
+      }
+    }
+  }
+  const c = { idx: Int32Array.from(idx), lobe: Uint8Array.from(lobe), depth: Float32Array.from(depth) };
+  candidateCache.set(anat, c);
+  return c;
+}
+
+/** Draws a centre (template LPS mm) satisfying the placement; widens the depth window if nothing qualifies. */
+export function sampleCentre(anat: Anatomy, rng: Rng, p: Placement): Vec3 {
+  const [nx, ny] = anat.dims;
+  const a = anat.affine;
+  const cand = candidates(anat);
+  const wanted = new Set(p.lobes.map(([l]) => LOBES.indexOf(l)));
   for (let widen = 0; widen < 4; widen++) {
     const minD = p.minDepth / (1 + widen);
     const maxD = p.maxDepth * (1 + widen);
     const byLobe = new Map<Lobe, number[]>();
-    for (let k = 0; k < nz; k += stride) {
-      for (let j = 0; j < ny; j += stride) {
-        for (let i = 0; i < nx; i += stride) {
-          const idx = i + nx * (j + ny * k);
-          if (!anat.brain[idx]) continue;
-          const d = anat.depth[idx]!;
-          if (d < minD || d > maxD || !tissueOk(anat, idx, p.tissue)) continue;
-          const lobe = lobeOf(lpsToMni([a[0]! * i + a[3]!, a[5]! * j + a[7]!, a[10]! * k + a[11]!]));
-          if (!p.lobes.some(([l]) => l === lobe)) continue;
-          let list = byLobe.get(lobe);
-          if (!list) byLobe.set(lobe, (list = []));
-          list.push(idx);
-        }
-      }
+    for (let c = 0; c < cand.idx.length; c++) {
+      const d = cand.depth[c]!;
+      if (d < minD || d > maxD || !wanted.has(cand.lobe[c]!)) continue;
+      const idx = cand.idx[c]!;
+      if (!tissueOk(anat, idx, p.tissue)) continue;
+      const lobe = LOBES[cand.lobe[c]!]!;
+      let list = byLobe.get(lobe);
+      if (!list) byLobe.set(lobe, (list = []));
+      list.push(idx);
     }
     const available = p.lobes.filter(([l]) => (byLobe.get(l)?.length ?? 0) > 0);
     if (!available.length) continue;
