@@ -357,8 +357,9 @@ function contrastModule(h: NaturalDataset): NaturalDataset {
     ContrastBolusAgentNumber: 1,
     ContrastBolusAdministrationRouteSequence: [code('G-D101', 'SRT', 'Intravenous route')],
     ContrastBolusIngredientCodeSequence: [code('C-17800', 'SRT', 'Gadolinium')],
+    ContrastBolusVolume: h.ContrastBolusVolume != null && h.ContrastBolusVolume !== '' ? numOr(h.ContrastBolusVolume, 0) : '',
+    ContrastBolusIngredientConcentration: '',
   };
-  if (h.ContrastBolusVolume != null && h.ContrastBolusVolume !== '') item.ContrastBolusVolume = numOr(h.ContrastBolusVolume, 0);
   return { ContrastBolusAgentSequence: [item] };
 }
 
@@ -451,7 +452,7 @@ export function enhancedDataset(
     ],
     MRTransmitCoilSequence: [{ TransmitCoilName: String(h.TransmitCoilName ?? 'BODY'), TransmitCoilManufacturerName: '', TransmitCoilType: 'BODY' }],
     MRAveragesSequence: [{ NumberOfAverages: numOr(h.NumberOfAverages, 1) }],
-    ...(h.ContrastBolusAgent ? { ContrastBolusUsageSequence: [{ ContrastBolusAgentNumber: 1, ContrastBolusAgentAdministered: 'YES' }] } : {}),
+    ...(h.ContrastBolusAgent ? { ContrastBolusUsageSequence: [{ ContrastBolusAgentNumber: 1, ContrastBolusAgentAdministered: 'YES', ContrastBolusAgentDetected: '' }] } : {}),
   };
   const acqDateTime = String(h.AcquisitionDateTime ?? `${date}${time}`);
   const perFrame = g.positions.map((p, k) => ({
