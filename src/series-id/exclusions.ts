@@ -184,9 +184,9 @@ export const tooFewImages: ExclusionRule = ({ h }, { minImages }) => {
 
 /** In order: the first rule that fires decides. */
 export const EXCLUSION_RULES: ReadonlyArray<{ name: string; rule: ExclusionRule }> = [
-  { name: 'notMagneticResonance', rule: notMagneticResonance },
-  { name: 'notAnMrImage', rule: notAnMrImage },
   { name: 'ownResult', rule: ownResult },
+  { name: 'notAnMrImage', rule: notAnMrImage },
+  { name: 'notMagneticResonance', rule: notMagneticResonance },
   { name: 'localizerImageType', rule: localizerImageType },
   { name: 'derivedReformatImageType', rule: derivedReformatImageType },
   { name: 'diffusionPerfusionImageType', rule: diffusionPerfusionImageType },
