@@ -67,6 +67,15 @@ describe('SEG encoder round trips (dciodvfy + structural checks + exact decode)'
     c.findings.referenceSeries.imageOrientationPatient.forEach((v, i) => expect(Number(iop[i])).toBeCloseTo(v, 6));
   });
 
+  test('slices stored against the normal: position indices still increase along the normal', async () => {
+    const c = syntheticCase({ grid: { ...ODD, descending: true }, key: 'descending' });
+    const { seg, decoded } = await roundTrip('descending', c);
+    // Slice k = 0 is the most cranial, so it has the highest position index.
+    const first = decoded.frames.find((f) => f.dimensionIndexValues[1] === seg.plan.positions.length)!;
+    expect(seg.plan.positions[0]).toBeGreaterThan(seg.plan.positions[seg.plan.positions.length - 1]!);
+    expect(first.ipp![2]).toBeGreaterThan(decoded.frames.find((f) => f.dimensionIndexValues[1] === 1)!.ipp![2]);
+  });
+
   test('empty interior slices are omitted and positions index only the stored slices', async () => {
     const c = syntheticCase({
       grid: ODD,

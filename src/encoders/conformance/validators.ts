@@ -30,7 +30,7 @@ export function runTool(tool: string, args: string[], timeoutMs = 120000): Promi
   });
 }
 
-/** dicom3tools style: "Error - ..." / "Warning - ..." lines. Identical lines are reported once with a count. */
+/** dicom3tools style: "Error - ..." / "Warning - ..." lines. Identical findings are reported once with a count. */
 export function parseDicom3toolsOutput(tool: string, output: string): Issue[] {
   const counts = new Map<string, { severity: 'error' | 'warning'; n: number }>();
   for (const raw of output.split('\n')) {
@@ -38,7 +38,8 @@ export function parseDicom3toolsOutput(tool: string, output: string): Issue[] {
     const m = /^(Error|Warning) - (.*)$/.exec(line);
     if (!m) continue;
     const severity = m[1] === 'Error' ? 'error' : 'warning';
-    const key = `${severity}|${m[2]}`;
+    // dcentvfy repeats one finding per pair of files: count it once.
+    const key = `${severity}|${m[2]!.replace(/ for file <[^>]*> versus <[^>]*>$/, ' (file pairs differ)')}`;
     const c = counts.get(key) ?? { severity, n: 0 };
     c.n++;
     counts.set(key, c);

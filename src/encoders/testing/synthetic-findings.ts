@@ -21,6 +21,8 @@ export interface GridSpec {
   rowCosine: Vec3;
   columnCosine: Vec3;
   origin: Vec3;
+  /** Slices stored against the normal (k runs head-to-foot for axial), as some scanners export them. */
+  descending?: boolean;
 }
 
 export const AXIAL: Pick<GridSpec, 'rowCosine' | 'columnCosine'> = { rowCosine: [1, 0, 0], columnCosine: [0, 1, 0] };
@@ -64,7 +66,8 @@ export function syntheticSeries(
   frameOfReferenceUid: string,
   sopClassUid: string = SopClass.MRImage,
 ): SeriesVolume<Int16Array> {
-  const sliceDir = cross(grid.rowCosine, grid.columnCosine);
+  const n = cross(grid.rowCosine, grid.columnCosine);
+  const sliceDir: Vec3 = grid.descending ? [-n[0], -n[1], -n[2]] : n;
   const affine = affineFromDicom(grid.origin, grid.rowCosine, grid.columnCosine, sliceDir, grid.spacing);
   const { columns: nc, rows: nr, slices: ns } = grid;
   const data = new Int16Array(nc * nr * ns);
