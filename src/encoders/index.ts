@@ -11,6 +11,8 @@
 import type { Findings } from '../ai/findings';
 import type { StudyHeader } from '../dicom/study-header';
 import { SopClass } from '../dicom/constants';
+import { preflight } from './conformance/preflight';
+import type { Issue } from './conformance/structural-checks';
 import { templateNarrative } from './narrative/templates';
 import { EncoderInputError, type EncoderOptions, type Narrative } from './options';
 import { renderReportPdf } from './pdf/report-pdf';
@@ -25,6 +27,8 @@ export { templateNarrative } from './narrative/templates';
 export { EncoderInputError, type EncoderOptions, type Narrative, type ObjectReference } from './options';
 export { outputUids } from './uid-scheme';
 export { decodeSeg, segmentMask, segToLabelmap, frameSlices } from './seg/seg-decoder';
+export { preflight } from './conformance/preflight';
+export type { Issue } from './conformance/structural-checks';
 
 /** One output object, ready for delivery (same shape as delivery's OutgoingObject, plus series and a label). */
 export interface EncodedObject {
@@ -47,6 +51,11 @@ export interface EncodedResults {
   uids: OutputUids;
   /** Encoder-level notes (empty segments, placeholder frame, ...), safe to log. */
   notes: string[];
+  /**
+   * Structural check of the outputs against the Findings (viewer constraints, references, volumes); any `error`
+   * means the set should not be delivered. Empty when options.preflight is false.
+   */
+  preflight: Issue[];
 }
 
 export async function encodeResults(findings: Findings, header: StudyHeader, options: EncoderOptions): Promise<EncodedResults> {
@@ -92,5 +101,6 @@ export async function encodeResults(findings: Findings, header: StudyHeader, opt
     ]);
     objects.push({ kind: 'pdf', sopClassUid: SopClass.EncapsulatedPDF, sopInstanceUid: pdf.sopInstanceUid, seriesInstanceUid: pdf.seriesInstanceUid, studyInstanceUid: study, bytes: pdf.bytes, fileName: 'report-pdf.dcm' });
   }
-  return { objects, seg, narrative, uids, notes };
+  const issues = options.preflight === false ? [] : preflight(objects, findings);
+  return { objects, seg, narrative, uids, notes, preflight: issues };
 }

@@ -52,6 +52,8 @@ export interface EncoderOptions {
   pdf?: { enabled?: boolean };
   /** Narrative to include; default: the deterministic templates. */
   narrative?: Narrative;
+  /** Re-parse and structurally check the outputs before returning them (default true; conformance/README.md). */
+  preflight?: boolean;
 }
 
 export const DEFAULT_SERIES_NUMBERS = { seg: 9001, sr: 9002, sc: 9003, pdf: 9004 } as const;
