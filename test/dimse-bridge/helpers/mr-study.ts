@@ -1,6 +1,6 @@
 /**
- * Writes small synthetic MR studies as Part 10 files (src/dicom/p10.ts writeP10) for the DIMSE tests and bench:
- * N series x M slices, 16-bit (12 stored) or 8-bit pixels with a smooth pattern that the DCMTK codecs compress.
+ * Synthetic MR studies as Part 10 files for the DIMSE tests: N series x M slices, 16-bit (12 stored) or 8-bit
+ * pixels with a smooth pattern that the DCMTK codecs compress (JPEG baseline needs 8-bit). Test data only.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
