@@ -15,9 +15,11 @@ function describeVolume(v: Volume): Record<string, unknown> {
 }
 
 export function summariseFindings(f: Findings): Record<string, unknown> {
-  const { referenceSeries, segmentation, ...rest } = f;
+  const { referenceSeries, segmentation, inputs, radiomics, ...rest } = f;
   const out: Record<string, unknown> = {
     ...rest,
+    inputs: inputs.map(({ sopInstanceUids, ...i }) => ({ ...i, instances: sopInstanceUids.length })),
+    ...(radiomics ? { radiomics } : {}),
     referenceSeries: {
       seriesInstanceUid: referenceSeries.seriesInstanceUid,
       ...describeVolume(referenceSeries),

@@ -3,7 +3,8 @@ import { registerCheckCommand } from './check';
 import { registerClassifyCommand } from './classify';
 import { registerConfigCommand } from './config';
 import { registerEchoCommand } from './echo';
+import { registerInferCommand } from './infer';
 import { registerSynthCommand } from './synth';
 
 /** Every subcommand's register function. Add new commands here. */
-export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerCheckCommand, registerEchoCommand, registerClassifyCommand, registerSynthCommand];
+export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerCheckCommand, registerEchoCommand, registerClassifyCommand, registerInferCommand, registerSynthCommand];
