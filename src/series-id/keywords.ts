@@ -110,7 +110,8 @@ export const EXCLUSION_WORDS: readonly ExclusionWords[] = [
   {
     kind: 'derived reformat/projection',
     words: [
-      k(w('MPR ?(?:COR\\w*|SAG\\w*|TRA\\w*|AX\\w*)|(?:COR\\w*|SAG\\w*|TRA\\w*|AX\\w*) ?MPR|MPRS'), 'multiplanar reformat'),
+      // Reformats carry the plane at the end ("_MPR_Cor", "coronal_mpr"); old Siemens "t1_mpr_sag_p2_iso" is an MPRAGE.
+      k(/(?<![A-Z0-9])(?:MPR ?(?:COR|SAG|TRA|AX)[A-Z]*|(?:COR|SAG|TRA|AX)[A-Z]* ?MPR|MPRS|MPR ?(?:THICK|RANGE))(?: ?\d+)? $/, 'multiplanar reformat'),
       k(w('MIPS?|REFORMAT\\w*|RFMT|PROJECTION|SUB|SUBTRA\\w*|VRT|VOLUME ?RENDER\\w*|3D ?VR'), 'reformat/projection/subtraction'),
     ],
   },

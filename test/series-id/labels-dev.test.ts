@@ -37,6 +37,14 @@ describe(`series labels (${path})`, () => {
     }
   });
 
+  // Runs after the per-row cases (jest keeps declaration order within a file).
+  it('reaches the accuracy floor overall (≥ 0.95) and per class (≥ 0.90)', () => {
+    expect(results.length).toBe(rows.length);
+    const e = evaluate(results);
+    expect(e.accuracy).toBeGreaterThanOrEqual(0.95);
+    for (const m of e.perClass) expect(`${m.role} ${m.recall >= 0.9 ? 'ok' : m.recall}`).toBe(`${m.role} ok`);
+  });
+
   afterAll(() => {
     if (!results.length) return;
     const e = evaluate(results);
