@@ -23,6 +23,9 @@ import { InstanceStore } from './store/store';
 import { studiesRouter } from './study/api';
 import { StudyTracker } from './study/tracker';
 import { buildApp } from './web/app';
+import { dimseRouter } from './dimse-bridge/http';
+import { startDimseService } from './dimse-bridge/service';
+import type { DimseScp } from './dimse-bridge/scp';
 
 export interface StartNodeOptions {
   /** Listen on http.host:http.port (default true). Port 0 picks a free port. */
@@ -46,6 +49,8 @@ export interface NodeHandle {
   store: InstanceStore;
   studies: StudyTracker;
   jobs: JobMachine;
+  /** The C-ECHO/C-STORE SCP (undefined when dimse.enabled is false). */
+  dimse?: DimseScp;
   close(): Promise<void>;
 }
 
@@ -73,10 +78,14 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const app = buildApp({
     dicomwebBasePath: config.http.dicomwebBasePath,
     dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, maxUploadBytes: config.http.maxUploadBytes, logger: createLogger('dicomweb') }),
-    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs })],
+    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs }), dimseRouter(config)],
     logger: createLogger('http'),
     health: () => ({ name: config.node.name, instances: store.index.instanceCount() }),
   });
+
+  // DIMSE bridge (src/dimse-bridge): C-ECHO/C-STORE SCP into the same store, so C-STORE instances reach the same
+  // study tracker and jobs as STOW-RS ones.
+  const dimse = await startDimseService(config, store);
 
   let server: Server | undefined;
   let httpUrl = '';
@@ -111,6 +120,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
           s.closeIdleConnections();
         });
       }
+      await dimse?.close(); // stop receiving first; an instance cut off here is discarded, never half-stored
       studies.close();
       await jobs.close();
       await store.close();
@@ -120,5 +130,5 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     return closing;
   };
 
-  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, close };
+  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, dimse, close };
 }

@@ -1,6 +1,6 @@
 /**
  * HTTP API of the DIMSE bridge: `POST /api/destinations/:name/echo` runs a C-ECHO against a configured DIMSE
- * destination. Mount it on the node's express app (src/web): `app.use(dimseRouter(config))`.
+ * destination. The router's paths are relative to /api: startNode mounts it with the other API routers.
  *
  * 200 {ok: true, destination, echoMs, totalMs}
  * 404 unknown destination, 400 not a DIMSE destination,
@@ -14,7 +14,7 @@ import { resolveDimsePeer, scuTimeouts, UnknownDestinationError } from './servic
 
 export function dimseRouter(config: Config): Router {
   const router = Router();
-  router.post('/api/destinations/:name/echo', async (req, res) => {
+  router.post('/destinations/:name/echo', async (req, res) => {
     const name = req.params.name;
     let peer;
     try {

@@ -315,9 +315,11 @@ export async function startScp(opts: ScpOptions): Promise<DimseScp> {
     live.add(new StorageScp(sock, opts, live));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (e: NodeJS.ErrnoException) =>
+      reject(new Error(`DIMSE SCP cannot listen on ${opts.host}:${opts.port} (dimse.host/dimse.port): ${e.code ?? e.message}`));
+    server.once('error', failed);
     server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -204,7 +204,7 @@ describe('Orthanc as sender and as query/retrieve peer', () => {
 describe('HTTP and CLI echo', () => {
   it('POST /api/destinations/:name/echo answers 200, 404, 400 and 502 with reasons', async () => {
     const app = express();
-    app.use(dimseRouter(config));
+    app.use('/api', dimseRouter(config));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -216,7 +216,7 @@ describe('HTTP and CLI echo', () => {
       expect((await fetch(`${base}/api/destinations/web/echo`, { method: 'POST' })).status).toBe(400);
       const cfg2 = parseConfig({ ...config, destinations: [{ name: 'down', type: 'dimse', host: '127.0.0.1', port: await freePort(), aeTitle: 'X' }], delivery: { ...config.delivery, to: [] } });
       const app2 = express();
-      app2.use(dimseRouter(cfg2));
+      app2.use('/api', dimseRouter(cfg2));
       const s2 = app2.listen(0, '127.0.0.1');
       await new Promise((r) => s2.once('listening', r));
       const down = await fetch(`http://127.0.0.1:${(s2.address() as { port: number }).port}/api/destinations/down/echo`, { method: 'POST' });
