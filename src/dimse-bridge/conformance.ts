@@ -50,8 +50,6 @@ export function isUncompressedLittleEndian(ts: string): boolean {
 /** DIMSE status codes the SCP sends in C-STORE-RSP (PS3.4 B.2.3, PS3.7 C). */
 export const StoreStatus = {
   Success: 0x0000,
-  /** Warning: the instance was already stored (same SOP Instance UID, same content); treated as stored. */
-  WarningDuplicate: 0xb000,
   /** Refused: out of resources (disk full, I/O error writing the store). */
   OutOfResources: 0xa700,
   /** Error: data set does not match SOP class (SOP Class/Instance UID in the data set differ from the command). */
