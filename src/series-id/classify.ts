@@ -150,7 +150,6 @@ function classifySeries(
     seriesInstanceUid: ctx.h.seriesInstanceUid,
     seriesNumber: ctx.h.seriesNumber,
     seriesDescription: ctx.h.seriesDescription ?? '',
-    selected: false,
   };
   const override = matchOverride(ctx.h, overrides);
   if (override) {
@@ -161,11 +160,12 @@ function classifySeries(
       role,
       confidence: 1,
       reasons: [describeOverride(override), `built-in rules would say ${builtIn.role} (${builtIn.confidence}): ${builtIn.reasons[0] ?? ''}`],
+      selected: false,
       scores,
       byOverride: true,
     };
   }
-  return { ...base, role: builtIn.role, confidence: builtIn.confidence, reasons: builtIn.reasons, scores: builtIn.scores, byOverride: false };
+  return { ...base, role: builtIn.role, confidence: builtIn.confidence, reasons: builtIn.reasons, selected: false, scores: builtIn.scores, byOverride: false };
 }
 
 /** Why a series is a copy of another acquisition (for selection), or undefined for an original. */

@@ -172,9 +172,9 @@ export const EXCLUSION_WORDS: readonly ExclusionWords[] = [
 // Contrast agent words (T1 vs T1ce). Negative words win over positive ones (NILS).
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Words that say "no contrast" / "before contrast". "PRE-OP" is pre-operative, not pre-contrast. */
+/** Words that say "no contrast" / "before contrast". "PRE-OP" is pre-operative and "PRE SAT" presaturation. */
 export const NEGATIVE_CONTRAST_WORDS: readonly Keyword[] = [
-  k(/(?<![A-Z])PRE(?:C|GD|GAD|GADO|CONTRAST|KM)?(?![A-Z])(?! ?(?:OP|OPERATIVE|OPERATIV|SURG\w*|TREATMENT|TX|RT|BIOPSY)(?![A-Z]))/, 'pre-contrast word'),
+  k(/(?<![A-Z])PRE(?:C|GD|GAD|GADO|CONTRAST|KM)?(?![A-Z])(?! ?(?:OP|OPERATIVE|OPERATIV|SURG\w*|TREATMENT|TX|RT|BIOPSY|SAT|SCAN)(?![A-Z]))/, 'pre-contrast word'),
   k(w('(?:NO|NON|WITHOUT|WO|W ?O) ?(?:CONTRAST|CON|GD|GAD|GADO|C)|NONCONTRAST|UNENHANCED|NON ?ENHANCED'), 'no-contrast phrase'),
   k(w('NATIV\\w*|NATIF|NATIVE|BASALE'), '"native" (no contrast)'),
   k(w('OHNE|KEIN ?(?:KM|GD|KONTRAST\\w*)|VOR ?(?:KM|GD|KONTRAST\\w*)'), 'German no-contrast word'),
@@ -189,9 +189,9 @@ export const NEGATIVE_CONTRAST_WORDS: readonly Keyword[] = [
 /** "-K", "-KM", "-C", "-GD" after a space: Scandinavian/German shorthand for "without". Matched on `upper`. */
 export const NEGATIVE_CONTRAST_MINUS: Keyword = k(/(?:^|[\s_])-\s?(?:K|KM|C|GD)(?![A-Z0-9])/, '"-K"/"-C" (without contrast)');
 
-/** Strong post-contrast words. "POST-OP" is post-operative, not post-contrast. */
+/** Strong post-contrast words. "POST-OP" is post-operative and "POST FOSSA" the posterior fossa. */
 export const POSITIVE_CONTRAST_WORDS: readonly Keyword[] = [
-  k(/(?<![A-Z])P[O0]ST(?:GD|GAD|GADO|C|CON|CONTRAST|KM|CE|B?AX|B?COR|B?SAG)?(?![A-Z])(?! ?(?:OP|OPERATIVE|OPERATIV|SURG\w*|TREATMENT|TX|RT|RESECTION|BIOPSY)(?![A-Z]))/, 'post-contrast word'),
+  k(/(?<![A-Z])P[O0]ST(?:GD|GAD|GADO|C|CON|CONTRAST|KM|CE|B?AX|B?COR|B?SAG)?(?![A-Z])(?! ?(?:OP|OPERATIVE|OPERATIV|SURG\w*|TREATMENT|TX|RT|RESECTION|BIOPSY|FOSSA|FOS)(?![A-Z]))/, 'post-contrast word'),
   k(/\+ ?(?:C|GD|GAD|GADO|K|KM|CONTRAST|KONTRAST|MDC)(?![A-Z0-9])|(?<![A-Z0-9])(?:C|K|GD) ?\+/, '"+C"/"C+"/"+K"'),
   k(w('T1 ?(?:CE|C|GD|GAD|GADO)'), 'T1 with contrast (T1CE/T1C/T1 Gd)'),
   k(w('GD|GAD|GADO|GADOLINI\\w*'), 'gadolinium'),

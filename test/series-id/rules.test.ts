@@ -24,7 +24,7 @@ describe('description keywords in several languages decide T1 vs T1ce', () => {
     ['T1 SE con mdc', 't1ce'], ['T1 senza mdc', 't1'], ['T1 met contrast', 't1ce'], ['T1 zonder contrast', 't1'],
     ['AX T1 W/ GAD', 't1ce'], ['AX T1 W/O GAD', 't1'], ['Ax T1 pre-contrast', 't1'], ['AX T1 POST-OP', 't1'], ['AX T1 PREP', 't1'],
     ['COR T1 FS +C', 't1ce'], ['AX T1 SE C+', 't1ce'], ['Cor_T1+C_SE_fc_F', 't1ce'], ['T1post', 't1ce'], ['T1CE', 't1ce'], ['t1_vibe_tra_post', 't1ce'],
-    ['3D T1 MPRAGE GADOVIST', 't1ce'], ['AX T1 POSTERIOR FOSSA', 't1'],
+    ['3D T1 MPRAGE GADOVIST', 't1ce'], ['AX T1 POSTERIOR FOSSA', 't1'], ['AX T1 POST FOSSA', 't1'], ['AX T1 PRE SAT POST', 't1ce'],
   ];
   it.each(cases)('%s → %s', (sd, role) => {
     const s = one(h(sd));
