@@ -77,7 +77,7 @@ export const EXCLUSION_WORDS: readonly ExclusionWords[] = [
   {
     kind: 'diffusion',
     words: [
-      k(w('DWI\\w*|DTI\\w*|DIFF\\w*|DIFUSION|ADC|EADC|TRACE ?W?|COL(?:OR)? ?FA|FA|TENSOR|HARDI|DMRI|MDDW|EXP|LOWB|HIGHB|RESOLVE|MUSE|SHELLS?|NODDI|DKI|KURTOSIS|PEPOLAR|DIRECTIONS?|\\d+ ?DIR\\w*'), 'diffusion'),
+      k(w('DWI\\w*|DTI\\w*|DIFF\\w*|DIFUSION|ADC|EADC|TRACE ?W?|COL(?:OR)? ?FA|FA(?! ?\\d)|TENSOR|HARDI|DMRI|MDDW|EXP|LOWB|HIGHB|RESOLVE|MUSE|SHELLS?|NODDI|DKI|KURTOSIS|PEPOLAR|DIRECTIONS?|\\d+ ?DIR\\w*'), 'diffusion'),
       k(/(?<![A-Z0-9])(?:B ?0|B ?\d{3,4}|\d{3,4} ?B)(?![A-Z0-9])/, 'diffusion b-value'),
       k(/(?<![A-Z])DIFFUSION/, 'diffusion'),
     ],

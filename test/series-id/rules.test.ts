@@ -139,6 +139,8 @@ describe('base-contrast traps', () => {
     expect(one(h('AX GRE')).role).toBe('other');
     expect(one(h('AX T2 GRE')).role).toBe('other');
     expect(one(h('AX T1 3D GRE')).role).toBe('t1');
+    expect(one(h('T1 FLASH 2D FA 70')).role).toBe('t1'); // a flip angle, not diffusion FA
+    expect(one(h('DTI FA')).role).toBe('other');
     expect(one(h('AX 3D GRE POST', { echoTime: 2.5, repetitionTime: 8, flipAngle: 15 })).role).toBe('t1ce');
   });
 });
