@@ -63,7 +63,7 @@ export interface DimseScp {
   /** The port actually bound (useful with port 0). */
   readonly port: number;
   readonly aeTitle: string;
-  /** Associations open right now. */
+  /** Connections open right now (associated or still negotiating). */
   activeAssociations(): number;
   /** Stops listening, aborts open associations (their partial instances are discarded). */
   close(): Promise<void>;

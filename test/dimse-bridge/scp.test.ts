@@ -14,12 +14,15 @@ import { SopClass, TransferSyntax } from '../../src/dicom/constants';
 import { writeP10 } from '../../src/dicom/p10';
 import { randomUid } from '../../src/dicom/uids';
 import { startDimseService } from '../../src/dimse-bridge/service';
-import type { DimseScp } from '../../src/dimse-bridge/scp';
+import { startScp, type DimseScp } from '../../src/dimse-bridge/scp';
 import { splitP10 } from '../../src/dimse-bridge/p10-split';
 import { runTool } from '../helpers/dcmtk';
+import { waitFor } from '../helpers/ports';
 import { writeMrStudy, type WrittenInstance } from './helpers/mr-study';
 import { captureLogs, type LogCapture } from './helpers/log-capture';
-import { storeThenDropMidTransfer } from './helpers/raw-association';
+import { associateRq, PduReader, storeThenDropMidTransfer } from './helpers/raw-association';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 
 let dir: string;
 let store: InstanceStore;
@@ -31,7 +34,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dimse-scp-'));
   config = parseConfig({
     node: { dataDir: join(dir, 'var') },
-    dimse: { host: '127.0.0.1', port: 0, aeTitle: 'NEUROONC', allowedCallingAeTitles: ['STORESCU', 'ECHOSCU', 'RAWSCU'] },
+    // 64 KB: the 64x64 test instances are collected in memory, the 256x256 ones (131 KB) through a spool file.
+    dimse: { host: '127.0.0.1', port: 0, aeTitle: 'NEUROONC', allowedCallingAeTitles: ['STORESCU', 'ECHOSCU', 'RAWSCU'], spoolMemoryLimitMb: 0.0625 },
   });
   store = await InstanceStore.open({ dataDir: config.node.dataDir, acceptedSopClasses: config.node.acceptedSopClasses });
   scp = (await startDimseService(config, store))!;
@@ -206,4 +210,44 @@ it('accepts Secondary Capture and Encapsulated PDF for result round-trips', asyn
   expect(r.code).toBe(0);
   expect(store.getInstance(scUid)?.sopClassUid).toBe(SopClass.SecondaryCapture);
   expect(store.getInstance(pdfUid)?.sopClassUid).toBe(SopClass.EncapsulatedPDF);
+});
+
+describe('association limits and timeouts', () => {
+  it('rejects associations over maxAssociations as transient local-limit-exceeded', async () => {
+    const one = await startScp({
+      aeTitle: 'ONE', allowedCallingAeTitles: [], host: '127.0.0.1', port: 0, maxAssociations: 1, maxPduLength: 65536,
+      associationTimeoutSeconds: 10, idleTimeoutSeconds: 10, spoolDir: store.layout.tmp, spoolMemoryLimitBytes: 1 << 20, sink: store,
+    });
+    const sock = connect({ host: '127.0.0.1', port: one.port });
+    try {
+      await once(sock, 'connect');
+      const reader = new PduReader(sock);
+      sock.write(associateRq('RAWSCU', 'ONE', SopClass.MRImage));
+      expect((await reader.next())[0]).toBe(0x02); // A-ASSOCIATE-AC: the only slot is taken
+      const r = await runTool('echoscu', ['-aec', 'ONE', '127.0.0.1', String(one.port)]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr + r.stdout).toMatch(/Local Limit Exceeded/i);
+    } finally {
+      sock.destroy();
+      await one.close();
+    }
+  });
+
+  it('closes a connection that never sends an association request', async () => {
+    const quick = await startScp({
+      aeTitle: 'QUICK', allowedCallingAeTitles: [], host: '127.0.0.1', port: 0, maxAssociations: 2, maxPduLength: 65536,
+      associationTimeoutSeconds: 1, idleTimeoutSeconds: 1, spoolDir: store.layout.tmp, spoolMemoryLimitBytes: 1 << 20, sink: store,
+    });
+    try {
+      const sock = connect({ host: '127.0.0.1', port: quick.port });
+      await once(sock, 'connect');
+      sock.on('error', () => undefined);
+      const t0 = Date.now();
+      await once(sock, 'close');
+      expect(Date.now() - t0).toBeLessThan(5000);
+      await waitFor(async () => quick.activeAssociations() === 0, 2000, 'the SCP to drop the connection');
+    } finally {
+      await quick.close();
+    }
+  });
 });
