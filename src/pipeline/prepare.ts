@@ -1,0 +1,116 @@
+/**
+ * The preparation steps shared by the job pipeline and the offline commands: which models run for a study, and
+ * one model's case on its grid (volumes of the roles it reads -> toModelGrid), with the provenance the encoders
+ * need. Pure apart from reading the series' files.
+ */
+import type { Config } from '../config/schema';
+import { buildSeriesVolume, type BuiltVolume } from '../imaging/build-volume';
+import { toModelGrid, type ModelGridCase } from '../imaging/to-model-grid';
+import type { SeriesVolume, Vec3 } from '../imaging/volume';
+import type { InputSeries } from '../ai/findings';
+import { checkSpace, planModalities } from '../ai/inference';
+import type { LoadedModel, ModelRegistry, RoutingDecision } from '../ai/registry';
+import { classifyStudy, type StudyClassification } from '../series-id/classify';
+import { seriesHeadersFromFiles } from '../series-id/header-from-files';
+import type { ModelRole } from '../series-id/roles';
+
+/** A study as files grouped by series (from the store or from a folder). */
+export interface StudySeriesFiles {
+  studyInstanceUid: string;
+  studyDescription: string;
+  reasonForStudy: string;
+  /** SeriesInstanceUID -> file paths. */
+  series: Record<string, string[]>;
+}
+
+export interface Identification {
+  classification: StudyClassification;
+  routed: string[];
+  skipped: string[];
+  /** Files that could not be read as DICOM headers (path: reason). */
+  unreadable: string[];
+}
+
+/** Series identification + model routing. */
+export async function identify(study: StudySeriesFiles, registry: ModelRegistry, cfg: Config, onlyModels?: string[]): Promise<Identification> {
+  const { headers, skipped } = await seriesHeadersFromFiles(Object.values(study.series).flat());
+  const classification = classifyStudy(headers, { overrides: cfg.seriesId.overrides, minConfidence: cfg.seriesId.minConfidence, minImages: cfg.seriesId.minImages });
+  const roles = Object.keys(classification.selected) as ModelRole[];
+  const decision: RoutingDecision = onlyModels?.length
+    ? { models: onlyModels.filter((n) => registry.get(n)), skipped: onlyModels.filter((n) => !registry.get(n)).map((n) => `${n}: requested but the model is not loaded`) }
+    : registry.route(cfg.models.routing, { roles, studyDescription: study.studyDescription, reasonForStudy: study.reasonForStudy });
+  return { classification, routed: decision.models, skipped: decision.skipped, unreadable: skipped.map((s) => `${s.path}: ${s.reason}`) };
+}
+
+/** Everything the analysis of one model needs, on its grid. */
+export interface PreparedCase {
+  model: string;
+  referenceRole: ModelRole;
+  grid: ModelGridCase;
+  inputs: InputSeries[];
+  /** Display series (native grid) the results are mapped back onto. */
+  referenceSeries: SeriesVolume;
+  /** Original slice planes of the reference when its stack was resampled to uniform spacing. */
+  referenceSourcePositions?: Vec3[];
+  warnings: string[];
+}
+
+/** Builds (and caches, across models of one study) the volume of a selected role. */
+export function volumeBuilder(study: StudySeriesFiles, classification: StudyClassification): (role: ModelRole) => Promise<BuiltVolume> {
+  const cache = new Map<ModelRole, Promise<BuiltVolume>>();
+  return (role) => {
+    let b = cache.get(role);
+    if (!b) {
+      const uid = classification.selected[role];
+      if (!uid) return Promise.reject(new Error(`no series selected for role ${role}`));
+      b = buildSeriesVolume(study.series[uid] ?? []);
+      cache.set(role, b);
+    }
+    return b;
+  };
+}
+
+/** Volumes -> the model's grid. Throws typed errors (missing modalities, unsupported space, bad volumes). */
+export async function prepareCase(
+  model: LoadedModel,
+  classification: StudyClassification,
+  build: (role: ModelRole) => Promise<BuiltVolume>,
+): Promise<PreparedCase> {
+  const m = model.manifest;
+  const warnings = [...checkSpace(m)];
+  const roles = Object.keys(classification.selected) as ModelRole[];
+  const plan = planModalities(m, roles);
+  const volumes: Partial<Record<ModelRole, SeriesVolume>> = {};
+  const built: Partial<Record<ModelRole, BuiltVolume>> = {};
+  for (const r of plan.present) {
+    const b = await build(r);
+    built[r] = b;
+    volumes[r] = b.volume;
+    warnings.push(...b.warnings.map((w) => `${r}: ${w.message}`));
+  }
+  const referenceRole = m.preprocessing.space.referenceRoles.find((r) => volumes[r]) ?? plan.present[0]!;
+  const grid = toModelGrid(volumes, referenceRole, m.preprocessing.space.grid, m.preprocessing.normalisation);
+  warnings.push(...grid.warnings.map((w) => w.message));
+  const inputs = plan.present.map((r): InputSeries => {
+    const v = volumes[r]!;
+    const c = classification.series.find((s) => s.seriesInstanceUid === v.seriesInstanceUid);
+    return {
+      role: r,
+      seriesInstanceUid: v.seriesInstanceUid,
+      ...(c?.seriesNumber != null ? { seriesNumber: c.seriesNumber } : {}),
+      ...(c?.seriesDescription ? { seriesDescription: c.seriesDescription } : {}),
+      sopClassUid: v.sources[0]?.sopClassUid ?? '',
+      sopInstanceUids: [...new Set(v.sources.map((s) => s.sopInstanceUid))],
+    };
+  });
+  const ref = built[referenceRole]!;
+  return {
+    model: m.name,
+    referenceRole,
+    grid,
+    inputs,
+    referenceSeries: ref.volume,
+    ...(ref.sourcePositions ? { referenceSourcePositions: ref.sourcePositions } : {}),
+    warnings,
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * The job pipeline: real handlers for the job state machine's stages (src/jobs), in data-flow order.
+ *
+ *   identifying    store -> series roles (series-id) + which models run (routing)
+ *   preprocessing  selected series -> volumes -> each model's grid        artifact prep-<model>
+ *   inferring      ONNX models -> Findings on the display series' grid    artifact findings-<model>
+ *   encoding       Findings -> SEG, SR (+ key images, PDF)                 files out/<model>/*.dcm
+ *   delivering     objects -> every destination, retries, dead letters     delivery-state.json
+ *
+ * Each stage's JSON output is persisted by the job machine (<dataDir>/jobs/<id>/<stage>.json); bulky
+ * intermediates go to the job's work folder, so every step can be inspected and a crash resumes at the stage
+ * that was running.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../config/schema';
+import type { Destination } from '../config/sections/destinations';
+import { summariseFindings } from '../ai/summary';
+import type { Findings } from '../ai/findings';
+import type { ModelRegistry } from '../ai/registry';
+import type { DeviceQueue } from '../ai/runtime';
+import { deadLetters, deliverAll, initialState, resetDeadLetters, type DeliveryState, type Sender } from '../delivery/deliver';
+import { stowToDestination } from '../delivery/dicomweb-sender';
+import type { OutgoingObject } from '../delivery/types';
+import { dimseSender } from '../dimse-bridge/sender';
+import { readP10 } from '../dicom/p10';
+import { studyHeaderFrom } from '../dicom/study-header';
+import { encodeResults, narrativeFor } from '../encoders';
+import type { Stage, StageContext, StageHandler } from '../jobs/types';
+import type { InstanceStore } from '../store/store';
+import { nodeVersion } from '../version';
+import { readArtifact, writeArtifact } from './artifacts';
+import { analysePrepared } from './analyse';
+import { PermanentStageError } from './errors';
+import { identify, prepareCase, volumeBuilder, type PreparedCase, type StudySeriesFiles } from './prepare';
+import { recordResults, predecessorsFor } from './results-registry';
+
+export interface IdentifyOutput {
+  selected: Record<string, string>;
+  missing: string[];
+  series: Array<{ seriesInstanceUid: string; seriesNumber?: number; seriesDescription?: string; role: string; confidence: number; selected: boolean; reasons: string[] }>;
+  routed: string[];
+  skipped: string[];
+  unreadable: string[];
+}
+
+export interface PreprocessOutput {
+  models: Array<{ model: string; referenceRole: string; present: string[]; artifact: string; warnings: string[] }>;
+  /** Models that were routed but cannot run on this study, with the reason. */
+  notRun: Array<{ model: string; reason: string; message: string }>;
+}
+
+export interface InferOutput {
+  models: Array<{ model: string; artifact: string; summary: Record<string, unknown> }>;
+  notRun: Array<{ model: string; reason: string; message: string }>;
+}
+
+export interface EncodeOutput {
+  objects: Array<{ model: string; kind: string; sopClassUid: string; sopInstanceUid: string; seriesInstanceUid: string; studyInstanceUid: string; path: string }>;
+  notes: string[];
+  narrativeSource: string;
+}
+
+export interface DeliverOutput {
+  destinations: DeliveryState['destinations'];
+  /** Where the result files are, whatever happened to delivery. */
+  outDir: string;
+  note?: string;
+}
+
+declare module '../jobs/types' {
+  interface StageOutputMap {
+    identifying: IdentifyOutput;
+    preprocessing: PreprocessOutput;
+    inferring: InferOutput;
+    encoding: EncodeOutput;
+    delivering: DeliverOutput;
+  }
+}
+
+export interface PipelineDeps {
+  config: Config;
+  registry: ModelRegistry;
+  queue: DeviceQueue;
+  /** Senders per destination type (defaults: STOW-RS and C-STORE). Tests may wrap them. */
+  senders?: Partial<Record<Destination['type'], Sender>>;
+}
+
+/** A study's instances in the store, grouped by series (our own result objects are not inputs). */
+export function studyFilesFromStore(store: InstanceStore, studyInstanceUid: string): StudySeriesFiles {
+  const study = store.getStudy(studyInstanceUid);
+  const series: Record<string, string[]> = {};
+  for (const rec of store.listInstances({ studyInstanceUid })) (series[rec.seriesInstanceUid] ??= []).push(rec.path);
+  return { studyInstanceUid, studyDescription: study?.studyDescription ?? '', reasonForStudy: '', series };
+}
+
+function errorInfo(e: unknown): { reason: string; message: string } {
+  const err = e as Error & { reason?: string };
+  return { reason: err.reason ?? err.name ?? 'error', message: err.message ?? String(e) };
+}
+
+export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler<S> } {
+  const cfg = deps.config;
+  const senders: Partial<Record<Destination['type'], Sender>> = deps.senders ?? {
+    dicomweb: (d, o) => (d.type === 'dicomweb' ? stowToDestination(d, o) : Promise.reject(new Error('not a DICOMweb destination'))),
+    dimse: dimseSender(cfg),
+  };
+
+  const identifying: StageHandler<'identifying'> = async (ctx) => {
+    const files = studyFilesFromStore(ctx.store, ctx.studyInstanceUid);
+    const id = await identify(files, deps.registry, cfg);
+    const out: IdentifyOutput = {
+      selected: id.classification.selected as Record<string, string>,
+      missing: id.classification.missing,
+      series: id.classification.series.map((s) => ({
+        seriesInstanceUid: s.seriesInstanceUid,
+        ...(s.seriesNumber != null ? { seriesNumber: s.seriesNumber } : {}),
+        ...(s.seriesDescription ? { seriesDescription: s.seriesDescription } : {}),
+        role: s.role,
+        confidence: s.confidence,
+        selected: s.selected,
+        reasons: s.reasons,
+      })),
+      routed: id.routed,
+      skipped: id.skipped,
+      unreadable: id.unreadable,
+    };
+    ctx.logger.info('series identified', { selected: out.selected, missing: out.missing, routed: out.routed });
+    if (!id.routed.length) {
+      throw new PermanentStageError(
+        `no model applies to this study: identified ${Object.keys(out.selected).join(', ') || 'no T1/T1ce/T2/FLAIR series'}` +
+          (id.skipped.length ? `; ${id.skipped.join('; ')}` : `; models loaded: ${deps.registry.names().join(', ') || 'none'}`),
+        'no-model-applies',
+      );
+    }
+    return out;
+  };
+
+  const preprocessing: StageHandler<'preprocessing'> = async (ctx) => {
+    const files = studyFilesFromStore(ctx.store, ctx.studyInstanceUid);
+    const idOut = ctx.outputs.identifying!;
+    const classification = { selected: idOut.selected, missing: idOut.missing, series: idOut.series } as Parameters<typeof prepareCase>[1];
+    const build = volumeBuilder(files, classification);
+    const out: PreprocessOutput = { models: [], notRun: [] };
+    for (const name of idOut.routed) {
+      const model = deps.registry.get(name);
+      if (!model) {
+        out.notRun.push({ model: name, reason: 'model-not-loaded', message: `model ${name} is no longer loaded` });
+        continue;
+      }
+      try {
+        const prepared = await prepareCase(model, classification, build);
+        const artifact = `prep-${name}`;
+        await writeArtifact(ctx.workDir, artifact, prepared);
+        out.models.push({ model: name, referenceRole: prepared.referenceRole, present: prepared.inputs.map((i) => i.role), artifact, warnings: prepared.warnings });
+      } catch (e) {
+        out.notRun.push({ model: name, ...errorInfo(e) });
+        ctx.logger.warn('model cannot run on this study', { model: name, ...errorInfo(e) });
+      }
+    }
+    if (!out.models.length) {
+      throw new PermanentStageError(`no routed model can run: ${out.notRun.map((n) => `${n.model}: ${n.message}`).join('; ')}`, 'missing-modalities');
+    }
+    return out;
+  };
+
+  const inferring: StageHandler<'inferring'> = async (ctx) => {
+    const out: InferOutput = { models: [], notRun: [] };
+    for (const p of ctx.outputs.preprocessing!.models) {
+      const model = deps.registry.get(p.model);
+      if (!model) {
+        out.notRun.push({ model: p.model, reason: 'model-not-loaded', message: `model ${p.model} is no longer loaded` });
+        continue;
+      }
+      const prepared = await readArtifact<PreparedCase>(ctx.workDir, p.artifact);
+      const findings = await analysePrepared(model, ctx.studyInstanceUid, prepared, cfg, { queue: deps.queue, log: ctx.logger });
+      const artifact = `findings-${p.model}`;
+      await writeArtifact(ctx.workDir, artifact, findings);
+      out.models.push({ model: p.model, artifact, summary: summariseFindings(findings) });
+      ctx.logger.info('inference done', { model: p.model, executionProvider: findings.model.executionProvider, ms: Math.round(findings.timings.total ?? 0) });
+    }
+    if (!out.models.length) throw new Error(`no model produced findings: ${out.notRun.map((n) => n.message).join('; ')}`);
+    return out;
+  };
+
+  const encoding: StageHandler<'encoding'> = async (ctx) => {
+    const out: EncodeOutput = { objects: [], notes: [], narrativeSource: 'template' };
+    const predecessors = await predecessorsFor(cfg.node.dataDir, ctx.studyInstanceUid, ctx.generation);
+    for (const m of ctx.outputs.inferring!.models) {
+      const findings = await readArtifact<Findings>(ctx.workDir, m.artifact);
+      const headerSop = findings.referenceSeries.sources[0]?.sopInstanceUid;
+      if (!headerSop) throw new PermanentStageError('the display series has no source instances', 'missing-sources');
+      const header = studyHeaderFrom(readP10(await ctx.store.readInstance(headerSop), { headerOnly: true }).dataset);
+      const narrative = await narrativeFor(findings, cfg.pipeline.llm, { supersedes: predecessors.map((p) => p.sopInstanceUid) });
+      if (narrative.fallbackReason) out.notes.push(`narrative: ${narrative.fallbackReason}`);
+      else if (cfg.pipeline.llm.enabled) out.narrativeSource = 'llm';
+      const encoded = await encodeResults(findings, header, {
+        node: { name: cfg.node.name, version: nodeVersion() },
+        // The job's creation time: a re-run of this job writes byte-identical objects.
+        now: new Date(ctx.job.createdAt),
+        predecessors,
+        keyImages: { enabled: cfg.delivery.secondaryCapture },
+        pdf: { enabled: cfg.delivery.encapsulatedPdf },
+        narrative,
+      });
+      const errors = encoded.preflight.filter((i) => i.severity === 'error');
+      if (errors.length) {
+        throw new PermanentStageError(`outputs failed their pre-delivery check: ${errors.map((i) => `${i.rule}: ${i.message}`).join('; ')}`, 'preflight-failed');
+      }
+      const dir = join(ctx.workDir, 'out', m.model);
+      await mkdir(dir, { recursive: true });
+      for (const o of encoded.objects) {
+        const path = join(dir, o.fileName);
+        await writeFile(path, o.bytes);
+        out.objects.push({ model: m.model, kind: o.kind, sopClassUid: o.sopClassUid, sopInstanceUid: o.sopInstanceUid, seriesInstanceUid: o.seriesInstanceUid, studyInstanceUid: o.studyInstanceUid, path });
+      }
+      out.notes.push(...encoded.notes);
+    }
+    await recordResults(cfg.node.dataDir, ctx.studyInstanceUid, ctx.generation, out.objects);
+    return out;
+  };
+
+  const delivering: StageHandler<'delivering'> = async (ctx) => {
+    const enc = ctx.outputs.encoding!;
+    const outDir = join(ctx.workDir, 'out');
+    const destinations = deliveryTargets(cfg, ctx);
+    if (!destinations.length) {
+      return { destinations: {}, outDir, note: `no destinations configured (delivery.to is empty); results are in ${outDir}` };
+    }
+    const objects: OutgoingObject[] = [];
+    for (const o of enc.objects) {
+      objects.push({ kind: o.kind as OutgoingObject['kind'], sopClassUid: o.sopClassUid, sopInstanceUid: o.sopInstanceUid, studyInstanceUid: o.studyInstanceUid, bytes: await readFile(o.path) });
+    }
+    const statePath = join(ctx.workDir, 'delivery-state.json');
+    let state: DeliveryState | undefined;
+    try {
+      // A re-run (crash resume or an explicit retry) continues from what was confirmed; dead letters get a new chance.
+      state = resetDeadLetters(JSON.parse(await readFile(statePath, 'utf8')) as DeliveryState);
+    } catch {
+      state = initialState(destinations);
+    }
+    const final = await deliverAll({
+      destinations,
+      objects,
+      state,
+      policy: cfg.delivery,
+      senders,
+      signal: ctx.signal,
+      persist: (s) => writeFile(statePath, JSON.stringify(s, null, 2)),
+      onAttempt: (r) =>
+        r.ok
+          ? ctx.logger.info('delivered', { destination: r.destination, objects: r.objects.length, ms: r.durationMs })
+          : ctx.logger.warn('delivery attempt failed', { destination: r.destination, error: r.error, retryable: r.retryable }),
+    });
+    const dead = deadLetters(final);
+    if (dead.length) {
+      throw new PermanentStageError(`delivery dead-lettered: ${dead.map((d) => `${d.destination} after ${d.attempts} attempt(s): ${d.error}`).join('; ')}`, 'dead-letter');
+    }
+    return { destinations: final.destinations, outDir };
+  };
+
+  return { identifying, preprocessing, inferring, encoding, delivering };
+}
+
+/** delivery.to, plus the DIMSE peer that sent the study when delivery.replyToSender is on and it is configured. */
+export function deliveryTargets(cfg: Config, ctx: Pick<StageContext, 'store' | 'studyInstanceUid'>): Destination[] {
+  const names = new Set(cfg.delivery.to);
+  if (cfg.delivery.replyToSender) {
+    const senders = new Set(ctx.store.listInstances({ studyInstanceUid: ctx.studyInstanceUid }).map((r) => r.callingAeTitle).filter(Boolean));
+    for (const d of cfg.destinations) if (d.type === 'dimse' && senders.has(d.aeTitle)) names.add(d.name);
+  }
+  return cfg.destinations.filter((d) => names.has(d.name));
+}

@@ -1,0 +1,39 @@
+/**
+ * The working node: the composition root (src/node.ts) plus the model registry and the real pipeline stages.
+ * `neuro-onc-node serve`, the demo and the end-to-end tests start the node through here.
+ */
+import type { Config } from '../config/schema';
+import { ModelRegistry } from '../ai/registry';
+import { DeviceQueue } from '../ai/runtime';
+import { createLogger } from '../log/logger';
+import { startNode, type NodeHandle, type StartNodeOptions } from '../node';
+import { pipelineStages, type PipelineDeps } from './stages';
+
+export interface PipelineNode extends NodeHandle {
+  registry: ModelRegistry;
+}
+
+export async function startPipelineNode(
+  config: Config,
+  opts: Omit<StartNodeOptions, 'stages'> & { senders?: PipelineDeps['senders'] } = {},
+): Promise<PipelineNode> {
+  const log = createLogger('pipeline');
+  const registry = await ModelRegistry.load(config.models.dir, {
+    executionProviders: config.models.executionProviders,
+    intraOpNumThreads: config.models.intraOpNumThreads,
+    interOpNumThreads: config.models.interOpNumThreads,
+  }, createLogger('models'));
+  for (const r of registry.reports.filter((x) => !x.ok)) log.error('model package not loaded', { dir: r.dir, reason: r.reason, error: r.message });
+  if (!registry.names().length) log.warn('no model packages loaded: studies will be received and identified, then fail with "no model applies"', { dir: config.models.dir });
+  const queue = new DeviceQueue(config.models.concurrencyPerDevice);
+  const stages = pipelineStages({ config, registry, queue, ...(opts.senders ? { senders: opts.senders } : {}) });
+  const node = await startNode(config, { ...opts, stages });
+  const close = node.close;
+  return Object.assign(node, {
+    registry,
+    close: async () => {
+      await close();
+      await registry.close();
+    },
+  });
+}
