@@ -16,7 +16,7 @@ export function quietDimseLibrary(): void {
     return (...args: unknown[]) => {
       const text = args.map(String).join(' ');
       // Connection errors and timeouts reach our code as events and are logged there with context.
-      const level = methodName === 'error' && !/Connection (error|timeout)|Exceeded (PDU|association) timeout/.test(text) ? 'warn' : 'debug';
+      const level = methodName === 'error' && !/Connection (error|timeout)|Exceeded (PDU|association) timeout|no association to perform abort/.test(text) ? 'warn' : 'debug';
       logger.log(level, text);
     };
   };

@@ -116,21 +116,22 @@ class StorageScp extends Scp {
     this.callingAe = assoc.getCallingAeTitle().trim();
     this.calledAe = assoc.getCalledAeTitle().trim();
     const who = { callingAeTitle: this.callingAe, calledAeTitle: this.calledAe, remote: this.remote };
-    if (this.opts.checkCalledAeTitle !== false && this.calledAe !== this.opts.aeTitle) {
-      this.log.warn(`association rejected: called AE title "${this.calledAe}" is not ours ("${this.opts.aeTitle}")`, who);
-      this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
+    const ours = this.opts.aeTitle.trim();
+    if (this.opts.checkCalledAeTitle !== false && this.calledAe !== ours) {
+      this.log.warn(`association rejected: called AE title "${this.calledAe}" is not ours ("${ours}")`, who);
+      this.reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
       return;
     }
-    const allow = this.opts.allowedCallingAeTitles;
+    const allow = this.opts.allowedCallingAeTitles.map((a) => a.trim());
     if (allow.length > 0 && !allow.includes(this.callingAe)) {
       this.log.warn(`association rejected: calling AE title "${this.callingAe}" is not in dimse.allowedCallingAeTitles`, who);
-      this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized);
+      this.reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized);
       return;
     }
     const open = [...this.registry].filter((s) => s.accepted).length;
     if (open >= this.opts.maxAssociations) {
       this.log.warn(`association rejected: ${open} associations already open (dimse.maxAssociations)`, who);
-      this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.LocalLimitExceeded);
+      this.reject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.LocalLimitExceeded);
       return;
     }
     const rejected = new Map<string, string>();
@@ -160,6 +161,12 @@ class StorageScp extends Scp {
     this.accepted = true;
     this.log.info('association accepted', { ...who, contexts: assoc.getPresentationContexts().length });
     this.sendAssociationAccept();
+  }
+
+  /** A-ASSOCIATE-RJ, then close our side once it is flushed (the requestor should close too, PS3.8 9.2.3). */
+  private reject(result: number, source: number, reason: number): void {
+    this.sendAssociationReject(result, source, reason);
+    this.sock.end();
   }
 
   override associationReleaseRequested(): void {

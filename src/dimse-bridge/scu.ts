@@ -268,7 +268,8 @@ export async function cstore(peer: DimsePeer, inputs: StoreInput[], t: ScuTimeou
   const sendable = prepared.filter((p) => p.parts);
   if (sendable.length === 0) return results;
   const contexts = proposeContexts(sendable.map((p) => ({ sopClassUid: p.parts!.sopClassUid, transferSyntaxUid: p.parts!.transferSyntaxUid })));
-  await runAssociation(
+  let answered = 0;
+  const association = runAssociation(
     peer,
     contexts,
     {
@@ -290,6 +291,7 @@ export async function cstore(peer: DimsePeer, inputs: StoreInput[], t: ScuTimeou
           const r = new req.CStoreRequest(dataset);
           r.on('response', (rsp: responses.CStoreResponse) => {
             const status = rsp.getStatus();
+            answered++;
             result.status = status;
             result.stored = isStoredStatus(status);
             const comment = rsp.getErrorComment();
@@ -302,6 +304,14 @@ export async function cstore(peer: DimsePeer, inputs: StoreInput[], t: ScuTimeou
     },
     t,
   );
+  try {
+    await association;
+  } catch (e) {
+    // Before any answer: the whole attempt failed (refused, rejected, timeout). After some answers: keep what the
+    // peer confirmed and mark the rest as unanswered, so a retry sends only those.
+    if (answered === 0) throw e;
+    for (const r of results) if (r.status === undefined && r.message.startsWith('not answered')) r.message = `not answered: ${(e as Error).message}`;
+  }
   const stored = results.filter((r) => r.stored).length;
   log.info(`C-STORE to ${peerLabel(peer)}: ${stored}/${results.length} stored`, {
     failed: results.filter((r) => !r.stored).map((r) => ({ sopInstanceUid: r.sopInstanceUid, message: r.message })),

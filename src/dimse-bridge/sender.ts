@@ -27,7 +27,9 @@ export function dimseSender(config: Config): Sender {
       const failed = outcomes.filter((o) => !o.stored);
       // A refusal status (0xA7xx out of resources, 0x0110 processing failure) may clear up; a context the peer
       // does not accept, or an "error: cannot understand", will not.
-      const retryable = failed.some((o) => o.status === undefined ? /ended before/.test(o.reason ?? '') : (o.status & 0xff00) === 0xa700 || o.status === 0x0110 || o.status === 0x0213);
+      const retryable = failed.some((o) =>
+        o.status === undefined ? /^not answered/.test(o.reason ?? '') : (o.status & 0xff00) === 0xa700 || o.status === 0x0110 || o.status === 0x0213,
+      );
       return {
         ...base,
         durationMs: Date.now() - t0,
