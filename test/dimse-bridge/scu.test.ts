@@ -147,21 +147,21 @@ describe('C-STORE', () => {
   });
 
   it('keeps the confirmations it got when the peer drops the association half-way', async () => {
-    let victim: DimseScp | undefined;
+    const holder: { victim?: DimseScp } = {};
     let n = 0;
     // The real store, with one fault: right after the first instance is stored, the SCP shuts down.
     const sink = {
       ingestBuffer: async (b: Buffer, c: Parameters<InstanceStore['ingestBuffer']>[1]) => {
         const o = await store.ingestBuffer(b, c);
-        if (++n === 1) setTimeout(() => void victim!.close(), 20);
+        if (++n === 1) setTimeout(() => void holder.victim!.close(), 20);
         return o;
       },
       ingestFile: (p: string, c: Parameters<InstanceStore['ingestFile']>[1]) => store.ingestFile(p, c),
     };
-    victim = await startScp({
+    const victim = (holder.victim = await startScp({
       aeTitle: 'VICTIM', allowedCallingAeTitles: [], host: '127.0.0.1', port: 0, maxAssociations: 2, maxPduLength: 65536,
       associationTimeoutSeconds: 5, idleTimeoutSeconds: 10, spoolDir: store.layout.tmp, spoolMemoryLimitBytes: 1 << 20, sink,
-    });
+    }));
     const files = writeMrStudy(join(dir, 'victim'), { series: 1, slices: 3, rows: 256, columns: 256 });
     const r = await cstore({ name: 'victim', host: '127.0.0.1', port: victim.port, aeTitle: 'VICTIM', callingAeTitle: 'NEUROONC' }, files.map((f) => ({ path: f.path })));
     expect(r[0]!.stored).toBe(true);
