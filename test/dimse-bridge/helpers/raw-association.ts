@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { TransferSyntax } from '../../../src/dicom/constants';
 import { splitP10 } from '../../../src/dimse-bridge/p10-split';
+import { commandElement, encodePdvPdu as pData, text, us } from '../../../src/dimse-bridge/store-response';
 
 function item(type: number, body: Buffer): Buffer {
   const h = Buffer.alloc(4);
@@ -35,49 +36,19 @@ export function associateRq(calling: string, called: string, sopClassUid: string
   return Buffer.concat([head, body]);
 }
 
-function implicitElement(element: number, value: Buffer): Buffer {
-  const h = Buffer.alloc(8);
-  h.writeUInt16LE(0, 0);
-  h.writeUInt16LE(element, 2);
-  h.writeUInt32LE(value.length, 4);
-  return Buffer.concat([h, value]);
-}
-
-function uid(v: string): Buffer {
-  const b = Buffer.from(v, 'latin1');
-  return b.length % 2 ? Buffer.concat([b, Buffer.from([0])]) : b;
-}
-
-function us(v: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(v, 0);
-  return b;
-}
-
 /** C-STORE-RQ command set (Implicit VR LE). */
 export function cStoreRqCommand(sopClassUid: string, sopInstanceUid: string, messageId: number): Buffer {
   const rest = Buffer.concat([
-    implicitElement(0x0002, uid(sopClassUid)),
-    implicitElement(0x0100, us(0x0001)),
-    implicitElement(0x0110, us(messageId)),
-    implicitElement(0x0700, us(0)),
-    implicitElement(0x0800, us(0x0000)),
-    implicitElement(0x1000, uid(sopInstanceUid)),
+    commandElement(0x0002, text(sopClassUid, 0x00)),
+    commandElement(0x0100, us(0x0001)), // C-STORE-RQ
+    commandElement(0x0110, us(messageId)),
+    commandElement(0x0700, us(0)), // priority medium
+    commandElement(0x0800, us(0x0000)), // a data set follows
+    commandElement(0x1000, text(sopInstanceUid, 0x00)),
   ]);
   const gl = Buffer.alloc(4);
   gl.writeUInt32LE(rest.length, 0);
-  return Buffer.concat([implicitElement(0x0000, gl), rest]);
-}
-
-/** One P-DATA-TF PDU with one PDV (control: bit 0 command, bit 1 last fragment). */
-export function pData(contextId: number, control: number, data: Buffer): Buffer {
-  const h = Buffer.alloc(12);
-  h[0] = 0x04;
-  h.writeUInt32BE(6 + data.length, 2);
-  h.writeUInt32BE(2 + data.length, 6);
-  h[10] = contextId;
-  h[11] = control;
-  return Buffer.concat([h, data]);
+  return Buffer.concat([commandElement(0x0000, gl), rest]);
 }
 
 /** Reads PDUs from a socket. */
