@@ -4,7 +4,8 @@ import { registerClassifyCommand } from './classify';
 import { registerConfigCommand } from './config';
 import { registerEchoCommand } from './echo';
 import { registerInferCommand } from './infer';
+import { registerProcessCommand } from './process';
 import { registerSynthCommand } from './synth';
 
 /** Every subcommand's register function. Add new commands here. */
-export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerCheckCommand, registerEchoCommand, registerClassifyCommand, registerInferCommand, registerSynthCommand];
+export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerCheckCommand, registerEchoCommand, registerClassifyCommand, registerInferCommand, registerProcessCommand, registerSynthCommand];
