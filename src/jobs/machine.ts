@@ -320,10 +320,14 @@ export class JobMachine {
         }
         this.jobs.finishRun(runId, 'error', this.now(), e instanceof Error && e.stack ? e.stack : message);
         const attempts = job.attempts + 1;
-        const lastError = { stage, message, at: this.now(), attempt };
-        if (attempts >= job.maxAttempts) {
-          this.update(job.id, { state: 'failed', attempts, lastError, finishedAt: this.now(), nextAttemptAt: null }, `${stage} failed ${attempts} time(s): ${message}`);
-          logger.error('job failed: stage kept failing', { attempts, error: message });
+        const reason = (e as { reason?: unknown })?.reason;
+        const lastError = { stage, message, at: this.now(), attempt, ...(typeof reason === 'string' ? { reason } : {}) };
+        // An error marked { permanent: true } (e.g. no usable series) cannot be fixed by trying again.
+        const permanent = (e as { permanent?: unknown })?.permanent === true;
+        if (permanent || attempts >= job.maxAttempts) {
+          const why = permanent ? `${stage} failed permanently: ${message}` : `${stage} failed ${attempts} time(s): ${message}`;
+          this.update(job.id, { state: 'failed', attempts, lastError, finishedAt: this.now(), nextAttemptAt: null }, why);
+          logger.error(permanent ? 'job failed: permanent stage error' : 'job failed: stage kept failing', { attempts, error: message });
         } else {
           const delay = this.backoff(attempts);
           this.update(job.id, { attempts, lastError, nextAttemptAt: this.now() + delay }, `${stage} failed (attempt ${attempt}): ${message}; retry in ${Math.round(delay / 1000)} s`);

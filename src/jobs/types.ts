@@ -35,6 +35,8 @@ export type StageOutputs = { [S in Stage]?: StageOutput<S> };
 export interface JobError {
   stage: Stage | 'recovery';
   message: string;
+  /** Machine-readable reason when the handler's error carried one (e.g. PermanentStageError.reason). */
+  reason?: string;
   /** ms since epoch */
   at: number;
   attempt: number;
@@ -97,4 +99,8 @@ export interface StageContext<S extends Stage = Stage> {
   attempt: number;
 }
 
+/**
+ * A stage handler. Throwing fails this attempt (retried after a back-off up to pipeline.maxAttempts); an error
+ * with `permanent: true` (src/pipeline/errors.ts PermanentStageError) fails the job at once.
+ */
 export type StageHandler<S extends Stage = Stage> = (ctx: StageContext<S>) => Promise<StageOutput<S>>;
