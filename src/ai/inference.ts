@@ -20,6 +20,7 @@ import type { LoadedModel } from './registry';
 import { DeviceQueue } from './runtime';
 import {
   accumulateLogits,
+  accumulateLogitsRows,
   accumulateProbabilities,
   countAboveZero,
   countNonBackground,
@@ -232,10 +233,12 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
   const base = Int32Array.from(channelOf, (c) => c * P);
   const kernelMode: KernelMode = seg?.mode === 'labels' ? (seg.activation === 'softmax' ? 'softmax' : 'identity') : seg?.activation === 'sigmoid' ? 'sigmoid' : 'identity';
   const tumourChannel = seg?.mode === 'labels' ? bgIndex : wtIndex;
+  const needMass = m.outputs.heads.some((h) => h.aggregation === 'tumour-weighted-mean');
   const headPasses = new Map<string, number[][]>(m.outputs.heads.map((h) => [h.id, []]));
   const centreTile = centreTileIndex(dims, tiles);
   const timings = { gather: 0, forward: 0, accumulate: 0, finalise: 0, total: 0 };
-  const maskTensor = plan.mask && m.inputs.modalityMask ? new ort.Tensor('float32', plan.mask, [1, plan.mask.length]) : undefined;
+  const Tensor = model.Tensor ?? ort.Tensor;
+  const maskTensor = plan.mask && m.inputs.modalityMask ? new Tensor('float32', plan.mask, [1, plan.mask.length]) : undefined;
   const T = seg?.temperature ?? 1;
   let forwardCount = 0;
 
@@ -244,13 +247,13 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
     let whole: ort.Tensor | undefined;
     if (m.inputs.wholeImage) {
       const data = gatherPatch(fedArrays, dims, [0, 0, 0], dims, axes, f, fill);
-      whole = new ort.Tensor('float32', data, [1, fedArrays.length, ...tensorSpatialShape(dims, axes)]);
+      whole = new Tensor('float32', data, [1, fedArrays.length, ...tensorSpatialShape(dims, axes)]);
     }
     for (const tile of tiles.tiles) {
       let t = performance.now();
       const data = gatherPatch(fedArrays, dims, tile.origin, patch, axes, f, fill);
       const feeds: Record<string, ort.Tensor> = {
-        [m.inputs.image.name]: new ort.Tensor('float32', data, [1, fedArrays.length, ...spatial]),
+        [m.inputs.image.name]: new Tensor('float32', data, [1, fedArrays.length, ...spatial]),
       };
       if (maskTensor) feeds[m.inputs.modalityMask!.name] = maskTensor;
       if (whole) feeds[m.inputs.wholeImage!.name] = whole;
@@ -263,12 +266,14 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
       let mass = 0;
       if (seg) {
         const o = out[seg.name]!.data as Float32Array;
-        const map = patchGridIndex(dims, tile.origin, patch, axes, f);
+        // The per-voxel grid index map is needed unless the row kernel applies and no head weights by tumour.
+        const map = averaging === 'logits' && axes === 'kji' && !needMass ? undefined : patchGridIndex(dims, tile.origin, patch, axes, f);
         if (averaging === 'logits') {
-          accumulateLogits(o, P, base, map, weights, acc, nvox, wsum);
-          mass = seg.mode === 'labels' ? countNonBackground(o, P, base, map, tumourChannel) : countAboveZero(o, P, base[tumourChannel]!, map);
+          if (axes === 'kji') accumulateLogitsRows(o, patch, dims, tile.origin, f, base, weights, acc, nvox, wsum);
+          else accumulateLogits(o, P, base, map!, weights, acc, nvox, wsum);
+          if (needMass) mass = seg.mode === 'labels' ? countNonBackground(o, P, base, map!, tumourChannel) : countAboveZero(o, P, base[tumourChannel]!, map!);
         } else {
-          mass = accumulateProbabilities(o, P, base, map, weights, acc, nvox, accH!, wsum, 1 / T, kernelMode, tumourChannel, seg.mode === 'labels');
+          mass = accumulateProbabilities(o, P, base, map!, weights, acc, nvox, accH!, wsum, 1 / T, kernelMode, tumourChannel, seg.mode === 'labels');
         }
       }
       pass.tumourMass.push(mass);

@@ -51,6 +51,10 @@ export function gatherPatch(
   const [si, sj, sk] = patchStrides(patch, axes);
   const nx = dims[0];
   const nxy = dims[0] * dims[1];
+  // Fast path (node memory order, i not mirrored): whole in-grid row segments copied with TypedArray.set.
+  const rowFast = axes === 'kji' && !flips[0];
+  const i0 = Math.max(0, -origin[0]);
+  const i1 = Math.min(pi, nx - origin[0]);
   channels.forEach((src, c) => {
     const base = c * per;
     if (!src) {
@@ -67,6 +71,12 @@ export function gatherPatch(
           continue;
         }
         const rowIn = gk * nxy + gj * nx;
+        if (rowFast) {
+          if (i0 > 0) out.fill(fill, rowOut, rowOut + i0);
+          if (i1 > i0) out.set(src.subarray(rowIn + origin[0] + i0, rowIn + origin[0] + i1), rowOut + i0);
+          if (i1 < pi) out.fill(fill, rowOut + Math.max(i1, 0), rowOut + pi);
+          continue;
+        }
         for (let i = 0; i < pi; i++) {
           const gi = mi[i]!;
           out[rowOut + i * si] = gi < 0 ? fill : src[rowIn + gi]!;

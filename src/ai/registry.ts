@@ -22,6 +22,11 @@ export interface LoadedModel {
   /** Providers tried before the one in use, with their errors. */
   fallbacks: string[];
   sha256: string;
+  /**
+   * Tensor class matching the session's runtime (default onnxruntime-node's). The S5 benchmark swaps in an
+   * onnxruntime-web session and its Tensor to run the same engine on wasm.
+   */
+  Tensor?: typeof ort.Tensor;
 }
 
 export interface PackageReport {

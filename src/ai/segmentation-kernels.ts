@@ -28,6 +28,58 @@ export function accumulateLogits(
   }
 }
 
+/**
+ * accumulateLogits for the node's own memory order ('kji'): walks the window row by row, so grid indices are
+ * computed once per row (no per-voxel index map), mirrored along any axis.
+ */
+export function accumulateLogitsRows(
+  o: Float32Array, patch: readonly [number, number, number], dims: readonly [number, number, number],
+  origin: readonly [number, number, number], flips: readonly [boolean, boolean, boolean],
+  base: Int32Array, weights: Float32Array, acc: Float32Array, nvox: number, wsum: Float32Array,
+): void {
+  const [pi, pj, pk] = patch;
+  const [nx, ny, nz] = dims;
+  // Valid i range of the window (tensor index i -> grid column origin + i, or origin + pi - 1 - i when mirrored).
+  let ia = 0;
+  let ib = pi;
+  if (!flips[0]) {
+    ia = Math.max(0, -origin[0]);
+    ib = Math.min(pi, nx - origin[0]);
+  } else {
+    ia = Math.max(0, origin[0] + pi - nx);
+    ib = Math.min(pi, origin[0] + pi);
+  }
+  if (ib <= ia) return;
+  const K = base.length;
+  for (let k = 0; k < pk; k++) {
+    const gk = origin[2] + (flips[2] ? pk - 1 - k : k);
+    if (gk < 0 || gk >= nz) continue;
+    for (let j = 0; j < pj; j++) {
+      const gj = origin[1] + (flips[1] ? pj - 1 - j : j);
+      if (gj < 0 || gj >= ny) continue;
+      const rowT = (k * pj + j) * pi;
+      const gRow = (gk * ny + gj) * nx;
+      if (!flips[0]) {
+        const g0 = gRow + origin[0];
+        for (let c = 0; c < K; c++) {
+          const b = base[c]! + rowT;
+          const off = c * nvox + g0;
+          for (let i = ia; i < ib; i++) acc[off + i] += weights[rowT + i]! * o[b + i]!;
+        }
+        for (let i = ia; i < ib; i++) wsum[g0 + i] += weights[rowT + i]!;
+      } else {
+        const g0 = gRow + origin[0] + pi - 1;
+        for (let c = 0; c < K; c++) {
+          const b = base[c]! + rowT;
+          const off = c * nvox + g0;
+          for (let i = ia; i < ib; i++) acc[off - i] += weights[rowT + i]! * o[b + i]!;
+        }
+        for (let i = ia; i < ib; i++) wsum[g0 - i] += weights[rowT + i]!;
+      }
+    }
+  }
+}
+
 /** Voxels of the window (inside the grid) whose largest logit is not the background class. */
 export function countNonBackground(o: Float32Array, P: number, base: Int32Array, map: Int32Array, bg: number): number {
   let n = 0;
@@ -115,11 +167,10 @@ export function meanLogitsToProbabilities(acc: Float32Array, wsum: Float32Array,
         if (z[c]! > max) max = z[c]!;
       }
       let s = 0;
-      for (let c = 0; c < K; c++) {
-        z[c] = Math.exp(z[c]! - max);
-        s += z[c]!;
-      }
-      for (let c = 0; c < K; c++) out[c]![v] = z[c]! / s;
+      for (let c = 0; c < K; c++) s += Math.exp(z[c]! - max);
+      // p_c = exp(z_c - max) / s, computed as exp(z_c - max - log s): one log per voxel, no division per class.
+      const ls = max + Math.log(s);
+      for (let c = 0; c < K; c++) out[c]![v] = Math.exp(z[c]! - ls);
     } else if (mode === 'sigmoid') {
       for (let c = 0; c < K; c++) out[c]![v] = 1 / (1 + Math.exp(-(acc[c * nvox + v]! / w) * invT));
     } else {
