@@ -5,7 +5,8 @@ import { registerConfigCommand } from './config';
 import { registerEchoCommand } from './echo';
 import { registerInferCommand } from './infer';
 import { registerProcessCommand } from './process';
+import { registerServeCommand } from './serve';
 import { registerSynthCommand } from './synth';
 
 /** Every subcommand's register function. Add new commands here. */
-export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerCheckCommand, registerEchoCommand, registerClassifyCommand, registerInferCommand, registerProcessCommand, registerSynthCommand];
+export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerServeCommand, registerCheckCommand, registerEchoCommand, registerClassifyCommand, registerInferCommand, registerProcessCommand, registerSynthCommand];
