@@ -1,7 +1,9 @@
 /**
  * Head mask for intensity normalisation and grid centring:
- *  1. Otsu threshold on a 256-bin histogram between the 0.5th and 99.5th percentiles of the covered voxels
- *     (robust to a few very bright voxels);
+ *  1. threshold = 0.5 x Otsu's threshold, Otsu on a 256-bin histogram between the 0.5th and 99.5th percentiles of
+ *     the covered voxels (robust to a few very bright voxels). Halving matters: on head images Otsu often splits
+ *     bright from dark tissue (white matter vs CSF/grey matter) rather than tissue from air; half of it lies in the
+ *     air-tissue gap (ch2: 97.1% of the brain inside the mask at 1x Otsu, 99.9% at 0.5x, air in mask < 0.1%);
  *  2. the largest 6-connected foreground component (drops noise specks and detached artefacts);
  *  3. hole filling: background not 6-connected to the grid border becomes head (ventricles, dark lesion cores),
  *     then the same per slice along k, for pockets that open through a cut face of the grid.
@@ -165,12 +167,14 @@ export function fillHolesPerSlice(mask: Uint8Array, dims: Vec3): void {
 export interface HeadMaskOptions {
   /** Voxels with data (1) vs outside the source field of view (0); uncovered voxels are never head. */
   covered?: Uint8Array;
+  /** Multiplier of Otsu's threshold (default 0.5). */
+  thresholdFactor?: number;
 }
 
 /** Head mask of an image on its grid (see the file comment for the method). */
 export function headMask(values: Values, dims: Vec3, opts: HeadMaskOptions = {}): Uint8Array {
   const [p1, p99] = percentiles(values, [0.5, 99.5], opts.covered);
-  const t = otsuThreshold(values, p1!, p99!, opts.covered);
+  const t = otsuThreshold(values, p1!, p99!, opts.covered) * (opts.thresholdFactor ?? 0.5);
   const mask = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) mask[i] = values[i]! > t && (!opts.covered || opts.covered[i]) ? 1 : 0;
   if (keepLargestComponent(mask, dims) === 0) return mask;

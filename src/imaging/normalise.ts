@@ -1,6 +1,7 @@
 /**
  * Intensity normalisation of one channel on the model grid (NormalisationSpec in grid-spec.ts), in place:
- *  1. statistics mask M: 'head' = the channel's own head mask (head-mask.ts), 'nonzero' = voxels != 0,
+ *  1. statistics mask M: 'head' = a head mask (head-mask.ts; toModelGrid passes the reference series' mask so every
+ *     channel is normalised over the same anatomy, else the channel's own), 'nonzero' = voxels != 0,
  *     'all' = every voxel; always intersected with the channel's coverage (voxels inside its source field of view);
  *  2. clip every voxel to the [p_lo, p_hi] percentiles of M (when clipPercentiles is given);
  *  3. z-score with the mean and standard deviation of M (after clipping);
@@ -21,12 +22,19 @@ export interface NormalisationResult {
   clip?: [number, number];
 }
 
-/** Normalises `values` in place per the spec. `covered` marks voxels inside the source's field of view. */
-export function normaliseChannel(values: Float32Array, dims: Vec3, spec: NormalisationSpec, covered: Uint8Array): NormalisationResult {
+/**
+ * Normalises `values` in place per the spec. `covered` marks voxels inside the source's field of view; `head` is a
+ * precomputed head mask for mask 'head' (computed from this channel when absent).
+ */
+export function normaliseChannel(values: Float32Array, dims: Vec3, spec: NormalisationSpec, covered: Uint8Array, head?: Uint8Array): NormalisationResult {
   const n = values.length;
   let mask: Uint8Array;
-  if (spec.mask === 'head') mask = headMask(values, dims, { covered });
-  else if (spec.mask === 'nonzero') {
+  if (spec.mask === 'head') {
+    if (head) {
+      mask = new Uint8Array(n);
+      for (let i = 0; i < n; i++) mask[i] = head[i]! & covered[i]!;
+    } else mask = headMask(values, dims, { covered });
+  } else if (spec.mask === 'nonzero') {
     mask = new Uint8Array(n);
     for (let i = 0; i < n; i++) mask[i] = covered[i] && values[i] !== 0 ? 1 : 0;
   } else mask = Uint8Array.from(covered);

@@ -32,7 +32,7 @@ export interface ModelGridCase {
   affine: Float64Array;
   /** Normalised channels (i fastest), keyed by role. */
   channels: Partial<Record<ModelRole, Float32Array>>;
-  /** Head mask of the reference channel on the grid (1 = head). */
+  /** Head mask of the reference channel on the grid (1 = head); the statistics mask of 'head' normalisation for every channel. */
   headMask: Uint8Array;
   /** Per channel: 1 where the grid voxel lies inside that series' field of view. */
   coverage: Partial<Record<ModelRole, Uint8Array>>;
@@ -94,9 +94,10 @@ export function toModelGrid(
   const channels: ModelGridCase['channels'] = {};
   const coverage: ModelGridCase['coverage'] = {};
   const stats: ModelGridCase['stats'] = {};
-  let refRaw: Float32Array | undefined;
-  let refCovered: Uint8Array | undefined;
   const roles = (Object.keys(volumes) as ModelRole[]).filter((r) => volumes[r]);
+  // Reference first: its head mask (on the grid, before normalisation) is the statistics mask of every channel.
+  roles.sort((a, b) => (a === referenceRole ? -1 : b === referenceRole ? 1 : 0));
+  let mask: Uint8Array | undefined;
   for (const role of roles) {
     const v = volumes[role]!;
     if (role !== referenceRole && (!refFor || !v.frameOfReferenceUid || v.frameOfReferenceUid !== refFor)) {
@@ -116,21 +117,19 @@ export function toModelGrid(
     }
     if (role === referenceRole) {
       if (nCovered === 0) throw new VolumeBuildError(`model grid does not overlap the reference series (${referenceRole})`, 'bad-grid', v.seriesInstanceUid);
-      refRaw = Float32Array.from(values);
-      refCovered = covered;
+      mask = headMask(values, g.dims, { covered });
     }
-    const r = normaliseChannel(values, g.dims, norm, covered);
+    const r = normaliseChannel(values, g.dims, norm, covered, mask);
     channels[role] = values;
     coverage[role] = covered;
     stats[role] = { mean: r.mean, std: r.std, ...(r.clip ? { clip: r.clip } : {}), coverage: nCovered / values.length };
   }
-  const mask = headMask(refRaw!, g.dims, { covered: refCovered });
   return {
     dims: g.dims,
     spacing: g.spacing,
     affine: g.affine,
     channels,
-    headMask: mask,
+    headMask: mask!,
     coverage,
     stats,
     referenceRole,
