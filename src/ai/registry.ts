@@ -11,6 +11,7 @@ import type { ModelRole } from '../series-id/roles';
 import { ModelPackageError } from './errors';
 import { checkGraph, type TensorMeta } from './graph-check';
 import { ManifestError, parseManifest, type ModelManifest } from './manifest';
+import { tensorSpatialShape } from './patch';
 import { openSession, type ExecutionProviderName, type SessionOptions } from './runtime';
 
 export interface LoadedModel {
@@ -40,6 +41,29 @@ export interface PackageReport {
 
 export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/**
+ * One forward on zeros of the window shape, so the first study does not pay onnxruntime's first-run cost
+ * (arena allocation, weight pre-packing: about 2x a steady forward, perf.md §1.5).
+ */
+export async function warmUp(model: LoadedModel): Promise<number> {
+  const m = model.manifest;
+  const T = model.Tensor ?? (await import('onnxruntime-node')).Tensor;
+  const patch = m.tiling.mode === 'whole' ? m.preprocessing.space.grid.size : m.tiling.patchSize;
+  const spatial = tensorSpatialShape(patch, m.inputs.image.axes);
+  const c = m.inputs.image.channels.length;
+  const feeds: Record<string, ort.Tensor> = {
+    [m.inputs.image.name]: new T('float32', new Float32Array(c * spatial[0] * spatial[1] * spatial[2]), [1, c, ...spatial]),
+  };
+  if (m.inputs.modalityMask) feeds[m.inputs.modalityMask.name] = new T('float32', new Float32Array(c).fill(1), [1, c]);
+  if (m.inputs.wholeImage) {
+    const g = tensorSpatialShape(m.preprocessing.space.grid.size, m.inputs.image.axes);
+    feeds[m.inputs.wholeImage.name] = new T('float32', new Float32Array(c * g[0] * g[1] * g[2]), [1, c, ...g]);
+  }
+  const t = performance.now();
+  await model.session.run(feeds);
+  return performance.now() - t;
 }
 
 /** Loads and checks one package; throws ModelPackageError naming the package and the problem. */
@@ -152,7 +176,7 @@ export class ModelRegistry {
    * Loads every sub-folder of `dir` that holds a manifest.json. Broken packages are logged and listed in
    * `reports`, never fatal to the others. A missing folder gives an empty registry (logged).
    */
-  static async load(dir: string, opts: SessionOptions, log?: Logger): Promise<ModelRegistry> {
+  static async load(dir: string, opts: SessionOptions & { warmUp?: boolean }, log?: Logger): Promise<ModelRegistry> {
     const root = resolve(dir);
     const models = new Map<string, LoadedModel>();
     const reports: PackageReport[] = [];
@@ -171,9 +195,18 @@ export class ModelRegistry {
           await m.session.release().catch(() => undefined);
           throw new ModelPackageError('manifest-invalid', p, `model name "${m.name}" already loaded from ${models.get(m.name)!.dir}`);
         }
+        let warmUpMs: number | undefined;
+        if (opts.warmUp) {
+          try {
+            warmUpMs = Math.round(await warmUp(m));
+          } catch (e) {
+            await m.session.release().catch(() => undefined);
+            throw new ModelPackageError('session-failed', p, `model package ${m.name} (${p}): warm-up forward failed: ${(e as Error).message}`);
+          }
+        }
         models.set(m.name, m);
         reports.push({ dir: p, name: m.name, ok: true, executionProvider: m.executionProvider });
-        log?.info('model package loaded', { model: m.name, version: m.manifest.version, executionProvider: m.executionProvider });
+        log?.info('model package loaded', { model: m.name, version: m.manifest.version, executionProvider: m.executionProvider, ...(warmUpMs !== undefined ? { warmUpMs } : {}) });
       } catch (e) {
         const err = e as Error;
         const reason = e instanceof ModelPackageError ? e.reason : 'load-failed';

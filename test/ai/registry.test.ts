@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelPackageError } from '../../src/ai/errors';
-import { loadPackage, ModelRegistry, routeStudy } from '../../src/ai/registry';
+import { loadPackage, ModelRegistry, routeStudy, warmUp } from '../../src/ai/registry';
 import { DeviceQueue, openSession } from '../../src/ai/runtime';
 
 const FIX = join(__dirname, '../fixtures/models');
@@ -131,6 +131,15 @@ describe('model package checks', () => {
     const r = reg.reports.find((x) => !x.ok)!;
     expect(r.reason).toBe('manifest-unreadable');
     expect(r.dir).toBe(bad);
+    await reg.close();
+  });
+
+  it('warm-up feeds a window of the declared shape to every model (kji dynamic and ijk fixed shapes)', async () => {
+    copyPackage('tiny-glioma');
+    copyPackage('tiny-regions');
+    const reg = await ModelRegistry.load(work, { ...cpu, warmUp: true });
+    expect(reg.names()).toEqual(['tiny-glioma', 'tiny-regions']);
+    for (const n of reg.names()) expect(await warmUp(reg.get(n)!)).toBeGreaterThan(0);
     await reg.close();
   });
 

@@ -70,6 +70,8 @@ export async function runInfer(paths: string[], opts: InferCliOptions, configFil
     executionProviders: cfg.models.executionProviders,
     intraOpNumThreads: cfg.models.intraOpNumThreads,
     interOpNumThreads: cfg.models.interOpNumThreads,
+    // A one-shot CLI run pays the first-run cost either way; a warm-up forward would only add one.
+    warmUp: false,
   }, log);
   for (const r of registry.reports.filter((x) => !x.ok)) warn(`model package ${r.dir} skipped (${r.reason}): ${r.message}`);
   const queue = new DeviceQueue(cfg.models.concurrencyPerDevice);
