@@ -16,6 +16,7 @@ declare -A probes=(
   [chromium]=/usr/bin/chromium
   [sqlite3]=/usr/bin/sqlite3
   [libgdcm-tools]=/usr/bin/gdcmconv
+  [libdcmtk-dev]=/usr/include/dcmtk/dcmdata/dcfilefo.h
 )
 missing=()
 for pkg in "${!probes[@]}"; do
