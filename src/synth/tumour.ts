@@ -58,8 +58,12 @@ export interface TumourFields {
   labels: Uint8Array;
 }
 
-/** Approximate signed distance (mm, negative inside) to a noise-perturbed ellipsoid. */
-export function blobDistance(b: Blob, noise: FractalNoise, p: Vec3): number {
+/**
+ * Approximate signed distance (mm, negative inside) to a noise-perturbed ellipsoid. When the caller only cares
+ * about distances within `band` mm of the surface, points further than band + noise amplitude from the smooth
+ * ellipsoid skip the (costly) noise: every threshold the caller applies gives the same answer there.
+ */
+export function blobDistance(b: Blob, noise: FractalNoise, p: Vec3, band = Infinity): number {
   const d: Vec3 = [p[0] - b.centre[0], p[1] - b.centre[1], p[2] - b.centre[2]];
   let q = 0;
   for (let a = 0; a < 3; a++) {
@@ -68,8 +72,11 @@ export function blobDistance(b: Blob, noise: FractalNoise, p: Vec3): number {
     q += u * u;
   }
   const meanR = (b.radii[0] + b.radii[1] + b.radii[2]) / 3;
-  const rho = Math.sqrt(q);
-  return (rho - 1) * meanR + (b.irregularity ? b.irregularity * meanR * noise.at(p[0], p[1], p[2]) : 0);
+  const base = (Math.sqrt(q) - 1) * meanR;
+  if (!b.irregularity) return base;
+  const amp = b.irregularity * meanR;
+  if (Math.abs(base) > amp + band) return base;
+  return base + amp * noise.at(p[0], p[1], p[2]);
 }
 
 function blobNoise(b: Blob): FractalNoise {
@@ -143,6 +150,8 @@ export function rasteriseLesions(
       les.oedema ? distance(les.oedema.centre, les.body.centre) + maxRadius(les.oedema) + 3 : 0,
     );
     const [i0, i1, j0, j1, k0, k1] = voxelBox(anat, les.body.centre, reach);
+    // Distances beyond this from the body surface saturate every fraction below (rim, margin and edge included).
+    const bodyBand = (les.rimMm ?? 3) * (1 + (les.rimVariation ?? 0.4)) + les.marginMm + les.edgeMm + 2;
     for (let k = k0; k <= k1; k++) {
       for (let j = j0; j <= j1; j++) {
         for (let i = i0; i <= i1; i++) {
@@ -158,7 +167,7 @@ export function rasteriseLesions(
           const csf = maps.csf[idx]!;
           // Tumour displaces/infiltrates brain tissue; in pure CSF (ventricles, large sulci) it only partly fills.
           const room = Math.min(1, gm + wm + 0.5 * csf);
-          const sd = blobDistance(les.body, bodyNoise, p);
+          const sd = blobDistance(les.body, bodyNoise, p, bodyBand);
           const body = frac(sd, les.edgeMm) * room;
           let ncr = 0;
           let et = 0;
@@ -174,12 +183,12 @@ export function rasteriseLesions(
             } else {
               net = body;
               for (const { b, noise } of foci) {
-                const e = Math.min(net, frac(blobDistance(b, noise, p), 1.5) * body);
+                const e = Math.min(net, frac(blobDistance(b, noise, p, 1), 1.5) * body);
                 et += e;
                 net -= e;
               }
               for (const { b, noise } of calcs) {
-                const c = Math.min(net, frac(blobDistance(b, noise, p), 1) * body);
+                const c = Math.min(net, frac(blobDistance(b, noise, p, 1), 1) * body);
                 calc += c;
                 net -= c;
               }
@@ -188,7 +197,7 @@ export function rasteriseLesions(
           // Label-2 margin directly around the body, plus white-matter-following oedema further out.
           let ed = les.marginMm > 0 ? frac(sd - les.marginMm, les.edgeMm) * room : 0;
           if (les.oedema && oedNoise) {
-            const o = frac(blobDistance(les.oedema, oedNoise, p), 3);
+            const o = frac(blobDistance(les.oedema, oedNoise, p, 2), 3);
             const tissue = gm + wm + csf;
             const follow = tissue > 0 ? (wm + 0.25 * gm) / tissue : 0;
             ed = Math.max(ed, o * Math.min(1, follow * 1.15));
