@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ModelPackageError } from '../../src/ai/errors';
 import { loadPackage, ModelRegistry, routeStudy, warmUp } from '../../src/ai/registry';
 import { DeviceQueue, openSession } from '../../src/ai/runtime';
+import { parseConfig } from '../../src/config/load';
 
 const FIX = join(__dirname, '../fixtures/models');
 const cpu = { executionProviders: ['cpu'] as ('cpu' | 'cuda')[], intraOpNumThreads: 1 };
@@ -218,5 +219,12 @@ describe('device queue', () => {
       q.run('cuda', async () => { order.push('cuda start'); order.push('cuda end'); }),
     ]);
     expect(order.indexOf('cuda end')).toBeLessThan(order.indexOf('cpu end'));
+  });
+});
+
+describe('routing configuration', () => {
+  it('rejects an invalid whenStudyMatches regex at config load, naming the field', () => {
+    expect(() => parseConfig({ models: { routing: [{ model: 'x', whenStudyMatches: 'mets(' }] } })).toThrow(/models\.routing\.0\.whenStudyMatches: not a valid regular expression/);
+    expect(parseConfig({}).models.routing.map((r) => r.model)).toEqual(['glioma-mtl', 'glioma-mtl', 'brainmets-egfr']);
   });
 });

@@ -6,7 +6,17 @@ const routingRule = z
     /** Run when all of these roles were identified. */
     whenRoles: z.array(z.enum(['t1', 't1ce', 't2', 'flair'])).default([]),
     /** Run when StudyDescription or ReasonForStudy matches (case-insensitive regex). */
-    whenStudyMatches: z.string().optional(),
+    whenStudyMatches: z
+      .string()
+      .refine((s) => {
+        try {
+          new RegExp(s, 'i');
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a valid regular expression')
+      .optional(),
   })
   .strict();
 
