@@ -22,7 +22,6 @@ export function registerServeCommand(program: Command): void {
       });
       const log = createLogger('serve');
       const node = await startPipelineNode(config);
-      process.stdout.write(JSON.stringify({ event: 'listening', http: node.httpUrl, dicomweb: node.dicomwebUrl, dimsePort: node.dimse?.port ?? null, pid: process.pid }) + '\n');
       let stopping = false;
       const stop = (signal: NodeJS.Signals): void => {
         if (stopping) {
@@ -41,5 +40,7 @@ export function registerServeCommand(program: Command): void {
       };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
+      // Printed last, so a supervisor that signals as soon as it reads this line reaches the handlers above.
+      process.stdout.write(JSON.stringify({ event: 'listening', http: node.httpUrl, dicomweb: node.dicomwebUrl, dimsePort: node.dimse?.port ?? null, pid: process.pid }) + '\n');
     });
 }
