@@ -23,6 +23,7 @@ import { InstanceStore } from './store/store';
 import { studiesRouter } from './study/api';
 import { StudyTracker } from './study/tracker';
 import { buildApp } from './web/app';
+import { uiRouter } from './web/ui/router';
 import { dimseRouter } from './dimse-bridge/http';
 import { startDimseService } from './dimse-bridge/service';
 import type { DimseScp } from './dimse-bridge/scp';
@@ -81,6 +82,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs }), dimseRouter(config)],
     logger: createLogger('http'),
     health: () => ({ name: config.node.name, instances: store.index.instanceCount() }),
+    pages: config.http.ui ? [{ path: '/ui', router: uiRouter({ jobs, studies, store, config, logger: createLogger('ui') }) }] : [],
   });
 
   // DIMSE bridge (src/dimse-bridge): C-ECHO/C-STORE SCP into the same store, so C-STORE instances reach the same

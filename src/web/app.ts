@@ -14,6 +14,8 @@ export interface AppParts {
   logger: Logger;
   /** Extra health facts for /healthz. */
   health?: () => Record<string, unknown>;
+  /** Page routers mounted at their path (the web interface: /ui, src/web/ui). */
+  pages?: Array<{ path: string; router: Router }>;
 }
 
 function requestLog(log: Logger): RequestHandler {
@@ -40,6 +42,7 @@ export function buildApp(parts: AppParts): Express {
   api.use(express.json({ limit: '1mb' }));
   for (const r of parts.api) api.use(r);
   app.use('/api', api);
+  for (const p of parts.pages ?? []) app.use(p.path, p.router);
   app.use((req, res) => {
     res.status(404).json({ error: `no route ${req.method} ${req.path}`, status: 404 });
   });

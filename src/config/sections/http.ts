@@ -9,5 +9,7 @@ export const httpSection = z
     maxUploadBytes: z.number().int().positive().default(4 * 1024 ** 3),
     /** Base path of the DICOMweb service. */
     dicomwebBasePath: z.string().startsWith('/').default('/dicom-web'),
+    /** Serve the web pages under /ui (operator dashboard, result pages; docs/web-ui.md). Put them behind the hospital's reverse proxy / SSO. */
+    ui: z.boolean().default(true),
   })
   .strict();

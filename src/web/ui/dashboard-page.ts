@@ -1,0 +1,79 @@
+/**
+ * GET /ui: the operator dashboard. Server-rendered for the first paint; dashboard-script.ts then polls
+ * /ui/dashboard.json and redraws the same tables (same markup, built with DOM calls), and wires the Retry and
+ * Mark-complete buttons to the operator API. No patient attributes: see dashboard-data.ts.
+ */
+import type { DashboardData, DashboardJob, DashboardStudy } from './dashboard-data';
+import { shortUid, when } from './format';
+import { html, type SafeHtml } from './html';
+import { page } from './layout';
+
+export const STAGE_LABELS: Record<string, string> = {
+  identifying: 'identify',
+  preprocessing: 'preprocess',
+  inferring: 'infer',
+  encoding: 'encode',
+  delivering: 'deliver',
+};
+
+function uidCell(uid: string): SafeHtml {
+  return html`<span class="mono" title="${uid}">${shortUid(uid, 26)}</span>`;
+}
+
+export function studyRow(s: DashboardStudy): SafeHtml {
+  return html`<tr data-study-uid="${s.studyInstanceUid}">
+<td>${uidCell(s.studyInstanceUid)}</td>
+<td><span class="pill s-${s.state}" data-state="${s.state}">${s.state}</span>${s.generation > 1 ? html` <span class="muted">gen ${s.generation}</span>` : ''}</td>
+<td class="num">${s.seriesCount}</td>
+<td class="num">${s.instanceCount}</td>
+<td>${when(s.firstArrivalAt)}</td>
+<td>${when(s.lastArrivalAt)}</td>
+<td>${s.readyAt != null ? html`${when(s.readyAt)} <span class="muted">(${s.readyReason === 'api' ? 'marked complete' : 'quiet period'})</span>` : '–'}</td>
+<td>${s.latestJobId != null ? html`<a href="#job-${s.latestJobId}">#${s.latestJobId}</a>` : '–'}</td>
+<td class="actions">${s.state === 'receiving' ? html`<button type="button" class="secondary" data-action="ready" data-study="${s.studyInstanceUid}">Mark complete</button>` : ''}</td>
+</tr>`;
+}
+
+export function jobRowHtml(j: DashboardJob): SafeHtml {
+  const stages = j.stages.map(
+    (c) => html`<span class="stage s-${c.status}" data-stage="${c.stage}" data-status="${c.status}" title="${STAGE_LABELS[c.stage]}: ${c.status}${c.detail ? ` — ${c.detail}` : ''}">${STAGE_LABELS[c.stage]}</span>`,
+  );
+  const err = j.lastError ? html`<span class="error" data-error>${j.lastError.stage}: ${j.lastError.message}</span>` : '';
+  return html`<tr id="job-${j.id}" data-job-id="${j.id}">
+<td>${j.hasResults ? html`<a href="/ui/jobs/${j.id}">#${j.id}</a>` : html`#${j.id}`}</td>
+<td>${uidCell(j.studyInstanceUid)}${j.generation > 1 ? html` <span class="muted">gen ${j.generation}</span>` : ''}</td>
+<td><span class="pill s-${j.state}" data-state="${j.state}">${j.state}</span></td>
+<td><div class="stages">${stages}</div></td>
+<td>${err}</td>
+<td>${when(j.updatedAt)}</td>
+<td class="actions">${j.hasResults ? html`<a href="/ui/jobs/${j.id}">Results</a><a href="/ui/jobs/${j.id}/patient">Patient version</a>` : ''}${j.canRetry ? html`<button type="button" data-action="retry" data-job="${j.id}">Retry</button>` : ''}</td>
+</tr>`;
+}
+
+function counts(d: DashboardData): SafeHtml {
+  const card = (key: keyof DashboardData['counts'], label: string, cls = ''): SafeHtml =>
+    html`<div class="card ${cls}"><span class="n" data-count="${key}">${d.counts[key]}</span><span class="l">${label}</span></div>`;
+  return html`<div class="cards">${card('receiving', 'studies receiving')}${card('ready', 'studies complete')}${card('active', 'jobs in progress')}${card('done', 'jobs done')}${card('failed', 'jobs failed', 'bad')}</div>`;
+}
+
+export function renderDashboard(d: DashboardData): string {
+  const body = html`<h1>Operator dashboard</h1>
+<p class="sub">Studies this node received and the analysis job of each. Updated <span id="updated">${when(d.generatedAt)}</span>; refreshes every few seconds.</p>
+<p id="status" role="status" aria-live="polite"></p>
+${counts(d)}
+<section class="panel">
+<h2>Studies received</h2>
+<table>
+<thead><tr><th>Study Instance UID</th><th>State</th><th class="num">Series</th><th class="num">Instances</th><th>First received</th><th>Last received</th><th>Complete</th><th>Job</th><th></th></tr></thead>
+<tbody id="studies-body">${d.studies.length ? d.studies.map(studyRow) : html`<tr><td class="empty" colspan="9">No studies received yet.</td></tr>`}</tbody>
+</table>
+</section>
+<section class="panel">
+<h2>Jobs</h2>
+<table>
+<thead><tr><th>Job</th><th>Study</th><th>State</th><th>Stages</th><th>Last error</th><th>Updated</th><th></th></tr></thead>
+<tbody id="jobs-body">${d.jobs.length ? d.jobs.map(jobRowHtml) : html`<tr><td class="empty" colspan="7">No jobs yet.</td></tr>`}</tbody>
+</table>
+</section>`;
+  return page({ title: 'Dashboard', node: d.node, body, scripts: ['/ui/assets/dashboard.js'] });
+}

@@ -1,0 +1,108 @@
+/**
+ * GET /ui/jobs/{id}/patient: the plain-language version for the patient. Large type, short sentences, no codes,
+ * no identifiers, no percentages without words; says what the program is, what it guessed, how sure it is and,
+ * just as prominently, what the result is not. Pure: JobResults in, HTML out.
+ */
+import type { Findings } from '../../ai/findings';
+import { html, type SafeHtml } from './html';
+import type { JobResults } from './job-results';
+import { page } from './layout';
+import { outlinedArea, overallSureness, plainGuess, sizeComparison } from './plain-language';
+
+const PATIENT_BANNER = html`<strong>For research only.</strong> This result comes from a computer program that is still being tested.
+It learned from computer-made pictures, not from real patients. It is not a diagnosis.`;
+
+const dateOnly = (ms: number): string => new Date(ms).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+
+function scanTypes(n: number): string {
+  return n === 1 ? 'one kind of picture' : `${['no', 'one', 'two', 'three', 'four', 'five', 'six'][n] ?? n} kinds of pictures`;
+}
+
+function whatWasDone(f: Findings): SafeHtml {
+  const used = f.inputs.length;
+  const missing = f.missingModalities.length;
+  return html`<section class="panel">
+<h2>What the program did</h2>
+<p>A computer program looked at your MRI brain scan. It used ${scanTypes(used)} from the scan.</p>
+${missing
+    ? html`<p data-missing>${missing === 1 ? 'One of the usual kinds of pictures was' : `${scanTypes(missing).replace(/^\w/, (c) => c.toUpperCase())} that are usually taken were`} not available. This makes the program’s results less reliable.</p>`
+    : ''}
+</section>`;
+}
+
+function whatWasFound(f: Findings): SafeHtml {
+  const area = outlinedArea(f.regions);
+  let text: SafeHtml;
+  if (!f.segmentation) text = html`<p>This program does not outline areas on the scan.</p>`;
+  else if (!area || area.voxelCount === 0) {
+    text = html`<p>The program did not outline any area that it would call a tumour. This does not prove that there is no tumour: the program can miss things.</p>`;
+  } else {
+    const v = area.volumeMl;
+    text = html`<p data-size>The program outlined an area on your scan that may be a tumour, together with the swelling around it.
+This area measures about <strong>${v < 1 ? 'less than 1' : Math.round(v)} millilitre${v >= 1.5 ? 's' : ''}</strong>, which is ${sizeComparison(v)}.</p>
+<p>The outline is drawn by the program, not by a doctor. Your doctors will look at the scan themselves.</p>`;
+  }
+  return html`<section class="panel"><h2>What the program found</h2>${text}</section>`;
+}
+
+function guesses(f: Findings): SafeHtml {
+  const items = f.heads.map(plainGuess).filter((g) => g != null);
+  const unexplained = f.heads.length - items.length;
+  if (!items.length && !unexplained) return html``;
+  return html`<section class="panel">
+<h2>The program’s guesses about the tumour</h2>
+<p>Some features of a tumour are normally found by testing a small piece of it in a laboratory. The program tried to guess them from the pictures alone. <strong>These are guesses, not test results.</strong></p>
+${items.map(
+    (g) => html`<div class="guess" data-guess>
+<p class="what">${g.topic}</p>
+<p>${g.answer
+      ? html`The program’s best guess: <strong>${g.answer}</strong>. It is ${g.sure} about this: it gives this answer a chance of ${g.chance}.`
+      : html`The program <strong>could not decide</strong> about this.`}</p>
+</div>`,
+  )}
+${unexplained ? html`<p>The program also looked at ${unexplained === 1 ? 'one other feature' : `${unexplained} other features`}. Your doctors can explain ${unexplained === 1 ? 'it' : 'them'}.</p>` : ''}
+</section>`;
+}
+
+function howSure(f: Findings): SafeHtml {
+  return html`<section class="panel">
+<h2>How sure is the program?</h2>
+<p>The program checks itself by looking at the pictures in slightly different ways. Overall, it says it is <strong data-overall>${overallSureness(f.uncertaintySummary.level)}</strong> about this result.</p>
+<p>Even when it says it is sure, it can be wrong. The chances above come from a program that has only been tested on computer-made pictures, so nobody knows yet how often it is right for real patients.</p>
+</section>`;
+}
+
+const NOT_TOLD = html`<section class="panel">
+<h2>What this result does not tell you</h2>
+<ul>
+<li>It is <strong>not a diagnosis</strong>. Only your doctors can tell you what your scan shows.</li>
+<li>The type of a tumour can only be known for sure by testing a small piece of it (a biopsy or an operation).</li>
+<li>It says nothing about treatment or about what will happen next.</li>
+</ul>
+</section>
+<section class="panel">
+<h2>Questions you could ask your care team</h2>
+<ul>
+<li>What do you see on my scan?</li>
+<li>Do you agree with what the program outlined?</li>
+<li>Which tests will tell us more, and when will I get the results?</li>
+<li>Who can I contact if I have more questions?</li>
+</ul>
+</section>`;
+
+export function renderPatientPage(r: JobResults, node: { name: string; version: string }): string {
+  const model = r.models.find((m) => m.findings);
+  const f = model?.findings;
+  const body = f
+    ? html`<h1>Your brain scan: research analysis</h1>
+<p class="sub">Analysed on ${r.analysedAt ? dateOnly(r.analysedAt) : 'an unknown date'}. Reference for your care team: job ${r.job.id}.</p>
+${whatWasDone(f)}
+${whatWasFound(f)}
+${guesses(f)}
+${howSure(f)}
+${NOT_TOLD}`
+    : html`<h1>Your brain scan: research analysis</h1>
+<section class="panel"><p>There is no result to show yet. ${r.job.state === 'failed' ? 'The program could not finish its analysis.' : 'The analysis has not finished.'} Your care team can tell you more.</p></section>
+${NOT_TOLD}`;
+  return page({ title: 'Your scan: research analysis', node, body, bodyClass: 'patient', banner: PATIENT_BANNER, plain: true });
+}

@@ -1,0 +1,250 @@
+/**
+ * GET /ui/jobs/{id}: the clinician's result page. Pure: JobResults (job-results.ts) in, HTML out.
+ * Shows identified series with roles, confidence and reasons; per model the key image, tumour volumes, the layered
+ * diagnosis with per-head probabilities and uncertainty, missing modalities, provenance and the clinician
+ * narrative; then the result files and their delivery. No patient name, ID or birth date.
+ */
+import type { Findings, HeadResult, RegionKey } from '../../ai/findings';
+import { templateNarrative } from '../../encoders/narrative/templates';
+import { regionText } from '../../encoders/seg/segment-catalog';
+import { ROLE_NAMES } from '../../encoders/codes';
+import { isModelRole } from '../../series-id/roles';
+import { STAGE_LABELS } from './dashboard-page';
+import { bytes, ml, pct, shortUid, when } from './format';
+import { html, type SafeHtml } from './html';
+import type { DestinationView, JobResults, ModelResult, ResultFile } from './job-results';
+import { keySliceOf } from './key-image';
+import { page } from './layout';
+
+const REGION_ORDER: RegionKey[] = ['WT', 'TC', 'ET', 'NCR', 'ED', 'GTV'];
+const KIND_NAMES: Record<string, string> = { seg: 'Segmentation (SEG)', sr: 'Structured report (SR, TID 1500)', sc: 'Key image (Secondary Capture)', pdf: 'Report (Encapsulated PDF)' };
+
+function roleName(role: string): string {
+  return isModelRole(role) ? ROLE_NAMES[role] : role;
+}
+
+/** A probability bar (width class in 5% steps: inline styles are blocked by the Content-Security-Policy). */
+function bar(p: number): SafeHtml {
+  const w = Math.max(0, Math.min(100, Math.round((p * 100) / 5) * 5));
+  return html`<span class="bar" aria-hidden="true"><span class="w${w}"></span></span>`;
+}
+
+function swatch(f: Findings, key: RegionKey): SafeHtml | string {
+  const def = f.segmentation?.segments.find((s) => s.key === key);
+  // The CSS colours are the encoder defaults; a model with its own colours gets no swatch rather than a wrong one.
+  return def && !def.recommendedDisplayCIELab ? html`<span class="swatch c-${key}"></span>` : '';
+}
+
+function volumes(f: Findings): SafeHtml {
+  const regions = REGION_ORDER.map((k) => f.regions.find((r) => r.key === k)).filter((r) => r != null);
+  if (!f.segmentation) return html`<p class="muted">This model produces no segmentation.</p>`;
+  if (!regions.length) return html`<p class="muted">No regions reported.</p>`;
+  return html`<table class="volumes">
+<thead><tr><th>Region</th><th class="num">Volume</th><th class="num">Voxels</th><th class="num">Mean uncertainty</th></tr></thead>
+<tbody>${regions.map(
+    (r) => html`<tr data-region="${r.key}"><td>${swatch(f, r.key)}${regionText(r.key)} <span class="muted">(${r.key})</span></td><td class="num" data-volume-ml="${r.volumeMl.toFixed(1)}">${ml(r.volumeMl)}</td><td class="num">${r.voxelCount}</td><td class="num">${r.meanUncertainty != null ? r.meanUncertainty.toFixed(2) : '–'}</td></tr>`,
+  )}</tbody>
+</table>`;
+}
+
+function diagnosis(f: Findings): SafeHtml {
+  const dx = f.diagnosis;
+  if (!dx) return html`<p class="muted">This model gives no layered diagnosis${f.heads.length ? ' (its heads are listed below)' : ''}.</p>`;
+  const layers: SafeHtml[] = [];
+  if (dx.histology) layers.push(html`<dt>Histology</dt><dd>${dx.histology.label} (${pct(dx.histology.probability)})</dd>`);
+  if (dx.grade) layers.push(html`<dt>Grade</dt><dd>${dx.grade.label} (${pct(dx.grade.probability)})</dd>`);
+  for (const m of dx.molecular) layers.push(html`<dt>${m.name}</dt><dd>${m.status} (${pct(m.probability)})</dd>`);
+  return html`<p class="dx ${dx.integrated.indeterminate ? 'indeterminate' : ''}" data-diagnosis>${dx.integrated.label}</p>
+<p class="muted">Integrated diagnosis (WHO CNS5 layers, model-based, not histopathology): probability ${pct(dx.integrated.probability)}${dx.integrated.indeterminate ? ' — indeterminate' : ''}.</p>
+<dl class="facts">${layers}</dl>
+<h3>Diagnostic branches</h3>
+<table><tbody>${dx.branches.map((b) => html`<tr><td>${b.label}</td><td class="num">${bar(b.probability)}${pct(b.probability)}</td></tr>`)}</tbody></table>
+<h3>Reasoning</h3>
+<ul class="reasons">${dx.reasoning.map((r) => html`<li>${r}</li>`)}</ul>`;
+}
+
+function headRow(h: HeadResult): SafeHtml {
+  const u = h.uncertainty;
+  return html`<tr data-head="${h.head}">
+<td>${h.title}</td>
+<td>${h.indeterminate ? html`<span class="pill s-retrying">indeterminate</span>` : html`<strong>${h.predicted}</strong>`}</td>
+<td class="num">${pct(h.confidence)}</td>
+<td>${h.classes.map((c) => html`<div>${bar(c.probability)}${c.name} ${pct(c.probability)}</div>`)}</td>
+<td class="num">${u.normalisedEntropy.toFixed(2)}</td>
+<td class="num">${u.ttaVariance != null ? u.ttaVariance.toFixed(3) : '–'}</td>
+<td class="num">${u.mutualInformation != null ? u.mutualInformation.toFixed(3) : '–'}</td>
+</tr>`;
+}
+
+function heads(f: Findings): SafeHtml {
+  if (!f.heads.length) return html``;
+  return html`<h3>Per-head predictions</h3>
+<table class="heads">
+<thead><tr><th>Head</th><th>Prediction</th><th class="num">Confidence</th><th>Class probabilities</th><th class="num">Norm. entropy</th><th class="num">TTA variance</th><th class="num">Mutual info.</th></tr></thead>
+<tbody>${f.heads.map(headRow)}</tbody>
+</table>
+<p class="muted">Calibrated (temperature-scaled) probabilities averaged over test-time augmentation. Normalised entropy 0 = certain, 1 = uniform.</p>`;
+}
+
+function inputs(f: Findings): SafeHtml {
+  return html`<dl class="facts">
+<dt>Inputs used</dt><dd>${f.inputs.map((s, i) => html`${i ? ', ' : ''}${roleName(s.role)}${s.seriesNumber != null ? ` (series ${s.seriesNumber})` : ''}`)}</dd>
+<dt>Missing modalities</dt><dd data-missing>${f.missingModalities.length ? f.missingModalities.map(roleName).join(', ') : 'none'}</dd>
+<dt>Uncertainty</dt><dd><span class="pill s-${f.uncertaintySummary.level === 'low' ? 'ok' : f.uncertaintySummary.level === 'moderate' ? 'retrying' : 'failed'}">${f.uncertaintySummary.level}</span>${f.uncertaintySummary.meanSegmentationUncertainty != null ? ` mean segmentation uncertainty ${f.uncertaintySummary.meanSegmentationUncertainty.toFixed(2)}` : ''}${f.uncertaintySummary.notes.length ? html`<ul class="reasons">${f.uncertaintySummary.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}</dd>
+</dl>`;
+}
+
+function modalityImportance(f: Findings): SafeHtml {
+  if (!f.modalityImportance?.length) return html``;
+  return html`<h3>Modality importance (leave one out)</h3>
+<table><thead><tr><th>Without</th><th>Change of predicted-class probability</th><th class="num">WT Dice to full</th></tr></thead>
+<tbody>${f.modalityImportance.map(
+    (m) => html`<tr><td>${roleName(m.role)}</td><td>${Object.entries(m.headDeltas).map(([h, d], i) => `${i ? ', ' : ''}${h} ${d >= 0 ? '+' : ''}${d.toFixed(2)}`)}</td><td class="num">${m.diceToFull != null ? m.diceToFull.toFixed(2) : '–'}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+function provenance(f: Findings): SafeHtml {
+  const m = f.model;
+  return html`<dl class="facts" data-provenance>
+<dt>Model</dt><dd>${m.name}</dd>
+<dt>Version</dt><dd>${m.version}</dd>
+<dt>sha256 (model.onnx)</dt><dd class="mono">${m.sha256}</dd>
+<dt>Execution provider</dt><dd>${m.executionProvider}</dd>
+<dt>Intended use</dt><dd>${m.intendedUse}</dd>
+<dt>Training data</dt><dd>${m.trainingData}</dd>
+${f.timings.total != null ? html`<dt>Inference time</dt><dd>${(f.timings.total / 1000).toFixed(1)} s</dd>` : ''}
+</dl>`;
+}
+
+function modelSection(jobId: number, m: ModelResult, supersedes: string[]): SafeHtml {
+  if (!m.findings) return html`<section class="panel"><h2>Model ${m.model}</h2><p class="error">${m.error ?? 'no findings'}</p></section>`;
+  const f = m.findings;
+  const key = keySliceOf(f);
+  const narrative = templateNarrative(f, { supersedes });
+  const image = key
+    ? html`<figure>
+<img class="keyimage" src="/ui/jobs/${jobId}/key-image.png?model=${encodeURIComponent(m.model)}" alt="Key image: slice ${key.slice + 1} of ${key.slices} of the display series with the segmentation overlaid" width="384">
+<figcaption class="muted">${key.tumourVoxels ? `Slice ${key.slice + 1} of ${key.slices}, largest segmented area (${(key.areaMm2 / 100).toFixed(1)} cm²).` : `Nothing segmented; middle slice ${key.slice + 1} of ${key.slices}.`} Colours: necrotic core red, oedema green, enhancing tumour yellow (model defaults).</figcaption>
+</figure>`
+    : html`<p class="muted">No segmentation, so no key image.</p>`;
+  return html`<section class="panel" data-model="${m.model}">
+<h2>Model ${f.model.name} <span class="muted">${f.model.version}</span></h2>
+<div class="grid2">
+<div>${image}</div>
+<div>
+<h3>Diagnosis</h3>
+${diagnosis(f)}
+</div>
+</div>
+<div class="grid2">
+<div><h3>Tumour volumes</h3>${volumes(f)}</div>
+<div><h3>Inputs and uncertainty</h3>${inputs(f)}</div>
+</div>
+${heads(f)}
+${modalityImportance(f)}
+${f.warnings.length ? html`<h3>Warnings</h3><ul class="reasons">${f.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
+<h3>Model provenance</h3>
+${provenance(f)}
+<h3>Report text (clinician)</h3>
+<pre class="narrative" data-narrative>${narrative.clinician}</pre>
+</section>`;
+}
+
+function seriesSection(r: JobResults): SafeHtml {
+  const id = r.identify;
+  if (!id) return html``;
+  return html`<section class="panel">
+<h2>Series identification</h2>
+<p class="sub">Selected: ${Object.entries(id.selected).map(([role], i) => `${i ? ', ' : ''}${roleName(role)}`) || 'none'}${id.missing.length ? ` · missing: ${id.missing.map(roleName).join(', ')}` : ''} · models routed: ${id.routed.join(', ') || 'none'}${id.skipped.length ? ` · not routed: ${id.skipped.join('; ')}` : ''}</p>
+<table class="series">
+<thead><tr><th class="num">#</th><th>Description</th><th>Role</th><th class="num">Confidence</th><th>Used</th><th>Reasons</th></tr></thead>
+<tbody>${[...id.series]
+    .sort((a, b) => (a.seriesNumber ?? 1e9) - (b.seriesNumber ?? 1e9))
+    .map(
+      (s) => html`<tr data-series-role="${s.role}">
+<td class="num">${s.seriesNumber ?? ''}</td>
+<td>${s.seriesDescription ?? html`<span class="muted mono" title="${s.seriesInstanceUid}">${shortUid(s.seriesInstanceUid)}</span>`}</td>
+<td>${s.role === 'other' ? html`<span class="muted">other</span>` : html`<strong>${roleName(s.role)}</strong>`}</td>
+<td class="num">${pct(s.confidence)}</td>
+<td>${s.selected ? html`<span class="pill s-ok">selected</span>` : ''}</td>
+<td><ul class="reasons">${s.reasons.map((x) => html`<li>${x}</li>`)}</ul></td>
+</tr>`,
+    )}</tbody>
+</table>
+${id.unreadable.length ? html`<p class="error">Unreadable series: ${id.unreadable.join(', ')}</p>` : ''}
+</section>`;
+}
+
+function fileRow(jobId: number, f: ResultFile): SafeHtml {
+  return html`<tr data-file-kind="${f.kind}">
+<td>${KIND_NAMES[f.kind] ?? f.kind}</td>
+<td>${f.model}</td>
+<td class="mono" title="${f.sopInstanceUid}">${shortUid(f.sopInstanceUid, 24)}</td>
+<td class="num">${f.bytes != null ? bytes(f.bytes) : 'missing'}</td>
+<td>${f.bytes != null ? html`<a class="download" href="/ui/jobs/${jobId}/files/${f.sopInstanceUid}" download>Download .dcm</a>` : ''}</td>
+</tr>`;
+}
+
+function deliveryRow(d: DestinationView): SafeHtml {
+  const label = { delivered: 'delivered', 'dead-letter': 'dead letter', pending: 'pending', 'not-sent': 'not sent yet' }[d.status];
+  return html`<tr data-destination="${d.name}">
+<td>${d.name}</td>
+<td><span class="pill s-${d.status}" data-delivery-status="${d.status}">${label}</span></td>
+<td class="num">${d.confirmed} / ${d.total}</td>
+<td class="num">${d.attempts}</td>
+<td>${d.lastAttemptAt ? when(Date.parse(d.lastAttemptAt)) : '–'}</td>
+<td class="error">${d.lastError ?? ''}</td>
+</tr>`;
+}
+
+function filesSection(r: JobResults): SafeHtml {
+  if (!r.encode) return html``;
+  const notes = [...r.encode.notes, ...(r.deliver?.note ? [r.deliver.note] : [])];
+  return html`<section class="panel">
+<h2>Result objects and delivery</h2>
+<table class="files">
+<thead><tr><th>Object</th><th>Model</th><th>SOP Instance UID</th><th class="num">Size</th><th></th></tr></thead>
+<tbody>${r.files.map((f) => fileRow(r.job.id, f))}</tbody>
+</table>
+<h3>Delivery</h3>
+${r.delivery.length
+    ? html`<table class="delivery"><thead><tr><th>Destination</th><th>Status</th><th class="num">Confirmed</th><th class="num">Attempts</th><th>Last attempt</th><th>Last error</th></tr></thead><tbody>${r.delivery.map(deliveryRow)}</tbody></table>`
+    : html`<p class="muted">No destinations configured (delivery.to is empty); the files stay on the node.</p>`}
+${notes.length ? html`<h3>Notes</h3><ul class="reasons">${notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}
+<p class="muted">Report text source: ${r.encode.narrativeSource}${r.encode.narrativeSource !== 'template' ? ' (the page shows the deterministic template; the SR and PDF hold the text that was delivered)' : ''}.</p>
+</section>`;
+}
+
+function notRun(r: JobResults): SafeHtml {
+  const items = [...(r.preprocess?.notRun ?? []), ...(r.infer?.notRun ?? [])];
+  if (!items.length) return html``;
+  return html`<section class="panel"><h2>Models not run</h2><ul>${items.map((n) => html`<li><strong>${n.model}</strong>: ${n.message} <span class="muted">(${n.reason})</span></li>`)}</ul></section>`;
+}
+
+function jobStatus(r: JobResults): SafeHtml {
+  const j = r.job;
+  const err = j.lastError
+    ? html`<p class="error" data-error>Last error in ${STAGE_LABELS[j.lastError.stage] ?? j.lastError.stage}: ${j.lastError.message}</p>`
+    : html``;
+  if (j.state === 'done') return err;
+  const text =
+    j.state === 'failed'
+      ? 'This job failed; what it produced before failing is shown below. An operator can retry it from the dashboard.'
+      : j.state === 'superseded'
+        ? `This job was superseded by job ${j.supersededBy ?? '?'} (new images arrived for the study).`
+        : 'This job is still running; the page shows what is finished so far.';
+  return html`<section class="panel"><p><span class="pill s-${j.state}">${j.state}</span> ${text}</p>${err}${j.supersededBy != null ? html`<p><a href="/ui/jobs/${j.supersededBy}">Go to job ${j.supersededBy}</a></p>` : ''}</section>`;
+}
+
+export function renderResultPage(r: JobResults, node: { name: string; version: string }): string {
+  const j = r.job;
+  const body = html`<h1>Result · job #${j.id}</h1>
+<p class="sub">Study <span class="mono">${j.studyInstanceUid}</span>${j.generation > 1 ? ` (generation ${j.generation})` : ''} · <span class="pill s-${j.state}" data-job-state="${j.state}">${j.state}</span>${r.analysedAt ? ` · analysed ${when(r.analysedAt)}` : ''} · <a href="/ui/jobs/${j.id}/patient">Patient version</a></p>
+${jobStatus(r)}
+${r.models.length ? r.models.map((m) => modelSection(j.id, m, r.supersedes)) : j.state === 'done' ? '' : html``}
+${notRun(r)}
+${seriesSection(r)}
+${filesSection(r)}
+<p class="muted">Raw stage outputs (JSON): ${r.job.state === 'received' ? 'none yet' : ['identifying', 'preprocessing', 'inferring', 'encoding', 'delivering'].map((s, i) => html`${i ? ' · ' : ''}<a href="/api/jobs/${j.id}/outputs/${s}">${STAGE_LABELS[s]}</a>`)}</p>`;
+  return page({ title: `Job ${j.id} result`, node, body });
+}

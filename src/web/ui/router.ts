@@ -1,0 +1,173 @@
+/**
+ * The web interface, mounted at /ui by the composition root when http.ui is true (the default):
+ *
+ *   GET /ui                                   operator dashboard (studies, jobs per stage, errors, Retry, Mark complete)
+ *   GET /ui/dashboard.json                    the dashboard's data (PHI-free), polled by the page
+ *   GET /ui/jobs/{id}                         clinician result page
+ *   GET /ui/jobs/{id}/patient                 plain-language patient page
+ *   GET /ui/jobs/{id}/key-image.png?model=    slice with the largest segmented area, overlay burned in
+ *   GET /ui/jobs/{id}/files/{SOPInstanceUID}  a result object the encoding stage wrote (application/dicom)
+ *   GET /ui/assets/ui.css, /ui/assets/dashboard.js
+ *
+ * Every response carries a strict Content-Security-Policy (everything from the node itself, no inline script or
+ * style) and no-store caching. The buttons call the operator API (/api); there is no authentication here: the
+ * node is meant to sit behind the hospital's reverse proxy / SSO (docs/web-ui.md).
+ */
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { Config } from '../../config/schema';
+import { isValidUid } from '../../dicom/uids';
+import type { JobMachine } from '../../jobs/machine';
+import type { Logger } from '../../log/logger';
+import type { InstanceStore } from '../../store/store';
+import type { StudyTracker } from '../../study/tracker';
+import { nodeVersion } from '../../version';
+import { dashboardData } from './dashboard-data';
+import { renderDashboard } from './dashboard-page';
+import { DASHBOARD_JS } from './dashboard-script';
+import { html } from './html';
+import { FindingsCache, loadJobResults, resultFilePath, workDirOf } from './job-results';
+import { keyImagePng } from './key-image';
+import { page } from './layout';
+import { renderPatientPage } from './patient-page';
+import { renderResultPage } from './result-page';
+import { UI_CSS } from './styles';
+
+export interface UiDeps {
+  jobs: JobMachine;
+  studies: StudyTracker;
+  store: InstanceStore;
+  config: Config;
+  logger: Logger;
+}
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=()',
+    // Clinical results: never kept in shared or browser caches.
+    'Cache-Control': 'no-store',
+  });
+  next();
+};
+
+const JOB_ID = /^[1-9][0-9]{0,9}$/;
+
+export function uiRouter(deps: UiDeps): Router {
+  const r = Router();
+  const node = { name: deps.config.node.name, version: nodeVersion() };
+  const cache = new FindingsCache(2);
+  const sources = { jobs: deps.jobs, cache, dataDir: deps.config.node.dataDir, destinations: deps.config.delivery.to };
+
+  const sendPage = (res: Response, status: number, body: string): void => {
+    res.status(status).type('html').send(body);
+  };
+  const problem = (res: Response, status: number, title: string, text: string): void => {
+    sendPage(res, status, page({ title, node, body: html`<h1>${title}</h1><section class="panel"><p>${text}</p><p><a href="/ui">Back to the dashboard</a></p></section>` }));
+  };
+  /** The job id of /jobs/:id, or undefined after answering 400/404. */
+  const jobOf = (req: Request, res: Response): number | undefined => {
+    const raw = String(req.params.id);
+    if (!JOB_ID.test(raw)) {
+      problem(res, 400, 'Bad job number', `"${raw}" is not a job number.`);
+      return undefined;
+    }
+    const id = Number(raw);
+    if (!deps.jobs.get(id)) {
+      problem(res, 404, 'No such job', `This node has no job ${id}.`);
+      return undefined;
+    }
+    return id;
+  };
+  /** Async route with an HTML error page instead of the API's JSON error. */
+  const route =
+    (fn: (req: Request, res: Response) => Promise<void> | void): RequestHandler =>
+    async (req, res) => {
+      try {
+        await fn(req, res);
+      } catch (e) {
+        deps.logger.error('ui page failed', { path: req.path, error: (e as Error).message, stack: (e as Error).stack });
+        if (res.headersSent) res.destroy();
+        else problem(res, 500, 'Something went wrong', `The page could not be built: ${(e as Error).message}`);
+      }
+    };
+
+  r.use(securityHeaders);
+
+  r.get('/assets/ui.css', (_req, res) => {
+    res.type('text/css').send(UI_CSS);
+  });
+  r.get('/assets/dashboard.js', (_req, res) => {
+    res.type('text/javascript').send(DASHBOARD_JS);
+  });
+
+  const data = (): ReturnType<typeof dashboardData> => dashboardData({ jobs: deps.jobs, studies: deps.studies, store: deps.store, node });
+  r.get('/', route((_req, res) => sendPage(res, 200, renderDashboard(data()))));
+  r.get('/dashboard.json', route((_req, res) => {
+    res.json(data());
+  }));
+
+  r.get('/jobs/:id', route(async (req, res) => {
+    const id = jobOf(req, res);
+    if (id === undefined) return;
+    sendPage(res, 200, renderResultPage((await loadJobResults(sources, id))!, node));
+  }));
+
+  r.get('/jobs/:id/patient', route(async (req, res) => {
+    const id = jobOf(req, res);
+    if (id === undefined) return;
+    sendPage(res, 200, renderPatientPage((await loadJobResults(sources, id))!, node));
+  }));
+
+  r.get('/jobs/:id/key-image.png', route(async (req, res) => {
+    const id = jobOf(req, res);
+    if (id === undefined) return;
+    const infer = (await deps.jobs.readOutput(id, 'inferring'))?.output as { models?: Array<{ model: string; artifact: string }> } | undefined;
+    const want = typeof req.query.model === 'string' ? req.query.model : undefined;
+    const m = infer?.models?.find((x) => want === undefined || x.model === want);
+    if (!m) return problem(res, 404, 'No key image', want ? `Job ${id} has no findings of model "${want}".` : `Job ${id} has no findings yet.`);
+    const img = keyImagePng(await cache.get(workDirOf(deps.jobs, id), m.artifact));
+    if (!img) return problem(res, 404, 'No key image', `Model ${m.model} produced no segmentation for job ${id}.`);
+    res.type('image/png').send(img.png);
+  }));
+
+  r.get('/jobs/:id/files/:sop', route(async (req, res) => {
+    const id = jobOf(req, res);
+    if (id === undefined) return;
+    const sop = String(req.params.sop);
+    if (!isValidUid(sop)) return problem(res, 400, 'Bad file reference', 'A result file is named by its SOP Instance UID.');
+    const file = await resultFilePath(deps.jobs, id, sop);
+    if (!file) return problem(res, 404, 'No such result file', `Job ${id} wrote no object with that SOP Instance UID.`);
+    await new Promise<void>((resolve, reject) => {
+      const stream = createReadStream(file.path);
+      stream.once('open', () => {
+        const name = `${file.model}-${file.kind}-${basename(file.path, '.dcm')}-job${id}.dcm`.replace(/[^A-Za-z0-9._-]/g, '_');
+        res.type('application/dicom').set('Content-Disposition', `attachment; filename="${name}"`);
+        stream.pipe(res);
+      });
+      stream.once('error', reject);
+      res.once('finish', resolve);
+      res.once('close', resolve);
+    });
+  }));
+
+  r.use(route((req, res) => problem(res, 404, 'Page not found', `There is no page ${req.originalUrl.split('?')[0]}.`)));
+  return r;
+}
