@@ -83,19 +83,23 @@ export function resampleLinearInto(src: Volume, target: TargetGrid, out: Float32
       }
       if (lo > 0) out.fill(fill, o, o + lo);
       if (hi < tx) out.fill(fill, o + hi, o + tx);
-      let x = x0r + dxi * lo, y = y0r + dyi * lo, z = z0r + dzi * lo;
-      for (let i = lo; i < hi; i++, x += dxi, y += dyi, z += dzi) {
-        const xc = x < 0 ? 0 : x > nx1 ? nx1 : x;
-        const yc = y < 0 ? 0 : y > ny1 ? ny1 : y;
-        const zc = z < 0 ? 0 : z > nz1 ? nz1 : z;
-        let xi = xc | 0, yi = yc | 0, zi = zc | 0;
-        if (xi === nx1 && nx1 > 0) xi--;
-        if (yi === ny1 && ny1 > 0) yi--;
-        if (zi === nz1 && nz1 > 0) zi--;
-        const fx = xc - xi, fy = yc - yi, fz = zc - zi;
+      // Interior span: all 8 neighbours exist without clamping (the fast path). The 1e-3 voxel margin absorbs
+      // the rounding drift of the incremental coordinates.
+      let ilo = lo, ihi = lo;
+      if (ox && oy && oz) {
+        [ilo, ihi] = span(x0r, dxi, 0, nx1 - 1e-3, tx, lo, hi);
+        [ilo, ihi] = span(y0r, dyi, 0, ny1 - 1e-3, tx, ilo, ihi);
+        [ilo, ihi] = span(z0r, dzi, 0, nz1 - 1e-3, tx, ilo, ihi);
+        if (ihi <= ilo) ilo = ihi = lo;
+      }
+      clampedRow(o, lo, ilo, x0r, y0r, z0r);
+      let x = x0r + dxi * ilo, y = y0r + dyi * ilo, z = z0r + dzi * ilo;
+      for (let i = ilo; i < ihi; i++, x += dxi, y += dyi, z += dzi) {
+        const xi = x | 0, yi = y | 0, zi = z | 0;
+        const fx = x - xi, fy = y - yi, fz = z - zi;
         const b = xi + nx * yi + sxy * zi;
-        const c000 = d[b]!, c100 = d[b + ox]!, c010 = d[b + oy]!, c110 = d[b + ox + oy]!;
-        const c001 = d[b + oz]!, c101 = d[b + ox + oz]!, c011 = d[b + oy + oz]!, c111 = d[b + ox + oy + oz]!;
+        const c000 = d[b]!, c100 = d[b + 1]!, c010 = d[b + nx]!, c110 = d[b + 1 + nx]!;
+        const c001 = d[b + sxy]!, c101 = d[b + 1 + sxy]!, c011 = d[b + nx + sxy]!, c111 = d[b + 1 + nx + sxy]!;
         const c00 = c000 + (c100 - c000) * fx;
         const c10 = c010 + (c110 - c010) * fx;
         const c01 = c001 + (c101 - c001) * fx;
@@ -104,6 +108,32 @@ export function resampleLinearInto(src: Volume, target: TargetGrid, out: Float32
         const c1 = c01 + (c11 - c01) * fy;
         out[o + i] = c0 + (c1 - c0) * fz;
       }
+      clampedRow(o, ihi, hi, x0r, y0r, z0r);
+    }
+  }
+
+  /** Samples i in [i0, i1) of the row at `o` with edge clamping (the outer half-voxel band and singleton axes). */
+  function clampedRow(o: number, i0: number, i1: number, x0r: number, y0r: number, z0r: number): void {
+    let x = x0r + dxi * i0, y = y0r + dyi * i0, z = z0r + dzi * i0;
+    for (let i = i0; i < i1; i++, x += dxi, y += dyi, z += dzi) {
+      const xc = x < 0 ? 0 : x > nx1 ? nx1 : x;
+      const yc = y < 0 ? 0 : y > ny1 ? ny1 : y;
+      const zc = z < 0 ? 0 : z > nz1 ? nz1 : z;
+      let xi = xc | 0, yi = yc | 0, zi = zc | 0;
+      if (xi === nx1 && nx1 > 0) xi--;
+      if (yi === ny1 && ny1 > 0) yi--;
+      if (zi === nz1 && nz1 > 0) zi--;
+      const fx = xc - xi, fy = yc - yi, fz = zc - zi;
+      const b = xi + nx * yi + sxy * zi;
+      const c000 = d[b]!, c100 = d[b + ox]!, c010 = d[b + oy]!, c110 = d[b + ox + oy]!;
+      const c001 = d[b + oz]!, c101 = d[b + ox + oz]!, c011 = d[b + oy + oz]!, c111 = d[b + ox + oy + oz]!;
+      const c00 = c000 + (c100 - c000) * fx;
+      const c10 = c010 + (c110 - c010) * fx;
+      const c01 = c001 + (c101 - c001) * fx;
+      const c11 = c011 + (c111 - c011) * fx;
+      const c0 = c00 + (c10 - c00) * fy;
+      const c1 = c01 + (c11 - c01) * fy;
+      out[o + i] = c0 + (c1 - c0) * fz;
     }
   }
 }
