@@ -34,7 +34,8 @@ export class MultipartRelatedParser {
   private parts = 0;
 
   constructor(boundary: string) {
-    if (!boundary || boundary.length > 70) throw new MultipartError(`invalid multipart boundary ${JSON.stringify(boundary)} (1-70 characters)`);
+    // RFC 2046 caps boundaries at 70 characters, but real senders exceed it (Orthanc's STOW client uses 73).
+    if (!boundary || boundary.length > 256 || /[\r\n]/.test(boundary)) throw new MultipartError(`invalid multipart boundary ${JSON.stringify(boundary.slice(0, 300))}`);
     this.delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
   }
 

@@ -204,7 +204,12 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
     let total = 0;
     let overSize = false;
     let framingError: MultipartError | undefined;
-    const parser = single ? undefined : new MultipartRelatedParser(ct.params.boundary!);
+    let parser: MultipartRelatedParser | undefined;
+    try {
+      parser = single ? undefined : new MultipartRelatedParser(ct.params.boundary!);
+    } catch (e) {
+      return sendError(res, 400, (e as Error).message);
+    }
 
     const launch = (s: PartSink, part: number): void => {
       const slot = results.length;

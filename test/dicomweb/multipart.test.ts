@@ -76,6 +76,9 @@ describe('multipart/related parser', () => {
     expect(() => parse(Buffer.from(`--${boundary}\r\nbroken header line\r\n\r\nx\r\n--${boundary}--`), boundary, () => 100)).toThrow(MultipartError);
     expect(() => parse(Buffer.from(`--${boundary}\r\nContent-Type: a/b\r\n`), boundary, () => 100)).toThrow(/closing delimiter/);
     expect(() => new MultipartRelatedParser('')).toThrow(/invalid multipart boundary/);
+    // Longer than RFC 2046's 70 characters, as Orthanc's STOW-RS client sends: accepted.
+    const long = '9fdf1c6e-1d3a-41c1-b6a8-7bebcfb92ed2-9fdf1c6e-1d3a-41c1-b6a8-7bebcfb92ed2';
+    expect(parse(body(long, [Buffer.from('x')]), long, () => 10).map((p) => p.body.toString())).toEqual(['x']);
   });
 
   it('parses media types with quoted parameters', () => {
