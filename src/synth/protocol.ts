@@ -65,6 +65,9 @@ export interface ProtocolOptions {
 
 export type MultiframeMode = 'auto' | 'never' | 'always';
 
+/** Seconds after the start of DSC perfusion at which the contrast bolus is injected (baseline images first). */
+export const DSC_INJECTION_S = 10;
+
 const TS_BY_CHOICE: Record<Exclude<TransferSyntaxChoice, 'random'>, string> = {
   explicit: TransferSyntax.ExplicitVRLittleEndian,
   implicit: TransferSyntax.ImplicitVRLittleEndian,
@@ -240,7 +243,7 @@ export function planStudy(rng: Rng, o: ProtocolOptions): StudyPlan {
   for (const p of planned) {
     const { headerFor, gap, ...rest } = p;
     t += gap ?? r.int(15, 60);
-    if (p.kind === 'dsc' && contrastSeconds === null) contrastSeconds = t + 10;
+    if (p.kind === 'dsc' && contrastSeconds === null) contrastSeconds = t + DSC_INJECTION_S;
     if (p.kind === 't1ce' && contrastSeconds === null) contrastSeconds = t - r.int(40, 80);
     const header = headerFor();
     const sp: SeriesPlan = { ...rest, header, seriesNumber: number(), startSeconds: t };

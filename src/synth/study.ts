@@ -16,7 +16,7 @@ import type { TumourKind } from './classes';
 import type { SynthWeighting } from './contrasts';
 import { identity } from './geometry';
 import { formatTime, makePatient, makeStudy, seriesAttributes, seriesUid, studyAttributes, studyKey, type StudyIdentity, type SyntheticPatient } from './identity';
-import { planStudy, type DistractorMode, type MultiframeMode, type SeriesPlan, type StudySize, type TransferSyntaxChoice } from './protocol';
+import { DSC_INJECTION_S, planStudy, type DistractorMode, type MultiframeMode, type SeriesPlan, type StudySize, type TransferSyntaxChoice } from './protocol';
 import { Rng } from './random';
 import { montage, screenshotDataset } from './screenshot';
 import { pickScanner, type Scanner, type Vendor } from './vendors';
@@ -213,6 +213,9 @@ export async function synthesiseStudy(opts: StudyOptions): Promise<SynthStudy> {
     if (sp.role !== 'other' && acq.volumes[0]) {
       roleVolumes[sp.role] = { ...(acq.volumes[0] as Volume<Uint16Array>), frameOfReferenceUid: study.frameOfReferenceUid };
     }
+    // Keep only what derived series (ADC from DWI signal, MPR/screen save from role volumes) still need.
+    if (sp.kind !== 'dwi') acq.signal = [];
+    if (sp.role === 'other') acq.volumes = [];
     records.push(record(sp, uid, folder, sopClassUid, sp.transferSyntaxUid, count, timing, acq.stacks.map((st, i) => ({ st, thickness: acq.sliceThickness[i]! }))));
   }
 
@@ -283,16 +286,17 @@ function acquire(sp: SeriesPlan, anat: Anatomy, pose: HeadPose, w: WeightingCach
     const [s0, cbv] = sampleStack(anat, pose, st, [w.get('t2star'), w.get('cbv')]);
     const ref = tissueSignal(s0!);
     const n = sp.temporalPositions ?? 10;
-    const tr = 1.5;
+    // Time points spread over the acquisition; the bolus is injected DSC_INJECTION_S after the series starts.
+    const dt = sp.durationSeconds / n;
     for (let t = 0; t < n; t++) {
-      const c = gammaVariate(t * tr * (40 / n));
+      const c = gammaVariate(t * dt - DSC_INJECTION_S);
       const sig = new Float32Array(s0!.length);
       for (let i = 0; i < sig.length; i++) sig[i] = s0![i]! * Math.exp(-0.45 * cbv![i]! * c);
       applyBiasAndNoise(sig, st, bias, sp.snr, r.fork(`noise/t${t}`), ref);
       push(st, sig, target / ref, {
         TemporalPositionIdentifier: t + 1, NumberOfTemporalPositions: n, AcquisitionNumber: t + 1,
       });
-      out.timeOffsets[out.volumes.length - 1] = t * tr;
+      out.timeOffsets[out.volumes.length - 1] = t * dt;
     }
     return out;
   }
@@ -317,14 +321,17 @@ function acquire(sp: SeriesPlan, anat: Anatomy, pose: HeadPose, w: WeightingCach
   return out;
 }
 
-/** Normalised gamma-variate bolus passage (peak 1 at ~14 s after start, arrival at 8 s, small recirculation). */
-function gammaVariate(t: number): number {
-  const t0 = 8;
-  if (t <= t0) return 0;
-  const x = (t - t0) / 1.5;
+/**
+ * Normalised gamma-variate bolus passage as a function of seconds after injection: first pass arrives ~8 s after
+ * the injection, peaks (value 1) ~4.5 s later, then a small recirculation plateau.
+ */
+function gammaVariate(secondsAfterInjection: number): number {
+  const arrival = 8;
+  if (secondsAfterInjection <= arrival) return 0;
+  const x = (secondsAfterInjection - arrival) / 1.5;
   const alpha = 3;
   const peak = Math.pow(alpha, alpha) * Math.exp(-alpha);
-  return (Math.pow(x, alpha) * Math.exp(-x)) / peak + (t > 25 ? 0.12 : 0);
+  return (Math.pow(x, alpha) * Math.exp(-x)) / peak + (secondsAfterInjection > 25 ? 0.12 : 0);
 }
 
 /** ADC from the acquired DWI, or an MPR reformat of the acquired T1ce. */

@@ -91,7 +91,12 @@ describe('synthetic study: headers agree with truth.json', () => {
       expect(str(ds, 'FrameOfReferenceUID')).toBe(truth.frameOfReferenceUid);
       const agent = str(ds, 'ContrastBolusAgent');
       const acq = str(ds, 'AcquisitionTime');
-      if (s.postContrast) {
+      if (s.kind === 'dsc') {
+        // Perfusion starts with baseline images, the bolus is injected during it.
+        expect(str(ds, 'ContrastBolusStartTime')).toBe(injection);
+        const last = readP10(readFileSync(seriesFiles(s.folder).at(-1)!), { headerOnly: true }).dataset;
+        expect(str(last, 'AcquisitionTime') > injection).toBe(true);
+      } else if (s.postContrast) {
         expect(agent).not.toBe('');
         expect(acq >= injection).toBe(true);
       } else {
