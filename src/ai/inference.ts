@@ -266,12 +266,16 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
       let mass = 0;
       if (seg) {
         const o = out[seg.name]!.data as Float32Array;
-        // The per-voxel grid index map is needed unless the row kernel applies and no head weights by tumour.
-        const map = averaging === 'logits' && axes === 'kji' && !needMass ? undefined : patchGridIndex(dims, tile.origin, patch, axes, f);
+        // The per-voxel grid index map is needed unless the row kernel applies; windows inside the grid need no map
+        // for the tumour count either.
+        const inside = tile.origin.every((o, a) => o >= 0 && o + patch[a]! <= dims[a]!);
+        const map = averaging === 'logits' && axes === 'kji' && (!needMass || inside) ? undefined : patchGridIndex(dims, tile.origin, patch, axes, f);
         if (averaging === 'logits') {
           if (axes === 'kji') accumulateLogitsRows(o, patch, dims, tile.origin, f, base, weights, acc, nvox, wsum);
           else accumulateLogits(o, P, base, map!, weights, acc, nvox, wsum);
-          if (needMass) mass = seg.mode === 'labels' ? countNonBackground(o, P, base, map!, tumourChannel) : countAboveZero(o, P, base[tumourChannel]!, map!);
+          if (needMass) {
+            mass = seg.mode === 'labels' ? countNonBackground(o, P, base, map, tumourChannel, 3) : countAboveZero(o, P, base[tumourChannel]!, map ?? patchGridIndex(dims, tile.origin, patch, axes, f));
+          }
         } else {
           mass = accumulateProbabilities(o, P, base, map!, weights, acc, nvox, accH!, wsum, 1 / T, kernelMode, tumourChannel, seg.mode === 'labels');
         }

@@ -51,10 +51,11 @@ export function gatherPatch(
   const [si, sj, sk] = patchStrides(patch, axes);
   const nx = dims[0];
   const nxy = dims[0] * dims[1];
-  // Fast path (node memory order, i not mirrored): whole in-grid row segments copied with TypedArray.set.
-  const rowFast = axes === 'kji' && !flips[0];
-  const i0 = Math.max(0, -origin[0]);
-  const i1 = Math.min(pi, nx - origin[0]);
+  // Fast path (node memory order): rows copied with plain loops, mirrored or not; [i0, i1) = in-grid part.
+  const rowFast = axes === 'kji';
+  const flipI = flips[0];
+  const i0 = flipI ? Math.max(0, origin[0] + pi - nx) : Math.max(0, -origin[0]);
+  const i1 = flipI ? Math.min(pi, origin[0] + pi) : Math.min(pi, nx - origin[0]);
   channels.forEach((src, c) => {
     const base = c * per;
     if (!src) {
@@ -72,9 +73,16 @@ export function gatherPatch(
         }
         const rowIn = gk * nxy + gj * nx;
         if (rowFast) {
-          if (i0 > 0) out.fill(fill, rowOut, rowOut + i0);
-          if (i1 > i0) out.set(src.subarray(rowIn + origin[0] + i0, rowIn + origin[0] + i1), rowOut + i0);
-          if (i1 < pi) out.fill(fill, rowOut + Math.max(i1, 0), rowOut + pi);
+          // Plain loops: for ~64-voxel rows they beat TypedArray.set (no subarray object per row).
+          for (let i = 0; i < i0; i++) out[rowOut + i] = fill;
+          if (flipI) {
+            const from = rowIn + origin[0] + pi - 1;
+            for (let i = i0; i < i1; i++) out[rowOut + i] = src[from - i]!;
+          } else {
+            const from = rowIn + origin[0];
+            for (let i = i0; i < i1; i++) out[rowOut + i] = src[from + i]!;
+          }
+          for (let i = Math.max(i1, i0); i < pi; i++) out[rowOut + i] = fill;
           continue;
         }
         for (let i = 0; i < pi; i++) {

@@ -80,12 +80,15 @@ export function accumulateLogitsRows(
   }
 }
 
-/** Voxels of the window (inside the grid) whose largest logit is not the background class. */
-export function countNonBackground(o: Float32Array, P: number, base: Int32Array, map: Int32Array, bg: number): number {
+/**
+ * Voxels of the window whose largest logit is not the background class, counted on every `stride`-th voxel
+ * (the count only weights windows against each other) and, with a map, only inside the grid.
+ */
+export function countNonBackground(o: Float32Array, P: number, base: Int32Array, map: Int32Array | undefined, bg: number, stride = 1): number {
   let n = 0;
   const bb = base[bg]!;
-  for (let v = 0; v < P; v++) {
-    if (map[v]! < 0) continue;
+  for (let v = 0; v < P; v += stride) {
+    if (map && map[v]! < 0) continue;
     const zb = o[bb + v]!;
     for (let c = 0; c < base.length; c++) {
       if (c !== bg && o[base[c]! + v]! > zb) {
