@@ -2,10 +2,13 @@ import { discretise, histogramFeatures, intensityFeatures, morphologicalFeatures
 import { marchingCubes, meshVolume } from '../../src/ai/marching-cubes';
 
 /**
- * IBSI 1 digital phantom (5 x 4 x 4 voxels of 2 mm; grey levels 1..6; 74 ROI voxels). The voxel values and ROI
- * were taken from a public test that reproduces the phantom (MEDimage tests, checked against the IBSI manual's
- * description: grey levels 2 and 5 absent, 1 lowest, 6 highest, 74 voxels = 592 mm3 by voxel counting).
- * Layout [a][b][c] with a of length 5; features here are invariant to the axis assignment.
+ * IBSI 1 digital phantom (Zwanenburg et al., Image Biomarker Standardisation Initiative; phantom CC BY 4.0):
+ * 5 x 4 x 4 voxels of 2 mm, 74 ROI voxels. The voxel values and ROI were transcribed from a public test that
+ * reproduces the phantom (MEDimage's IBSI tests) and agree with the reference manual's description: grey levels
+ * 2 and 5 absent, 1 the lowest and 6 the highest in the ROI, one internal voxel excluded (value 9 here), 74 voxels
+ * = 592 mm3 by voxel counting. Reference values and tolerances: IBSI reference manual benchmark tables ("dig.
+ * phantom" rows, theibsi/ibsi-doc docs/03_Image_features.rst). Layout [a][b][c] with a of length 5; the features
+ * below are invariant to the axis assignment.
  */
 const PHANTOM = [
   [[1, 1, 1, 1], [1, 1, 1, 1], [4, 1, 1, 1], [4, 4, 1, 1]],
