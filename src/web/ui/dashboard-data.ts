@@ -117,7 +117,8 @@ function jobRow(job: JobRecord, runs: StageRun[], now: number): DashboardJob {
     attempts: job.attempts,
     maxAttempts: job.maxAttempts,
     ...(job.nextAttemptAt != null ? { nextAttemptAt: job.nextAttemptAt } : {}),
-    ...(job.lastError
+    // A job that later succeeded (e.g. after a Retry) keeps its last error in the record; it is history, not status.
+    ...(job.lastError && job.state !== 'done'
       ? { lastError: { stage: job.lastError.stage, message: job.lastError.message, at: job.lastError.at, ...(job.lastError.reason ? { reason: job.lastError.reason } : {}) } }
       : {}),
     createdAt: job.createdAt,

@@ -26,8 +26,8 @@ export function studyRow(s: DashboardStudy): SafeHtml {
 <td><span class="pill s-${s.state}" data-state="${s.state}">${s.state}</span>${s.generation > 1 ? html` <span class="muted">gen ${s.generation}</span>` : ''}</td>
 <td class="num">${s.seriesCount}</td>
 <td class="num">${s.instanceCount}</td>
-<td>${when(s.firstArrivalAt)}</td>
-<td>${when(s.lastArrivalAt)}</td>
+<td class="t">${when(s.firstArrivalAt)}</td>
+<td class="t">${when(s.lastArrivalAt)}</td>
 <td>${s.readyAt != null ? html`${when(s.readyAt)} <span class="muted">(${s.readyReason === 'api' ? 'marked complete' : 'quiet period'})</span>` : '–'}</td>
 <td>${s.latestJobId != null ? html`<a href="#job-${s.latestJobId}">#${s.latestJobId}</a>` : '–'}</td>
 <td class="actions">${s.state === 'receiving' ? html`<button type="button" class="secondary" data-action="ready" data-study="${s.studyInstanceUid}">Mark complete</button>` : ''}</td>
@@ -45,7 +45,7 @@ export function jobRowHtml(j: DashboardJob): SafeHtml {
 <td><span class="pill s-${j.state}" data-state="${j.state}">${j.state}</span></td>
 <td><div class="stages">${stages}</div></td>
 <td>${err}</td>
-<td>${when(j.updatedAt)}</td>
+<td class="t">${when(j.updatedAt)}</td>
 <td class="actions">${j.hasResults ? html`<a href="/ui/jobs/${j.id}">Results</a><a href="/ui/jobs/${j.id}/patient">Patient version</a>` : ''}${j.canRetry ? html`<button type="button" data-action="retry" data-job="${j.id}">Retry</button>` : ''}</td>
 </tr>`;
 }

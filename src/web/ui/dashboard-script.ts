@@ -45,8 +45,8 @@ export const DASHBOARD_JS = String.raw`'use strict';
       el('td', null, el('span', { class: 'pill s-' + s.state, 'data-state': s.state }, s.state), s.generation > 1 ? frag(' ', muted('gen ' + s.generation)) : null),
       el('td', { class: 'num' }, s.seriesCount),
       el('td', { class: 'num' }, s.instanceCount),
-      el('td', null, when(s.firstArrivalAt)),
-      el('td', null, when(s.lastArrivalAt)),
+      el('td', { class: 't' }, when(s.firstArrivalAt)),
+      el('td', { class: 't' }, when(s.lastArrivalAt)),
       el('td', null, s.readyAt != null ? frag(when(s.readyAt) + ' ', muted(s.readyReason === 'api' ? '(marked complete)' : '(quiet period)')) : '\u2013'),
       el('td', null, s.latestJobId != null ? el('a', { href: '#job-' + s.latestJobId }, '#' + s.latestJobId) : '\u2013'),
       el('td', { class: 'actions' }, s.state === 'receiving' ? el('button', { type: 'button', class: 'secondary', 'data-action': 'ready', 'data-study': s.studyInstanceUid }, 'Mark complete') : null));
@@ -70,7 +70,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       el('td', null, el('span', { class: 'pill s-' + j.state, 'data-state': j.state }, j.state)),
       el('td', null, stages),
       el('td', null, j.lastError ? el('span', { class: 'error', 'data-error': '' }, j.lastError.stage + ': ' + j.lastError.message) : null),
-      el('td', null, when(j.updatedAt)),
+      el('td', { class: 't' }, when(j.updatedAt)),
       actions);
   }
 

@@ -27,6 +27,7 @@ export function page(o: PageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${o.title} · ${o.node.name}</title>
+<link rel="icon" href="/ui/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/ui/assets/ui.css">
 ${(o.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
 </head>

@@ -58,7 +58,7 @@ function diagnosis(f: Findings): SafeHtml {
 <p class="muted">Integrated diagnosis (WHO CNS5 layers, model-based, not histopathology): probability ${pct(dx.integrated.probability)}${dx.integrated.indeterminate ? ' — indeterminate' : ''}.</p>
 <dl class="facts">${layers}</dl>
 <h3>Diagnostic branches</h3>
-<table><tbody>${dx.branches.map((b) => html`<tr><td>${b.label}</td><td class="num">${bar(b.probability)}${pct(b.probability)}</td></tr>`)}</tbody></table>
+<table><tbody>${dx.branches.map((b) => html`<tr><td>${b.label}</td><td class="num nowrap">${bar(b.probability)}${pct(b.probability)}</td></tr>`)}</tbody></table>
 <h3>Reasoning</h3>
 <ul class="reasons">${dx.reasoning.map((r) => html`<li>${r}</li>`)}</ul>`;
 }
@@ -192,7 +192,7 @@ function deliveryRow(d: DestinationView): SafeHtml {
 <td><span class="pill s-${d.status}" data-delivery-status="${d.status}">${label}</span></td>
 <td class="num">${d.confirmed} / ${d.total}</td>
 <td class="num">${d.attempts}</td>
-<td>${d.lastAttemptAt ? when(Date.parse(d.lastAttemptAt)) : '–'}</td>
+<td class="t">${d.lastAttemptAt ? when(Date.parse(d.lastAttemptAt)) : '–'}</td>
 <td class="error">${d.lastError ?? ''}</td>
 </tr>`;
 }
@@ -223,7 +223,7 @@ function notRun(r: JobResults): SafeHtml {
 
 function jobStatus(r: JobResults): SafeHtml {
   const j = r.job;
-  const err = j.lastError
+  const err = j.lastError && j.state !== 'done'
     ? html`<p class="error" data-error>Last error in ${STAGE_LABELS[j.lastError.stage] ?? j.lastError.stage}: ${j.lastError.message}</p>`
     : html``;
   if (j.state === 'done') return err;

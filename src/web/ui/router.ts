@@ -7,7 +7,7 @@
  *   GET /ui/jobs/{id}/patient                 plain-language patient page
  *   GET /ui/jobs/{id}/key-image.png?model=    slice with the largest segmented area, overlay burned in
  *   GET /ui/jobs/{id}/files/{SOPInstanceUID}  a result object the encoding stage wrote (application/dicom)
- *   GET /ui/assets/ui.css, /ui/assets/dashboard.js
+ *   GET /ui/assets/ui.css, /ui/assets/dashboard.js, /ui/assets/favicon.svg
  *
  * Every response carries a strict Content-Security-Policy (everything from the node itself, no inline script or
  * style) and no-store caching. The buttons call the operator API (/api); there is no authentication here: the
@@ -32,7 +32,7 @@ import { keyImagePng } from './key-image';
 import { page } from './layout';
 import { renderPatientPage } from './patient-page';
 import { renderResultPage } from './result-page';
-import { UI_CSS } from './styles';
+import { FAVICON_SVG, UI_CSS } from './styles';
 
 export interface UiDeps {
   jobs: JobMachine;
@@ -113,6 +113,9 @@ export function uiRouter(deps: UiDeps): Router {
 
   r.get('/assets/ui.css', (_req, res) => {
     res.type('text/css').send(UI_CSS);
+  });
+  r.get('/assets/favicon.svg', (_req, res) => {
+    res.type('image/svg+xml').send(FAVICON_SVG);
   });
   r.get('/assets/dashboard.js', (_req, res) => {
     res.type('text/javascript').send(DASHBOARD_JS);

@@ -38,6 +38,8 @@ th, td { text-align: left; padding: 0.45rem 0.6rem; border-bottom: 1px solid var
 th { color: var(--muted); font-weight: 600; font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.04em; background: #f8fafb; }
 tbody tr:hover { background: #f8fbff; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td .mono, td.mono, td.t, td.nowrap { white-space: nowrap; }
+figure { margin: 0; }
 td.empty { color: var(--muted); text-align: center; padding: 1.2rem; }
 .pill { display: inline-block; border-radius: 999px; padding: 0.08rem 0.6rem; font-size: 0.8rem; font-weight: 600; white-space: nowrap; }
 .s-done, .s-ok, .s-delivered, .s-ready { color: var(--ok); background: var(--ok-bg); }
@@ -68,7 +70,7 @@ button:disabled { opacity: 0.5; cursor: default; }
 .dx.indeterminate { color: var(--warn); }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; margin: 0; }
 dl.facts dt { color: var(--muted); }
-dl.facts dd { margin: 0; word-break: break-all; }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 pre.narrative { white-space: pre-wrap; background: #f8fafb; border: 1px solid var(--line); border-radius: 4px; padding: 0.8rem; font-size: 0.88rem; }
 ul.reasons { margin: 0; padding-left: 1.1rem; color: var(--muted); font-size: 0.85rem; }
 .swatch { display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 2px; vertical-align: middle; margin-right: 0.35rem; }
@@ -89,3 +91,6 @@ body.patient ul { padding-left: 1.3rem; }
 body.patient li { margin-bottom: 0.4rem; }
 @media print { header.top nav, button { display: none; } body { background: #fff; } section.panel { border: 0; } }
 `;
+
+/** A small favicon (a rounded square with a brain-ish arc), so browsers do not ask for /favicon.ico. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#16202b"/><path d="M9 20c0-6 3-10 7-10s7 4 7 10" fill="none" stroke="#e0b000" stroke-width="3" stroke-linecap="round"/><circle cx="16" cy="20" r="2.5" fill="#fff"/></svg>`;
