@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerCheckCommand } from './check';
 import { registerClassifyCommand } from './classify';
 import { registerConfigCommand } from './config';
+import { registerDemoCommand } from './demo';
 import { registerEchoCommand } from './echo';
 import { registerInferCommand } from './infer';
 import { registerProcessCommand } from './process';
@@ -9,4 +10,4 @@ import { registerServeCommand } from './serve';
 import { registerSynthCommand } from './synth';
 
 /** Every subcommand's register function. Add new commands here. */
-export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerServeCommand, registerCheckCommand, registerEchoCommand, registerClassifyCommand, registerInferCommand, registerProcessCommand, registerSynthCommand];
+export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerServeCommand, registerCheckCommand, registerEchoCommand, registerClassifyCommand, registerInferCommand, registerProcessCommand, registerSynthCommand, registerDemoCommand];
