@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { SopClass, TransferSyntax } from '../../src/dicom/constants';
 import { num, readP10, str } from '../../src/dicom/p10';
 import { buildSeriesVolume } from '../../src/imaging/build-volume';
+import { classifyStudy } from '../../src/series-id/classify';
+import { seriesHeadersFromDatasets } from '../../src/series-id/header-from-datasets';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
 import { writeStudy } from '../../src/synth/write-study';
 import { dciodvfyErrors, tempDir } from './util';
@@ -50,6 +52,13 @@ describe('GE study without T1ce and FLAIR (--drop t1ce,flair), JPEG Lossless', (
     expect(Object.keys(truth.roles).sort()).toEqual(['t1', 't2']);
     // The labels do not depend on which series were acquired.
     expect(truth.labels.volumesMl.wt).toBeGreaterThan(0);
+  });
+
+  it('the node\'s series identification selects T1 and T2 and reports T1ce and FLAIR missing', () => {
+    const result = classifyStudy(seriesHeadersFromDatasets(s.files.map((f) => readP10(f.buffer, { headerOnly: true }).dataset)));
+    expect(result.selected.t1).toBe(s.series.find((r) => r.role === 't1')!.seriesInstanceUid);
+    expect(result.selected.t2).toBe(s.series.find((r) => r.role === 't2')!.seriesInstanceUid);
+    expect([...result.missing].sort()).toEqual(['flair', 't1ce']);
   });
 
   it('writes GE-like headers (exam-level ProtocolName on every series) that dciodvfy accepts', async () => {
@@ -99,6 +108,13 @@ describe('Philips study with Enhanced MR 3-D series', () => {
       expect(r.instanceCount).toBe(1);
       const ds = readP10(readFileSync(files(out(), r.folder)[0]!), { headerOnly: true }).dataset;
       expect(num(ds, 'NumberOfFrames')).toBe(r.stacks[0]!.dims[2]);
+    }
+  });
+
+  it('the node\'s series identification selects all four roles from Enhanced and classic objects', () => {
+    const result = classifyStudy(seriesHeadersFromDatasets(s.files.map((f) => readP10(f.buffer, { headerOnly: true }).dataset)));
+    for (const role of ['t1', 't1ce', 't2', 'flair'] as const) {
+      expect(result.selected[role]).toBe(s.series.find((r) => r.role === role)!.seriesInstanceUid);
     }
   });
 
