@@ -166,16 +166,19 @@ export async function loadJobResults(src: ResultSources, id: number): Promise<Jo
 }
 
 /**
- * The path of one result file of a job, only if the encoding stage wrote it: the SOP Instance UID must be one of
- * the encoding output's objects and the file must lie inside the job's out/ folder (no path from a request is
- * ever joined to anything).
+ * The result file with this SOP Instance UID, only if the encoding stage wrote it: the UID must be one of the
+ * encoding output's objects and its file must lie inside the job's out/ folder. Nothing from the request is ever
+ * joined into a path. Pure.
  */
+export function findResultFile(encode: EncodeOutput | undefined, outDir: string, sopInstanceUid: string): { path: string; model: string; kind: string } | undefined {
+  const o = encode?.objects.find((x) => x.sopInstanceUid === sopInstanceUid);
+  if (!o) return undefined;
+  const path = resolve(o.path);
+  if (!path.startsWith(resolve(outDir) + sep)) return undefined;
+  return { path, model: o.model, kind: o.kind };
+}
+
 export async function resultFilePath(jobs: JobMachine, id: number, sopInstanceUid: string): Promise<{ path: string; model: string; kind: string } | undefined> {
   const encode = await stageOutput<EncodeOutput>(jobs, id, 'encoding');
-  const o = encode?.output.objects.find((x) => x.sopInstanceUid === sopInstanceUid);
-  if (!o) return undefined;
-  const outDir = resolve(workDirOf(jobs, id), 'out') + sep;
-  const path = resolve(o.path);
-  if (!path.startsWith(outDir)) return undefined;
-  return { path, model: o.model, kind: o.kind };
+  return findResultFile(encode?.output, join(workDirOf(jobs, id), 'out'), sopInstanceUid);
 }

@@ -68,7 +68,7 @@ function howSure(f: Findings): SafeHtml {
   return html`<section class="panel">
 <h2>How sure is the program?</h2>
 <p>The program checks itself by looking at the pictures in slightly different ways. Overall, it says it is <strong data-overall>${overallSureness(f.uncertaintySummary.level)}</strong> about this result.</p>
-<p>Even when it says it is sure, it can be wrong. The chances above come from a program that has only been tested on computer-made pictures, so nobody knows yet how often it is right for real patients.</p>
+<p>Even when it says it is sure, it can be wrong. ${f.heads.some((h) => !h.indeterminate) ? 'The chances above come from a program that' : 'The program'} has only been tested on computer-made pictures, so nobody knows yet how often it is right for real patients.</p>
 </section>`;
 }
 

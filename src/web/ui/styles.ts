@@ -85,6 +85,7 @@ body.patient h1 { font-size: 2rem; }
 body.patient h2 { font-size: 1.4rem; margin-top: 0.2rem; }
 body.patient section.panel { padding: 1.3rem 1.6rem; }
 body.patient .banner { font-size: 1.1rem; }
+body.patient .sub { font-size: 1rem; margin-top: 0; }
 body.patient .guess { margin: 0 0 0.9rem; }
 body.patient .guess .what { font-weight: 600; }
 body.patient ul { padding-left: 1.3rem; }

@@ -1,0 +1,200 @@
+/**
+ * The UI's pure parts on fixed inputs: escaping, per-stage status, the patient wording for decided and undecided
+ * heads (the tiny test model in browser.test.ts decides nothing), the result page on hostile text, the key image
+ * PNG and the result-file lookup. Findings come from the encoders' synthetic case (src/encoders/testing).
+ */
+import { inflateSync } from 'node:zlib';
+import type { Findings } from '../../src/ai/findings';
+import { AXIAL, syntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import type { JobRecord, StageRun } from '../../src/jobs/types';
+import type { EncodeOutput } from '../../src/pipeline/stages';
+import { stageCells } from '../../src/web/ui/dashboard-data';
+import { escapeHtml, html, raw } from '../../src/web/ui/html';
+import { findResultFile, type JobResults } from '../../src/web/ui/job-results';
+import { keyImagePng } from '../../src/web/ui/key-image';
+import { renderPatientPage } from '../../src/web/ui/patient-page';
+import { chanceWords, plainKind, sizeComparison, sureWords } from '../../src/web/ui/plain-language';
+import { renderResultPage } from '../../src/web/ui/result-page';
+
+const NODE = { name: 'test-node', version: '9.9.9' };
+const grid = { columns: 40, rows: 36, slices: 14, spacing: [1, 1, 3] as [number, number, number], origin: [-20, -18, -20] as [number, number, number], ...AXIAL };
+
+function job(over: Partial<JobRecord> = {}): JobRecord {
+  return { id: 7, studyInstanceUid: '1.2.3.4.5', generation: 1, state: 'done', attempts: 0, maxAttempts: 3, createdAt: 1_700_000_000_000, updatedAt: 1_700_000_100_000, ...over };
+}
+
+function results(findings: Findings | undefined, over: Partial<JobResults> = {}): JobResults {
+  return {
+    job: job({ studyInstanceUid: findings?.studyInstanceUid ?? '1.2.3.4.5' }),
+    models: findings ? [{ model: findings.model.name, findings }] : [],
+    files: [],
+    delivery: [],
+    supersedes: [],
+    analysedAt: 1_700_000_050_000,
+    ...over,
+  };
+}
+
+function visibleText(page: string): string {
+  return page
+    .replace(/<head>[\s\S]*<\/head>/, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
+}
+
+describe('html template', () => {
+  it('escapes interpolations, keeps nested templates and raw constants', () => {
+    const evil = `<img src=x onerror="alert('x')">&`;
+    expect(html`<p title="${evil}">${evil}</p>`.value).toBe('<p title="&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;&amp;">&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;&amp;</p>');
+    expect(html`<ul>${['a<', 'b'].map((x) => html`<li>${x}</li>`)}</ul>`.value).toBe('<ul><li>a&lt;</li><li>b</li></ul>');
+    expect(html`${raw('<br>')}${null}${undefined}${false}${0}`.value).toBe('<br>0');
+    expect(escapeHtml(`"'`)).toBe('&quot;&#39;');
+  });
+});
+
+describe('stage cells', () => {
+  const run = (stage: StageRun['stage'], status: StageRun['status'], id: number): StageRun => ({ id, jobId: 7, stage, attempt: 1, startedAt: 1000, finishedAt: 3000, status });
+
+  it('a job waiting to retry inferring: earlier stages done, inferring retrying with the error, later ones pending', () => {
+    const cells = stageCells(
+      job({ state: 'inferring', attempts: 1, nextAttemptAt: 10_000, lastError: { stage: 'inferring', message: 'out of memory', at: 4000, attempt: 1 } }),
+      [run('identifying', 'ok', 1), run('preprocessing', 'ok', 2), run('inferring', 'error', 3)],
+      5000,
+    );
+    expect(cells.map((c) => c.status)).toEqual(['done', 'done', 'retrying', 'pending', 'pending']);
+    expect(cells[2]!.detail).toBe('attempt 1 of 3 failed: out of memory; next try in 5.0 s');
+    expect(cells[0]!.detail).toBe('took 2.0 s');
+  });
+
+  it('a failed job marks the failing stage; a superseded one shows what it finished', () => {
+    const failed = stageCells(job({ state: 'failed', lastError: { stage: 'encoding', message: 'preflight', at: 1, attempt: 1 } }), [run('identifying', 'ok', 1), run('preprocessing', 'ok', 2), run('inferring', 'ok', 3), run('encoding', 'error', 4)], 5000);
+    expect(failed.map((c) => c.status)).toEqual(['done', 'done', 'done', 'failed', 'pending']);
+    const superseded = stageCells(job({ state: 'superseded', supersededBy: 9 }), [run('identifying', 'ok', 1), run('preprocessing', 'aborted', 2)], 5000);
+    expect(superseded.map((c) => c.status)).toEqual(['done', 'interrupted', 'skipped', 'skipped', 'skipped']);
+    expect(superseded[2]!.detail).toBe('superseded by job 9');
+    expect(stageCells(job({ state: 'ready' }), [], 0).every((c) => c.status === 'pending')).toBe(true);
+  });
+});
+
+describe('plain language', () => {
+  it('words chances without claiming certainty', () => {
+    expect([0, 0.04, 0.05, 0.83, 0.94, 0.96, 1].map(chanceWords)).toEqual([
+      'less than 1 in 10', 'less than 1 in 10', 'about 1 in 10', 'about 8 in 10', 'about 9 in 10', 'more than 9 in 10', 'more than 9 in 10',
+    ]);
+    expect([0.9, 0.7, 0.5].map(sureWords)).toEqual(['fairly sure', 'somewhat sure', 'unsure']);
+    expect([1, 5, 16, 40, 70, 150, 400].map(sizeComparison)).toEqual([
+      'smaller than half a teaspoon', 'about a teaspoonful', 'about a tablespoonful', 'about the size of a golf ball', 'about the size of a hen’s egg', 'about the size of a tennis ball', 'larger than a tennis ball',
+    ]);
+  });
+
+  it('recognises head kinds by id and classes, and leaves unknown heads alone', () => {
+    const h = (head: string, classes: string[]): Parameters<typeof plainKind>[0] => ({ head, title: head, classes: classes.map((name) => ({ name, probability: 0.5 })), predicted: classes[0]!, confidence: 0.5, uncertainty: { entropy: 0, normalisedEntropy: 0 }, indeterminate: false, temperature: 1 });
+    expect(plainKind(h('idh', ['wildtype', 'mutant']))).toBe('idh');
+    expect(plainKind(h('egfr', ['wildtype', 'mutant']))).toBe('egfr');
+    expect(plainKind(h('grade', ['LGG', 'HGG']))).toBe('lgg_hgg');
+    expect(plainKind(h('grade', ['2', '3', '4']))).toBe('grade');
+    expect(plainKind(h('tumour_type', ['astrocytoma', 'glioblastoma']))).toBe('histology');
+    expect(plainKind(h('ki67', ['low', 'high']))).toBeUndefined();
+  });
+});
+
+describe('patient page', () => {
+  const { findings } = syntheticCase({ grid, key: 'ui-patient' });
+
+  it('gives each decided head its answer, sureness and chance in words, and says when it could not decide', () => {
+    const text = visibleText(renderPatientPage(results(findings), NODE));
+    expect(text).toContain('The program’s best guess: this change is probably not there . It is somewhat sure about this: it gives this answer a chance of about 8 in 10.');
+    expect(text).toContain('The program’s best guess: these pieces are probably not missing . It is fairly sure about this: it gives this answer a chance of about 9 in 10.');
+    expect(text).toContain('The program’s best guess: a fast-growing tumour (grade 4) . It is unsure about this: it gives this answer a chance of about 6 in 10.');
+    expect(text).toContain('What kind of brain cells the tumour may have grown from The program could not decide about this.');
+    expect(text).toContain('only moderately sure');
+    expect(text).toContain('The chances above come from a program that has only been tested on computer-made pictures');
+    expect(text).toContain('Reference for your care team: job 7.');
+    expect(text).not.toMatch(/\d\s*%/);
+    expect(text).not.toMatch(/\d+(\.\d+){3,}/);
+    for (const jargon of ['IDH', '1p/19q', 'WHO', 'wildtype', 'glioma-mtl', 'probability', 'entropy', 'FLAIR']) expect(text).not.toContain(jargon);
+  });
+
+  it('says which pictures were missing and when nothing was outlined', () => {
+    const partial = syntheticCase({ grid, key: 'ui-partial', roles: ['flair', 't2'], labelmap: new Uint8Array(grid.columns * grid.rows * grid.slices) }).findings;
+    const text = visibleText(renderPatientPage(results(partial), NODE));
+    expect(text).toContain('used two kinds of pictures');
+    expect(text).toContain('Two kinds of pictures that are usually taken were not available.');
+    expect(text).toContain('The program did not outline any area that it would call a tumour. This does not prove that there is no tumour');
+  });
+
+  it('without findings it says there is no result yet', () => {
+    const text = visibleText(renderPatientPage(results(undefined, { job: job({ state: 'failed' }) }), NODE));
+    expect(text).toContain('There is no result to show yet. The program could not finish its analysis.');
+    expect(text).toContain('For research only.');
+  });
+});
+
+describe('result page', () => {
+  it('shows Findings values and escapes hostile header and error text', () => {
+    const { findings } = syntheticCase({ grid, key: 'ui-result' });
+    const evil = '<script>alert(1)</script>';
+    const r = results(findings, {
+      job: job({ studyInstanceUid: findings.studyInstanceUid, state: 'failed', lastError: { stage: 'delivering', message: `refused ${evil}`, at: 1, attempt: 1 } }),
+      identify: {
+        selected: { flair: '1.2.3' },
+        missing: [],
+        series: [{ seriesInstanceUid: '1.2.3', seriesNumber: 6, seriesDescription: `AX FLAIR ${evil}`, role: 'flair', confidence: 0.93, selected: true, reasons: [`description ${evil}`] }],
+        routed: ['glioma-mtl'],
+        skipped: [],
+        unreadable: [],
+      },
+    });
+    const page = renderResultPage(r, NODE);
+    expect(page).not.toContain('<script>alert');
+    expect(page).toContain('AX FLAIR &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).not.toMatch(/<script(?! src="\/ui\/assets\/)/);
+    expect(page).not.toMatch(/ style=/); // the CSP blocks inline styles
+    const wt = findings.regions.find((x) => x.key === 'WT')!;
+    expect(page).toContain(`data-volume-ml="${wt.volumeMl.toFixed(1)}"`);
+    expect(page).toContain('Glioblastoma, IDH-wildtype, CNS WHO grade 4</p>');
+    expect(page).toContain('a'.repeat(64));
+    expect(page).toContain('AUTOMATED ANALYSIS - RESEARCH USE ONLY');
+    expect(page).toContain('This job failed');
+    expect(page).toContain('key-image.png?model=glioma-mtl');
+  });
+});
+
+describe('key image', () => {
+  it('is a PNG of the slice with the largest segmented area', () => {
+    const { findings } = syntheticCase({ grid, key: 'ui-key' });
+    const img = keyImagePng(findings)!;
+    const frame = grid.columns * grid.rows;
+    const counts = Array.from({ length: grid.slices }, (_, k) => findings.segmentation!.labelmap.data.subarray(k * frame, (k + 1) * frame).filter((v) => v > 0).length);
+    expect(img.slice).toBe(counts.indexOf(Math.max(...counts)));
+    expect(img.tumourVoxels).toBe(Math.max(...counts));
+    const png = img.png;
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const width = png.readUInt32BE(16);
+    const height = png.readUInt32BE(20);
+    expect(width % grid.columns).toBe(0);
+    // IDAT inflates to height rows of (1 filter byte + 3 bytes per pixel).
+    const idatLength = png.readUInt32BE(33);
+    expect(inflateSync(png.subarray(41, 41 + idatLength)).length).toBe(height * (1 + width * 3));
+    expect(keyImagePng({ ...findings, segmentation: undefined })).toBeUndefined();
+  });
+});
+
+describe('result file lookup', () => {
+  const object = (sop: string, path: string): EncodeOutput['objects'][number] => ({ model: 'm', kind: 'seg', sopClassUid: '1.2.840.10008.5.1.4.1.1.66.4', sopInstanceUid: sop, seriesInstanceUid: '1.2', studyInstanceUid: '1.2.3', path });
+  const encode: EncodeOutput = {
+    objects: [object('1.2.3.1', '/data/jobs/4/work/out/m/seg.dcm'), object('1.2.3.2', '/data/jobs/4/work/out/../../../../etc/passwd'), object('1.2.3.3', '/data/jobs/4/work/outside.dcm')],
+    notes: [],
+    narrativeSource: 'template',
+  };
+  it('finds only objects of the encoding output that lie inside the job out folder', () => {
+    expect(findResultFile(encode, '/data/jobs/4/work/out', '1.2.3.1')).toEqual({ path: '/data/jobs/4/work/out/m/seg.dcm', model: 'm', kind: 'seg' });
+    expect(findResultFile(encode, '/data/jobs/4/work/out', '1.2.3.2')).toBeUndefined();
+    expect(findResultFile(encode, '/data/jobs/4/work/out', '1.2.3.3')).toBeUndefined();
+    expect(findResultFile(encode, '/data/jobs/4/work/out', '1.2.3.9')).toBeUndefined();
+    expect(findResultFile(encode, '/data/jobs/5/work/out', '1.2.3.1')).toBeUndefined();
+    expect(findResultFile(undefined, '/data/jobs/4/work/out', '1.2.3.1')).toBeUndefined();
+  });
+});
