@@ -23,6 +23,7 @@ import { InstanceStore } from './store/store';
 import { studiesRouter } from './study/api';
 import { StudyTracker } from './study/tracker';
 import { buildApp } from './web/app';
+import { DEFAULT_MANUFACTURER } from './encoders/options';
 import { uiRouter } from './web/ui/router';
 import { dimseRouter } from './dimse-bridge/http';
 import { startDimseService } from './dimse-bridge/service';
@@ -61,7 +62,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const db = openDatabase(storeLayout(config.node.dataDir).database);
   const store = await InstanceStore.open({ dataDir: config.node.dataDir, acceptedSopClasses: config.node.acceptedSopClasses, db, logger: createLogger('store') });
   if (store.recovery && !store.recovery.clean) log.info('store opened after an unclean stop', { ...store.recovery });
-  const studies = new StudyTracker({ db, store, quietPeriodMs: config.study.quietPeriodSeconds * 1000, logger: createLogger('study') });
+  const studies = new StudyTracker({ db, store, quietPeriodMs: config.study.quietPeriodSeconds * 1000, logger: createLogger('study'), ownManufacturer: DEFAULT_MANUFACTURER });
   const jobs = new JobMachine({
     db,
     store,

@@ -86,12 +86,19 @@ export interface StudyTrackerOptions {
   logger: Logger;
   /** Clock, for tests. */
   now?: () => number;
+  /**
+   * Instances of series with this Manufacturer are the node's own results (SEG/SR/SC/PDF sent back to it, e.g.
+   * when the node is its own destination or a PACS forwards everything): they are stored and served, but they
+   * never open a new generation of the study, which would re-process it in a loop.
+   */
+  ownManufacturer?: string;
 }
 
 export class StudyTracker {
   private readonly db: Db;
   private readonly store: InstanceStore;
   private readonly quietMs: number;
+  private readonly ownManufacturer?: string;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -108,15 +115,22 @@ export class StudyTracker {
     this.quietMs = opts.quietPeriodMs;
     this.log = opts.logger;
     this.now = opts.now ?? Date.now;
+    this.ownManufacturer = opts.ownManufacturer;
     migrate(this.db, 'study', MIGRATIONS);
   }
 
   /** Subscribes to the store, catches up with instances it missed, re-arms timers. Listeners should be attached first. */
   start(): void {
-    this.unsubscribe = this.store.onStored((e) => this.recordArrival(e.studyInstanceUid, e.receivedAt));
+    this.unsubscribe = this.store.onStored((e) => {
+      if (this.isOwnResult(e.seriesInstanceUid)) return;
+      this.recordArrival(e.studyInstanceUid, e.receivedAt);
+    });
     const counts = this.db
-      .prepare('SELECT study_uid, COUNT(*) AS n, MAX(received_at) AS last FROM instances GROUP BY study_uid')
-      .all() as Array<{ study_uid: string; n: number; last: number }>;
+      .prepare(
+        `SELECT i.study_uid, COUNT(*) AS n, MAX(i.received_at) AS last FROM instances i JOIN series s ON s.series_uid = i.series_uid
+         WHERE s.manufacturer != ? GROUP BY i.study_uid`,
+      )
+      .all(this.ownManufacturer ?? '\u0000') as Array<{ study_uid: string; n: number; last: number }>;
     for (const c of counts) {
       const row = this.row(c.study_uid);
       if (!row || row.instances_seen < c.n) {
@@ -126,6 +140,10 @@ export class StudyTracker {
       }
     }
     for (const r of this.db.prepare("SELECT * FROM study_activity WHERE state = 'receiving'").all() as Row[]) this.arm(r.study_uid, r.last_arrival_at);
+  }
+
+  private isOwnResult(seriesInstanceUid: string): boolean {
+    return this.ownManufacturer !== undefined && this.store.getSeries(seriesInstanceUid)?.manufacturer === this.ownManufacturer;
   }
 
   onGeneration(l: (e: GenerationEvent) => void): void {

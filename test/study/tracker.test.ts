@@ -74,6 +74,39 @@ describe('study completeness', () => {
     db.close();
   });
 
+  it("the node's own results arriving back never re-open the study (no re-processing loop), even after a restart", async () => {
+    const db = openDatabase(storeLayout(dir).database);
+    const store = await InstanceStore.open({ dataDir: dir, acceptedSopClasses: ['*'], db });
+    const own = 'neuro-onc-node project';
+    const tracker = new StudyTracker({ db, store, quietPeriodMs: 200, logger: createLogger('study'), ownManufacturer: own });
+    const gens: GenerationEvent[] = [];
+    tracker.onGeneration((e) => gens.push(e));
+    tracker.start();
+    const insts = syntheticMrStudy({ seed: 'own', series: 1, slicesPerSeries: 2 });
+    const study = insts[0]!.studyInstanceUid;
+    for (const i of insts) await store.ingestBuffer(i.bytes, { source: 'stow' });
+    expect(tracker.markReady(study)).toMatchObject({ state: 'ready', generation: 1 });
+    // A result object of ours (same study, our Manufacturer) comes back, e.g. the node is its own destination.
+    const result = syntheticMrStudy({ seed: 'own', series: 1, slicesPerSeries: 1, manufacturer: own, seriesSalt: 'result' })[0]!;
+    expect(result.studyInstanceUid).toBe(study);
+    expect((await store.ingestBuffer(result.bytes, { source: 'stow' })).status).toBe('stored');
+    expect(tracker.get(study)).toMatchObject({ state: 'ready', generation: 1 });
+    // A restart's catch-up does not count it as a missed arrival either.
+    tracker.close();
+    const again = new StudyTracker({ db, store, quietPeriodMs: 200, logger: createLogger('study'), ownManufacturer: own });
+    again.onGeneration((e) => gens.push(e));
+    again.start();
+    expect(again.get(study)).toMatchObject({ state: 'ready', generation: 1 });
+    // Whereas a real late image does open generation 2.
+    const late = syntheticMrStudy({ seed: 'own', series: 1, slicesPerSeries: 3 })[2]!;
+    await store.ingestBuffer(late.bytes, { source: 'stow' });
+    await until(() => again.get(study)!.generation === 2 || undefined);
+    expect(gens.map((g) => g.generation)).toEqual([1, 2]);
+    again.close();
+    await store.close();
+    db.close();
+  });
+
   it('timers survive a restart, and instances indexed but never seen by the tracker are caught up', async () => {
     const insts = syntheticMrStudy({ seed: 'restart', series: 1, slicesPerSeries: 2 });
     const other = syntheticMrStudy({ seed: 'restart-missed', series: 1, slicesPerSeries: 1 });
