@@ -294,7 +294,10 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
 
   const tf = performance.now();
   let segmentation: SegmentationRaw | undefined;
-  if (seg) segmentation = finaliseSegmentation(m, averaging === 'logits' ? meanLogitsToProbabilities(acc, wsum, nvox, K, kernelMode, 1 / T) : splitMeans(acc, wsum, nvox, K), accH, wsum, nvox);
+  if (seg) {
+    const means = averaging === 'logits' ? meanLogitsToProbabilities(acc, wsum, nvox, K, kernelMode, 1 / T) : { probabilities: splitMeans(acc, wsum, nvox, K) };
+    segmentation = finaliseSegmentation(m, means.probabilities, accH, wsum, nvox, 'entropy' in means ? means.entropy : undefined);
+  }
   const heads = m.outputs.heads.map((h) => summariseHead(h, headPasses.get(h.id)!));
   timings.finalise = performance.now() - tf;
   timings.total = performance.now() - t0;
@@ -325,7 +328,15 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
  * Labels and uncertainty maps from mean probabilities per output channel (already divided by the weight sum);
  * accH (probabilities averaging only) gives the expected entropy, hence the mutual information.
  */
-function finaliseSegmentation(m: ModelManifest, probs: Float32Array[], accH: Float32Array | undefined, wsum: Float32Array, nvox: number): SegmentationRaw {
+function finaliseSegmentation(
+  m: ModelManifest,
+  probs: Float32Array[],
+  accH: Float32Array | undefined,
+  wsum: Float32Array,
+  nvox: number,
+  /** Precomputed voxel entropy (nats) of probs, when the logits path already has it. */
+  entropyOf?: Float32Array,
+): SegmentationRaw {
   const seg = m.outputs.segmentation!;
   const K = probs.length;
   const labels = new Uint8Array(nvox);
@@ -344,10 +355,13 @@ function finaliseSegmentation(m: ModelManifest, probs: Float32Array[], accH: Flo
       }
       let best = 0;
       let h = 0;
-      for (let c = 0; c < K; c++) {
-        const pc = probs[c]![v]!;
-        if (pc > probs[best]![v]!) best = c;
-        if (pc > 0) h -= pc * Math.log(pc);
+      for (let c = 1; c < K; c++) if (probs[c]![v]! > probs[best]![v]!) best = c;
+      if (entropyOf) h = entropyOf[v]!;
+      else {
+        for (let c = 0; c < K; c++) {
+          const pc = probs[c]![v]!;
+          if (pc > 0) h -= pc * Math.log(pc);
+        }
       }
       labels[v] = labelOfClass[best]!;
       uncertainty[v] = Math.min(1, h / lnK);

@@ -156,10 +156,18 @@ export function accumulateProbabilities(
   return mass;
 }
 
-/** Weighted mean logits -> probabilities per channel (softmax over channels, or sigmoid per channel). */
-export function meanLogitsToProbabilities(acc: Float32Array, wsum: Float32Array, nvox: number, K: number, mode: KernelMode, invT: number): Float32Array[] {
+/**
+ * Weighted mean logits -> probabilities per channel (softmax over channels, or sigmoid per channel). For softmax
+ * also the entropy of each voxel's distribution in nats, from the logits: H = log s - sum_c p_c (z_c - max),
+ * with s = sum_c exp(z_c - max): K exps and one log per voxel.
+ */
+export function meanLogitsToProbabilities(
+  acc: Float32Array, wsum: Float32Array, nvox: number, K: number, mode: KernelMode, invT: number,
+): { probabilities: Float32Array[]; entropy?: Float32Array } {
   const out = Array.from({ length: K }, () => new Float32Array(nvox));
+  const entropy = mode === 'softmax' ? new Float32Array(nvox) : undefined;
   const z = new Float64Array(K);
+  const e = new Float64Array(K);
   for (let v = 0; v < nvox; v++) {
     const w = wsum[v]!;
     if (!(w > 0)) continue;
@@ -170,17 +178,25 @@ export function meanLogitsToProbabilities(acc: Float32Array, wsum: Float32Array,
         if (z[c]! > max) max = z[c]!;
       }
       let s = 0;
-      for (let c = 0; c < K; c++) s += Math.exp(z[c]! - max);
-      // p_c = exp(z_c - max) / s, computed as exp(z_c - max - log s): one log per voxel, no division per class.
-      const ls = max + Math.log(s);
-      for (let c = 0; c < K; c++) out[c]![v] = Math.exp(z[c]! - ls);
+      for (let c = 0; c < K; c++) {
+        e[c] = Math.exp(z[c]! - max);
+        s += e[c]!;
+      }
+      const inv = 1 / s;
+      let pz = 0;
+      for (let c = 0; c < K; c++) {
+        const p = e[c]! * inv;
+        out[c]![v] = p;
+        pz += p * (z[c]! - max);
+      }
+      entropy![v] = Math.max(0, Math.log(s) - pz);
     } else if (mode === 'sigmoid') {
       for (let c = 0; c < K; c++) out[c]![v] = 1 / (1 + Math.exp(-(acc[c * nvox + v]! / w) * invT));
     } else {
       for (let c = 0; c < K; c++) out[c]![v] = acc[c * nvox + v]! / w;
     }
   }
-  return out;
+  return { probabilities: out, ...(entropy ? { entropy } : {}) };
 }
 
 /** Weighted mean probabilities per channel. */

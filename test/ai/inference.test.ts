@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { planModalities, runModel, type GridInput } from '../../src/ai/inference';
 import { MissingModalitiesError } from '../../src/ai/errors';
 import { loadPackage, type LoadedModel } from '../../src/ai/registry';
-import { softmax } from '../../src/ai/probability';
+import { normalisedEntropy, softmax } from '../../src/ai/probability';
 import type { ModelManifest } from '../../src/ai/manifest';
 import type { Vec3 } from '../../src/imaging/volume';
 import { dice, makePhantom } from './phantom';
@@ -79,6 +79,11 @@ describe('sliding-window inference', () => {
     const ref = await fullForward(glioma, chansOf(ph.input), ph.input.dims, [1, 1, 1, 1]);
     const probs = voxelSoftmax(ref.seg_logits!, 4, n);
     for (let c = 0; c < 4; c++) expect(maxAbsDiff(run.segmentation!.probabilities[c]!, probs[c]!)).toBeLessThan(1e-5);
+    // Voxel uncertainty = normalised entropy of the voxel's class probabilities (computed independently here).
+    let worst = 0;
+    for (let v = 0; v < n; v += 7) worst = Math.max(worst, Math.abs(run.segmentation!.uncertainty[v]! - normalisedEntropy([0, 1, 2, 3].map((c) => probs[c]![v]!))));
+    expect(worst).toBeLessThan(1e-5);
+    expect(Math.max(...run.segmentation!.uncertainty)).toBeGreaterThan(0.3); // boundaries are uncertain
     const idh = run.heads.find((h) => h.head === 'idh')!;
     const refIdh = softmax(Array.from(ref.idh_logits!), 1.5); // manifest temperature 1.5
     expect(idh.classes.map((c) => c.probability)).toEqual(refIdh.map((x) => expect.closeTo(x, 6)));
