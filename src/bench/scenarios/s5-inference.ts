@@ -5,7 +5,8 @@
  * end-to-end engine run per study (96x112x96 grid at 2 mm, 12 sliding windows, no TTA: windows, blending,
  * post-processing, heads, diagnosis, radiomics) on both runtimes.
  * Threads pinned on both sides: intraOpNumThreads 2 / wasm numThreads 2 (perf.md: thread settings dominate).
- * Targets: node <= 0.4x wasm (perf.md measured 0.34-0.37x); first/steady <= 2.5.
+ * Targets: forward node <= 0.4x wasm (perf.md measured 0.34-0.37x); first/steady <= 2.5. The per-study ratio is
+ * reported without a target (the engine's own work is the same on both runtimes).
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -115,7 +116,8 @@ export const scenario: BenchScenario = {
       const en = summarise('engine per study (12 windows, no TTA)', 'node', 'ms', await e2e(node));
       const ew = summarise('engine per study (12 windows, no TTA)', 'onnxruntime-web', 'ms', await e2e(web));
       measurements.push(en, ew);
-      ratios.push({ label: 'engine per study node / wasm', value: en.median / ew.median, target: '<= 0.4', pass: en.median / ew.median <= 0.4 });
+      // No perf.md target: the engine's own work (windows, post-processing) is the same on both runtimes.
+      ratios.push({ label: 'engine per study node / wasm', value: en.median / ew.median });
       // Radiomics (IBSI shape + first order x 4 sequences + VASARI) on a 40 mL phantom tumour at 2 mm.
       const labels = new Uint8Array(96 * 112 * 96);
       for (let k = 0, v = 0; k < 96; k++)
