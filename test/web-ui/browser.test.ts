@@ -144,6 +144,7 @@ describe('web interface in Chromium against a real node', () => {
     expect(await page.locator('#status').textContent()).toMatch(/Retry of job \d+: accepted/);
     expect(await row.locator('[data-error]').count()).toBe(0);
     expect(await row.locator('[data-status="done"]').count()).toBe(5);
+    expect(await row.locator('button[data-action="retry"]').textContent()).toBe('Re-run');
     const series = await pacs.rest<Array<{ MainDicomTags: { Modality: string } }>>('GET', '/series?expand');
     expect(series.map((s) => s.MainDicomTags.Modality).sort()).toEqual(expect.arrayContaining(['SEG', 'SR', 'OT', 'DOC']));
     await page.screenshot({ path: join(shots, '3-dashboard-done.png'), fullPage: true });

@@ -46,14 +46,14 @@ export function jobRowHtml(j: DashboardJob): SafeHtml {
 <td><div class="stages">${stages}</div></td>
 <td>${err}</td>
 <td class="t">${when(j.updatedAt)}</td>
-<td class="actions">${j.hasResults ? html`<a href="/ui/jobs/${j.id}">Results</a><a href="/ui/jobs/${j.id}/patient">Patient version</a>` : ''}${j.canRetry ? html`<button type="button" data-action="retry" data-job="${j.id}">Retry</button>` : ''}</td>
+<td class="actions">${j.hasResults ? html`<a href="/ui/jobs/${j.id}">Results</a><a href="/ui/jobs/${j.id}/patient">Patient version</a>` : ''}${j.canRetry ? html`<button type="button" class="${j.state === 'done' ? 'secondary' : ''}" data-action="retry" data-job="${j.id}">${j.state === 'done' ? 'Re-run' : 'Retry'}</button>` : ''}</td>
 </tr>`;
 }
 
 function counts(d: DashboardData): SafeHtml {
   const card = (key: keyof DashboardData['counts'], label: string, cls = ''): SafeHtml =>
     html`<div class="card ${cls}"><span class="n" data-count="${key}">${d.counts[key]}</span><span class="l">${label}</span></div>`;
-  return html`<div class="cards">${card('receiving', 'studies receiving')}${card('ready', 'studies complete')}${card('active', 'jobs in progress')}${card('done', 'jobs done')}${card('failed', 'jobs failed', 'bad')}</div>`;
+  return html`<div class="cards">${card('receiving', 'studies receiving')}${card('ready', 'studies complete')}${card('active', 'jobs in progress')}${card('done', 'jobs done')}${card('failed', 'jobs failed', d.counts.failed ? 'bad' : '')}</div>`;
 }
 
 export function renderDashboard(d: DashboardData): string {

@@ -63,7 +63,10 @@ export const DASHBOARD_JS = String.raw`'use strict';
       actions.appendChild(el('a', { href: '/ui/jobs/' + j.id }, 'Results'));
       actions.appendChild(el('a', { href: '/ui/jobs/' + j.id + '/patient' }, 'Patient version'));
     }
-    if (j.canRetry) actions.appendChild(el('button', { type: 'button', 'data-action': 'retry', 'data-job': j.id }, 'Retry'));
+    if (j.canRetry) {
+      var rerun = j.state === 'done';
+      actions.appendChild(el('button', { type: 'button', class: rerun ? 'secondary' : '', 'data-action': 'retry', 'data-job': j.id }, rerun ? 'Re-run' : 'Retry'));
+    }
     return el('tr', { id: 'job-' + j.id, 'data-job-id': j.id },
       el('td', null, j.hasResults ? el('a', { href: '/ui/jobs/' + j.id }, '#' + j.id) : '#' + j.id),
       el('td', null, uidCell(j.studyInstanceUid), j.generation > 1 ? frag(' ', muted('gen ' + j.generation)) : null),
@@ -88,7 +91,9 @@ export const DASHBOARD_JS = String.raw`'use strict';
     fill('jobs-body', d.jobs.map(jobRow), 'No jobs yet.', 7);
     Object.keys(d.counts).forEach(function (k) {
       var n = document.querySelector('[data-count="' + k + '"]');
-      if (n) n.textContent = String(d.counts[k]);
+      if (!n) return;
+      n.textContent = String(d.counts[k]);
+      if (k === 'failed') n.parentElement.classList.toggle('bad', d.counts[k] > 0);
     });
     var u = document.getElementById('updated');
     if (u) u.textContent = when(d.generatedAt);
@@ -137,7 +142,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     b.disabled = true;
     if (b.getAttribute('data-action') === 'retry') {
       var id = b.getAttribute('data-job');
-      post('/api/jobs/' + encodeURIComponent(id) + '/retry', 'Retry of job ' + id);
+      post('/api/jobs/' + encodeURIComponent(id) + '/retry', (b.textContent === 'Re-run' ? 'Re-run' : 'Retry') + ' of job ' + id);
     } else if (b.getAttribute('data-action') === 'ready') {
       var uid = b.getAttribute('data-study');
       post('/api/studies/' + encodeURIComponent(uid) + '/ready', 'Marking study ' + shortUid(uid, 26) + ' complete');
