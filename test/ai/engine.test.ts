@@ -153,6 +153,18 @@ describe('analyseStudy -> Findings', () => {
     expect(f.warnings.join(' ')).toMatch(/modality importance: t1ce not assessed/);
   });
 
+  it('a classification-only contract (CMTLNet-style: no segmentation output) gives heads and no label map', async () => {
+    const { segmentation: _seg, ...outputs } = glioma.manifest.outputs;
+    const headsOnly = { ...glioma, manifest: { ...glioma.manifest, outputs: { ...outputs, heads: glioma.manifest.outputs.heads.map((h) => ({ ...h, aggregation: 'mean' as const })) } } };
+    const f = await analyseStudy(headsOnly, studyOf(ph), opts);
+    expect(f.segmentation).toBeUndefined();
+    expect(f.regions).toEqual([]);
+    expect(f.radiomics).toBeUndefined();
+    expect(f.heads).toHaveLength(4);
+    expect(f.diagnosis!.branches).toHaveLength(4);
+    expect(f.modalityImportance!.every((i) => i.diceToFull === undefined)).toBe(true);
+  });
+
   it('summarises Findings as JSON without voxel arrays', async () => {
     const f = await analyseStudy(glioma, studyOf(ph), { ...opts, modalityImportance: false, radiomics: false });
     const s = summariseFindings(f);
