@@ -97,7 +97,11 @@ function chooseInt16(frames: FrameHeader[], stored: StoredPixels[]): boolean {
   for (let k = 0; k < frames.length; k++) {
     const { slope, intercept } = frames[k]!;
     if (slope !== 1 || !Number.isInteger(intercept)) return false;
-    const [lo, hi] = rangeOf(stored[k]!);
+    const a = stored[k]!;
+    // The stored type's own range often proves the fit without scanning the voxels.
+    const [tlo, thi] = a instanceof Int16Array ? [-32768, 32767] : a instanceof Uint8Array ? [0, 255] : a instanceof Int8Array ? [-128, 127] : [0, 65535];
+    if (tlo + intercept >= -32768 && thi + intercept <= 32767) continue;
+    const [lo, hi] = rangeOf(a);
     if (lo + intercept < -32768 || hi + intercept > 32767) return false;
   }
   return true;

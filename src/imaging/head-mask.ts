@@ -80,41 +80,62 @@ export function otsuThreshold(values: Values, lo: number, hi: number, covered?: 
   return lo + (bestB + 1) / scale;
 }
 
-/** Keeps only the largest 6-connected component of a binary mask (in place); returns its voxel count. */
-export function keepLargestComponent(mask: Uint8Array, dims: Vec3): number {
+/**
+ * Scanline flood fill (6-connected): marks with `tag` every voxel where src === want, mark === 0, connected to `seed`.
+ * Works on whole row runs, so the stack holds runs rather than voxels and no per-voxel index division is needed.
+ * Returns the number of voxels marked.
+ */
+function floodRuns(seed: number, src: Uint8Array, want: number, mark: Int32Array | Uint8Array, tag: number, dims: Vec3, stack: number[]): number {
   const [nx, ny, nz] = dims;
   const sxy = nx * ny;
+  let count = 0;
+  stack.length = 0;
+  stack.push(seed);
+  const pushRuns = (a: number, b: number): void => {
+    let inRun = false;
+    for (let p = a; p <= b; p++) {
+      const open = src[p] === want && mark[p] === 0;
+      if (open && !inRun) stack.push(p);
+      inRun = open;
+    }
+  };
+  while (stack.length > 0) {
+    const idx = stack.pop()!;
+    if (mark[idx] !== 0 || src[idx] !== want) continue;
+    const row = (idx / nx) | 0;
+    const rowStart = row * nx;
+    const rowEnd = rowStart + nx - 1;
+    let a = idx;
+    while (a > rowStart && src[a - 1] === want && mark[a - 1] === 0) a--;
+    let b = idx;
+    while (b < rowEnd && src[b + 1] === want && mark[b + 1] === 0) b++;
+    for (let p = a; p <= b; p++) mark[p] = tag;
+    count += b - a + 1;
+    const j = row % ny;
+    const k = (row / ny) | 0;
+    if (j > 0) pushRuns(a - nx, b - nx);
+    if (j < ny - 1) pushRuns(a + nx, b + nx);
+    if (k > 0) pushRuns(a - sxy, b - sxy);
+    if (k < nz - 1) pushRuns(a + sxy, b + sxy);
+  }
+  return count;
+}
+
+/** Keeps only the largest 6-connected component of a binary mask (in place); returns its voxel count. */
+export function keepLargestComponent(mask: Uint8Array, dims: Vec3): number {
   const label = new Int32Array(mask.length);
-  const stack = new Int32Array(mask.length);
+  const stack: number[] = [];
   let bestLabel = 0, bestSize = 0, next = 0;
   for (let s = 0; s < mask.length; s++) {
     if (!mask[s] || label[s]) continue;
     next++;
-    let top = 0, size = 0;
-    const visit = (n: number): void => {
-      if (mask[n] && !label[n]) {
-        label[n] = next;
-        stack[top++] = n;
-      }
-    };
-    visit(s);
-    while (top > 0) {
-      const idx = stack[--top]!;
-      size++;
-      const i = idx % nx, j = ((idx / nx) | 0) % ny, k = (idx / sxy) | 0;
-      if (i > 0) visit(idx - 1);
-      if (i < nx - 1) visit(idx + 1);
-      if (j > 0) visit(idx - nx);
-      if (j < ny - 1) visit(idx + nx);
-      if (k > 0) visit(idx - sxy);
-      if (k < nz - 1) visit(idx + sxy);
-    }
+    const size = floodRuns(s, mask, 1, label, next, dims, stack);
     if (size > bestSize) {
       bestSize = size;
       bestLabel = next;
     }
   }
-  for (let s = 0; s < mask.length; s++) mask[s] = label[s] === bestLabel && bestLabel > 0 ? 1 : 0;
+  for (let s = 0; s < mask.length; s++) mask[s] = bestLabel > 0 && label[s] === bestLabel ? 1 : 0;
   return bestSize;
 }
 
@@ -123,13 +144,9 @@ export function fillHoles3d(mask: Uint8Array, dims: Vec3): void {
   const [nx, ny, nz] = dims;
   const sxy = nx * ny;
   const outside = new Uint8Array(mask.length);
-  const stack = new Int32Array(mask.length);
-  let top = 0;
+  const stack: number[] = [];
   const seed = (idx: number): void => {
-    if (!mask[idx] && !outside[idx]) {
-      outside[idx] = 1;
-      stack[top++] = idx;
-    }
+    if (!mask[idx] && !outside[idx]) floodRuns(idx, mask, 0, outside, 1, dims, stack);
   };
   for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
@@ -140,16 +157,6 @@ export function fillHoles3d(mask: Uint8Array, dims: Vec3): void {
         seed(nx - 1 + nx * j + sxy * k);
       }
     }
-  }
-  while (top > 0) {
-    const idx = stack[--top]!;
-    const i = idx % nx, j = ((idx / nx) | 0) % ny, k = (idx / sxy) | 0;
-    if (i > 0) seed(idx - 1);
-    if (i < nx - 1) seed(idx + 1);
-    if (j > 0) seed(idx - nx);
-    if (j < ny - 1) seed(idx + nx);
-    if (k > 0) seed(idx - sxy);
-    if (k < nz - 1) seed(idx + sxy);
   }
   for (let s = 0; s < mask.length; s++) if (!outside[s]) mask[s] = 1;
 }

@@ -2,9 +2,13 @@
  * The inputs the volume builder accepts: parsed instances (naturalized data set + transfer syntax), the ParsedP10
  * shape readP10 returns, Part 10 bytes, or file paths. Reading files is the only side effect, kept here at the edge.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile as readFileCb } from 'node:fs';
+import { promisify } from 'node:util';
 import { str, type NaturalDataset } from '../dicom/p10';
 import { readImageInstance } from './p10-image-reader';
+
+// The callback readFile is measurably faster than fs/promises' for many small files (Node 20).
+const readFile = promisify(readFileCb);
 
 export interface InstanceData {
   /** Naturalized data set including PixelData as dcmjs returns it. */
@@ -26,19 +30,26 @@ export function toInstanceData(src: Exclude<InstanceSource, string>): InstanceDa
   return { dataset: src.dataset, transferSyntaxUid: str(src.meta, 'TransferSyntaxUID') };
 }
 
-/** Loads every source; file paths are read from disk (errors name the file). */
-export async function loadInstances(sources: readonly InstanceSource[]): Promise<InstanceData[]> {
-  const out: InstanceData[] = [];
-  for (const s of sources) {
-    if (typeof s === 'string') {
+/** Loads every source; file paths are read from disk, several at a time (errors name the file). */
+export async function loadInstances(sources: readonly InstanceSource[], concurrency = 16): Promise<InstanceData[]> {
+  const out: InstanceData[] = new Array(sources.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < sources.length; i = next++) {
+      const s = sources[i]!;
+      if (typeof s !== 'string') {
+        out[i] = toInstanceData(s);
+        continue;
+      }
       const buf = await readFile(s);
       try {
-        out.push(toInstanceData(buf));
+        out[i] = toInstanceData(buf);
       } catch (e) {
         (e as Error).message = `${s}: ${(e as Error).message}`;
         throw e;
       }
-    } else out.push(toInstanceData(s));
-  }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, sources.length) }, worker));
   return out;
 }

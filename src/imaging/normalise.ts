@@ -43,18 +43,19 @@ export function normaliseChannel(values: Float32Array, dims: Vec3, spec: Normali
     return { mask, mean: 0, std: 1 };
   }
   let clip: [number, number] | undefined;
+  let lo = -Infinity, hi = Infinity;
   if (spec.clipPercentiles) {
-    const [lo, hi] = percentiles(values, spec.clipPercentiles, mask) as [number, number];
+    [lo, hi] = percentiles(values, spec.clipPercentiles, mask) as [number, number];
     clip = [lo, hi];
-    for (let i = 0; i < n; i++) {
-      const v = values[i]!;
-      values[i] = v < lo ? lo : v > hi ? hi : v;
-    }
   }
+  // One pass: clip every voxel and accumulate the masked sum.
   let sum = 0, count = 0;
   for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    const c = v < lo ? lo : v > hi ? hi : v;
+    values[i] = c;
     if (mask[i]) {
-      sum += values[i]!;
+      sum += c;
       count++;
     }
   }
