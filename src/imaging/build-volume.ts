@@ -24,7 +24,7 @@ import {
 import { add, dot, norm, scale, sub } from './affine';
 import { frameHeaders, type FrameHeader } from './frame-headers';
 import { loadInstances, type InstanceData, type InstanceSource } from './instance-input';
-import { analyseSpacing, buildSliceStack, type SliceStack, type SpacingAnalysis, type StackSelection } from './slice-stack';
+import { analyseSpacing, buildSliceStack, subVolumeKeys, type SliceStack, type SpacingAnalysis, type StackSelection, type SubVolumeKey } from './slice-stack';
 import { affineFromDicom, type SeriesVolume, type SliceSource, type Vec3 } from './volume';
 import { VolumeBuildError, type VolumeWarning } from './volume-errors';
 
@@ -253,4 +253,13 @@ export async function buildSeriesVolume(sources: readonly InstanceSource[], opts
   const instances = await loadInstances(sources);
   if (instances.some((i) => needsCodecs(i.transferSyntaxUid))) await initPixelCodecs();
   return buildSeriesVolumeFrom(instances, opts);
+}
+
+/**
+ * The echoes and time points present in a series, for callers that split a multi-echo or dynamic series into one
+ * volume each (pass each key as `opts.selection`).
+ */
+export async function subVolumesOf(sources: readonly InstanceSource[]): Promise<{ echoes: SubVolumeKey[]; timePoints: SubVolumeKey[] }> {
+  const instances = await loadInstances(sources);
+  return subVolumeKeys(instances.flatMap((inst, i) => frameHeaders(inst.dataset, i)));
 }
