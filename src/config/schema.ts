@@ -31,6 +31,12 @@ export const configSchema = z
     if (names.size !== cfg.destinations.length) {
       ctx.addIssue({ code: 'custom', path: ['destinations'], message: 'destination names must be unique' });
     }
+    if (cfg.dimse.pullMissingFrom) {
+      const d = cfg.destinations.find((x) => x.name === cfg.dimse.pullMissingFrom);
+      if (!d || d.type !== 'dimse') {
+        ctx.addIssue({ code: 'custom', path: ['dimse', 'pullMissingFrom'], message: `"${cfg.dimse.pullMissingFrom}" must name a destination of type dimse` });
+      }
+    }
     cfg.delivery.to.forEach((n, i) => {
       if (!names.has(n)) {
         ctx.addIssue({ code: 'custom', path: ['delivery', 'to', i], message: `unknown destination "${n}" (not in destinations)` });

@@ -33,6 +33,7 @@ import { readArtifact, writeArtifact } from './artifacts';
 import { analysePrepared } from './analyse';
 import { PermanentStageError } from './errors';
 import { identify, prepareCase, volumeBuilder, type PreparedCase, type StudySeriesFiles } from './prepare';
+import { pullMissingSeries, type PullReport } from './pull-missing';
 import { recordResults, predecessorsFor } from './results-registry';
 
 export interface IdentifyOutput {
@@ -42,6 +43,8 @@ export interface IdentifyOutput {
   routed: string[];
   skipped: string[];
   unreadable: string[];
+  /** Series pulled from the PACS because a role was missing (dimse.pullMissingFrom). */
+  pull?: PullReport;
 }
 
 export interface PreprocessOutput {
@@ -59,6 +62,8 @@ export interface EncodeOutput {
   objects: Array<{ model: string; kind: string; sopClassUid: string; sopInstanceUid: string; seriesInstanceUid: string; studyInstanceUid: string; path: string }>;
   notes: string[];
   narrativeSource: string;
+  /** The narrative actually written into each model's SR/PDF (clinician and plain-language patient versions). */
+  narratives: Record<string, { clinician: string; patient: string; source: string }>;
 }
 
 export interface DeliverOutput {
@@ -107,8 +112,17 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
   };
 
   const identifying: StageHandler<'identifying'> = async (ctx) => {
-    const files = studyFilesFromStore(ctx.store, ctx.studyInstanceUid);
-    const id = await identify(files, deps.registry, cfg);
+    let files = studyFilesFromStore(ctx.store, ctx.studyInstanceUid);
+    let id = await identify(files, deps.registry, cfg);
+    let pull: PullReport | undefined;
+    if (id.classification.missing.length && cfg.dimse.pullMissingFrom) {
+      pull = await pullMissingSeries(cfg, ctx.store, ctx.studyInstanceUid, ctx.logger);
+      if (pull?.pulled.some((p) => p.completed > 0)) {
+        // The pulled instances open a new generation that supersedes this job; identify again in case it does not.
+        files = studyFilesFromStore(ctx.store, ctx.studyInstanceUid);
+        id = await identify(files, deps.registry, cfg);
+      }
+    }
     const out: IdentifyOutput = {
       selected: id.classification.selected as Record<string, string>,
       missing: id.classification.missing,
@@ -124,6 +138,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
       routed: id.routed,
       skipped: id.skipped,
       unreadable: id.unreadable,
+      ...(pull ? { pull } : {}),
     };
     ctx.logger.info('series identified', { selected: out.selected, missing: out.missing, routed: out.routed });
     if (!id.routed.length) {
@@ -184,7 +199,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
   };
 
   const encoding: StageHandler<'encoding'> = async (ctx) => {
-    const out: EncodeOutput = { objects: [], notes: [], narrativeSource: 'template' };
+    const out: EncodeOutput = { objects: [], notes: [], narrativeSource: 'template', narratives: {} };
     const predecessors = await predecessorsFor(cfg.node.dataDir, ctx.studyInstanceUid, ctx.generation);
     for (const m of ctx.outputs.inferring!.models) {
       const findings = await readArtifact<Findings>(ctx.workDir, m.artifact);
@@ -194,6 +209,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
       const narrative = await narrativeFor(findings, cfg.pipeline.llm, { supersedes: predecessors.map((p) => p.sopInstanceUid) });
       if (narrative.fallbackReason) out.notes.push(`narrative: ${narrative.fallbackReason}`);
       else if (cfg.pipeline.llm.enabled) out.narrativeSource = 'llm';
+      out.narratives[m.model] = { clinician: narrative.clinician, patient: narrative.patient, source: narrative.source };
       const encoded = await encodeResults(findings, header, {
         node: { name: cfg.node.name, version: nodeVersion() },
         // The job's creation time: a re-run of this job writes byte-identical objects.

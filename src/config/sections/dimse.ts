@@ -32,6 +32,12 @@ export const dimseSection = z
     /** SCU: seconds for connect + association, and for each response (C-STORE/C-ECHO/C-FIND/C-MOVE). */
     scuConnectTimeoutSeconds: z.number().positive().default(10),
     scuResponseTimeoutSeconds: z.number().positive().default(120),
+    /**
+     * Name of a DIMSE destination (the PACS) to ask, with C-FIND + C-MOVE, for series of the study the node does
+     * not have when a T1/T1ce/T2/FLAIR role is missing (e.g. the FLAIR was not routed to the node). The PACS must
+     * know this node's AE title as a C-MOVE destination. Unset = never pull.
+     */
+    pullMissingFrom: z.string().min(1).optional(),
   })
   .strict();
 

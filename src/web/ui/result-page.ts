@@ -116,11 +116,12 @@ ${f.timings.total != null ? html`<dt>Inference time</dt><dd>${(f.timings.total /
 </dl>`;
 }
 
-function modelSection(jobId: number, m: ModelResult, supersedes: string[]): SafeHtml {
+function modelSection(jobId: number, m: ModelResult, supersedes: string[], delivered?: { clinician: string }): SafeHtml {
   if (!m.findings) return html`<section class="panel"><h2>Model ${m.model}</h2><p class="error">${m.error ?? 'no findings'}</p></section>`;
   const f = m.findings;
   const key = keySliceOf(f);
-  const narrative = templateNarrative(f, { supersedes });
+  // The text that went into the SR/PDF (saved by the encoding stage); older jobs fall back to the template.
+  const narrative = delivered ?? templateNarrative(f, { supersedes });
   const image = key
     ? html`<figure>
 <img class="keyimage" src="/ui/jobs/${jobId}/key-image.png?model=${encodeURIComponent(m.model)}" alt="Key image: slice ${key.slice + 1} of ${key.slices} of the display series with the segmentation overlaid" width="384">
@@ -211,7 +212,7 @@ ${r.delivery.length
     ? html`<table class="delivery"><thead><tr><th>Destination</th><th>Status</th><th class="num">Confirmed</th><th class="num">Attempts</th><th>Last attempt</th><th>Last error</th></tr></thead><tbody>${r.delivery.map(deliveryRow)}</tbody></table>`
     : html`<p class="muted">No destinations configured (delivery.to is empty); the files stay on the node.</p>`}
 ${notes.length ? html`<h3>Notes</h3><ul class="reasons">${notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}
-<p class="muted">Report text source: ${r.encode.narrativeSource}${r.encode.narrativeSource !== 'template' ? ' (the page shows the deterministic template; the SR and PDF hold the text that was delivered)' : ''}.</p>
+<p class="muted">Report text source: ${r.encode.narrativeSource}${r.encode.narrativeSource !== 'template' && !r.encode.narratives ? ' (the page shows the deterministic template; the SR and PDF hold the text that was delivered)' : ''}.</p>
 </section>`;
 }
 
@@ -241,7 +242,7 @@ export function renderResultPage(r: JobResults, node: { name: string; version: s
   const body = html`<h1>Result · job #${j.id}</h1>
 <p class="sub">Study <span class="mono">${j.studyInstanceUid}</span>${j.generation > 1 ? ` (generation ${j.generation})` : ''} · <span class="pill s-${j.state}" data-job-state="${j.state}">${j.state}</span>${r.analysedAt ? ` · analysed ${when(r.analysedAt)}` : ''} · <a href="/ui/jobs/${j.id}/patient">Patient version</a></p>
 ${jobStatus(r)}
-${r.models.length ? r.models.map((m) => modelSection(j.id, m, r.supersedes)) : j.state === 'done' ? '' : html``}
+${r.models.length ? r.models.map((m) => modelSection(j.id, m, r.supersedes, r.encode?.narratives?.[m.model])) : j.state === 'done' ? '' : html``}
 ${notRun(r)}
 ${seriesSection(r)}
 ${filesSection(r)}
