@@ -29,7 +29,8 @@ describe('templates', () => {
     expect(text).toContain('It is not a diagnosis');
     expect(text).toContain('synthetic');
     expect(text).not.toMatch(/\d+%|0\.\d\d/);
-    expect(text).toContain('could not give a clear answer'); // the indeterminate histology head
+    expect(text).toContain('could not decide'); // the indeterminate histology head
+    expect(text).toMatch(/in 10\)/); // chances in words, not percentages
     const none = patientNarrative({ ...c.findings, regions: c.findings.regions.map((r) => ({ ...r, voxelCount: 0, volumeMl: 0 })) });
     expect(none).toContain('did not find an area');
   });

@@ -13,7 +13,7 @@ import { escapeHtml, html, raw } from '../../src/web/ui/html';
 import { findResultFile, type JobResults } from '../../src/web/ui/job-results';
 import { keyImagePng } from '../../src/web/ui/key-image';
 import { renderPatientPage } from '../../src/web/ui/patient-page';
-import { chanceWords, plainKind, sizeComparison, sureWords } from '../../src/web/ui/plain-language';
+import { chanceWords, plainKind, sizeComparison, sureWords } from '../../src/encoders/narrative/plain-language';
 import { renderResultPage } from '../../src/web/ui/result-page';
 
 const NODE = { name: 'test-node', version: '9.9.9' };

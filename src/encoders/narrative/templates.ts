@@ -3,6 +3,7 @@
  * provenance) and a plain-language patient version (no jargon, no percentages without words, always says what the
  * result is not). Same Findings, same text. docs/outputs.md shows examples.
  */
+import { outlinedArea, overallSureness, plainGuess, sizeComparison } from './plain-language';
 import type { Findings, HeadResult, RegionKey } from '../../ai/findings';
 import { ROLE_NAMES } from '../codes';
 import type { Narrative } from '../options';
@@ -77,40 +78,36 @@ export function clinicianNarrative(f: Findings, opts: { supersedes?: string[] } 
   return lines.join('\n');
 }
 
-function plainHead(h: HeadResult): string | undefined {
-  if (h.indeterminate) return `For "${h.title}", the program could not give a clear answer.`;
-  const strength = h.confidence >= 0.85 ? 'fairly confident' : h.confidence >= 0.65 ? 'somewhat confident' : 'unsure';
-  return `For "${h.title}", the program's best guess is "${h.predicted}", and it is ${strength} about this guess.`;
-}
-
 export function patientNarrative(f: Findings): string {
   const lines: string[] = [];
   lines.push(
     'This summary was written by a computer program that is being tested for research. It is not a diagnosis. ' +
       'The program learned from computer-made (synthetic) pictures, not from real patients, so it can be wrong.',
   );
-  const wt = f.regions.find((r) => r.key === 'WT') ?? f.regions.find((r) => r.key === 'GTV');
+  const area = outlinedArea(f.regions);
   if (!f.segmentation) {
     lines.push('The program did not outline any area on your scan.');
-  } else if (!wt || wt.voxelCount === 0) {
+  } else if (!area || area.voxelCount === 0) {
     lines.push('The program did not find an area on your scan that it would outline as a tumour.');
   } else {
     lines.push(
       `The program outlined an area on your brain scan that may be a tumour, including the swelling around it. ` +
-        `Together this area measures about ${wt.volumeMl.toFixed(0)} millilitres (a teaspoon is about 5 millilitres).`,
+        `Together this area measures ${area.volumeMl < 1 ? 'less than 1 millilitre' : `about ${area.volumeMl.toFixed(0)} millilitres`}, ${sizeComparison(area.volumeMl)}.`,
     );
   }
-  const guesses = f.heads.map(plainHead).filter((s): s is string => !!s);
+  const guesses = f.heads.map(plainGuess).filter((g) => g != null);
   if (guesses.length) {
     lines.push('The program also tried to guess some features of the tumour that are normally found by testing a tissue sample:');
-    lines.push(...guesses.map((g) => `- ${g}`));
+    for (const g of guesses) {
+      lines.push(g.answer ? `- ${g.topic}. Best guess: ${g.answer}. The program is ${g.sure} (${g.chance}).` : `- ${g.topic}. The program could not decide.`);
+    }
   }
+  const unexplained = f.heads.length - guesses.length;
+  if (unexplained) lines.push(`The program also looked at ${unexplained === 1 ? 'one other feature' : `${unexplained} other features`}; your doctors can explain ${unexplained === 1 ? 'it' : 'them'}.`);
   if (f.missingModalities.length) {
     lines.push('Some of the usual scan types were missing, which makes the program less reliable.');
   }
-  if (f.uncertaintySummary.level !== 'low') {
-    lines.push(`Overall, the program's own estimate of how sure it is: ${f.uncertaintySummary.level === 'high' ? 'not very sure' : 'moderately sure'}.`);
-  }
+  lines.push(`Overall, the program is ${overallSureness(f.uncertaintySummary.level)} about this analysis.`);
   lines.push(
     'Only your doctors can tell what this means for you. A tissue test (biopsy or surgery) is needed to know the tumour type. ' +
       'Please talk with your care team about any questions.',

@@ -7,7 +7,7 @@ import type { Findings } from '../../ai/findings';
 import { html, type SafeHtml } from './html';
 import type { JobResults } from './job-results';
 import { page } from './layout';
-import { outlinedArea, overallSureness, plainGuess, sizeComparison } from './plain-language';
+import { outlinedArea, overallSureness, plainGuess, sizeComparison } from '../../encoders/narrative/plain-language';
 
 const PATIENT_BANNER = html`<strong>For research only.</strong> This result comes from a computer program that is still being tested.
 It learned from computer-made pictures, not from real patients. It is not a diagnosis.`;

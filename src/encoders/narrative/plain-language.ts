@@ -1,5 +1,5 @@
 /**
- * Plain-language wording for the patient page: what each model head is about, what its answer means, how sure
+ * Plain-language wording for the patient version (patient page, SR and PDF narrative): what each model head is about, what its answer means, how sure
  * the program is, and how big the outlined area is, in everyday words. No percentages without words, no codes,
  * no abbreviations. Pure; the wording is the one place to review with patient representatives.
  */
