@@ -33,6 +33,8 @@ export interface StudyOptions {
   jitter?: boolean;
   /** Enhanced MR multi-frame objects for 3-D series (default 'auto': as the chosen scanner model does). */
   multiframe?: MultiframeMode;
+  /** Tumour mass effect (default on). */
+  massEffect?: boolean;
 }
 
 /** One written DICOM object. */
@@ -116,11 +118,11 @@ export async function synthesiseStudy(opts: StudyOptions): Promise<SynthStudy> {
   const o = {
     tumor: opts.tumor, seed: String(opts.seed), vendor: opts.vendor, drop: [...(opts.drop ?? [])],
     size: opts.size ?? 'full', distractors: opts.distractors ?? 'random', transferSyntax: opts.transferSyntax ?? 'random',
-    jitter: opts.jitter ?? true, multiframe: opts.multiframe ?? 'auto',
+    jitter: opts.jitter ?? true, multiframe: opts.multiframe ?? 'auto', massEffect: opts.massEffect ?? true,
   };
   const root = new Rng(studyKey(o.seed));
   const anat = loadAnatomy({ resolution: o.size === 'small' ? 2 : 1 });
-  const caseModel = buildCaseModel(anat, o.tumor, root.fork('case'), { jitter: o.jitter });
+  const caseModel = buildCaseModel(anat, o.tumor, root.fork('case'), { jitter: o.jitter, massEffect: o.massEffect });
   const pose = samplePose(anat, root.fork('pose'));
   const scanner = pickScanner(o.vendor, root);
   const patient = makePatient(o.seed, caseModel.plan.patientAge, root.fork('patient'));

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { isModelRole, type ModelRole } from '../../series-id/roles';
 import { isTumourKind, type TumourKind } from '../../synth/classes';
@@ -32,6 +33,7 @@ interface SynthCliOptions {
   transferSyntax: string;
   multiframe: string;
   jitter: boolean;
+  massEffect: boolean;
   trainingSet?: string;
   vendors?: string;
   tumorMix?: string;
@@ -84,6 +86,7 @@ async function runStudy(o: SynthCliOptions): Promise<void> {
     transferSyntax: oneOf<TransferSyntaxChoice>(o.transferSyntax, ['explicit', 'implicit', 'jpeg-lossless', 'random'], '--transfer-syntax'),
     multiframe: oneOf<MultiframeMode>(o.multiframe, ['auto', 'never', 'always'], '--multiframe'),
     jitter: o.jitter,
+    massEffect: o.massEffect,
   });
   const written = writeStudy(study, o.out);
   process.stdout.write(
@@ -109,8 +112,10 @@ function parseShard(s: string | undefined): { shardIndex: number; shardCount: nu
 
 /** Runs shards in child processes of this same CLI (each loads the anatomy once), then writes the index. */
 function runShardProcesses(jobs: number): Promise<void> {
-  const script = process.argv[1];
-  if (!script) return Promise.reject(new SynthUsageError('--jobs needs the CLI to be run as a script (node dist/cli/main.js)'));
+  // The compiled CLI entry next to this file (dist/cli/main.js), which runs main() when executed directly.
+  const compiled = join(__dirname, '..', 'main.js');
+  const script = existsSync(compiled) ? compiled : process.argv[1];
+  if (!script) return Promise.reject(new SynthUsageError('--jobs needs the compiled CLI (npm run build)'));
   const args = process.argv.slice(2).filter((a, i, all) => a !== '--jobs' && all[i - 1] !== '--jobs' && !a.startsWith('--jobs='));
   const runs = Array.from({ length: jobs }, (_, k) =>
     new Promise<void>((resolve, reject) => {
@@ -170,6 +175,7 @@ export function registerSynthCommand(program: Command): void {
     .option('--transfer-syntax <ts>', 'explicit | implicit | jpeg-lossless | random', 'random')
     .option('--multiframe <mode>', 'Enhanced MR for 3-D series: auto (as the scanner model does) | never | always', 'auto')
     .option('--no-jitter', 'use the reference contrast table (no per-case contrast jitter)')
+    .option('--no-mass-effect', 'do not displace brain tissue around the tumour')
     .option('--training-set <n>', 'export N cases on the model grid instead of one study')
     .option('--vendors <list>', 'training set: vendors to draw from', 'siemens,ge,philips')
     .option('--tumor-mix <mix>', 'training set: e.g. gbm=0.3,astro=0.25,oligo=0.2,mets=0.15,none=0.1')
