@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is compiled to dist/ by `npm run build`.
-require('../dist/cli/main.js');
+void require('../dist/cli/main.js').main(process.argv);

@@ -92,10 +92,13 @@ export function writeP10(
 
 /** Reads a string attribute from a naturalized data set ('' when absent). */
 export function str(ds: NaturalDataset, keyword: string): string {
-  const v = ds[keyword];
+  let v = ds[keyword];
   if (v == null) return '';
-  if (Array.isArray(v)) return v.length ? String(v[0]) : '';
-  if (typeof v === 'object') {
+  if (Array.isArray(v)) {
+    if (!v.length) return '';
+    v = v[0];
+  }
+  if (v != null && typeof v === 'object') {
     // Person Name in naturalized form: { Alphabetic: '...' }
     const alpha = (v as { Alphabetic?: unknown }).Alphabetic;
     return alpha != null ? String(alpha) : '';
