@@ -26,6 +26,7 @@ describe('end to end: STOW-RS in, SEG + SR out to a real Orthanc', () => {
   let pacs: OrthancPeer;
   let node: PipelineNode;
   let studyUid: string;
+  let patient: { name: string; id: string };
   const dataDir = mkdtempSync(join(tmpdir(), 'e2e-'));
 
   beforeAll(async () => {
@@ -42,6 +43,7 @@ describe('end to end: STOW-RS in, SEG + SR out to a real Orthanc', () => {
     node = await startPipelineNode(config);
     const study = await synthesiseStudy({ tumor: 'gbm', seed: 'e2e-1', vendor: 'siemens', size: 'small', distractors: 'all' });
     studyUid = study.study.studyInstanceUid;
+    patient = study.patient;
     const statuses = await stow(node.dicomwebUrl, study.files.map((f) => f.buffer));
     expect(statuses.every((s) => s === 200)).toBe(true);
   });
@@ -80,5 +82,10 @@ describe('end to end: STOW-RS in, SEG + SR out to a real Orthanc', () => {
     expect(srText).toMatch(/RESEARCH USE ONLY/i);
     const tags = await pacs.rest<Record<string, { Value: string }>>('GET', `/instances/${sr!.Instances[0]}/simplified-tags`);
     expect((tags as unknown as Record<string, string>).SOPClassUID).toBe(SopClass.ComprehensiveSR);
+    // The results are filed under the same patient as the images (patient module copied from the source).
+    for (const s of [seg!, sr!]) {
+      const t = await pacs.rest<Record<string, string>>('GET', `/instances/${s.Instances[0]}/simplified-tags`);
+      expect([t.PatientName, t.PatientID, t.StudyInstanceUID]).toEqual([patient.name, patient.id, studyUid]);
+    }
   });
 });
