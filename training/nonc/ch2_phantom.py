@@ -213,6 +213,31 @@ def insert_mets(rng, nrng, tissue, brain) -> Tuple[np.ndarray, Dict, Dict]:
     return lab, comp, info
 
 
+def otsu(values: np.ndarray, bins: int = 256) -> float:
+    lo, hi = np.percentile(values, [0.5, 99.5])
+    hist, edges = np.histogram(np.clip(values, lo, hi), bins=bins, range=(lo, hi))
+    centres = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * centres) / np.maximum(w0, 1)
+    m1 = (np.sum(hist * centres) - np.cumsum(hist * centres)) / np.maximum(w1, 1)
+    return float(centres[np.argmax(w0 * w1 * (m0 - m1) ** 2)])
+
+
+def node_head_mask(ref: np.ndarray) -> np.ndarray:
+    """The node's head mask (src/imaging/head-mask.ts): 0.5 x Otsu threshold of the reference series, largest
+    6-connected component, 3-D then per-slice hole filling."""
+    m = ref > 0.5 * otsu(ref.ravel())
+    lab, n = ndi.label(m)
+    if n > 1:
+        sizes = ndi.sum(m, lab, range(1, n + 1))
+        m = lab == (1 + int(np.argmax(sizes)))
+    m = ndi.binary_fill_holes(m)
+    for k in range(m.shape[0]):
+        m[k] = ndi.binary_fill_holes(m[k])
+    return m
+
+
 def make_case(an: Anatomy, kind: str, seed: int, vendor: str):
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
@@ -261,13 +286,16 @@ def make_case(an: Anatomy, kind: str, seed: int, vendor: str):
         re = img[ch] * bias + nrng.normal(0, s, shape)
         im = nrng.normal(0, s, shape)
         img[ch] = np.sqrt(re ** 2 + im ** 2)
-    # Normalisation as declared in the manifest: clip to 0.5/99.5 percentiles inside the head mask, z-score there.
+    # Normalisation as the node does it (toModelGrid): head mask from the reference series (T1ce), per channel clip to
+    # the 0.5/99.5 percentiles inside the mask, z-score there, 0 outside.
+    head = node_head_mask(img[1])
     for ch in range(4):
         v = img[ch][head]
         lo, hi = np.percentile(v, [0.5, 99.5])
         x = np.clip(img[ch], lo, hi)
         v = x[head]
         img[ch] = (x - v.mean()) / (v.std() + 1e-6)
+    img[:, ~head] = 0.0  # as the node's toModelGrid: 0 (the normalised mean) outside the head mask
     return img.astype(np.float32), lab, info
 
 

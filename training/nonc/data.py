@@ -23,10 +23,13 @@ class Case:
     meta: Dict = field(default_factory=dict)
     channel_index: Optional[List[int]] = None   # model channels taken from the export's channels
     label_lut: Optional[np.ndarray] = None      # export label value -> model class
+    outside: Optional[np.ndarray] = None        # [D,H,W] bool: zeroed on read (see export_format.node_background)
     _tumour_idx: Optional[np.ndarray] = None
 
     def crop_image(self, start, size) -> np.ndarray:
         img = crop(self.image, start, size).astype(np.float32)
+        if self.outside is not None:
+            img[:, crop(self.outside, start, size, fill=True)] = 0.0
         return img if self.channel_index is None else img[self.channel_index]
 
     def crop_labels(self, start, size) -> np.ndarray:

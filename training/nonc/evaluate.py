@@ -7,6 +7,7 @@ subset, on held-out synthetic studies; temperatures fitted per head on the valid
 import argparse
 import json
 import os
+import random
 import time
 from typing import Dict, List
 
@@ -14,7 +15,7 @@ import numpy as np
 import torch
 
 from .data import Case
-from .infer import sliding_window
+from .infer import run_inference
 from .metrics import auc_binary, auc_macro_ovr, ece, fit_temperature, region_dice, softmax
 from .tasks import TASKS, Task
 from .train import load_cases
@@ -33,14 +34,14 @@ def subset_mask(task: Task, roles) -> np.ndarray:
 
 
 @torch.no_grad()
-def predict(net, task: Task, cases: List[Case], roles, patch) -> Dict:
+def predict(net, task: Task, cases: List[Case], roles, patch, tiling: str = 'whole') -> Dict:
     """Per case: Dice per region (tumour cases), predicted tumour volume (mL), head logits, targets."""
     m = subset_mask(task, roles)
     rows = []
     for c in cases:
         mask = m * c.avail
         img = c.full_image() * mask[:, None, None, None]
-        probs, heads, _ = sliding_window(net, img, mask, patch)
+        probs, heads, _ = run_inference(net, img, mask, patch, tiling)
         pred = probs.argmax(0)
         gt = c.full_labels()
         row = {'id': c.case_id, 'tumour': bool((gt > 0).any()), 'pred_ml': float((pred > 0).sum() * 8 / 1000),
@@ -79,28 +80,36 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument('--task', choices=list(TASKS), required=True)
     ap.add_argument('--run', required=True)
-    ap.add_argument('--train-data', required=True, help='export the run was trained on (validation split is read from it)')
+    ap.add_argument('--train-data', required=True, action='append',
+                    help='export(s) the run was trained on (the validation split is read from them)')
     ap.add_argument('--test', action='append', default=[], help='NAME=DIR held-out export')
     ap.add_argument('--subsets', default='', help='comma list of subset names to evaluate (default: all)')
     ap.add_argument('--full-only', default='', help='comma list of test names evaluated on the full input only')
     ap.add_argument('--val-subsets', default='full', help='subsets pooled for temperature fitting')
+    ap.add_argument('--val-max', type=int, default=0, help='use at most this many validation cases (0 = all)')
+    ap.add_argument('--test-max', type=int, default=0, help='use at most this many cases per test set (0 = all)')
     ap.add_argument('--out', required=True)
+    ap.add_argument('--checkpoint', default='last.pt', help='last.pt (the annealed final weights) or best.pt')
     ap.add_argument('--threads', type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     task = TASKS[args.task]
-    net, ck = load_net(task, args.run)
+    net, ck = load_net(task, args.run, args.checkpoint)
     patch = tuple(ck['patch'])
+    tiling = ck.get('args', {}).get('tiling', 'sliding-window')
     t0 = time.time()
 
     with open(os.path.join(args.run, 'split.json')) as f:
         val_ids = set(json.load(f)['val'])
-    val_cases = [c for c in load_cases(task, args.train_data) if c.case_id in val_ids]
+    val_cases = [c for d in args.train_data for c in load_cases(task, d) if c.case_id in val_ids]
+    if args.val_max:  # a seeded sample across tumour kinds (cases are stored grouped by kind)
+        random.Random(0).shuffle(val_cases)
+        val_cases = val_cases[:args.val_max]
     temps: Dict[str, float] = {}
     pooled = {h: ([], []) for h in task.classes}
     val_summary = {}
     for name in args.val_subsets.split(','):
-        pr = predict(net, task, val_cases, task.eval_subsets[name], patch)
+        pr = predict(net, task, val_cases, task.eval_subsets[name], patch, tiling)
         val_summary[name] = pr
         for r in pr['cases']:
             for h in task.classes:
@@ -109,7 +118,7 @@ def main(argv=None):
                     pooled[h][1].append(r['targets'][h])
     for h, (z, y) in pooled.items():
         temps[h] = fit_temperature(np.array(z), np.array(y)) if len(y) >= 4 else 1.0
-    result = {'task': task.name, 'iteration': ck['iter'], 'widths': list(ck['widths']), 'patch': list(patch),
+    result = {'task': task.name, 'iteration': ck['iter'], 'checkpoint': args.checkpoint, 'tiling': tiling, 'widths': list(ck['widths']), 'patch': list(patch),
               'temperatures': temps, 'sigma': {}, 'validation': {}, 'test': {}}
     hist = ck.get('history') or []
     if hist:
@@ -122,11 +131,14 @@ def main(argv=None):
     for spec in args.test:
         tname, tdir = spec.split('=', 1)
         cases = load_cases(task, tdir)
+        if args.test_max:
+            random.Random(0).shuffle(cases)
+            cases = cases[:args.test_max]
         result['test'][tname] = {'vendors': sorted(set(c.meta.get('vendor', '?') for c in cases)),
                                  'seeds': [min(c.meta.get('seed', 0) for c in cases), max(c.meta.get('seed', 0) for c in cases)],
                                  'subsets': {}}
         for sname in (['full'] if tname in full_only else wanted):
-            pr = predict(net, task, cases, task.eval_subsets[sname], patch)
+            pr = predict(net, task, cases, task.eval_subsets[sname], patch, tiling)
             raw[f'{tname}/{sname}'] = pr
             s = summarise(task, pr, temps)
             s['uncalibrated_ece'] = {h: summarise(task, pr, {})[h]['ece'] for h in task.classes if h in s}

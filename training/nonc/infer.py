@@ -26,6 +26,25 @@ def window_starts(dim: int, patch: int, overlap: float) -> List[int]:
 
 
 @torch.no_grad()
+def whole_grid(model, image: np.ndarray, mask: np.ndarray) -> Tuple[np.ndarray, List[np.ndarray], np.ndarray]:
+    """One forward over the whole grid (manifest tiling 'whole'), zero-padded to a multiple of 8."""
+    shape = image.shape[1:]
+    pad = [(-s) % 8 for s in shape]
+    if any(pad):
+        image = np.pad(image, [(0, 0)] + [(0, p) for p in pad])
+    outs = model(torch.from_numpy(np.ascontiguousarray(image[None], np.float32)),
+                 torch.from_numpy(mask[None].astype(np.float32)))
+    probs = torch.softmax(outs[0], dim=1)[0].numpy()[:, :shape[0], :shape[1], :shape[2]]
+    return probs, [o[0].numpy() for o in outs[1:]], np.ones(1)
+
+
+def run_inference(model, image, mask, patch, tiling: str):
+    if tiling == 'whole':
+        return whole_grid(model, image, mask)
+    return sliding_window(model, image, mask, patch)
+
+
+@torch.no_grad()
 def sliding_window(model, image: np.ndarray, mask: np.ndarray, patch=(64, 64, 64), overlap=0.5,
                    batch: int = 2) -> Tuple[np.ndarray, List[np.ndarray], np.ndarray]:
     """image [C,D,H,W] -> (softmax probs [K,D,H,W], head logits aggregated [k] per head, per-window weights)."""

@@ -1,4 +1,4 @@
-"""3D encoder-decoder with a segmentation head and tumour-attention classification heads.
+"""3D encoder-decoder (BatchNorm; fully convolutional, whole-grid inference) with a segmentation head and tumour-attention classification heads.
 
 Design choices (see training/README.md):
 - Missing modalities are zero-filled and the availability vector is an explicit input (`modality_mask`). It enters
@@ -10,7 +10,7 @@ Design choices (see training/README.md):
   contains the whole tumour.
 - Dropout only in the MLP heads via nn.Dropout (off in eval(); GMMAS's always-on F.dropout3d bug, science.md 5.4).
 """
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -18,9 +18,11 @@ import torch.nn.functional as F
 
 
 def conv_block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    # BatchNorm, not InstanceNorm: in eval it is a fixed per-channel affine, so a voxel's output depends only on its
+    # receptive field and a whole-grid forward equals patch-wise inference (no per-window statistics).
     return nn.Sequential(
         nn.Conv3d(cin, cout, 3, stride=stride, padding=1, bias=False),
-        nn.InstanceNorm3d(cout, affine=True),
+        nn.BatchNorm3d(cout, momentum=0.05),
         nn.LeakyReLU(0.01, inplace=True),
     )
 
@@ -89,7 +91,10 @@ class SegClsNet(nn.Module):
         nn.init.zeros_(self.film.weight)
         nn.init.zeros_(self.film.bias)
 
-    def forward(self, image: torch.Tensor, modality_mask: torch.Tensor):
+    def forward(self, image: torch.Tensor, modality_mask: torch.Tensor, attention: Optional[torch.Tensor] = None):
+        """`attention` (training only): one-hot ground-truth tumour classes [N, n_seg, D, H, W] used instead of the
+        predicted probabilities for the head pooling, so the heads learn tumour phenotype before the segmentation is
+        good (scheduled with p = 0.5 by train.py). The exported graph always uses the prediction."""
         m5 = modality_mask.view(modality_mask.shape[0], self.in_channels, 1, 1, 1)
         x = image * m5
         x = torch.cat([x, m5.expand_as(x)], dim=1)
@@ -106,7 +111,7 @@ class SegClsNet(nn.Module):
         seg_logits = self.seg(d1)
 
         # Tumour attention maps from the (detached) predicted probabilities.
-        prob = torch.softmax(seg_logits.detach(), dim=1)
+        prob = torch.softmax(seg_logits.detach(), dim=1) if attention is None else attention
         regions = [prob[:, c:c + 1] for c in self.tumour_classes]
         tumour = torch.stack(regions, 0).sum(0)
         wmaps = torch.cat(regions + [tumour], dim=1)  # [N, K, D, H, W]

@@ -77,6 +77,15 @@ def targets_section(task: Task, test: Dict) -> str:
     return '| test set | metric | target | reached | |\n|---|---|---|---|---|\n' + '\n'.join(lines)
 
 
+def inference_text(manifest: Dict) -> str:
+    t = manifest['tiling']
+    if t['mode'] == 'whole':
+        return ('one forward over the whole 96 × 112 × 96 grid (tiling "whole"); the classification heads pool over '
+                'the predicted tumour anywhere in the grid.')
+    return (f"sliding window {t['patchSize']} (overlap {t['overlap']}, {t['blending']} blending); head logits are "
+            'combined over windows by tumour-weighted mean.')
+
+
 def write_card(path: str, task: Task, manifest: Dict, ev: Dict, report: Dict, n_params: int, size: int, ck: Dict,
                extra: str) -> None:
     temps = ', '.join(f'{h} {t:.3f}' for h, t in ev['temperatures'].items())
@@ -101,10 +110,10 @@ clinical performance figure, and no real patient data was used for training or t
   plus `modality_mask` float32 [N, {len(task.roles)}] (1 = sequence present, 0 = missing and zero-filled).
 - Grid: 2 mm isotropic, LPS-aligned, centred on the head centroid, 96 × 112 × 96 voxels (i, j, k); per-channel
   z-score inside the head mask after clipping to the 0.5 / 99.5 percentiles.
-- Inference: sliding window {manifest['tiling']['patchSize']} (overlap 0.5, Gaussian blending); head logits are
-  combined over windows by tumour-weighted mean. Spatial dims of the graph are dynamic (multiples of 8).
-- Architecture: 3D U-Net-style encoder–decoder, widths {list(ck['widths'])}, InstanceNorm + LeakyReLU, stride-2 conv
-  down, transposed-conv up; modality mask enters as input channels and as FiLM on the bottleneck; segmentation head
+- Inference: {inference_text(manifest)} Spatial dims of the graph are dynamic (multiples of 8).
+- Architecture: 3D U-Net-style encoder–decoder, widths {list(ck['widths'])}, BatchNorm + LeakyReLU, stride-2 conv
+  down, transposed-conv up, BatchNorm (a fixed affine in eval, so the whole-grid forward equals patch-wise
+  inference); modality mask enters as input channels and as FiLM on the bottleneck; segmentation head
   ({task.n_seg}-class softmax); classification heads {heads} are small MLPs on tumour-attention pooled bottleneck and
   decoder features (weights = predicted probability of each tumour class, detached), predicted region volume
   fractions and the modality mask. {n_params:,} parameters; ONNX opset 17, {size / 1e6:.2f} MB.
@@ -159,5 +168,5 @@ onnx.checker (full check) passed; onnxruntime-node vs PyTorch, worst max abs dif
 ## Version history
 - {manifest['version']} ({datetime.date.today().isoformat()}): first trained package.
 """
-    with open(path, 'w') as f:
-        f.write(text)
+    with open(path, 'w') as out:
+        out.write(text)

@@ -64,7 +64,7 @@ def sha256(path: str) -> str:
 
 
 def build_manifest(task: Task, version: str, digest: str, temps: Dict[str, float], patch, training_data: str,
-                   minimum_sets: List[List[str]]) -> Dict:
+                   minimum_sets: List[List[str]], tiling_mode: str = 'whole') -> Dict:
     c = len(task.roles)
     names = output_names(task)
     if task.n_seg == 4:
@@ -124,8 +124,9 @@ def build_manifest(task: Task, version: str, digest: str, temps: Dict[str, float
                       'referenceRoles': ['t1ce', 'flair', 't2', 't1'] if glioma else ['t1ce']},
             'normalisation': NORMALISATION,
         },
-        'tiling': {'mode': 'sliding-window', 'patchSize': list(patch), 'overlap': 0.5, 'blending': 'gaussian',
-                   'gaussianSigmaScale': 0.125},
+        'tiling': ({'mode': 'whole'} if tiling_mode == 'whole' else
+                   {'mode': 'sliding-window', 'patchSize': list(patch), 'overlap': 0.5, 'blending': 'gaussian',
+                    'gaussianSigmaScale': 0.125}),
         'tta': {'flipAxes': ['i', 'j', 'k']},
         'outputs': {
             'segmentation': {
@@ -172,9 +173,11 @@ def main(argv=None):
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     task = TASKS[args.task]
-    net, ck = load_net(task, args.run)
     with open(args.eval) as f:
         ev = json.load(f)
+    net, ck = load_net(task, args.run, ev.get('checkpoint', 'best.pt'))
+    if ck['iter'] != ev['iteration']:
+        raise SystemExit(f"{args.eval} evaluated iteration {ev['iteration']}, checkpoint is at {ck['iter']}: re-run evaluate")
     os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, 'model.onnx')
     export_onnx(net, task, onnx_path)
@@ -187,7 +190,8 @@ def main(argv=None):
         raise SystemExit(f'ONNX (onnxruntime-node) and PyTorch disagree: max abs diff {report["worstMaxAbsDiff"]}')
     digest = sha256(onnx_path)
     minimum = [s.split('+') for s in args.minimum_sets.split(';')]
-    manifest = build_manifest(task, args.version, digest, ev['temperatures'], ck['patch'], args.training_data, minimum)
+    manifest = build_manifest(task, args.version, digest, ev['temperatures'], ck['patch'], args.training_data, minimum,
+                              ev.get('tiling', 'sliding-window'))
     with open(os.path.join(args.out, 'manifest.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')

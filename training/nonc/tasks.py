@@ -20,6 +20,8 @@ class Task:
     tumour_kinds: Tuple[str, ...]         # which synthetic tumour kinds the task trains on
     favoured_subsets: Tuple[Tuple[int, ...], ...] = ()
     eval_subsets: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    seg_ce_weight: Optional[Tuple[float, ...]] = None  # per-class CE weight (small lesions: up-weight foreground)
+    p_tumour: float = 0.75                             # probability of a tumour-centred training patch
 
     def channel_index(self) -> List[int]:
         return [ROLES.index(r) for r in self.roles]
@@ -72,6 +74,8 @@ METS = Task(
     tumour_kinds=('mets', 'none'),
     favoured_subsets=((0,),),
     eval_subsets={'full': ('t1ce', 'flair'), 'T1ce only': ('t1ce',)},
+    seg_ce_weight=(1.0, 3.0),
+    p_tumour=0.9,
 )
 
 TASKS = {'glioma': GLIOMA, 'mets': METS}

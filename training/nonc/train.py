@@ -18,7 +18,7 @@ import torch
 
 from .data import Case, PatchSampler, SamplerConfig, split_cases
 from .export_format import load_training_set
-from .infer import sliding_window
+from .infer import run_inference
 from .losses import UncertaintyWeighting, class_ce, class_weights, seg_loss
 from .metrics import region_dice
 from .tasks import TASKS, Task
@@ -43,12 +43,12 @@ def load_cases(task: Task, root: str) -> List[Case]:
 
 
 @torch.no_grad()
-def validate(model, task: Task, cases: List[Case], patch) -> Dict[str, float]:
+def validate(model, task: Task, cases: List[Case], patch, tiling: str = 'whole') -> Dict[str, float]:
     model.eval()
     dices = {k: [] for k in task.regions}
     correct = {h: [] for h in task.classes}
     for c in cases:
-        probs, heads, _ = sliding_window(model, c.full_image(), c.avail, patch)
+        probs, heads, _ = run_inference(model, c.full_image(), c.avail, patch, tiling)
         pred = probs.argmax(0)
         gt = c.full_labels()
         if (gt > 0).any():
@@ -69,14 +69,18 @@ def validate(model, task: Task, cases: List[Case], patch) -> Dict[str, float]:
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument('--task', choices=list(TASKS), required=True)
-    ap.add_argument('--data', required=True, help='training-set export folder')
+    ap.add_argument('--data', required=True, action='append', help='training-set export folder (repeatable)')
     ap.add_argument('--out', required=True)
     ap.add_argument('--iters', type=int, default=3000)
     ap.add_argument('--batch', type=int, default=2)
-    ap.add_argument('--patch', type=int, default=64)
+    ap.add_argument('--patch', type=int, default=48, help='training patch edge (voxels)')
+    ap.add_argument('--tiling', choices=['whole', 'sliding-window'], default='whole',
+                    help='how the node runs the model (written to the manifest; used for validation)')
     ap.add_argument('--widths', default='8,16,32,64')
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--p-gt-attention', type=float, default=0.5,
+                    help='probability that a batch pools the heads over the ground-truth tumour instead of the prediction')
     ap.add_argument('--val-fraction', type=float, default=0.15)
     ap.add_argument('--val-max', type=int, default=10, help='validation cases scored during training')
     ap.add_argument('--eval-every', type=int, default=250)
@@ -92,7 +96,7 @@ def main(argv=None):
     patch = (args.patch,) * 3
     os.makedirs(args.out, exist_ok=True)
 
-    cases = load_cases(task, args.data)
+    cases = [c for d in args.data for c in load_cases(task, d)]
     train_cases, val_cases = split_cases(cases, args.val_fraction, args.seed)
     with open(os.path.join(args.out, 'split.json'), 'w') as f:
         json.dump({'train': [c.case_id for c in train_cases], 'val': [c.case_id for c in val_cases]}, f, indent=1)
@@ -104,7 +108,8 @@ def main(argv=None):
     opt = torch.optim.AdamW([{'params': model.parameters(), 'weight_decay': 1e-4},
                              {'params': uw.parameters(), 'weight_decay': 0.0}], lr=args.lr)
     cw = {h: class_weights([c.targets[h] for c in train_cases], len(n)) for h, n in task.classes.items()}
-    cfg = SamplerConfig(patch=patch, favoured_subsets=task.favoured_subsets, class_heads=tuple(task.classes))
+    cfg = SamplerConfig(patch=patch, p_tumour=task.p_tumour, favoured_subsets=task.favoured_subsets,
+                        class_heads=tuple(task.classes))
     sampler = PatchSampler(train_cases, cfg, seed=args.seed)
 
     start_it, best, history = 0, -1.0, []
@@ -135,12 +140,15 @@ def main(argv=None):
     t0 = time.time()
     model.train()
     run_loss: Dict[str, float] = {}
-    seg_w = None
+    seg_w = torch.tensor(task.seg_ce_weight) if task.seg_ce_weight else None
     for it in range(start_it, args.iters):
         for g in opt.param_groups:
             g['lr'] = lr_at(it)
         img, mask, lab, tg = sampler.batch(args.batch)
-        outs = model(img, mask)
+        attn = None
+        if sampler.rng.random() < args.p_gt_attention:
+            attn = torch.nn.functional.one_hot(lab, task.n_seg).permute(0, 4, 1, 2, 3).float()
+        outs = model(img, mask, attn)
         losses = {'seg': seg_loss(outs[0], lab, list(task.regions.values()), seg_w)}
         for h, logits in zip(task.classes, outs[1:]):
             l = class_ce(logits, tg[h], cw[h])
@@ -160,7 +168,7 @@ def main(argv=None):
             ls = ' '.join(f'{k}={v:.3f}' for k, v in run_loss.items())
             print(f'it {done} {el / max(1, done - start_it):.2f}s/it loss {ls} | sigma {sig}', flush=True)
         if done % args.eval_every == 0 or done == args.iters:
-            v = validate(model, task, val_cases[:args.val_max], patch)
+            v = validate(model, task, val_cases[:args.val_max], patch, args.tiling)
             v['iter'] = done
             v['sigma'] = uw.sigmas()
             history.append(v)
