@@ -17,6 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { isValidUid } from '../dicom/uids';
 import type { Logger } from '../log/logger';
+import type { IngestBatch } from '../store/ingest-batch';
 import type { InstanceStore } from '../store/store';
 import type { IngestContext, IngestOutcome } from '../store/types';
 import { MultipartError, MultipartRelatedParser, parseMediaType, type MultipartEvent } from './multipart';
@@ -27,7 +28,7 @@ export interface StowOptions {
   maxUploadBytes: number;
   /** Parts up to this size stay in memory; larger ones are written to a temp file as they arrive. */
   maxInMemoryPartBytes?: number;
-  /** Parts being stored at once per request (bounds memory: at most this many in-memory parts wait). */
+  /** Parts whose temp file is being written (and fsynced) at once per request; more parts wait (backpressure). */
   maxConcurrentIngests?: number;
   urls(req: Request): RetrieveUrls;
   logger: Logger;
@@ -98,16 +99,16 @@ class PartSink {
     else this.chunks.push(data);
   }
 
-  /** Hands the complete part to the store. */
-  async ingest(ctx: IngestContext): Promise<IngestOutcome> {
+  /** Hands the complete part to the request's batch; the outcome resolves when the batch commits. */
+  async ingest(batch: IngestBatch): Promise<IngestOutcome> {
     if (this.file) {
       await this.file.close();
       this.file = undefined;
-      return this.store.ingestFile(this.filePath!, ctx);
+      return batch.addFile(this.filePath!);
     }
     const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     this.chunks = [];
-    return this.store.ingestBuffer(buf, ctx);
+    return batch.addBuffer(buf);
   }
 
   async discard(): Promise<void> {
@@ -196,8 +197,10 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
     }
 
     const ctx: IngestContext = { source: 'stow', remoteAddress: req.socket.remoteAddress, expectedStudyUid: studyParam };
+    // One batch per request: parts are written and fsynced as they arrive, committed together before the answer.
+    const batch = opts.store.batch(ctx);
     const results: PartResult[] = [];
-    const inflight: Array<Promise<void>> = [];
+    const outcomes: Array<Promise<void>> = [];
     let sink: PartSink | undefined;
     let skipPart = false;
     let partNo = 0;
@@ -214,16 +217,16 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
     const launch = (s: PartSink, part: number): void => {
       const slot = results.length;
       results.push({ part, outcome: { status: 'rejected', reason: 'internal', message: 'not finished' } });
-      const p = s.ingest(ctx).then(
-        (outcome) => {
-          results[slot] = { part, outcome };
-        },
-        (e: unknown) => {
-          results[slot] = { part, outcome: { status: 'rejected', reason: 'internal', message: (e as Error).message } };
-        },
+      outcomes.push(
+        s.ingest(batch).then(
+          (outcome) => {
+            results[slot] = { part, outcome };
+          },
+          (e: unknown) => {
+            results[slot] = { part, outcome: { status: 'rejected', reason: 'internal', message: (e as Error).message } };
+          },
+        ),
       );
-      inflight.push(p);
-      void p.finally(() => inflight.splice(inflight.indexOf(p), 1));
     };
 
     const handle = async (ev: MultipartEvent): Promise<void> => {
@@ -237,8 +240,8 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
             return;
           }
           skipPart = false;
-          // Bound the parts in flight: wait for the oldest before taking in more.
-          while (inflight.length >= maxInflight) await Promise.race(inflight);
+          // Bound the parts being written: wait before taking in more.
+          await batch.waitForWrites(maxInflight);
           sink = new PartSink(opts.store, memLimit);
           return;
         }
@@ -294,12 +297,16 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
       }
     } catch (e) {
       await sink?.discard();
-      await Promise.allSettled(inflight);
+      await batch.commit(); // what was complete is valid; nothing half-written gets in
+      await Promise.allSettled(outcomes);
       log.error('STOW-RS request failed', { error: (e as Error).message });
       return sendError(res, 500, `internal error while receiving: ${(e as Error).message}`);
     }
     if (ending !== 'end' || overSize) await sink?.discard();
-    await Promise.allSettled([...inflight]);
+    // Complete parts are kept even when the request is cut off (413, client gone): they are whole and valid, and a
+    // resend of them is a harmless duplicate.
+    await batch.commit();
+    await Promise.allSettled(outcomes);
 
     const urls = opts.urls(req);
     if (ending === 'aborted') {

@@ -2,43 +2,51 @@
  * Crash-safe file primitives. A file is durable once its data is fsynced AND the directory entry that names it is
  * fsynced; rename() within one file system is atomic, so readers see either no file or the whole file.
  */
-import { promises as fsp, constants as fsc } from 'node:fs';
+import fs, { promises as fsp, constants as fsc } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /** fsync a directory so that entries created/renamed in it survive a crash. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+export function fsyncDir(dir: string): Promise<void> {
+  return fsyncPath(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
 }
 
-/** Writes `data` to `path` (new file) and fsyncs it. The name is not yet durable: see fsyncDir. */
-export async function writeFileSynced(path: string, data: Uint8Array): Promise<void> {
-  const fh = await fsp.open(path, 'wx', 0o644);
-  try {
-    let off = 0;
-    while (off < data.length) {
-      const { bytesWritten } = await fh.write(data, off, data.length - off);
-      off += bytesWritten;
-    }
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+function fsyncPath(path: string, flags: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.open(path, flags, (err, fd) => {
+      if (err) return reject(err);
+      fs.fsync(fd, (e) => fs.close(fd, (e2) => (e ?? e2 ? reject(e ?? e2) : resolve())));
+    });
+  });
+}
+
+/**
+ * Writes `data` to `path` (new file) and fsyncs it. The name is not yet durable: see fsyncDir.
+ * Uses the callback fs API with a raw descriptor: per object it costs far less than a FileHandle (measured).
+ */
+export function writeFileSynced(path: string, data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.open(path, 'wx', 0o644, (err, fd) => {
+      if (err) return reject(err);
+      const fail = (e: unknown): void => fs.close(fd, () => reject(e));
+      const writeFrom = (off: number): void => {
+        if (off >= data.length) {
+          fs.fsync(fd, (e) => {
+            if (e) return fail(e);
+            fs.close(fd, (e2) => (e2 ? reject(e2) : resolve()));
+          });
+          return;
+        }
+        fs.write(fd, data, off, data.length - off, null, (e, n) => (e ? fail(e) : writeFrom(off + n)));
+      };
+      writeFrom(0);
+    });
+  });
 }
 
 /** fsync an existing file's data. */
-export async function fsyncFile(path: string): Promise<void> {
-  const fh = await fsp.open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+export function fsyncFile(path: string): Promise<void> {
+  return fsyncPath(path, fsc.O_RDWR);
 }
 
 /**

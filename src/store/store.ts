@@ -22,13 +22,14 @@ import { isValidUid } from '../dicom/uids';
 import { createLogger, type Logger } from '../log/logger';
 import { openDatabase, type Db } from './database';
 import { toDicomJson, naturalizeDicomJson } from './dicom-json';
-import { fsyncDir, fsyncFile, mkdirpTracked, writeFileSynced } from './durable-fs';
+import { fsyncDir, mkdirpTracked } from './durable-fs';
 import { extractIndexFields, type IndexFields } from './header';
 import { InstanceIndex, type IndexRow } from './index-db';
-import { bufferSource, checkP10Structure, fileSource, P10StructureError, type ByteSource } from './p10-structure';
+import { bufferSource, checkP10Structure, P10StructureError, type ByteSource } from './p10-structure';
 import { instancePath, seriesDir, storeLayout, tempPath, type StoreLayout } from './paths';
 import type { RejectReason } from './reasons';
 import { recoverStore, type RecoveryReport } from './recovery';
+import { IngestBatch } from './ingest-batch';
 import type { DicomJson, IngestContext, IngestOutcome, IngestSource, InstanceHeader, InstanceRecord, SeriesRecord, StoredEvent, StudyRecord } from './types';
 
 export interface StoreOptions {
@@ -44,7 +45,7 @@ export interface StoreOptions {
 }
 
 /** The result of analysing an object before it is stored. */
-interface Analysed {
+export interface Analysed {
   fields: IndexFields;
   transferSyntaxUid: string;
   pixelDataOffset?: number;
@@ -52,7 +53,7 @@ interface Analysed {
   size: number;
 }
 
-class Rejection extends Error {
+export class Rejection extends Error {
   constructor(
     readonly reason: RejectReason,
     message: string,
@@ -66,7 +67,7 @@ class Rejection extends Error {
 const STANDARD_TS_ROOT = '1.2.840.10008.1.2';
 
 interface PendingIndex {
-  row: IndexRow;
+  rows: IndexRow[];
   dirs: string[];
   resolve: () => void;
   reject: (e: unknown) => void;
@@ -78,12 +79,15 @@ export class InstanceStore {
   readonly index: InstanceIndex;
   /** Filled by open(): what start-up recovery found. */
   recovery?: RecoveryReport;
-  private readonly log: Logger;
+  /** @internal */
+  readonly log: Logger;
   private readonly accepted: Set<string> | 'any';
-  private readonly inMemoryLimit: number;
+  /** @internal Objects up to this size are analysed in memory. */
+  readonly inMemoryLimit: number;
   private readonly ownsDb: boolean;
   private readonly events = new EventEmitter();
-  private readonly inflight = new Map<string, Promise<IngestOutcome>>();
+  /** Batches being committed (close() waits for them). */
+  readonly committing = new Set<Promise<void>>();
   private readonly knownDirs = new Set<string>();
   private pending: PendingIndex[] = [];
   private flushScheduled = false;
@@ -112,23 +116,10 @@ export class InstanceStore {
 
   /** Ingests a Part 10 object held in memory. Resolves once the outcome is durable. Never throws for bad input. */
   async ingestBuffer(buf: Buffer, ctx: IngestContext): Promise<IngestOutcome> {
-    let analysed: Analysed;
-    try {
-      analysed = this.analyse(bufferSource(buf), () => buf, ctx);
-    } catch (e) {
-      return this.rejection(e, ctx);
-    }
-    const sha256 = createHash('sha256').update(buf).digest('hex');
-    return this.commit(analysed, sha256, ctx, ctx.source, async (finalPath) => {
-      const tmp = tempPath(this.layout, 'buf');
-      try {
-        await writeFileSynced(tmp, buf);
-        await fsp.rename(tmp, finalPath);
-      } catch (e) {
-        await fsp.rm(tmp, { force: true });
-        throw e;
-      }
-    });
+    const batch = this.batch(ctx);
+    const outcome = batch.addBuffer(buf);
+    await batch.commit();
+    return outcome;
   }
 
   /**
@@ -137,42 +128,19 @@ export class InstanceStore {
    * when it is a duplicate or rejected.
    */
   async ingestFile(path: string, ctx: IngestContext): Promise<IngestOutcome> {
-    let analysed: Analysed;
-    let sha256: string;
-    try {
-      const size = (await fsp.stat(path)).size;
-      if (size <= this.inMemoryLimit) {
-        const buf = await fsp.readFile(path);
-        analysed = this.analyse(bufferSource(buf), () => buf, ctx);
-        sha256 = createHash('sha256').update(buf).digest('hex');
-      } else {
-        const src = fileSource(path);
-        try {
-          analysed = this.analyse(src, (until) => Buffer.from(src.bytes(0, until ?? src.size)), ctx);
-        } finally {
-          src.close();
-        }
-        sha256 = await hashFile(path);
-      }
-    } catch (e) {
-      await fsp.rm(path, { force: true });
-      return this.rejection(e, ctx);
-    }
-    const outcome = await this.commit(analysed, sha256, ctx, ctx.source, async (finalPath) => {
-      await fsyncFile(path);
-      try {
-        await fsp.rename(path, finalPath);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-        const tmp = tempPath(this.layout, 'copy');
-        await fsp.copyFile(path, tmp);
-        await fsyncFile(tmp);
-        await fsp.rename(tmp, finalPath);
-        await fsp.rm(path, { force: true });
-      }
-    });
-    if (outcome.status !== 'stored') await fsp.rm(path, { force: true });
+    const batch = this.batch(ctx);
+    const outcome = batch.addFile(path);
+    await batch.commit();
     return outcome;
+  }
+
+  /**
+   * A batch of instances from one sender (one STOW-RS request): each object is analysed and written (fsynced) to a
+   * temp file as it is added, so the fsyncs of many objects overlap; commit() then renames them into place, fsyncs
+   * their folders once and indexes them in one transaction. Every add()'s outcome resolves at commit().
+   */
+  batch(ctx: IngestContext): IngestBatch {
+    return new IngestBatch(this, ctx);
   }
 
   /** A path in the store's temp folder (same file system as the store) for a receiver to write an upload into. */
@@ -190,16 +158,19 @@ export class InstanceStore {
     } catch (e) {
       return this.rejection(e, ctx);
     }
-    const expected = instancePath(this.layout, analysed.fields.study.studyInstanceUid, analysed.fields.series.seriesInstanceUid, analysed.fields.instance.sopInstanceUid);
+    const f = analysed.fields;
+    const expected = instancePath(this.layout, f.study.studyInstanceUid, f.series.seriesInstanceUid, f.instance.sopInstanceUid);
     if (expected !== path) {
       return { status: 'rejected', reason: 'invalid', message: `file ${path} does not sit at its UID path ${expected}` };
     }
     const sha256 = createHash('sha256').update(buf).digest('hex');
-    return this.commit(analysed, sha256, ctx, 'recovered', async () => undefined, receivedAt);
+    const row = this.indexRow(analysed, sha256, ctx, 'recovered', receivedAt, path);
+    await this.enqueueIndex([row], [dirname(path)]);
+    return { ...outcomeOf(analysed, sha256), status: 'stored' };
   }
 
-  /** Structure, header and policy checks. Throws Rejection. */
-  private analyse(src: ByteSource, headerBytes: (until?: number) => Buffer, ctx: IngestContext): Analysed {
+  /** @internal Structure, header and policy checks. Throws Rejection. */
+  analyse(src: ByteSource, headerBytes: (until?: number) => Buffer, ctx: IngestContext): Analysed {
     let structure;
     try {
       structure = checkP10Structure(src);
@@ -248,7 +219,8 @@ export class InstanceStore {
     };
   }
 
-  private rejection(e: unknown, ctx: IngestContext): IngestOutcome {
+  /** @internal An outcome for an error thrown while ingesting. */
+  rejection(e: unknown, ctx: IngestContext): IngestOutcome {
     if (e instanceof Rejection) {
       this.log.info('instance rejected', { reason: e.reason, detail: e.message, source: ctx.source, sopInstanceUid: e.uids.sopInstanceUid, remoteAddress: ctx.remoteAddress, callingAeTitle: ctx.callingAeTitle });
       return { status: 'rejected', reason: e.reason, message: e.message, ...e.uids };
@@ -259,91 +231,47 @@ export class InstanceStore {
     return { status: 'rejected', reason, message: reason === 'out-of-resources' ? `storage out of resources (${err.code})` : `internal error: ${err?.message}` };
   }
 
-  private async commit(
-    a: Analysed,
-    sha256: string,
-    ctx: IngestContext,
-    source: IngestSource,
-    place: (finalPath: string) => Promise<void>,
-    receivedAt = Date.now(),
-  ): Promise<IngestOutcome> {
-    const f = a.fields;
-    const sop = f.instance.sopInstanceUid;
-    const base: IngestOutcome = {
-      status: 'stored',
-      sopInstanceUid: sop,
-      sopClassUid: f.instance.sopClassUid,
-      seriesInstanceUid: f.series.seriesInstanceUid,
-      studyInstanceUid: f.study.studyInstanceUid,
+  /** @internal The index row of an analysed object stored at finalPath. */
+  indexRow(a: Analysed, sha256: string, ctx: IngestContext, source: IngestSource, receivedAt: number, finalPath: string): IndexRow {
+    return {
+      fields: a.fields,
       transferSyntaxUid: a.transferSyntaxUid,
-      sizeBytes: a.size,
+      pixelDataOffset: a.pixelDataOffset,
+      relPath: relative(this.layout.objects, finalPath),
+      size: a.size,
       sha256,
+      receivedAt,
+      source,
+      callingAeTitle: ctx.callingAeTitle,
+      remoteAddress: ctx.remoteAddress,
+      metadata: a.metadata,
     };
-    // The same SOP Instance UID in flight (two senders, or twice in one request): wait for the first.
-    for (let p = this.inflight.get(sop); p; p = this.inflight.get(sop)) await p.catch(() => undefined);
-    if (this.closed) return { ...base, status: 'rejected', reason: 'out-of-resources', message: 'the store is shutting down' };
-    const existing = this.index.identity(sop);
-    if (existing) {
-      if (existing.sha256 === sha256) return { ...base, status: 'duplicate' };
-      const message = `SOP Instance ${sop} is already stored with different content (sha256 ${existing.sha256.slice(0, 12)}..., size ${existing.size}); the first copy is kept`;
-      this.log.warn('conflicting resend refused', { sopInstanceUid: sop, source: ctx.source, remoteAddress: ctx.remoteAddress, callingAeTitle: ctx.callingAeTitle });
-      return { ...base, status: 'rejected', reason: 'conflict', message };
-    }
-    const work = (async (): Promise<IngestOutcome> => {
-      const dir = seriesDir(this.layout, f.study.studyInstanceUid, f.series.seriesInstanceUid);
-      const finalPath = instancePath(this.layout, f.study.studyInstanceUid, f.series.seriesInstanceUid, sop);
-      const dirs = new Set<string>([dir]);
-      if (!this.knownDirs.has(dir)) {
-        for (const created of await mkdirpTracked(dir)) dirs.add(dirname(created));
-        this.knownDirs.add(dir);
-      }
-      await place(finalPath);
-      try {
-        await this.enqueueIndex(
-          {
-            fields: f,
-            transferSyntaxUid: a.transferSyntaxUid,
-            pixelDataOffset: a.pixelDataOffset,
-            relPath: relative(this.layout.objects, finalPath),
-            size: a.size,
-            sha256,
-            receivedAt,
-            source,
-            callingAeTitle: ctx.callingAeTitle,
-            remoteAddress: ctx.remoteAddress,
-            metadata: a.metadata,
-          },
-          [...dirs],
-        );
-      } catch (e) {
-        // Not indexed, so not acknowledged: do not leave an orphan behind (recovery would index it otherwise).
-        if (source !== 'recovered') await fsp.rm(finalPath, { force: true });
-        throw e;
-      }
-      this.emitStored({
-        sopInstanceUid: sop,
-        sopClassUid: f.instance.sopClassUid,
-        seriesInstanceUid: f.series.seriesInstanceUid,
-        studyInstanceUid: f.study.studyInstanceUid,
-        source,
-        receivedAt,
-      });
-      return base;
-    })();
-    this.inflight.set(sop, work);
-    try {
-      return await work;
-    } catch (e) {
-      return { ...this.rejection(e, ctx), sopInstanceUid: sop, sopClassUid: f.instance.sopClassUid, seriesInstanceUid: f.series.seriesInstanceUid, studyInstanceUid: f.study.studyInstanceUid };
-    } finally {
-      this.inflight.delete(sop);
-    }
   }
 
-  /** Group commit: everything enqueued before the next tick shares one directory fsync pass and one transaction. */
-  private enqueueIndex(row: IndexRow, dirs: string[]): Promise<void> {
+  /** @internal Creates the series folder once; returns the folders whose entries changed (to fsync). */
+  async ensureSeriesDir(studyUid: string, seriesUid: string): Promise<string[]> {
+    const dir = seriesDir(this.layout, studyUid, seriesUid);
+    if (this.knownDirs.has(dir)) return [dir];
+    const dirs = [dir];
+    for (const created of await mkdirpTracked(dir)) dirs.push(dirname(created));
+    this.knownDirs.add(dir);
+    return dirs;
+  }
+
+  /** @internal SOP Instance UIDs being committed right now, each with a promise that settles when that commit ends. */
+  readonly claims = new Map<string, Promise<void>>();
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * @internal Group commit: everything enqueued before the next tick shares one directory fsync pass and one
+   * transaction.
+   */
+  enqueueIndex(rows: IndexRow[], dirs: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ row, dirs, resolve, reject });
+      this.pending.push({ rows, dirs, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => {
@@ -362,7 +290,7 @@ export class InstanceStore {
       const dirs = new Set<string>();
       for (const b of batch) for (const d of b.dirs) dirs.add(d);
       await Promise.all([...dirs].map((d) => fsyncDir(d)));
-      this.index.insertMany(batch.map((b) => b.row));
+      this.index.insertMany(batch.flatMap((b) => b.rows));
     } catch (e) {
       for (const b of batch) b.reject(e);
       return;
@@ -370,7 +298,8 @@ export class InstanceStore {
     for (const b of batch) b.resolve();
   }
 
-  private emitStored(e: StoredEvent): void {
+  /** @internal */
+  emitStored(e: StoredEvent): void {
     for (const l of this.events.listeners('stored') as Array<(e: StoredEvent) => void>) {
       try {
         l(e);
@@ -449,7 +378,7 @@ export class InstanceStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.inflight.values()]);
+    await Promise.allSettled([...this.committing]);
     await Promise.allSettled([...this.flushing]);
     // The CLEAN marker promises "index and files agree": make the index durable first.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -492,6 +421,20 @@ function checkUids(
   }
 }
 
+/** The UIDs and identity of an analysed object, as an outcome (status to be set). */
+export function outcomeOf(a: Analysed, sha256: string): IngestOutcome {
+  return {
+    status: 'stored',
+    sopInstanceUid: a.fields.instance.sopInstanceUid,
+    sopClassUid: a.fields.instance.sopClassUid,
+    seriesInstanceUid: a.fields.series.seriesInstanceUid,
+    studyInstanceUid: a.fields.study.studyInstanceUid,
+    transferSyntaxUid: a.transferSyntaxUid,
+    sizeBytes: a.size,
+    sha256,
+  };
+}
+
 /** Best-effort UIDs of a damaged object, for error reports. */
 function headerUids(buf: Buffer): Partial<IngestOutcome> {
   try {
@@ -504,10 +447,4 @@ function headerUids(buf: Buffer): Partial<IngestOutcome> {
   } catch {
     return {};
   }
-}
-
-async function hashFile(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }

@@ -142,8 +142,19 @@ export class StudyTracker {
     for (const r of this.db.prepare("SELECT * FROM study_activity WHERE state = 'receiving'").all() as Row[]) this.arm(r.study_uid, r.last_arrival_at);
   }
 
+  /** Per-series answer, cached: this runs for every stored instance. */
+  private readonly ownSeries = new Map<string, boolean>();
+
   private isOwnResult(seriesInstanceUid: string): boolean {
-    return this.ownManufacturer !== undefined && this.store.getSeries(seriesInstanceUid)?.manufacturer === this.ownManufacturer;
+    if (this.ownManufacturer === undefined) return false;
+    let own = this.ownSeries.get(seriesInstanceUid);
+    if (own === undefined) {
+      const row = this.db.prepare('SELECT manufacturer FROM series WHERE series_uid = ?').get(seriesInstanceUid) as { manufacturer: string } | undefined;
+      own = row?.manufacturer === this.ownManufacturer;
+      if (this.ownSeries.size > 10000) this.ownSeries.clear();
+      this.ownSeries.set(seriesInstanceUid, own);
+    }
+    return own;
   }
 
   onGeneration(l: (e: GenerationEvent) => void): void {

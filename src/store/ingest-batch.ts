@@ -1,0 +1,299 @@
+/**
+ * One batch of instances from one sender (a STOW-RS request, or a single C-STORE). Why batches: an fsync costs
+ * milliseconds, one after another they cap a receiver at ~150 instances/s; issued while the next parts are
+ * still arriving they overlap, and the folder fsync and index transaction are paid once per batch.
+ *
+ *   add*()  : analyse (structure walk, header, UID and policy checks) -> duplicate check -> temp file + fsync
+ *   commit(): every temp file durable -> claim the SOP Instance UIDs -> rename into place -> fsync folders ->
+ *             one index transaction -> stored events -> outcomes resolve
+ *
+ * Same SOP Instance UID twice: in one batch, the second follows the first's outcome ('duplicate' when the bytes
+ * are equal, 'conflict' otherwise); in two concurrent batches, the UID is claimed by whichever commits first and
+ * the other waits for that commit and then compares (no lock ordering, so no deadlock).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import { fsyncFile, writeFileSynced } from './durable-fs';
+import { bufferSource, fileSource } from './p10-structure';
+import { instancePath, tempPath } from './paths';
+import { outcomeOf, type Analysed, type InstanceStore } from './store';
+import type { IngestContext, IngestOutcome } from './types';
+
+interface Entry {
+  analysed: Analysed;
+  sha256: string;
+  /** Durable temp file (set once `written` resolves). */
+  temp?: string;
+  written: Promise<void>;
+  writeError?: unknown;
+  resolve(o: IngestOutcome): void;
+  /** Later adds of the same SOP Instance UID in this batch. */
+  followers: Array<{ sha256: string; temp?: string; resolve(o: IngestOutcome): void }>;
+  receivedAt: number;
+}
+
+export class IngestBatch {
+  private readonly entries: Entry[] = [];
+  private readonly bySop = new Map<string, Entry>();
+  private readonly settled: Array<Promise<unknown>> = [];
+  private committed = false;
+
+  constructor(
+    private readonly store: InstanceStore,
+    private readonly ctx: IngestContext,
+  ) {}
+
+  private readonly writing = new Set<Promise<void>>();
+
+  /** Objects added whose temp file is still being written. */
+  get writesInFlight(): number {
+    return this.writing.size;
+  }
+
+  /** Waits until at most `max` temp-file writes are in flight (backpressure for receivers). */
+  async waitForWrites(max: number): Promise<void> {
+    while (this.writing.size > max) await Promise.race(this.writing);
+  }
+
+  /** Adds an object held in memory; the outcome resolves at commit(). */
+  addBuffer(buf: Buffer): Promise<IngestOutcome> {
+    let analysed: Analysed;
+    try {
+      analysed = this.store.analyse(bufferSource(buf), (until) => (until === undefined ? buf : buf.subarray(0, until)), this.ctx);
+    } catch (e) {
+      return Promise.resolve(this.store.rejection(e, this.ctx));
+    }
+    const sha256 = createHash('sha256').update(buf).digest('hex');
+    return this.enter(analysed, sha256, async () => {
+      const temp = tempPath(this.store.layout, 'buf');
+      try {
+        await writeFileSynced(temp, buf);
+      } catch (e) {
+        await fsp.rm(temp, { force: true });
+        throw e;
+      }
+      return temp;
+    }, undefined);
+  }
+
+  /** Adds a file the caller wrote (the batch takes ownership of it); the outcome resolves at commit(). */
+  addFile(path: string): Promise<IngestOutcome> {
+    // Analysis is asynchronous here; commit() waits until the object has entered the batch (not for its outcome).
+    let entered!: () => void;
+    this.settled.push(new Promise<void>((r) => (entered = r)));
+    return (async (): Promise<IngestOutcome> => {
+      let analysed: Analysed;
+      let sha256: string;
+      try {
+        const size = (await fsp.stat(path)).size;
+        if (size <= this.store.inMemoryLimit) {
+          const buf = await fsp.readFile(path);
+          analysed = this.store.analyse(bufferSource(buf), (until) => (until === undefined ? buf : buf.subarray(0, until)), this.ctx);
+          sha256 = createHash('sha256').update(buf).digest('hex');
+        } else {
+          const src = fileSource(path);
+          try {
+            analysed = this.store.analyse(src, (until) => Buffer.from(src.bytes(0, until ?? src.size)), this.ctx);
+          } finally {
+            src.close();
+          }
+          sha256 = await hashFile(path);
+        }
+      } catch (e) {
+        entered();
+        await fsp.rm(path, { force: true });
+        return this.store.rejection(e, this.ctx);
+      }
+      const outcome = this.enter(analysed, sha256, async () => {
+        await fsyncFile(path);
+        return path;
+      }, path);
+      entered();
+      return outcome;
+    })();
+  }
+
+  private enter(analysed: Analysed, sha256: string, write: () => Promise<string>, ownedFile: string | undefined): Promise<IngestOutcome> {
+    if (this.committed) throw new Error('batch already committed');
+    const sop = analysed.fields.instance.sopInstanceUid;
+    const base = outcomeOf(analysed, sha256);
+    const drop = (): Promise<void> => (ownedFile ? fsp.rm(ownedFile, { force: true }) : Promise.resolve());
+    // Already stored: answered now (durable already), nothing written.
+    const existing = this.store.index.identity(sop);
+    if (existing) {
+      void drop();
+      return Promise.resolve(existing.sha256 === sha256 ? { ...base, status: 'duplicate' } : this.conflict(base, existing.sha256, existing.size));
+    }
+    // Twice in this batch: follow the first.
+    const first = this.bySop.get(sop);
+    if (first) {
+      return new Promise((resolve) => {
+        first.followers.push({ sha256, temp: ownedFile, resolve });
+      });
+    }
+    let resolve!: (o: IngestOutcome) => void;
+    const outcome = new Promise<IngestOutcome>((r) => (resolve = r));
+    const entry: Entry = { analysed, sha256, resolve, followers: [], receivedAt: Date.now(), written: Promise.resolve() };
+    const written: Promise<void> = write().then(
+      (temp) => {
+        entry.temp = temp;
+        this.writing.delete(written);
+      },
+      (e: unknown) => {
+        entry.writeError = e;
+        this.writing.delete(written);
+      },
+    );
+    entry.written = written;
+    this.writing.add(written);
+    this.entries.push(entry);
+    this.bySop.set(sop, entry);
+    return outcome;
+  }
+
+  private conflict(base: IngestOutcome, sha: string, size: number): IngestOutcome {
+    const message = `SOP Instance ${base.sopInstanceUid} is already stored with different content (sha256 ${sha.slice(0, 12)}..., size ${size}); the first copy is kept`;
+    this.store.log.warn('conflicting resend refused', { sopInstanceUid: base.sopInstanceUid, source: this.ctx.source, remoteAddress: this.ctx.remoteAddress, callingAeTitle: this.ctx.callingAeTitle });
+    return { ...base, status: 'rejected', reason: 'conflict', message };
+  }
+
+  /** Makes every added object durable and indexed (or rejected); resolves when all outcomes are final. */
+  async commit(): Promise<void> {
+    if (this.committed) return;
+    const done = this.run();
+    this.store.committing.add(done);
+    try {
+      await done;
+    } finally {
+      this.store.committing.delete(done);
+    }
+  }
+
+  private async run(): Promise<void> {
+    await Promise.allSettled(this.settled); // addFile() analyses asynchronously
+    this.committed = true;
+    await Promise.all(this.entries.map((e) => e.written));
+    const mine: Entry[] = [];
+    const deferred: Entry[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    // Synchronous: check and claim without an await in between, so two batches never claim the same UID.
+    for (const e of this.entries) {
+      const sop = e.analysed.fields.instance.sopInstanceUid;
+      if (e.writeError !== undefined || !e.temp) {
+        if (e.temp) void fsp.rm(e.temp, { force: true });
+        this.finish(e, { ...this.store.rejection(e.writeError ?? new Error('temp file missing'), this.ctx), ...uidsOf(e) });
+        continue;
+      }
+      const existing = this.store.index.identity(sop);
+      if (existing) {
+        this.settleExisting(e, existing);
+        continue;
+      }
+      if (this.store.claims.has(sop)) {
+        deferred.push(e);
+        continue;
+      }
+      this.store.claims.set(sop, released);
+      mine.push(e);
+    }
+    try {
+      await this.place(mine);
+    } finally {
+      for (const e of mine) this.store.claims.delete(e.analysed.fields.instance.sopInstanceUid);
+      release();
+    }
+    for (const e of deferred) await this.settleDeferred(e);
+  }
+
+  /** Renames the claimed objects into place and indexes them together. */
+  private async place(entries: Entry[]): Promise<void> {
+    if (!entries.length) return;
+    if (this.store.isClosed) {
+      for (const e of entries) this.finish(e, { ...outcomeOf(e.analysed, e.sha256), status: 'rejected', reason: 'out-of-resources', message: 'the store is shutting down' });
+      return;
+    }
+    const dirs = new Set<string>();
+    const placed: Array<{ e: Entry; finalPath: string }> = [];
+    await Promise.all(
+      entries.map(async (e) => {
+        const f = e.analysed.fields;
+        const finalPath = instancePath(this.store.layout, f.study.studyInstanceUid, f.series.seriesInstanceUid, f.instance.sopInstanceUid);
+        try {
+          for (const d of await this.store.ensureSeriesDir(f.study.studyInstanceUid, f.series.seriesInstanceUid)) dirs.add(d);
+          await fsp.rename(e.temp!, finalPath);
+          placed.push({ e, finalPath });
+        } catch (err) {
+          await fsp.rm(e.temp!, { force: true });
+          this.finish(e, { ...this.store.rejection(err, this.ctx), ...uidsOf(e) });
+        }
+      }),
+    );
+    const rows = placed.map(({ e, finalPath }) => this.store.indexRow(e.analysed, e.sha256, this.ctx, this.ctx.source, e.receivedAt, finalPath));
+    try {
+      await this.store.enqueueIndex(rows, [...dirs]);
+    } catch (err) {
+      // Not indexed, so never acknowledged: remove the files (recovery would otherwise index them).
+      await Promise.all(placed.map(({ finalPath }) => fsp.rm(finalPath, { force: true })));
+      for (const { e } of placed) this.finish(e, { ...this.store.rejection(err, this.ctx), ...uidsOf(e) });
+      return;
+    }
+    for (const { e } of placed) {
+      const f = e.analysed.fields;
+      this.store.emitStored({
+        sopInstanceUid: f.instance.sopInstanceUid,
+        sopClassUid: f.instance.sopClassUid,
+        seriesInstanceUid: f.series.seriesInstanceUid,
+        studyInstanceUid: f.study.studyInstanceUid,
+        source: this.ctx.source,
+        receivedAt: e.receivedAt,
+      });
+      this.finish(e, outcomeOf(e.analysed, e.sha256));
+    }
+  }
+
+  /** The UID was being committed by another batch: wait for it, then compare (or store ours if it failed). */
+  private async settleDeferred(e: Entry): Promise<void> {
+    const sop = e.analysed.fields.instance.sopInstanceUid;
+    for (let c = this.store.claims.get(sop); c; c = this.store.claims.get(sop)) await c;
+    const existing = this.store.index.identity(sop);
+    if (existing) return this.settleExisting(e, existing);
+    let release!: () => void;
+    this.store.claims.set(sop, new Promise<void>((r) => (release = r)));
+    try {
+      await this.place([e]);
+    } finally {
+      this.store.claims.delete(sop);
+      release();
+    }
+  }
+
+  private settleExisting(e: Entry, existing: { sha256: string; size: number }): void {
+    if (e.temp) void fsp.rm(e.temp, { force: true });
+    const base = outcomeOf(e.analysed, e.sha256);
+    this.finish(e, existing.sha256 === e.sha256 ? { ...base, status: 'duplicate' } : this.conflict(base, existing.sha256, existing.size));
+  }
+
+  /** Resolves an entry and the later copies of the same UID in this batch. */
+  private finish(e: Entry, outcome: IngestOutcome): void {
+    e.resolve(outcome);
+    for (const f of e.followers) {
+      if (f.temp) void fsp.rm(f.temp, { force: true });
+      if (outcome.status === 'rejected') f.resolve(outcome);
+      else if (f.sha256 === e.sha256) f.resolve({ ...outcome, status: 'duplicate' });
+      else f.resolve(this.conflict({ ...outcome, sha256: f.sha256 }, e.sha256, e.analysed.size));
+    }
+  }
+}
+
+function uidsOf(e: Entry): Partial<IngestOutcome> {
+  const { status: _s, ...rest } = outcomeOf(e.analysed, e.sha256);
+  return rest;
+}
+
+async function hashFile(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
