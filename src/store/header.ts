@@ -1,8 +1,9 @@
 /**
- * What the index keeps of one instance's header, extracted from a parsed data set. Pure: no I/O.
+ * What the index keeps of one instance's header, extracted from its DICOM JSON header. Pure: no I/O.
  * Patient attributes are indexed for QIDO but never logged.
  */
-import { num, nums, str, type NaturalDataset } from '../dicom/p10';
+import { jsonNumbers, jsonString } from './header-decoder';
+import type { DicomJson } from './types';
 
 export interface PatientFields {
   patientId: string;
@@ -60,70 +61,93 @@ export interface IndexFields {
   instance: InstanceFields;
 }
 
-function trimmed(ds: NaturalDataset, keyword: string): string {
-  return str(ds, keyword).trim();
-}
+const T = {
+  PatientID: '00100020',
+  IssuerOfPatientID: '00100021',
+  PatientName: '00100010',
+  PatientBirthDate: '00100030',
+  PatientSex: '00100040',
+  StudyInstanceUID: '0020000D',
+  StudyDate: '00080020',
+  StudyTime: '00080030',
+  StudyID: '00200010',
+  AccessionNumber: '00080050',
+  StudyDescription: '00081030',
+  ReferringPhysicianName: '00080090',
+  SeriesInstanceUID: '0020000E',
+  Modality: '00080060',
+  SeriesNumber: '00200011',
+  SeriesDescription: '0008103E',
+  ProtocolName: '00181030',
+  FrameOfReferenceUID: '00200052',
+  Manufacturer: '00080070',
+  BodyPartExamined: '00180015',
+  SeriesDate: '00080021',
+  SeriesTime: '00080031',
+  SOPInstanceUID: '00080018',
+  SOPClassUID: '00080016',
+  InstanceNumber: '00200013',
+  ImagePositionPatient: '00200032',
+  ImageOrientationPatient: '00200037',
+  PixelSpacing: '00280030',
+  SliceThickness: '00180050',
+  Rows: '00280010',
+  Columns: '00280011',
+  NumberOfFrames: '00280008',
+  BitsAllocated: '00280100',
+  AcquisitionTime: '00080032',
+  AcquisitionNumber: '00200012',
+  ContentDate: '00080023',
+  ContentTime: '00080033',
+} as const;
 
-/** Person Name as its Alphabetic group; dcmjs gives [{ Alphabetic }] (src/dicom/p10 str() reads only the bare object). */
-function personName(ds: NaturalDataset, keyword: string): string {
-  const v = ds[keyword];
-  const first = Array.isArray(v) ? v[0] : v;
-  if (first && typeof first === 'object') return String((first as { Alphabetic?: unknown }).Alphabetic ?? '').trim();
-  return first == null ? '' : String(first).trim();
-}
-
-/** Integer-or-undefined (IS values arrive as numbers or strings). */
-function int(ds: NaturalDataset, keyword: string): number | undefined {
-  const n = num(ds, keyword);
-  return n === undefined ? undefined : Math.trunc(n);
-}
-
-export function extractIndexFields(ds: NaturalDataset): IndexFields {
+/** Extracts the indexed fields from a header in the DICOM JSON model (tags, not keywords). */
+export function extractIndexFields(ds: DicomJson): IndexFields {
+  const s = (tag: string): string => jsonString(ds, tag).trim();
+  const n = (tag: string): number | undefined => jsonNumbers(ds, tag)?.[0];
+  const i = (tag: string): number | undefined => {
+    const v = n(tag);
+    return v === undefined ? undefined : Math.trunc(v);
+  };
   return {
-    patient: {
-      patientId: trimmed(ds, 'PatientID'),
-      issuerOfPatientId: trimmed(ds, 'IssuerOfPatientID'),
-      patientName: personName(ds, 'PatientName'),
-      patientBirthDate: trimmed(ds, 'PatientBirthDate'),
-      patientSex: trimmed(ds, 'PatientSex'),
-    },
+    patient: { patientId: s(T.PatientID), issuerOfPatientId: s(T.IssuerOfPatientID), patientName: s(T.PatientName), patientBirthDate: s(T.PatientBirthDate), patientSex: s(T.PatientSex) },
     study: {
-      studyInstanceUid: trimmed(ds, 'StudyInstanceUID'),
-      studyDate: trimmed(ds, 'StudyDate'),
-      studyTime: trimmed(ds, 'StudyTime'),
-      studyId: trimmed(ds, 'StudyID'),
-      accessionNumber: trimmed(ds, 'AccessionNumber'),
-      studyDescription: trimmed(ds, 'StudyDescription'),
-      referringPhysicianName: personName(ds, 'ReferringPhysicianName'),
+      studyInstanceUid: s(T.StudyInstanceUID),
+      studyDate: s(T.StudyDate),
+      studyTime: s(T.StudyTime),
+      studyId: s(T.StudyID),
+      accessionNumber: s(T.AccessionNumber),
+      studyDescription: s(T.StudyDescription),
+      referringPhysicianName: s(T.ReferringPhysicianName),
     },
     series: {
-      seriesInstanceUid: trimmed(ds, 'SeriesInstanceUID'),
-      modality: trimmed(ds, 'Modality'),
-      seriesNumber: int(ds, 'SeriesNumber'),
-      seriesDescription: trimmed(ds, 'SeriesDescription'),
-      protocolName: trimmed(ds, 'ProtocolName'),
-      frameOfReferenceUid: trimmed(ds, 'FrameOfReferenceUID'),
-      manufacturer: trimmed(ds, 'Manufacturer'),
-      bodyPartExamined: trimmed(ds, 'BodyPartExamined'),
-      seriesDate: trimmed(ds, 'SeriesDate'),
-      seriesTime: trimmed(ds, 'SeriesTime'),
+      seriesInstanceUid: s(T.SeriesInstanceUID),
+      modality: s(T.Modality),
+      seriesNumber: i(T.SeriesNumber),
+      seriesDescription: s(T.SeriesDescription),
+      protocolName: s(T.ProtocolName),
+      frameOfReferenceUid: s(T.FrameOfReferenceUID),
+      manufacturer: s(T.Manufacturer),
+      bodyPartExamined: s(T.BodyPartExamined),
+      seriesDate: s(T.SeriesDate),
+      seriesTime: s(T.SeriesTime),
     },
     instance: {
-      sopInstanceUid: trimmed(ds, 'SOPInstanceUID'),
-      sopClassUid: trimmed(ds, 'SOPClassUID'),
-      instanceNumber: int(ds, 'InstanceNumber'),
-      imagePositionPatient: nums(ds, 'ImagePositionPatient'),
-      imageOrientationPatient: nums(ds, 'ImageOrientationPatient'),
-      pixelSpacing: nums(ds, 'PixelSpacing'),
-      sliceThickness: num(ds, 'SliceThickness'),
-      rows: int(ds, 'Rows'),
-      columns: int(ds, 'Columns'),
-      numberOfFrames: int(ds, 'NumberOfFrames'),
-      bitsAllocated: int(ds, 'BitsAllocated'),
-      acquisitionTime: trimmed(ds, 'AcquisitionTime'),
-      acquisitionNumber: int(ds, 'AcquisitionNumber'),
-      contentDate: trimmed(ds, 'ContentDate'),
-      contentTime: trimmed(ds, 'ContentTime'),
+      sopInstanceUid: s(T.SOPInstanceUID),
+      sopClassUid: s(T.SOPClassUID),
+      instanceNumber: i(T.InstanceNumber),
+      imagePositionPatient: jsonNumbers(ds, T.ImagePositionPatient),
+      imageOrientationPatient: jsonNumbers(ds, T.ImageOrientationPatient),
+      pixelSpacing: jsonNumbers(ds, T.PixelSpacing),
+      sliceThickness: n(T.SliceThickness),
+      rows: i(T.Rows),
+      columns: i(T.Columns),
+      numberOfFrames: i(T.NumberOfFrames),
+      bitsAllocated: i(T.BitsAllocated),
+      acquisitionTime: s(T.AcquisitionTime),
+      acquisitionNumber: i(T.AcquisitionNumber),
+      contentDate: s(T.ContentDate),
+      contentTime: s(T.ContentTime),
     },
   };
 }

@@ -17,11 +17,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp, type ReadStream } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { EventEmitter } from 'node:events';
-import { DicomParseError, readP10, str, type NaturalDataset } from '../dicom/p10';
+import { DicomParseError, readP10, str } from '../dicom/p10';
 import { isValidUid } from '../dicom/uids';
 import { createLogger, type Logger } from '../log/logger';
 import { openDatabase, type Db } from './database';
 import { toDicomJson, naturalizeDicomJson } from './dicom-json';
+import { decodeHeader, jsonString } from './header-decoder';
+import dcmjs from 'dcmjs';
 import { fsyncDir, mkdirpTracked } from './durable-fs';
 import { extractIndexFields, type IndexFields } from './header';
 import { InstanceIndex, type IndexRow } from './index-db';
@@ -183,25 +185,17 @@ export class InstanceStore {
     if (!isValidUid(ts) || !(ts === STANDARD_TS_ROOT || ts.startsWith(STANDARD_TS_ROOT + '.'))) {
       throw new Rejection('unsupported-transfer-syntax', `transfer syntax ${JSON.stringify(ts.slice(0, 64))} is not a standard DICOM transfer syntax`);
     }
-    let parsed;
-    try {
-      // Header only: everything before Pixel Data (the pixel bytes were already checked by the walk).
-      const until = structure.pixelDataOffset !== undefined ? Math.min(src.size, structure.pixelDataOffset + 12) : undefined;
-      parsed = readP10(headerBytes(until), { headerOnly: true });
-    } catch (e) {
-      if (e instanceof DicomParseError) throw new Rejection(e.reason, e.message);
-      throw new Rejection('invalid', `cannot decode data set: ${(e as Error).message}`);
-    }
-    const ds = parsed.dataset;
+    const { meta, dataset } = decodeHeaderBytes(headerBytes, structure.datasetOffset, structure.pixelDataOffset, src.size, ts);
+    const uid = (tag: string): string | undefined => jsonString(dataset, tag).trim() || undefined;
     const uids = {
-      sopInstanceUid: str(ds, 'SOPInstanceUID').trim() || undefined,
-      sopClassUid: str(ds, 'SOPClassUID').trim() || undefined,
-      seriesInstanceUid: str(ds, 'SeriesInstanceUID').trim() || undefined,
-      studyInstanceUid: str(ds, 'StudyInstanceUID').trim() || undefined,
+      sopInstanceUid: uid('00080018'),
+      sopClassUid: uid('00080016'),
+      seriesInstanceUid: uid('0020000E'),
+      studyInstanceUid: uid('0020000D'),
       transferSyntaxUid: ts,
     };
-    checkUids(parsed.meta, uids);
-    if (!structure.hasPixelData && ds.Rows != null && ds.Columns != null) {
+    checkUids(meta, uids);
+    if (!structure.hasPixelData && dataset['00280010']?.Value && dataset['00280011']?.Value) {
       throw new Rejection('missing-pixel-data', 'image has Rows and Columns but no Pixel Data (cut off before (7FE0,0010)?)', uids);
     }
     if (this.accepted !== 'any' && !this.accepted.has(uids.sopClassUid!)) {
@@ -211,10 +205,10 @@ export class InstanceStore {
       throw new Rejection('study-mismatch', `instance belongs to study ${uids.studyInstanceUid}, not to ${ctx.expectedStudyUid} named in the request`, uids);
     }
     return {
-      fields: extractIndexFields(ds),
+      fields: extractIndexFields(dataset),
       transferSyntaxUid: ts,
       pixelDataOffset: structure.pixelDataOffset,
-      metadata: toDicomJson(parsed.raw),
+      metadata: dataset,
       size: src.size,
     };
   }
@@ -389,35 +383,50 @@ export class InstanceStore {
 }
 
 function checkUids(
-  meta: NaturalDataset,
+  meta: DicomJson,
   uids: { sopInstanceUid?: string; sopClassUid?: string; seriesInstanceUid?: string; studyInstanceUid?: string; transferSyntaxUid: string },
 ): void {
-  const missing = (
-    [
-      ['SOPClassUID', uids.sopClassUid],
-      ['SOPInstanceUID', uids.sopInstanceUid],
-      ['StudyInstanceUID', uids.studyInstanceUid],
-      ['SeriesInstanceUID', uids.seriesInstanceUid],
-    ] as const
-  )
-    .filter(([, v]) => !v)
-    .map(([k]) => k);
-  if (missing.length) throw new Rejection('missing-uid', `missing ${missing.join(', ')}`, uids);
-  for (const [k, v] of [
+  const named = [
     ['SOPClassUID', uids.sopClassUid],
     ['SOPInstanceUID', uids.sopInstanceUid],
     ['StudyInstanceUID', uids.studyInstanceUid],
     ['SeriesInstanceUID', uids.seriesInstanceUid],
-  ] as const) {
+  ] as const;
+  const missing = named.filter(([, v]) => !v).map(([k]) => k);
+  if (missing.length) throw new Rejection('missing-uid', `missing ${missing.join(', ')}`, uids);
+  for (const [k, v] of named) {
     if (!isValidUid(v)) throw new Rejection('invalid-uid', `${k} ${JSON.stringify(String(v).slice(0, 70))} is not a valid DICOM UID`, uids);
   }
-  const metaSop = str(meta, 'MediaStorageSOPInstanceUID').trim();
-  const metaClass = str(meta, 'MediaStorageSOPClassUID').trim();
+  const metaSop = jsonString(meta, '00020003').trim();
+  const metaClass = jsonString(meta, '00020002').trim();
   if (metaSop && metaSop !== uids.sopInstanceUid) {
     throw new Rejection('meta-mismatch', `File Meta MediaStorageSOPInstanceUID ${metaSop} differs from SOPInstanceUID ${uids.sopInstanceUid}`, uids);
   }
   if (metaClass && metaClass !== uids.sopClassUid) {
     throw new Rejection('meta-mismatch', `File Meta MediaStorageSOPClassUID ${metaClass} differs from SOPClassUID ${uids.sopClassUid}`, uids);
+  }
+}
+
+/**
+ * The header as DICOM JSON: the fast decoder for the common encodings, dcmjs for the rest. Only the bytes before
+ * Pixel Data are read (the pixel bytes were already checked by the structural walk).
+ */
+function decodeHeaderBytes(
+  headerBytes: (until?: number) => Buffer,
+  datasetOffset: number,
+  pixelDataOffset: number | undefined,
+  size: number,
+  ts: string,
+): { meta: DicomJson; dataset: DicomJson } {
+  const head = headerBytes(pixelDataOffset !== undefined ? Math.min(size, pixelDataOffset + 12) : undefined);
+  const fast = decodeHeader(head, datasetOffset, ts);
+  if (fast) return fast;
+  try {
+    const parsed = readP10(head, { headerOnly: true });
+    return { meta: toDicomJson(dcmjs.data.DicomMetaDictionary.denaturalizeDataset(parsed.meta)), dataset: toDicomJson(parsed.raw) };
+  } catch (e) {
+    if (e instanceof DicomParseError) throw new Rejection(e.reason, e.message);
+    throw new Rejection('invalid', `cannot decode data set: ${(e as Error).message}`);
   }
 }
 
