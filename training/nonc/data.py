@@ -168,6 +168,7 @@ class PatchSampler:
         self.cfg = cfg
         self.rng = random.Random(seed)
         self.tumour_cases = [c for c in cases if len(c.tumour_voxels()) > 0]
+        self.weights = [float(c.meta.get('sampling_weight', 1.0)) for c in cases]
 
     def _centre(self, case: Case, tumour: bool) -> List[int]:
         tv = case.tumour_voxels()
@@ -177,7 +178,7 @@ class PatchSampler:
 
     def sample(self):
         cfg, rng = self.cfg, self.rng
-        case = self.cases[rng.randrange(len(self.cases))]
+        case = rng.choices(self.cases, weights=self.weights)[0]
         tumour_centred = rng.random() < cfg.p_tumour and len(case.tumour_voxels()) > 0
         start = patch_start(self._centre(case, tumour_centred), cfg.patch, case.shape, cfg.jitter, rng)
         img = case.crop_image(start, cfg.patch)

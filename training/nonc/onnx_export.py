@@ -67,7 +67,7 @@ def verify_with_node(net, task: Task, onnx_path: str, examples: List[Dict[str, n
             spec['cases'].append(entry)
         with open(os.path.join(d, 'cases.json'), 'w') as f:
             json.dump(spec, f)
-        res = subprocess.run(['node', os.path.join(REPO, 'training', 'verify_onnx.js'), onnx_path, d],
+        res = subprocess.run(['node', os.path.join(REPO, 'training', 'verify_onnx.js'), os.path.abspath(onnx_path), d],
                              capture_output=True, text=True, cwd=REPO)
         if res.returncode != 0:
             raise RuntimeError(f'onnxruntime-node verification failed: {res.stdout}\n{res.stderr}')

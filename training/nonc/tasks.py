@@ -74,8 +74,7 @@ METS = Task(
     tumour_kinds=('mets', 'none'),
     favoured_subsets=((0,),),
     eval_subsets={'full': ('t1ce', 'flair'), 'T1ce only': ('t1ce',)},
-    seg_ce_weight=(1.0, 3.0),
-    p_tumour=0.9,
+    p_tumour=0.6,  # more tumour-free patches than glioma: small lesions, many bright look-alikes (vessels, scalp)
 )
 
 TASKS = {'glioma': GLIOMA, 'mets': METS}

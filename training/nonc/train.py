@@ -69,7 +69,8 @@ def validate(model, task: Task, cases: List[Case], patch, tiling: str = 'whole')
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument('--task', choices=list(TASKS), required=True)
-    ap.add_argument('--data', required=True, action='append', help='training-set export folder (repeatable)')
+    ap.add_argument('--data', required=True, action='append',
+                    help='training-set export folder, optionally DIR:WEIGHT (sampling weight per case, default 1); repeatable')
     ap.add_argument('--out', required=True)
     ap.add_argument('--iters', type=int, default=3000)
     ap.add_argument('--batch', type=int, default=2)
@@ -96,7 +97,12 @@ def main(argv=None):
     patch = (args.patch,) * 3
     os.makedirs(args.out, exist_ok=True)
 
-    cases = [c for d in args.data for c in load_cases(task, d)]
+    cases = []
+    for spec in args.data:
+        path, _, weight = spec.partition(':')
+        for c in load_cases(task, path):
+            c.meta['sampling_weight'] = float(weight or 1)
+            cases.append(c)
     train_cases, val_cases = split_cases(cases, args.val_fraction, args.seed)
     with open(os.path.join(args.out, 'split.json'), 'w') as f:
         json.dump({'train': [c.case_id for c in train_cases], 'val': [c.case_id for c in val_cases]}, f, indent=1)
