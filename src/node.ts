@@ -60,7 +60,13 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const log = createLogger('node');
   mkdirSync(config.node.dataDir, { recursive: true });
   const db = openDatabase(storeLayout(config.node.dataDir).database);
-  const store = await InstanceStore.open({ dataDir: config.node.dataDir, acceptedSopClasses: config.node.acceptedSopClasses, db, logger: createLogger('store') });
+  const store = await InstanceStore.open({
+    dataDir: config.node.dataDir,
+    acceptedSopClasses: config.node.acceptedSopClasses,
+    durableWrites: config.node.durableWrites,
+    db,
+    logger: createLogger('store'),
+  });
   if (store.recovery && !store.recovery.clean) log.info('store opened after an unclean stop', { ...store.recovery });
   const studies = new StudyTracker({ db, store, quietPeriodMs: config.study.quietPeriodSeconds * 1000, logger: createLogger('study'), ownManufacturer: DEFAULT_MANUFACTURER });
   const jobs = new JobMachine({

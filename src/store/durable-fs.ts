@@ -24,13 +24,14 @@ function fsyncPath(path: string, flags: number): Promise<void> {
  * Writes `data` to `path` (new file) and fsyncs it. The name is not yet durable: see fsyncDir.
  * Uses the callback fs API with a raw descriptor: per object it costs far less than a FileHandle (measured).
  */
-export function writeFileSynced(path: string, data: Uint8Array): Promise<void> {
+export function writeFileSynced(path: string, data: Uint8Array, sync = true): Promise<void> {
   return new Promise((resolve, reject) => {
     fs.open(path, 'wx', 0o644, (err, fd) => {
       if (err) return reject(err);
       const fail = (e: unknown): void => fs.close(fd, () => reject(e));
       const writeFrom = (off: number): void => {
         if (off >= data.length) {
+          if (!sync) return fs.close(fd, (e2) => (e2 ? reject(e2) : resolve()));
           fs.fsync(fd, (e) => {
             if (e) return fail(e);
             fs.close(fd, (e2) => (e2 ? reject(e2) : resolve()));

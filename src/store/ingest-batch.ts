@@ -67,7 +67,7 @@ export class IngestBatch {
     return this.enter(analysed, sha256, async () => {
       const temp = tempPath(this.store.layout, 'buf');
       try {
-        await writeFileSynced(temp, buf);
+        await writeFileSynced(temp, buf, this.store.durable);
       } catch (e) {
         await fsp.rm(temp, { force: true });
         throw e;
@@ -105,7 +105,7 @@ export class IngestBatch {
         return this.store.rejection(e, this.ctx);
       }
       const outcome = this.enter(analysed, sha256, async () => {
-        await fsyncFile(path);
+        if (this.store.durable) await fsyncFile(path);
         return path;
       }, path);
       entered();

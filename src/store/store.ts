@@ -43,6 +43,8 @@ export interface StoreOptions {
   db?: Db;
   /** Files up to this size are analysed in memory; larger ones by positioned reads. Default 64 MiB. */
   inMemoryLimitBytes?: number;
+  /** fsync files and folders before an outcome resolves (node.durableWrites; default true). */
+  durableWrites?: boolean;
   logger?: Logger;
 }
 
@@ -86,6 +88,8 @@ export class InstanceStore {
   private readonly accepted: Set<string> | 'any';
   /** @internal Objects up to this size are analysed in memory. */
   readonly inMemoryLimit: number;
+  /** @internal fsync before acknowledging (see StoreOptions.durableWrites). */
+  readonly durable: boolean;
   private readonly ownsDb: boolean;
   private readonly events = new EventEmitter();
   /** Batches being committed (close() waits for them). */
@@ -101,6 +105,7 @@ export class InstanceStore {
     this.log = opts.logger ?? createLogger('store');
     this.accepted = opts.acceptedSopClasses.includes('*') ? 'any' : new Set(opts.acceptedSopClasses);
     this.inMemoryLimit = opts.inMemoryLimitBytes ?? 64 * 1024 * 1024;
+    this.durable = opts.durableWrites ?? true;
     this.ownsDb = !opts.db;
     this.db = opts.db ?? openDatabase(this.layout.database);
     this.index = new InstanceIndex(this.db, this.layout.objects);
@@ -283,7 +288,7 @@ export class InstanceStore {
     try {
       const dirs = new Set<string>();
       for (const b of batch) for (const d of b.dirs) dirs.add(d);
-      await Promise.all([...dirs].map((d) => fsyncDir(d)));
+      if (this.durable) await Promise.all([...dirs].map((d) => fsyncDir(d)));
       this.index.insertMany(batch.flatMap((b) => b.rows));
     } catch (e) {
       for (const b of batch) b.reject(e);

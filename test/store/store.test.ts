@@ -110,6 +110,15 @@ describe('instance store', () => {
     expect(store.getInstance(a!.sopInstanceUid)!.rows).toBe(64);
   });
 
+  it('durableWrites=false still stores whole files (no fsync, same protocol)', async () => {
+    await store.close();
+    store = await InstanceStore.open({ dataDir: dir, acceptedSopClasses: ['*'], durableWrites: false });
+    const [a] = syntheticMrStudy({ seed: 'store-nofsync', series: 1, slicesPerSeries: 1 });
+    expect((await store.ingestBuffer(a!.bytes, { source: 'stow' })).status).toBe('stored');
+    expect(sha(await store.readInstance(a!.sopInstanceUid))).toBe(sha(a!.bytes));
+    expect(store.durable).toBe(false);
+  });
+
   it('paths refuse anything that is not a UID', () => {
     expect(() => instancePath(storeLayout(dir), '1.2', '1.3', '..')).toThrow(UnsafeUidError);
     expect(() => instancePath(storeLayout(dir), '1.2/../../x', '1.3', '1.4')).toThrow(UnsafeUidError);

@@ -41,5 +41,12 @@ export const nodeSection = z
       .array(z.string().refine((s) => s === '*' || isValidUid(s), { message: 'must be a SOP Class UID or "*"' }))
       .min(1)
       .default([...DEFAULT_ACCEPTED_SOP_CLASSES]),
+    /**
+     * fsync every received file and its folder before acknowledging it (STOW-RS 200/202, C-STORE success), so an
+     * acknowledged instance survives a power loss or OS crash. false skips the fsyncs: still safe against a crash
+     * of the node process (kill -9), not against losing the machine. Only for storage with its own protection
+     * (battery-backed cache) or throwaway set-ups.
+     */
+    durableWrites: z.boolean().default(true),
   })
   .strict();
