@@ -41,7 +41,9 @@ def load_training_set(root: str, classes: Dict[str, list], n_channels: int = 4) 
         image = np.memmap(os.path.join(d, 'image.f32'), dtype=np.float32, mode='r', shape=(n_channels,) + shape)
         labels = np.memmap(os.path.join(d, 'labels.u8'), dtype=np.uint8, mode='r', shape=shape)
         avail = np.asarray(meta['availability'], np.float32)
-        case = Case(meta['id'], image, labels, avail, encode_classes(meta['classes'], classes), meta)
+        # Ids are unique per export only (node exports number cases case-00000...): prefix the export folder.
+        case_id = f"{os.path.basename(os.path.normpath(root))}/{meta['id']}"
+        case = Case(case_id, image, labels, avail, encode_classes(meta['classes'], classes), meta)
         if meta.get('source', '').endswith('ch2_phantom.py') and float(image[1, 0, 0, 0]) != 0.0:
             case.outside = node_background(image)
         cases.append(case)

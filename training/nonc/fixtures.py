@@ -46,7 +46,7 @@ def main(argv=None):
             used.add(case.case_id)
             img, lab, start = crop_case(case)
             q = np.clip(np.round(img * SCALE), -127, 127).astype(np.int8)
-            name = f'{task.name}-{case.case_id}'
+            name = f"{task.name}-{case.meta['id']}"
             write_gz(os.path.join(a.out, name + '.image.i8.gz'), q.tobytes())
             write_gz(os.path.join(a.out, name + '.labels.u8.gz'), lab.astype(np.uint8).tobytes())
             index.append({'name': name, 'model': task.name, 'case': case.case_id, 'vendor': case.meta.get('vendor'),
