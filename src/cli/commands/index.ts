@@ -5,9 +5,10 @@ import { registerConfigCommand } from './config';
 import { registerDemoCommand } from './demo';
 import { registerEchoCommand } from './echo';
 import { registerInferCommand } from './infer';
+import { registerJobsCommands } from './jobs';
 import { registerProcessCommand } from './process';
 import { registerServeCommand } from './serve';
 import { registerSynthCommand } from './synth';
 
 /** Every subcommand's register function. Add new commands here. */
-export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerServeCommand, registerCheckCommand, registerEchoCommand, registerClassifyCommand, registerInferCommand, registerProcessCommand, registerSynthCommand, registerDemoCommand];
+export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerServeCommand, registerJobsCommands, registerCheckCommand, registerEchoCommand, registerClassifyCommand, registerInferCommand, registerProcessCommand, registerSynthCommand, registerDemoCommand];

@@ -1,0 +1,117 @@
+/**
+ * Operator commands against a running node's API (default URL from http.host/http.port of the configuration):
+ *   neuro-onc-node jobs [--state failed] [--study UID]     list jobs (one line each; --json for the raw answer)
+ *   neuro-onc-node job <id>                                one job: state, error, stage runs, outputs
+ *   neuro-onc-node retry <id> [--from <stage>]             re-run a failed (or done) job
+ *   neuro-onc-node ready <StudyInstanceUID>                mark a study complete now
+ * Exit 1 with the API's error message when the node answers 4xx/5xx, 2 when it cannot be reached.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load';
+
+interface Opts {
+  url?: string;
+  json?: boolean;
+}
+
+function baseUrl(program: Command, opts: Opts): string {
+  if (opts.url) return opts.url.replace(/\/+$/, '');
+  const cfg = loadConfig({ file: program.opts<{ config?: string }>().config });
+  const host = cfg.http.host === '0.0.0.0' ? '127.0.0.1' : cfg.http.host;
+  return `http://${host}:${cfg.http.port}`;
+}
+
+async function call(url: string, init?: RequestInit): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (e) {
+    process.stderr.write(`neuro-onc-node: cannot reach the node at ${url}: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  const body = (await res.json().catch(() => ({}))) as { error?: string };
+  if (!res.ok) {
+    process.stderr.write(`neuro-onc-node: ${res.status}: ${body.error ?? 'request failed'}\n`);
+    process.exit(1);
+  }
+  return body;
+}
+
+interface JobView {
+  id: number;
+  studyInstanceUid: string;
+  generation: number;
+  state: string;
+  attempts: number;
+  lastError?: { stage: string; message: string };
+  runs?: Array<{ stage: string; attempt: number; status: string; error?: string }>;
+  outputs?: string[];
+  dir?: string;
+}
+
+function line(j: JobView): string {
+  const err = j.lastError ? `  ${j.lastError.stage}: ${j.lastError.message}` : '';
+  return `${String(j.id).padStart(5)}  ${j.state.padEnd(13)} gen ${j.generation}  ${j.studyInstanceUid}${err}`;
+}
+
+const print = (s: string): void => void process.stdout.write(s + '\n');
+
+export function registerJobsCommands(program: Command): void {
+  program
+    .command('jobs')
+    .description('list jobs of a running node')
+    .option('--state <state>', 'only jobs in this state (e.g. failed)')
+    .option('--study <uid>', 'only jobs of this study')
+    .option('--url <url>', 'node URL (default from the configuration)')
+    .option('--json', 'print the API answer as JSON')
+    .action(async (opts: Opts & { state?: string; study?: string }) => {
+      const q = new URLSearchParams();
+      if (opts.state) q.set('state', opts.state);
+      if (opts.study) q.set('study', opts.study);
+      const body = (await call(`${baseUrl(program, opts)}/api/jobs?${q}`)) as { jobs: JobView[] };
+      if (opts.json) return print(JSON.stringify(body, null, 2));
+      if (!body.jobs.length) return print('no jobs');
+      for (const j of body.jobs) print(line(j));
+    });
+
+  program
+    .command('job <id>')
+    .description('show one job: state, last error, stage runs, outputs')
+    .option('--url <url>', 'node URL (default from the configuration)')
+    .option('--json', 'print the API answer as JSON')
+    .action(async (id: string, opts: Opts) => {
+      const j = (await call(`${baseUrl(program, opts)}/api/jobs/${encodeURIComponent(id)}`)) as JobView;
+      if (opts.json) return print(JSON.stringify(j, null, 2));
+      print(line(j));
+      for (const r of j.runs ?? []) print(`       ${r.stage.padEnd(14)} attempt ${r.attempt}  ${r.status}${r.error ? `  ${r.error.split('\n')[0]}` : ''}`);
+      print(`       outputs: ${(j.outputs ?? []).join(', ') || '-'}  (${j.dir ?? ''})`);
+    });
+
+  program
+    .command('retry <id>')
+    .description('re-run a failed job from its failed stage (or a done/failed job from --from)')
+    .option('--from <stage>', 'stage to start from (identifying, preprocessing, inferring, encoding, delivering)')
+    .option('--url <url>', 'node URL (default from the configuration)')
+    .action(async (id: string, opts: Opts & { from?: string }) => {
+      const j = (await call(`${baseUrl(program, opts)}/api/jobs/${encodeURIComponent(id)}/retry`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(opts.from ? { fromStage: opts.from } : {}),
+      })) as JobView;
+      print(line(j));
+    });
+
+  program
+    .command('ready <studyInstanceUid>')
+    .description('mark a received study complete now instead of waiting for the quiet period')
+    .option('--url <url>', 'node URL (default from the configuration)')
+    .action(async (uid: string, opts: Opts) => {
+      const r = (await call(`${baseUrl(program, opts)}/api/studies/${encodeURIComponent(uid)}/ready`, { method: 'POST' })) as {
+        state: string;
+        generation: number;
+        instanceCount: number;
+        job?: JobView;
+      };
+      print(`${uid}: ${r.state}, generation ${r.generation}, ${r.instanceCount} instance(s)${r.job ? `, job ${r.job.id} ${r.job.state}` : ''}`);
+    });
+}
