@@ -99,16 +99,19 @@ class PartSink {
     else this.chunks.push(data);
   }
 
-  /** Hands the complete part to the request's batch; the outcome resolves when the batch commits. */
-  async ingest(batch: IngestBatch): Promise<IngestOutcome> {
+  /**
+   * Hands the complete part to the request's batch. Resolves once the part is in the batch (so the batch may be
+   * committed), with its outcome, which resolves when the batch commits.
+   */
+  async ingest(batch: IngestBatch): Promise<{ outcome: Promise<IngestOutcome> }> {
     if (this.file) {
       await this.file.close();
       this.file = undefined;
-      return batch.addFile(this.filePath!);
+      return { outcome: batch.addFile(this.filePath!) };
     }
     const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     this.chunks = [];
-    return batch.addBuffer(buf);
+    return { outcome: batch.addBuffer(buf) };
   }
 
   async discard(): Promise<void> {
@@ -201,6 +204,7 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
     const batch = opts.store.batch(ctx);
     const results: PartResult[] = [];
     const outcomes: Array<Promise<void>> = [];
+    const entered: Array<Promise<void>> = [];
     let sink: PartSink | undefined;
     let skipPart = false;
     let partNo = 0;
@@ -216,17 +220,21 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
 
     const launch = (s: PartSink, part: number): void => {
       const slot = results.length;
+      const failed = (e: unknown): void => {
+        results[slot] = { part, outcome: { status: 'rejected', reason: 'internal', message: (e as Error).message } };
+      };
       results.push({ part, outcome: { status: 'rejected', reason: 'internal', message: 'not finished' } });
-      outcomes.push(
-        s.ingest(batch).then(
-          (outcome) => {
-            results[slot] = { part, outcome };
-          },
-          (e: unknown) => {
-            results[slot] = { part, outcome: { status: 'rejected', reason: 'internal', message: (e as Error).message } };
-          },
-        ),
+      entered.push(
+        s.ingest(batch).then(({ outcome }) => {
+          outcomes.push(outcome.then((o) => void (results[slot] = { part, outcome: o }), failed));
+        }, failed),
       );
+    };
+    /** Every part is in the batch before it commits (a spilled part enters asynchronously). */
+    const commit = async (): Promise<void> => {
+      await Promise.allSettled(entered);
+      await batch.commit();
+      await Promise.allSettled(outcomes);
     };
 
     const handle = async (ev: MultipartEvent): Promise<void> => {
@@ -297,16 +305,14 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
       }
     } catch (e) {
       await sink?.discard();
-      await batch.commit(); // what was complete is valid; nothing half-written gets in
-      await Promise.allSettled(outcomes);
+      await commit(); // what was complete is valid; nothing half-written gets in
       log.error('STOW-RS request failed', { error: (e as Error).message });
       return sendError(res, 500, `internal error while receiving: ${(e as Error).message}`);
     }
     if (ending !== 'end' || overSize) await sink?.discard();
     // Complete parts are kept even when the request is cut off (413, client gone): they are whole and valid, and a
     // resend of them is a harmless duplicate.
-    await batch.commit();
-    await Promise.allSettled(outcomes);
+    await commit();
 
     const urls = opts.urls(req);
     if (ending === 'aborted') {
