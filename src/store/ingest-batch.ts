@@ -44,6 +44,12 @@ export class IngestBatch {
   ) {}
 
   private readonly writing = new Set<Promise<void>>();
+  /** Temp-file removals started during commit (awaited before commit() resolves). */
+  private readonly cleanup: Array<Promise<void>> = [];
+
+  private remove(path: string | undefined): void {
+    if (path) this.cleanup.push(fsp.rm(path, { force: true }).catch(() => undefined));
+  }
 
   /** Objects added whose temp file is still being written. */
   get writesInFlight(): number {
@@ -117,11 +123,10 @@ export class IngestBatch {
     if (this.committed) throw new Error('batch already committed');
     const sop = analysed.fields.instance.sopInstanceUid;
     const base = outcomeOf(analysed, sha256);
-    const drop = (): Promise<void> => (ownedFile ? fsp.rm(ownedFile, { force: true }) : Promise.resolve());
     // Already stored: answered now (durable already), nothing written.
     const existing = this.store.index.identity(sop);
     if (existing) {
-      void drop();
+      this.remove(ownedFile);
       return Promise.resolve(existing.sha256 === sha256 ? { ...base, status: 'duplicate' } : this.conflict(base, existing.sha256, existing.size));
     }
     // Twice in this batch: follow the first.
@@ -181,7 +186,7 @@ export class IngestBatch {
     for (const e of this.entries) {
       const sop = e.analysed.fields.instance.sopInstanceUid;
       if (e.writeError !== undefined || !e.temp) {
-        if (e.temp) void fsp.rm(e.temp, { force: true });
+        this.remove(e.temp);
         this.finish(e, { ...this.store.rejection(e.writeError ?? new Error('temp file missing'), this.ctx), ...uidsOf(e) });
         continue;
       }
@@ -204,6 +209,7 @@ export class IngestBatch {
       release();
     }
     for (const e of deferred) await this.settleDeferred(e);
+    await Promise.all(this.cleanup);
   }
 
   /** Renames the claimed objects into place and indexes them together. */
@@ -269,7 +275,7 @@ export class IngestBatch {
   }
 
   private settleExisting(e: Entry, existing: { sha256: string; size: number }): void {
-    if (e.temp) void fsp.rm(e.temp, { force: true });
+    this.remove(e.temp);
     const base = outcomeOf(e.analysed, e.sha256);
     this.finish(e, existing.sha256 === e.sha256 ? { ...base, status: 'duplicate' } : this.conflict(base, existing.sha256, existing.size));
   }
@@ -278,7 +284,7 @@ export class IngestBatch {
   private finish(e: Entry, outcome: IngestOutcome): void {
     e.resolve(outcome);
     for (const f of e.followers) {
-      if (f.temp) void fsp.rm(f.temp, { force: true });
+      this.remove(f.temp);
       if (outcome.status === 'rejected') f.resolve(outcome);
       else if (f.sha256 === e.sha256) f.resolve({ ...outcome, status: 'duplicate' });
       else f.resolve(this.conflict({ ...outcome, sha256: f.sha256 }, e.sha256, e.analysed.size));

@@ -65,6 +65,28 @@ describe('instance store', () => {
     expect(store.index.instanceCount()).toBe(1);
   });
 
+  it('concurrent batches sharing UIDs in opposite orders: each stored once, no deadlock; different bytes conflict', async () => {
+    const [x, y] = syntheticMrStudy({ seed: 'store-batches', series: 1, slicesPerSeries: 2 });
+    const [x2] = syntheticMrStudy({ seed: 'store-batches', series: 1, slicesPerSeries: 1, patientId: 'OTHER' });
+    const a = store.batch({ source: 'stow' });
+    const b = store.batch({ source: 'stow' });
+    const c = store.batch({ source: 'dimse' });
+    const outs = [a.addBuffer(x!.bytes), a.addBuffer(y!.bytes), a.addBuffer(y!.bytes), b.addBuffer(y!.bytes), b.addBuffer(x!.bytes), c.addBuffer(x2!.bytes)];
+    await Promise.all([a.commit(), b.commit(), c.commit()]);
+    const statuses = await Promise.all(outs);
+    expect(statuses[2]!.status).toBe('duplicate'); // same UID twice in one batch
+    const xs = [statuses[0]!, statuses[4]!].map((o) => o.status).sort();
+    const ys = [statuses[1]!, statuses[3]!].map((o) => o.status).sort();
+    expect(xs.filter((s) => s === 'stored').length + (statuses[5]!.status === 'stored' ? 1 : 0)).toBe(1);
+    expect(ys).toEqual(['duplicate', 'stored']);
+    // Whichever copy of x won, the other content is a conflict.
+    const xWinner = sha(await store.readInstance(x!.sopInstanceUid));
+    if (xWinner === sha(x!.bytes)) expect(statuses[5]).toMatchObject({ status: 'rejected', reason: 'conflict' });
+    else expect(xs).toEqual(['rejected', 'rejected']);
+    expect(store.index.instanceCount()).toBe(2);
+    expect(readdirSync(storeLayout(dir).tmp)).toEqual([]);
+  });
+
   it('rejects with a specific reason: not DICOM, truncated, missing UID, bad UID, SOP class, wrong study', async () => {
     const [inst] = syntheticMrStudy({ seed: 'store-bad', series: 1, slicesPerSeries: 1 });
     const bytes = inst!.bytes;
