@@ -1,18 +1,19 @@
 /**
  * The durable instance store: Part 10 files under objects/<study>/<series>/<sop>.dcm plus a SQLite index.
  *
- * Ingest (STOW-RS and the DIMSE SCP both call ingestBuffer / ingestFile):
- *   1. structural walk (truncation is caught here, dcmjs would not), header parse, UID / SOP class checks;
+ * Ingest (STOW-RS and the DIMSE SCP call ingestBuffer / ingestFile, or batch() for many objects at once):
+ *   1. structural walk (truncation is caught here, dcmjs would not), header decode, UID / SOP class checks;
  *   2. duplicate check: same SOP Instance UID + same SHA-256 -> 'duplicate'; different content -> 'conflict'
  *      (the first copy is kept; a deliberate policy so a later, possibly corrupted resend cannot replace data
  *      that was already acknowledged and processed);
- *   3. temp file in store/tmp (same file system) + fsync, rename to its UID path;
- *   4. group commit: the directories touched are fsynced, then every instance waiting is indexed in one
- *      SQLite transaction. Only then does the caller's promise resolve, so an outcome of 'stored' or
- *      'duplicate' is safe to acknowledge: the file and its name are on disk, and the index row survives a
- *      process crash (a power loss may roll the row back; recovery re-indexes the file, see database.ts).
+ *   3. temp file in store/tmp (same file system) + fsync, then rename to its UID path (ingest-batch.ts);
+ *   4. group commit: the folders touched are fsynced, then every instance waiting is indexed in one SQLite
+ *      transaction. Only then does the caller's promise resolve, so an outcome of 'stored' or 'duplicate' is
+ *      safe to acknowledge: the file and its name are on disk, and the index row survives a process crash (a
+ *      power loss may roll the row back; recovery re-indexes the file, see database.ts).
  * Crash safety: open() empties tmp/; after an unclean stop it also reconciles files and index (recovery.ts).
  */
+import dcmjs from 'dcmjs';
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp, type ReadStream } from 'node:fs';
 import { dirname, relative } from 'node:path';
@@ -23,7 +24,6 @@ import { createLogger, type Logger } from '../log/logger';
 import { openDatabase, type Db } from './database';
 import { toDicomJson, naturalizeDicomJson } from './dicom-json';
 import { decodeHeader, jsonString } from './header-decoder';
-import dcmjs from 'dcmjs';
 import { fsyncDir, mkdirpTracked } from './durable-fs';
 import { extractIndexFields, type IndexFields } from './header';
 import { InstanceIndex, type IndexRow } from './index-db';
