@@ -21,7 +21,7 @@ if [ "$QUICK" = 1 ]; then
   GLIOMA_ITERS=${GLIOMA_ITERS:-20}; METS_ITERS=${METS_ITERS:-20}; SCALE=0
 else
   D=data; R=runs; PKG=../models
-  GLIOMA_ITERS=${GLIOMA_ITERS:-700}; METS_ITERS=${METS_ITERS:-450}; SCALE=1
+  GLIOMA_ITERS=${GLIOMA_ITERS:-1300}; METS_ITERS=${METS_ITERS:-1200}; SCALE=1
 fi
 run() { echo "+ $*" >&2; nice -n "$NICE" "$@"; }
 n() { if [ "$SCALE" = 1 ]; then echo "$1"; else echo "$2"; fi; }
@@ -45,30 +45,33 @@ py_set glioma-test-philips 900000 philips "$(n 14 1)" "$(n 13 1)" "$(n 13 1)" 0 
 py_set mets-train 200000 siemens,ge 0 0 0 "$(n 100 6)" "$(n 12 1)"
 py_set mets-test-philips 910000 philips 0 0 0 "$(n 40 2)" "$(n 4 1)"
 node_set glioma-train "$(n 80 6)" node-train-glioma siemens,ge gbm=0.35,astro=0.3,oligo=0.25,none=0.1
+node_set glioma-train2 "$(n 100 2)" node-train-glioma-2 siemens,ge gbm=0.35,astro=0.3,oligo=0.25,none=0.1
 node_set mets-train "$(n 40 4)" node-train-mets siemens,ge mets=0.9,none=0.1
+node_set mets-train2 "$(n 60 2)" node-train-mets-2 siemens,ge mets=0.9,none=0.1
 node_set glioma-test-philips "$(n 40 4)" node-test-philips philips gbm=0.3,astro=0.3,oligo=0.3,none=0.1
 node_set mets-test-philips "$(n 30 3)" node-mets-test-philips philips mets=0.9,none=0.1
 
-# 2. Training, both models in parallel (resumable: rerunning continues from runs/<task>/last.pt).
-run $PY -m nonc.train --task glioma --data $D/ch2/glioma-train --data $D/node/glioma-train --out $R/glioma \
-  --iters "$GLIOMA_ITERS" --patch 48 --lr 3e-3 --widths 8,16,32,64 --eval-every 175 --val-max 8 --ckpt-every 25 \
-  --threads "$THREADS" &
+# 2. Training, both models in parallel (resumable: rerunning continues from runs/<task>/last.pt). Node-exported cases
+#    are sampled 3x as often as python-generated ones (":3"): they are what the node feeds at inference.
+run $PY -m nonc.train --task glioma --data $D/ch2/glioma-train --data $D/node/glioma-train:3 \
+  --data $D/node/glioma-train2:3 --out $R/glioma --iters "$GLIOMA_ITERS" --patch 48 --lr 2e-3 --widths 8,16,32,64 \
+  --eval-every 250 --val-max 8 --ckpt-every 25 --threads "$THREADS" &
 G=$!
-run $PY -m nonc.train --task mets --data $D/ch2/mets-train --data $D/node/mets-train --out $R/mets \
-  --iters "$METS_ITERS" --patch 48 --lr 3e-3 --widths 8,16,32,64 --eval-every 150 --val-max 8 --ckpt-every 25 \
-  --threads "$THREADS" &
+run $PY -m nonc.train --task mets --data $D/ch2/mets-train --data $D/node/mets-train:3 --data $D/node/mets-train2:3 \
+  --out $R/mets --iters "$METS_ITERS" --patch 48 --lr 2e-3 --widths 8,16,32,64 --eval-every 250 --val-max 8 \
+  --ckpt-every 25 --threads "$THREADS" &
 M=$!
 wait $G; wait $M
 
 # 3. Held-out evaluation (+ temperature fitting on the validation split), both in parallel.
 run $PY -m nonc.evaluate --task glioma --run $R/glioma --train-data $D/ch2/glioma-train --train-data $D/node/glioma-train \
-  --val-subsets "full,no FLAIR,no T1ce" --test "node-unseen-vendor=$D/node/glioma-test-philips" \
-  --test "python-unseen-vendor=$D/ch2/glioma-test-philips" --test "python-seen-vendors=$D/ch2/glioma-test-seen" \
-  --full-only python-seen-vendors,python-unseen-vendor --subsets "full,no FLAIR,no T1ce,no T2,no T1,T1ce only,T2 + FLAIR" \
+  --train-data $D/node/glioma-train2 --val-subsets "full,no FLAIR" --val-max 24 \
+  --test "node-unseen-vendor=$D/node/glioma-test-philips" --test "python-unseen-vendor=$D/ch2/glioma-test-philips" \
+  --full-only python-unseen-vendor --subsets "full,no FLAIR,no T1ce,no T2,no T1,T1ce only" \
   --out $R/glioma/eval.json --threads "$THREADS" &
 G=$!
 run $PY -m nonc.evaluate --task mets --run $R/mets --train-data $D/ch2/mets-train --train-data $D/node/mets-train \
-  --val-subsets "full,T1ce only" --test "node-unseen-vendor=$D/node/mets-test-philips" \
+  --train-data $D/node/mets-train2 --val-subsets "full,T1ce only" --full-only python-unseen-vendor --test "node-unseen-vendor=$D/node/mets-test-philips" \
   --test "python-unseen-vendor=$D/ch2/mets-test-philips" --out $R/mets/eval.json --threads "$THREADS" &
 M=$!
 wait $G; wait $M
@@ -78,7 +81,7 @@ wait $G; wait $M
 STATEMENT="Synthetic studies from real anatomy (Debian mricron-data ch2/ch2bet template) with simulated contrasts, bias field, noise and tumours following published imaging phenotypes: neuro-onc-node synth --training-set (DICOM studies through the node's own preprocessing) mixed with training/nonc/ch2_phantom.py (generated directly on the model grid); vendor profiles siemens/ge for training. Performance on synthetic data is not clinical performance."
 VERSION=${VERSION:-0.1.0}
 run $PY -m nonc.package --task glioma --run $R/glioma --eval $R/glioma/eval.json --data $D/node/glioma-test-philips \
-  --version "$VERSION" --out $PKG/glioma-mtl --training-data "$STATEMENT" --minimum-sets "flair;t2;t1ce"
+  --version "$VERSION" --out $PKG/glioma-mtl --training-data "$STATEMENT" --minimum-sets "flair;t2"
 run $PY -m nonc.package --task mets --run $R/mets --eval $R/mets/eval.json --data $D/node/mets-test-philips \
   --version "$VERSION" --out $PKG/brainmets-egfr --training-data "$STATEMENT" --minimum-sets "t1ce"
 [ "$QUICK" = 1 ] || run $PY -m nonc.fixtures --out ../test/training/fixtures --glioma $D/node/glioma-test-philips \

@@ -169,7 +169,8 @@ onnx.checker (full check) passed; onnxruntime-node vs PyTorch, worst max abs dif
 - 2 mm grid: structures below ~4 mm (small metastases, thin enhancing rims) are partial-volumed.
 
 ## Version history
-- {manifest['version']} ({datetime.date.today().isoformat()}): first trained package.
+- {manifest['version']} ({datetime.date.today().isoformat()}): this package (see "Training history" above when
+  present); earlier versions and their cards are in the git history of this folder.
 """
     with open(path, 'w') as out:
         out.write(text)

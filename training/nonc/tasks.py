@@ -74,7 +74,7 @@ METS = Task(
     tumour_kinds=('mets', 'none'),
     favoured_subsets=((0,),),
     eval_subsets={'full': ('t1ce', 'flair'), 'T1ce only': ('t1ce',)},
-    p_tumour=0.6,  # more tumour-free patches than glioma: small lesions, many bright look-alikes (vessels, scalp)
+    p_tumour=0.5,  # many tumour-free patches: small lesions, bright look-alikes (scalp fat, temporal muscle, vessels)
 )
 
 TASKS = {'glioma': GLIOMA, 'mets': METS}
