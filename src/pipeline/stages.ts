@@ -63,7 +63,7 @@ export interface EncodeOutput {
   notes: string[];
   narrativeSource: string;
   /** The narrative actually written into each model's SR/PDF (clinician and plain-language patient versions). */
-  narratives: Record<string, { clinician: string; patient: string; source: string }>;
+  narratives?: Record<string, { clinician: string; patient: string; source: string }>;
 }
 
 export interface DeliverOutput {
@@ -199,7 +199,8 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
   };
 
   const encoding: StageHandler<'encoding'> = async (ctx) => {
-    const out: EncodeOutput = { objects: [], notes: [], narrativeSource: 'template', narratives: {} };
+    const narratives: NonNullable<EncodeOutput['narratives']> = {};
+    const out: EncodeOutput = { objects: [], notes: [], narrativeSource: 'template', narratives };
     const predecessors = await predecessorsFor(cfg.node.dataDir, ctx.studyInstanceUid, ctx.generation);
     for (const m of ctx.outputs.inferring!.models) {
       const findings = await readArtifact<Findings>(ctx.workDir, m.artifact);
@@ -209,7 +210,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
       const narrative = await narrativeFor(findings, cfg.pipeline.llm, { supersedes: predecessors.map((p) => p.sopInstanceUid) });
       if (narrative.fallbackReason) out.notes.push(`narrative: ${narrative.fallbackReason}`);
       else if (cfg.pipeline.llm.enabled) out.narrativeSource = 'llm';
-      out.narratives[m.model] = { clinician: narrative.clinician, patient: narrative.patient, source: narrative.source };
+      narratives[m.model] = { clinician: narrative.clinician, patient: narrative.patient, source: narrative.source };
       const encoded = await encodeResults(findings, header, {
         node: { name: cfg.node.name, version: nodeVersion() },
         // The job's creation time: a re-run of this job writes byte-identical objects.
