@@ -505,7 +505,8 @@ export function enhancedDataset(
     PulseSequenceName: String(h.PulseSequenceName ?? h.SequenceName ?? 'SE'),
     MRAcquisitionType: String(h.MRAcquisitionType ?? '3D'),
     EchoPulseSequence: gradient ? 'GRADIENT' : 'SPIN',
-    MultipleSpinEcho: 'NO',
+    // Type 1C: only for spin-echo (SPIN or BOTH) pulse sequences.
+    ...(gradient ? {} : { MultipleSpinEcho: 'NO' }),
     MultiPlanarExcitation: 'NO',
     PhaseContrast: 'NO',
     TimeOfFlightContrast: 'NO',
