@@ -24,6 +24,17 @@ from .metrics import region_dice
 from .tasks import TASKS, Task
 
 
+def set_train_mode(model, freeze_bn: bool) -> None:
+    """train() for everything; with freeze_bn the BatchNorm layers stay in eval mode (running statistics, not
+    updated), so training computes exactly what inference computes. Batch statistics depend on which sequences the
+    batch's patches happen to miss; frozen statistics make the network itself robust to every modality subset."""
+    model.train()
+    if freeze_bn:
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.eval()
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -88,6 +99,8 @@ def main(argv=None):
     ap.add_argument('--ckpt-every', type=int, default=50)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--max-minutes', type=float, default=0, help='stop (resumably) after this wall time')
+    ap.add_argument('--freeze-bn-after', type=int, default=-1,
+                    help='from this iteration on, BatchNorm uses (and keeps) its running statistics (-1 = never)')
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -144,10 +157,10 @@ def main(argv=None):
         os.replace(path + '.tmp', path)
 
     t0 = time.time()
-    model.train()
     run_loss: Dict[str, float] = {}
     seg_w = torch.tensor(task.seg_ce_weight) if task.seg_ce_weight else None
     for it in range(start_it, args.iters):
+        set_train_mode(model, 0 <= args.freeze_bn_after <= it)
         for g in opt.param_groups:
             g['lr'] = lr_at(it)
         img, mask, lab, tg = sampler.batch(args.batch)
