@@ -21,7 +21,7 @@ if [ "$QUICK" = 1 ]; then
   GLIOMA_ITERS=${GLIOMA_ITERS:-20}; METS_ITERS=${METS_ITERS:-20}; SCALE=0
 else
   D=data; R=runs; PKG=../models
-  GLIOMA_ITERS=${GLIOMA_ITERS:-1300}; METS_ITERS=${METS_ITERS:-1200}; SCALE=1
+  GLIOMA_ITERS=${GLIOMA_ITERS:-1800}; METS_ITERS=${METS_ITERS:-1700}; SCALE=1
 fi
 run() { echo "+ $*" >&2; nice -n "$NICE" "$@"; }
 n() { if [ "$SCALE" = 1 ]; then echo "$1"; else echo "$2"; fi; }
@@ -55,11 +55,11 @@ node_set mets-test-philips "$(n 30 3)" node-mets-test-philips philips mets=0.9,n
 #    are sampled 3x as often as python-generated ones (":3"): they are what the node feeds at inference.
 run $PY -m nonc.train --task glioma --data $D/ch2/glioma-train --data $D/node/glioma-train:3 \
   --data $D/node/glioma-train2:3 --out $R/glioma --iters "$GLIOMA_ITERS" --patch 48 --lr 2e-3 --widths 8,16,32,64 \
-  --eval-every 250 --val-max 8 --ckpt-every 25 --threads "$THREADS" &
+  --eval-every 250 --val-max 8 --ckpt-every 25 --threads "$THREADS" --freeze-bn-after $((GLIOMA_ITERS * 3 / 4)) &
 G=$!
 run $PY -m nonc.train --task mets --data $D/ch2/mets-train --data $D/node/mets-train:3 --data $D/node/mets-train2:3 \
   --out $R/mets --iters "$METS_ITERS" --patch 48 --lr 2e-3 --widths 8,16,32,64 --eval-every 250 --val-max 8 \
-  --ckpt-every 25 --threads "$THREADS" &
+  --ckpt-every 25 --threads "$THREADS" --freeze-bn-after $((METS_ITERS * 3 / 4)) &
 M=$!
 wait $G; wait $M
 
