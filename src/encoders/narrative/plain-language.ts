@@ -20,7 +20,7 @@ const PLAIN: Record<PlainKind, PlainHead> = {
     answers: { wildtype: 'this change is probably not there', mutant: 'this change is probably there' },
   },
   codeletion: {
-    topic: 'Whether two small pieces of the tumour cells’ genetic material are missing, which also helps doctors tell tumour types apart',
+    topic: 'Whether two small pieces of the tumour cells\' genetic material are missing, which also helps doctors tell tumour types apart',
     answers: { intact: 'these pieces are probably not missing', codeleted: 'these pieces are probably missing' },
   },
   grade: {
@@ -40,7 +40,7 @@ const PLAIN: Record<PlainKind, PlainHead> = {
     },
   },
   mgmt: {
-    topic: 'A chemical mark on one of the tumour’s genes that can change how well some medicines work',
+    topic: 'A chemical mark on one of the tumour\'s genes that can change how well some medicines work',
     answers: { methylated: 'this mark is probably there', unmethylated: 'this mark is probably not there' },
   },
   egfr: {
@@ -99,7 +99,7 @@ export function sizeComparison(volumeMl: number): string {
   if (volumeMl < 10) return 'about a teaspoonful';
   if (volumeMl < 25) return 'about a tablespoonful';
   if (volumeMl < 55) return 'about the size of a golf ball';
-  if (volumeMl < 100) return 'about the size of a hen’s egg';
+  if (volumeMl < 100) return 'about the size of a hen\'s egg';
   if (volumeMl < 250) return 'about the size of a tennis ball';
   return 'larger than a tennis ball';
 }
