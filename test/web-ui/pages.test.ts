@@ -85,7 +85,7 @@ describe('plain language', () => {
     ]);
     expect([0.9, 0.7, 0.5].map(sureWords)).toEqual(['fairly sure', 'somewhat sure', 'unsure']);
     expect([1, 5, 16, 40, 70, 150, 400].map(sizeComparison)).toEqual([
-      'smaller than half a teaspoon', 'about a teaspoonful', 'about a tablespoonful', 'about the size of a golf ball', 'about the size of a hen's egg', 'about the size of a tennis ball', 'larger than a tennis ball',
+      'smaller than half a teaspoon', 'about a teaspoonful', 'about a tablespoonful', 'about the size of a golf ball', 'about the size of a hen\'s egg', 'about the size of a tennis ball', 'larger than a tennis ball',
     ]);
   });
 
