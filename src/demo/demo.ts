@@ -15,6 +15,10 @@ import { startPipelineNode } from '../pipeline/start';
 import type { EncodeOutput, InferOutput } from '../pipeline/stages';
 import { synthesiseStudy } from '../synth/study';
 import { writeStudy } from '../synth/write-study';
+import { labelVolume } from '../synth/ground-truth';
+import { resampleNearest } from '../imaging/resample';
+import { dice } from '../ai/postprocess';
+import { rootLogger } from '../log/logger';
 import type { TumourKind } from '../synth/classes';
 
 export interface DemoOptions {
@@ -51,6 +55,8 @@ const pct = (p: number): string => `${(100 * p).toFixed(0)}%`;
 /** Runs the demo; resolves with the job's final state (done | failed). */
 export async function runDemo(o: DemoOptions): Promise<{ job: JobRecord; outDir?: string }> {
   const say = o.out;
+  // The demo prints its own progress; node log lines only for warnings unless LOG_LEVEL asks for more.
+  if (!process.env.LOG_LEVEL) rootLogger().level = 'warn';
   const port = await freePort();
   const self = `http://127.0.0.1:${port}/dicom-web`;
   const input: ConfigInput = {
@@ -116,8 +122,14 @@ export async function runDemo(o: DemoOptions): Promise<{ job: JobRecord; outDir?
       const f = await readArtifact<Findings>(dir, m.artifact);
       say(`   model ${f.model.name} ${f.model.version} on ${f.model.executionProvider.toUpperCase()}, inference ${((f.timings.total ?? 0) / 1000).toFixed(1)} s`);
       say(`   inputs: ${f.inputs.map((i) => `${i.role}="${i.seriesDescription ?? i.seriesInstanceUid}"`).join(', ')}${f.missingModalities.length ? `; missing: ${f.missingModalities.join(', ')}` : ''}`);
-      say('   region   volume (mL)');
-      for (const r of f.regions) say(`   ${r.key.padEnd(6)} ${r.volumeMl.toFixed(1).padStart(10)}`);
+      // Ground truth of the synthetic study, resampled (nearest) onto the display series the SEG is on.
+      const gt = f.segmentation ? resampleNearest(labelVolume(study), { dims: f.segmentation.labelmap.dims, affine: f.segmentation.labelmap.affine }) : undefined;
+      const truthValues: Record<string, number[]> = { NCR: [1], ED: [2], ET: [3], TC: [1, 3], WT: [1, 2, 3], GTV: [1, 3] };
+      say('   region   volume (mL)   Dice vs synthetic truth');
+      for (const r of f.regions) {
+        const d = gt && truthValues[r.key] ? dice(f.segmentation!.labelmap.data, r.labelValues, gt as Uint8Array, truthValues[r.key]!) : undefined;
+        say(`   ${r.key.padEnd(6)} ${r.volumeMl.toFixed(1).padStart(10)}   ${d === undefined || Number.isNaN(d) ? '-' : d.toFixed(2)}`);
+      }
       say('   head                         prediction                     probability   synthetic truth');
       const truthOf: Record<string, string | null> = { idh: truth.idh, codeletion_1p19q: truth.codeletion_1p19q, grade: truth.grade, histology: truth.histology, egfr: truth.egfr };
       for (const h of f.heads) {
@@ -133,7 +145,8 @@ export async function runDemo(o: DemoOptions): Promise<{ job: JobRecord; outDir?
     say(`   - 3D Slicer: DICOM module > Import ${outDir} together with ${inputDir}; load the MR, SEG and SR (QuantitativeReporting shows the TID 1500 table)`);
     say(`   - OHIF: point it at this node's DICOMweb (${self}) while it runs (\`neuro-onc-node serve\` with the same data folder); the SEG overlays on the T1ce`);
     say(`   - terminal: dsrdump ${join(outDir, inferOut.models[0]!.model, 'sr.dcm')}   |   dciodvfy ${join(outDir, inferOut.models[0]!.model, 'seg.dcm')}`);
-    say(`   - report: the PDF (report.pdf.dcm) is an Encapsulated PDF; the plain text is in the SR`);
+    say(`   - report: report-pdf.dcm is an Encapsulated PDF of the clinician and patient reports; the same text is in the SR`);
+    say(`   - web: \`neuro-onc-node serve --data-dir ${o.dataDir}\` then http://127.0.0.1:8080/ui/jobs/${final.id} (clinician) and /ui/jobs/${final.id}/patient`);
     return { job: final, outDir };
   } finally {
     await node.close();
