@@ -10,14 +10,13 @@ import type { ModelRegistry } from '../ai/registry';
 import { DeviceQueue } from '../ai/runtime';
 import { summariseFindings } from '../ai/summary';
 import type { Findings } from '../ai/findings';
-import { groupFiles } from '../ai/run-study';
+import { groupFiles, inferStudy, type StudyOutcome } from './infer-study';
 import { readP10 } from '../dicom/p10';
 import { studyHeaderFrom } from '../dicom/study-header';
 import { encodeResults, narrativeFor } from '../encoders';
 import type { Logger } from '../log/logger';
 import { nodeVersion } from '../version';
-import { analysePrepared } from './analyse';
-import { identify, prepareCase, volumeBuilder, type Identification, type StudySeriesFiles } from './prepare';
+import type { StudySeriesFiles } from './prepare';
 
 export interface OfflineModelResult {
   model: string;
@@ -29,7 +28,7 @@ export interface OfflineModelResult {
 export interface OfflineStudyResult {
   studyInstanceUid: string;
   outDir: string;
-  identification: Identification;
+  identification: Pick<StudyOutcome, 'classification' | 'routed' | 'skipped'>;
   models: OfflineModelResult[];
 }
 
@@ -40,52 +39,54 @@ export interface OfflineOptions {
   log?: Logger;
 }
 
+/** Encodes one model's findings and writes the objects, the report text and a findings summary into `dir`. */
+async function writeResults(findings: Findings, study: StudySeriesFiles, dir: string, cfg: Config, opts: OfflineOptions): Promise<{ files: string[]; errors: string[] }> {
+  const headerFile = study.series[findings.referenceSeries.seriesInstanceUid]![0]!;
+  const header = studyHeaderFrom(readP10(await readFile(headerFile), { headerOnly: true }).dataset);
+  const narrative = await narrativeFor(findings, cfg.pipeline.llm);
+  const encoded = await encodeResults(findings, header, {
+    node: { name: cfg.node.name, version: nodeVersion() },
+    keyImages: { enabled: opts.keyImages ?? true },
+    pdf: { enabled: opts.pdf ?? true },
+    narrative,
+  });
+  await mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  for (const o of encoded.objects) {
+    const p = join(dir, o.fileName);
+    await writeFile(p, o.bytes);
+    files.push(p);
+  }
+  const report = join(dir, 'report.txt');
+  await writeFile(report, `${narrative.clinician}\n\n---- Plain-language version ----\n\n${narrative.patient}\n`);
+  const summary = join(dir, 'findings.json');
+  await writeFile(summary, JSON.stringify({ ...summariseFindings(findings), preflight: encoded.preflight, notes: encoded.notes }, null, 2));
+  files.push(report, summary);
+  return { files, errors: encoded.preflight.filter((i) => i.severity === 'error').map((i) => i.message) };
+}
+
 export async function processFolder(paths: string[], outRoot: string, registry: ModelRegistry, cfg: Config, opts: OfflineOptions = {}): Promise<{ studies: OfflineStudyResult[]; skipped: string[] }> {
   const { studies, skipped } = await groupFiles(paths);
   const queue = new DeviceQueue(cfg.models.concurrencyPerDevice);
   const results: OfflineStudyResult[] = [];
-  for (const s of studies) {
-    const study: StudySeriesFiles = { studyInstanceUid: s.studyInstanceUid, studyDescription: s.studyDescription, reasonForStudy: s.reasonForStudy, series: Object.fromEntries(s.series) };
-    const identification = await identify(study, registry, cfg, opts.models);
-    const build = volumeBuilder(study, identification.classification);
-    const outDir = join(outRoot, s.studyInstanceUid);
+  for (const study of studies) {
+    const outcome = await inferStudy(study, registry, cfg, { ...(opts.models ? { models: opts.models } : {}), queue, ...(opts.log ? { log: opts.log } : {}) });
+    const outDir = join(outRoot, study.studyInstanceUid);
     const models: OfflineModelResult[] = [];
-    for (const name of identification.routed) {
-      const model = registry.get(name)!;
+    for (const o of outcome.outcomes) {
+      if (!o.findings) {
+        models.push({ model: o.model, files: [], ...(o.error ? { error: o.error } : {}) });
+        continue;
+      }
       try {
-        const prepared = await prepareCase(model, identification.classification, build);
-        const findings = await analysePrepared(model, s.studyInstanceUid, prepared, cfg, { queue, ...(opts.log ? { log: opts.log } : {}) });
-        const headerFile = study.series[findings.referenceSeries.seriesInstanceUid]![0]!;
-        const header = studyHeaderFrom(readP10(await readFile(headerFile), { headerOnly: true }).dataset);
-        const narrative = await narrativeFor(findings, cfg.pipeline.llm);
-        const encoded = await encodeResults(findings, header, {
-          node: { name: cfg.node.name, version: nodeVersion() },
-          keyImages: { enabled: opts.keyImages ?? true },
-          pdf: { enabled: opts.pdf ?? true },
-          narrative,
-        });
-        const dir = join(outDir, name);
-        await mkdir(dir, { recursive: true });
-        const files: string[] = [];
-        for (const o of encoded.objects) {
-          const p = join(dir, o.fileName);
-          await writeFile(p, o.bytes);
-          files.push(p);
-        }
-        const report = join(dir, 'report.txt');
-        await writeFile(report, `${narrative.clinician}\n\n---- Plain-language version ----\n\n${narrative.patient}\n`);
-        const summary = join(dir, 'findings.json');
-        await writeFile(summary, JSON.stringify({ ...summariseFindings(findings), preflight: encoded.preflight, notes: encoded.notes }, null, 2));
-        files.push(report, summary);
-        const errors = encoded.preflight.filter((i) => i.severity === 'error');
-        models.push({ model: name, findings, files, ...(errors.length ? { error: { reason: 'preflight-failed', message: errors.map((e) => e.message).join('; ') } } : {}) });
+        const { files, errors } = await writeResults(o.findings, study, join(outDir, o.model), cfg, opts);
+        models.push({ model: o.model, findings: o.findings, files, ...(errors.length ? { error: { reason: 'preflight-failed', message: errors.join('; ') } } : {}) });
       } catch (e) {
         const err = e as Error & { reason?: string };
-        models.push({ model: name, files: [], error: { reason: err.reason ?? err.name, message: err.message } });
-        opts.log?.warn('model did not run', { model: name, reason: err.reason ?? err.name, error: err.message });
+        models.push({ model: o.model, files: [], error: { reason: err.reason ?? err.name, message: err.message } });
       }
     }
-    results.push({ studyInstanceUid: s.studyInstanceUid, outDir, identification, models });
+    results.push({ studyInstanceUid: study.studyInstanceUid, outDir, identification: outcome, models });
   }
   return { studies: results, skipped };
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load';
 import { ModelRegistry } from '../../src/ai/registry';
-import { groupFiles, inferStudy } from '../../src/ai/run-study';
+import { groupFiles, inferStudy } from '../../src/pipeline/infer-study';
 import { dice } from '../../src/ai/postprocess';
 import { resampleNearest } from '../../src/imaging/resample';
 import { seriesTargetGrid } from '../../src/imaging/inverse-map';

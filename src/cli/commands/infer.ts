@@ -10,7 +10,7 @@ import { loadConfig } from '../../config/load';
 import { createLogger } from '../../log/logger';
 import { ModelRegistry } from '../../ai/registry';
 import { DeviceQueue } from '../../ai/runtime';
-import { groupFiles, inferStudy, type StudyOutcome } from '../../ai/run-study';
+import { groupFiles, inferStudy, type StudyOutcome } from '../../pipeline/infer-study';
 import { summariseFindings } from '../../ai/summary';
 
 interface InferCliOptions {
