@@ -62,6 +62,9 @@ run $PY -m nonc.train --task mets --data $D/ch2/mets-train --data $D/node/mets-t
   --ckpt-every 25 --threads "$THREADS" --freeze-bn-after $((METS_ITERS * 3 / 4)) &
 M=$!
 wait $G; wait $M
+# Metastasis GTV operating point on the validation split (suppresses extracranial false positives).
+run $PY -m nonc.tune_bias --task mets --run $R/mets --checkpoint last.pt --out tuned.pt \
+  --train-data $D/ch2/mets-train --train-data $D/node/mets-train --train-data $D/node/mets-train2
 
 # 3. Held-out evaluation (+ temperature fitting on the validation split), both in parallel.
 run $PY -m nonc.evaluate --task glioma --run $R/glioma --train-data $D/ch2/glioma-train --train-data $D/node/glioma-train \
@@ -71,7 +74,7 @@ run $PY -m nonc.evaluate --task glioma --run $R/glioma --train-data $D/ch2/gliom
   --out $R/glioma/eval.json --threads "$THREADS" &
 G=$!
 run $PY -m nonc.evaluate --task mets --run $R/mets --train-data $D/ch2/mets-train --train-data $D/node/mets-train \
-  --train-data $D/node/mets-train2 --val-subsets "full,T1ce only" --full-only python-unseen-vendor --test "node-unseen-vendor=$D/node/mets-test-philips" \
+  --train-data $D/node/mets-train2 --checkpoint tuned.pt --val-subsets "full,T1ce only" --full-only python-unseen-vendor --test "node-unseen-vendor=$D/node/mets-test-philips" \
   --test "python-unseen-vendor=$D/ch2/mets-test-philips" --out $R/mets/eval.json --threads "$THREADS" &
 M=$!
 wait $G; wait $M
