@@ -190,7 +190,7 @@ export const scenario: BenchScenario = {
       );
     }
     result.notes = [
-      'node = SCP + durable store: every C-STORE-RSP waits for fsync of the file and its directory and for the SQLite (WAL, synchronous=FULL) commit; storescp and Orthanc acknowledge without fsyncing the file. With one association the sender waits for each of those; with several, the store group-commits.',
+      'node = SCP + durable store: every C-STORE-RSP waits for fsync of the file and its directory and for the SQLite index commit (WAL); storescp and Orthanc acknowledge without fsyncing the file. With one association the sender waits for each of those; with several, the store group-commits.',
       `${megabytes.toFixed(1)} MB per round; TCP_NODELAY=1 on storescu, storescp, Orthanc and the node.`,
     ];
     return result;
