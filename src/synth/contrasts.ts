@@ -4,7 +4,9 @@
  * at 1.5-3 T (docs/synthetic-data.md, "Contrasts"):
  *   T1 (MPRAGE-like):  WM > GM > CSF; oedema and tumour hypointense; calcification dark.
  *   T1ce:              T1 + enhancement of enhancing tumour, dura, venous sinuses and choroid plexus.
- *   T2 (TSE):          CSF > oedema/tumour > GM > WM; calcification dark.
+ *   T2 (TSE):          CSF > oedema/tumour > GM > WM, with oedema and non-enhancing tumour clearly bright (about
+ *                      2.5x white matter, as PD * exp(-TE/T2) gives for T2 ~ 200 ms vs 75 ms at TE ~ 100 ms);
+ *                      calcification dark.
  *   FLAIR:             CSF suppressed; oedema and tumour bright; GM > WM; the IDH-mutant astrocytoma
  *                      "T2-FLAIR mismatch" core is relatively hypointense (research/science.md section 3.2).
  *   T2* (SWI/GRE):     calcification and blood products dark.
@@ -51,22 +53,22 @@ const row = (t1: number, t1ce: number, t2: number, flair: number, t2star: number
 export const NORMAL_TISSUE: Record<'csf' | 'gm' | 'wm' | 'bone', SignalRow> = {
   //            t1    t1ce  t2    flair t2*   b0    adc   cbv
   csf: row(0.22, 0.22, 1.0, 0.06, 1.0, 1.0, 3.0, 0),
-  gm: row(0.68, 0.7, 0.56, 0.62, 0.62, 0.55, 0.85, 1.0),
-  wm: row(1.0, 1.0, 0.42, 0.48, 0.5, 0.42, 0.72, 0.45),
+  gm: row(0.68, 0.7, 0.44, 0.62, 0.62, 0.55, 0.85, 1.0),
+  wm: row(1.0, 1.0, 0.28, 0.48, 0.5, 0.42, 0.72, 0.45),
   bone: row(0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0, 0),
 };
 
 /** Tumour compartments by phenotype variant. */
 export const TUMOUR_SIGNAL = {
-  oedema: row(0.62, 0.64, 0.8, 0.95, 0.78, 0.75, 1.45, 0.35),
+  oedema: row(0.62, 0.64, 0.82, 0.95, 0.78, 0.75, 1.45, 0.35),
   necrosisGbm: row(0.3, 0.32, 0.88, 0.55, 0.45, 0.85, 2.2, 0.05),
   necrosisMet: row(0.32, 0.34, 0.85, 0.5, 0.5, 0.8, 2.0, 0.05),
-  enhancingGbm: row(0.62, 1.65, 0.62, 0.78, 0.55, 0.6, 1.0, 3.2),
-  enhancingMet: row(0.6, 1.55, 0.6, 0.72, 0.55, 0.6, 0.95, 2.5),
-  enhancingOligo: row(0.55, 1.15, 0.72, 0.85, 0.6, 0.7, 1.05, 2.0),
-  coreAstroMismatch: row(0.48, 0.49, 0.92, 0.5, 0.85, 0.88, 1.55, 0.55),
-  coreAstro: row(0.5, 0.51, 0.85, 0.88, 0.8, 0.8, 1.35, 0.6),
-  coreOligo: row(0.55, 0.57, 0.75, 0.82, 0.7, 0.72, 1.1, 1.5),
+  enhancingGbm: row(0.62, 1.75, 0.56, 0.78, 0.55, 0.6, 1.0, 3.2),
+  enhancingMet: row(0.6, 1.75, 0.54, 0.72, 0.55, 0.6, 0.95, 2.5),
+  enhancingOligo: row(0.55, 1.2, 0.66, 0.85, 0.6, 0.7, 1.05, 2.0),
+  coreAstroMismatch: row(0.48, 0.49, 0.88, 0.5, 0.85, 0.88, 1.55, 0.55),
+  coreAstro: row(0.5, 0.51, 0.8, 0.88, 0.8, 0.8, 1.35, 0.6),
+  coreOligo: row(0.55, 0.57, 0.72, 0.82, 0.7, 0.72, 1.1, 1.5),
   calcification: row(0.28, 0.28, 0.12, 0.15, 0.05, 0.12, 0.6, 0.1),
 } as const satisfies Record<string, SignalRow>;
 
@@ -82,7 +84,8 @@ export function softSignal(w: SynthWeighting, s: number): number {
     case 't1ce':
       return s * 1.04;
     case 't2':
-      return 0.1 + 0.35 * s;
+      // Fat (s > 1) stays bright on fast spin echo; muscle (s ~ 0.6, short T2) is darker than white matter.
+      return Math.max(0.05, 0.65 * s - 0.25);
     case 'flair':
       return 0.08 + 0.33 * s;
     case 't2star':
@@ -114,7 +117,7 @@ export function baseTable(choice: TumourSignalChoice): SignalTable {
     net: { ...TUMOUR_SIGNAL[choice.net] },
     calc: { ...TUMOUR_SIGNAL.calcification },
     enhancement: { dura: 0.22, sinus: 0.8, choroid: 0.6, duraCbv: 1.0, sinusCbv: 6, choroidCbv: 2.5 },
-    oedemaStrength: 0.8,
+    oedemaStrength: 0.85,
     texture: { ...choice.texture },
   };
 }
@@ -127,7 +130,8 @@ export function tableKeepsOrderings(t: SignalTable): boolean {
     csf.t2 > gm.t2 * 1.25 && gm.t2 > wm.t2 * 1.08 &&
     gm.flair > wm.flair * 1.06 && wm.flair > csf.flair * 3 &&
     t.et.t1ce > wm.t1ce * 1.08 &&
-    t.ed.flair > gm.flair * 1.15 && t.ed.t2 > gm.t2 * 1.15 && t.ed.t1 < wm.t1 * 0.85 &&
+    t.ed.flair > gm.flair * 1.15 && t.ed.t2 > gm.t2 * 1.4 && t.ed.t2 > wm.t2 * 2 && csf.t2 > t.ed.t2 * 1.08 &&
+    t.ed.t1 < wm.t1 * 0.85 &&
     t.calc.t2 < wm.t2 * 0.6 && t.calc.t1 < gm.t1 * 0.7
   );
 }
@@ -143,7 +147,7 @@ export function jitterTable(base: SignalTable, rng: Rng, sd = 0.07): SignalTable
       if (c === 'soft' || c === 'bone') continue;
       for (const w of WEIGHTINGS) t[c][w] = base[c][w] * Math.exp(sd * rng.normal());
     }
-    t.oedemaStrength = Math.min(0.92, Math.max(0.6, base.oedemaStrength + 0.08 * rng.normal()));
+    t.oedemaStrength = Math.min(0.95, Math.max(0.7, base.oedemaStrength + 0.07 * rng.normal()));
     t.enhancement.dura *= Math.exp(0.2 * rng.normal());
     t.enhancement.choroid *= Math.exp(0.2 * rng.normal());
     if (tableKeepsOrderings(t)) return t;

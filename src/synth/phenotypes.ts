@@ -208,7 +208,8 @@ function planGbm(anat: Anatomy, rng: Rng): TumourPlan {
   const body = blob(rng, centre, r, 0.22, rng.uniform(0.18, 0.32), r * 0.7);
   const oedema = blob(rng, offset(rng, centre, 5), r + rng.uniform(10, 28), 0.25, 0.35, 12);
   const lesion: Lesion = {
-    body, enhancement: 'ring', rimMm: rng.uniform(2.5, 6), rimVariation: rng.uniform(0.3, 0.6),
+    // Enhancing rims of glioblastoma are typically 3-8 mm thick (thick, irregular, nodular in places).
+    body, enhancement: 'ring', rimMm: rng.uniform(3, 7), rimVariation: rng.uniform(0.2, 0.4),
     marginMm: rng.uniform(2, 5), oedema, edgeMm: 1.2,
   };
   const strength = rng.uniform(0.15, 0.35);
@@ -332,7 +333,7 @@ function planMets(anat: Anatomy, rng: Rng): TumourPlan {
     kinds.add(ring ? 'ring' : 'solid');
     const oedemaMargin = mutant ? rng.uniform(3, 12) : rng.uniform(6, 22);
     lesions.push({
-      body, enhancement: ring ? 'ring' : 'solid', rimMm: Math.max(1.5, r * rng.uniform(0.25, 0.4)), rimVariation: 0.3,
+      body, enhancement: ring ? 'ring' : 'solid', rimMm: Math.max(2, r * rng.uniform(0.3, 0.45)), rimVariation: 0.3,
       marginMm: 0, edgeMm: 1, oedema: blob(rng, centre, r + oedemaMargin, 0.2, 0.3, 8),
     });
     effects.push({ centre, radiusMm: r, strength: r > 6 ? rng.uniform(0.05, 0.2) : 0 });

@@ -176,7 +176,8 @@ export function rasteriseLesions(
           if (body > 0) {
             if (les.enhancement === 'ring') {
               const rim = (les.rimMm ?? 3) * (1 + (les.rimVariation ?? 0.4) * rimNoise.at(p[0], p[1], p[2]));
-              ncr = frac(sd + Math.max(1, rim), les.edgeMm) * room;
+              // At least 2 mm everywhere: a rim thinner than the 2 mm model grid would vanish in partial volume.
+              ncr = frac(sd + Math.max(2, rim), les.edgeMm) * room;
               et = body - ncr;
             } else if (les.enhancement === 'solid') {
               et = body;

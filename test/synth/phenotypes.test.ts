@@ -59,9 +59,32 @@ describe('glioblastoma, IDH-wildtype', () => {
     const t1ce = caseWeighting(c, 't1ce');
     const flair = caseWeighting(c, 'flair');
     expect(meanWhere(t1ce, (i) => c.labels[i] === 3)).toBeGreaterThan(1.5 * meanWhere(t1ce, (i) => c.labels[i] === 1));
-    expect(meanWhere(flair, (i) => c.labels[i] === 2)).toBeGreaterThan(meanWhere(flair, (i) => anat.brain[i] === 1 && c.labels[i] === 0 && anat.maps.wm[i]! > 0.9));
+    const wm = (i: number) => anat.brain[i] === 1 && c.labels[i] === 0 && anat.maps.wm[i]! > 0.9;
+    expect(meanWhere(flair, (i) => c.labels[i] === 2)).toBeGreaterThan(meanWhere(flair, wm));
+    // Vasogenic oedema is clearly bright on T2 too (about 2.5x white matter), and CSF brighter still.
+    const t2 = caseWeighting(c, 't2');
+    const edT2 = meanWhere(t2, (i) => c.labels[i] === 2);
+    expect(edT2).toBeGreaterThan(2 * meanWhere(t2, wm));
+    expect(meanWhere(t2, (i) => anat.brain[i] === 1 && c.maps.csf[i]! > 0.9)).toBeGreaterThan(1.1 * edT2);
+    // The enhancing rim is thick enough (3-8 mm) to survive the 2 mm grid: many ET voxels have only tumour around.
+    expect(rimInteriorFraction(c)).toBeGreaterThan(0.35);
   });
 });
+
+/** Fraction of ET voxels whose 6 neighbours are all tumour core or enhancing: 0 for a one-voxel-thin rim. */
+function rimInteriorFraction(c: CaseModel): number {
+  const [nx, ny] = anat.dims;
+  const l = c.labels;
+  let n = 0;
+  let inner = 0;
+  for (let i = 0; i < l.length; i++) {
+    if (l[i] !== 3) continue;
+    n++;
+    const nb = [i - 1, i + 1, i - nx, i + nx, i - nx * ny, i + nx * ny];
+    if (nb.every((j) => l[j] === 1 || l[j] === 3)) inner++;
+  }
+  return n ? inner / n : 0;
+}
 
 describe('astrocytoma, IDH-mutant', () => {
   it.each(SEEDS)('seed %i: no enhancement, non-enhancing core, mismatch when drawn', (seed) => {

@@ -62,6 +62,9 @@ describe('training-set export (DICOM round trip)', () => {
     const flair = ch(3);
     expect(meanWhere(t1ce, (i) => labels[i] === 3)).toBeGreaterThan(meanWhere(t1ce, (i) => labels[i] === 2) + 0.8);
     expect(meanWhere(flair, (i) => labels[i] === 2)).toBeGreaterThan(meanWhere(flair, (i) => labels[i] === 0 && t1ce[i] !== 0) + 0.8);
+    // ... and on T2 (vasogenic oedema is T2-hyperintense, not only FLAIR-bright).
+    const t2 = ch(2);
+    expect(meanWhere(t2, (i) => labels[i] === 2)).toBeGreaterThan(meanWhere(t2, (i) => labels[i] === 0 && t1ce[i] !== 0) + 0.8);
     // z-scored inside the head: roughly zero mean, unit spread over non-zero voxels.
     const nz = Array.from(ch(0)).filter((v) => v !== 0);
     const mean = nz.reduce((a, b) => a + b, 0) / nz.length;
