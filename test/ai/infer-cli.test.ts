@@ -5,32 +5,14 @@
  * cover a head (it is not trained on these intensities, so only structure and arithmetic are checked here, not
  * segmentation quality).
  */
-import { spawn } from 'node:child_process';
+import { runCli } from '../helpers/run-cli';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesiseStudy } from '../../src/synth/study';
 import { writeStudy } from '../../src/synth/write-study';
 
-const ROOT = join(__dirname, '../..');
-const REGISTER = join(ROOT, 'test/series-id/helpers/ts-register.js');
-const MAIN = join(ROOT, 'src/cli/main.ts');
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', REGISTER, MAIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NEURO_ONC_CONFIG: '', LOG_LEVEL: 'warn', NEURO_ONC__MODELS__INTRA_OP_NUM_THREADS: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 let work: string;
@@ -57,7 +39,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('neuro-onc-node infer (child process, synthetic DICOM study)', () => {
   it('identifies the series, runs the model and prints Findings JSON with consistent numbers', async () => {
-    const r = await runCli(['infer', studyDir, '--json', '--models-dir', modelsDir, '--model', 'tiny-glioma', '--no-tta', '--no-importance']);
+    const r = await runCli(['infer', studyDir, '--json', '--models-dir', modelsDir, '--model', 'tiny-glioma', '--no-tta', '--no-importance'], { NEURO_ONC__MODELS__INTRA_OP_NUM_THREADS: '1' });
     expect(r.stderr).not.toMatch(/Error|at /);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
@@ -92,7 +74,7 @@ describe('neuro-onc-node infer (child process, synthetic DICOM study)', () => {
     const onlyT1 = join(work, 'only-t1');
     const t1Folder = readdirSync(studyDir).find((d) => /mprage/i.test(d) && !/gd|\+/i.test(d))!;
     cpSync(join(studyDir, t1Folder), join(onlyT1, t1Folder), { recursive: true });
-    const r = await runCli(['infer', onlyT1, '--json', '--models-dir', modelsDir, '--model', 'tiny-glioma']);
+    const r = await runCli(['infer', onlyT1, '--json', '--models-dir', modelsDir, '--model', 'tiny-glioma'], { NEURO_ONC__MODELS__INTRA_OP_NUM_THREADS: '1' });
     expect(r.code).toBe(2);
     const m = JSON.parse(r.stdout).studies[0].models[0];
     expect(m.error.reason).toBe('missing-modalities');
@@ -104,12 +86,12 @@ describe('neuro-onc-node infer (child process, synthetic DICOM study)', () => {
     const broken = join(work, 'models-broken');
     cpSync(modelsDir, broken, { recursive: true });
     writeFileSync(join(broken, 'tiny-glioma/model.onnx'), 'not onnx');
-    const r = await runCli(['infer', studyDir, '--models-dir', broken, '--model', 'tiny-glioma']);
+    const r = await runCli(['infer', studyDir, '--models-dir', broken, '--model', 'tiny-glioma'], { NEURO_ONC__MODELS__INTRA_OP_NUM_THREADS: '1' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/model package .*tiny-glioma skipped \(sha256-mismatch\)/);
     expect(r.stdout).toMatch(/skipped tiny-glioma: requested but the model is not loaded/);
     const empty = mkdtempSync(join(tmpdir(), 'infer-empty-'));
-    const e = await runCli(['infer', empty, '--json']);
+    const e = await runCli(['infer', empty, '--json'], { NEURO_ONC__MODELS__INTRA_OP_NUM_THREADS: '1' });
     expect(e.code).toBe(2);
     expect(e.stderr).toMatch(/no DICOM files found/);
     rmSync(empty, { recursive: true });

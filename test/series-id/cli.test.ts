@@ -2,31 +2,13 @@
  * `neuro-onc-node classify` as a user runs it: a real child process on real Part 10 files written to a temp folder
  * (plus a text file and a truncated DICOM file, which must be skipped with a warning, not crash the run).
  */
-import { spawn } from 'node:child_process';
+import { runCli } from '../helpers/run-cli';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSeriesFiles, type SeriesToWrite } from './helpers/write-series';
 
-const ROOT = join(__dirname, '../..');
-const REGISTER = join(__dirname, 'helpers/ts-register.js');
-const MAIN = join(ROOT, 'src/cli/main.ts');
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', REGISTER, MAIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, NEURO_ONC_CONFIG: '', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const STUDY = '2.25.900100';
 const mprage = { SequenceName: '*tfl3d1_16ns', ScanningSequence: ['GR', 'IR'], SequenceVariant: ['SK', 'SP', 'MP'], MRAcquisitionType: '3D', RepetitionTime: 2300, EchoTime: 2.32, InversionTime: 900, FlipAngle: 8, SliceThickness: 1 };
