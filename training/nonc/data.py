@@ -25,6 +25,7 @@ class Case:
     label_lut: Optional[np.ndarray] = None      # export label value -> model class
     outside: Optional[np.ndarray] = None        # [D,H,W] bool: zeroed on read (see export_format.node_background)
     _tumour_idx: Optional[np.ndarray] = None
+    _bright_idx: Optional[np.ndarray] = None
 
     def crop_image(self, start, size) -> np.ndarray:
         img = crop(self.image, start, size).astype(np.float32)
@@ -58,6 +59,21 @@ class Case:
                 lab = self.label_lut[lab]
             self._tumour_idx = np.argwhere(lab > 0).astype(np.int32)
         return self._tumour_idx
+
+    def bright_voxels(self, channel: int, threshold: float) -> np.ndarray:
+        """Tumour-free voxels bright on one model channel (e.g. T1ce z > 1.5: orbital/scalp fat, temporal muscle,
+        sinus, choroid plexus), every second voxel per axis: the look-alikes hard-negative patches centre on."""
+        if self._bright_idx is None:
+            src = channel if self.channel_index is None else self.channel_index[channel]
+            if self.availability[src] < 0.5:
+                self._bright_idx = np.zeros((0, 3), np.int32)
+            else:
+                img = np.asarray(self.image[src, ::2, ::2, ::2])
+                lab = np.asarray(self.labels[::2, ::2, ::2])
+                if self.label_lut is not None:
+                    lab = self.label_lut[lab]
+                self._bright_idx = (np.argwhere((img > threshold) & (lab == 0)) * 2).astype(np.int32)
+        return self._bright_idx
 
 
 def crop(arr: np.ndarray, start: Sequence[int], size: Sequence[int], fill=0) -> np.ndarray:
@@ -151,6 +167,9 @@ def tumour_cutmix(img: np.ndarray, lab: np.ndarray, d_img: np.ndarray, d_lab: np
 class SamplerConfig:
     patch: Tuple[int, int, int] = (64, 64, 64)
     p_tumour: float = 0.75        # patch centred (with jitter) on a tumour voxel, else random in the volume
+    p_bright: float = 0.0         # else, patch centred on a bright tumour-free voxel of `bright_channel` (hard negative)
+    bright_channel: int = 0
+    bright_threshold: float = 1.5
     jitter: int = 12
     p_flip: float = 0.5           # per axis
     p_jitter: float = 0.8
@@ -179,8 +198,14 @@ class PatchSampler:
     def sample(self):
         cfg, rng = self.cfg, self.rng
         case = rng.choices(self.cases, weights=self.weights)[0]
-        tumour_centred = rng.random() < cfg.p_tumour and len(case.tumour_voxels()) > 0
-        start = patch_start(self._centre(case, tumour_centred), cfg.patch, case.shape, cfg.jitter, rng)
+        r = rng.random()
+        tumour_centred = r < cfg.p_tumour and len(case.tumour_voxels()) > 0
+        centre = self._centre(case, tumour_centred)
+        if not tumour_centred and cfg.p_tumour <= r < cfg.p_tumour + cfg.p_bright:
+            bv = case.bright_voxels(cfg.bright_channel, cfg.bright_threshold)
+            if len(bv):
+                centre = [int(v) for v in bv[rng.randrange(len(bv))]]
+        start = patch_start(centre, cfg.patch, case.shape, cfg.jitter, rng)
         img = case.crop_image(start, cfg.patch)
         lab = case.crop_labels(start, cfg.patch)
         targets = dict(case.targets)

@@ -16,9 +16,10 @@ import torch
 
 from .data import Case
 from .infer import run_inference
+from .postprocess import node_labels
 from .metrics import auc_binary, auc_macro_ovr, ece, fit_temperature, region_dice, softmax
 from .tasks import TASKS, Task
-from .train import load_cases
+from .train import load_cases, load_validation
 
 
 def load_net(task: Task, run: str, which: str = 'best.pt'):
@@ -49,6 +50,8 @@ def predict(net, task: Task, cases: List[Case], roles, patch, tiling: str = 'who
                'targets': dict(c.targets)}
         if row['tumour']:
             row['dice'] = region_dice(pred, gt, task.regions)
+            # What the node delivers with its default post-processing (hierarchical decoding, components < 0.1 mL).
+            row['dice_node'] = region_dice(node_labels(probs, task.n_seg == 4), gt, task.regions)
         rows.append(row)
     return {'roles': list(roles), 'cases': rows}
 
@@ -60,6 +63,8 @@ def summarise(task: Task, pred: Dict, temps: Dict[str, float]) -> Dict:
         v = [r['dice'][k] for r in rows if r['tumour']]
         out[f'dice_{k}'] = float(np.mean(v)) if v else float('nan')
         out[f'dice_{k}_median'] = float(np.median(v)) if v else float('nan')
+        vn = [r['dice_node'][k] for r in rows if r['tumour'] and 'dice_node' in r]
+        out[f'node_dice_{k}'] = float(np.mean(vn)) if vn else float('nan')
     healthy = [r['pred_ml'] for r in rows if not r['tumour']]
     out['healthy_false_positive_ml'] = float(np.mean(healthy)) if healthy else float('nan')
     for h, names in task.classes.items():
@@ -80,8 +85,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument('--task', choices=list(TASKS), required=True)
     ap.add_argument('--run', required=True)
-    ap.add_argument('--train-data', required=True, action='append',
+    ap.add_argument('--train-data', default=[], action='append',
                     help='export(s) the run was trained on (the validation split is read from them)')
+    ap.add_argument('--val-data', default=[], action='append', help='the separate validation export(s) of the run')
     ap.add_argument('--test', action='append', default=[], help='NAME=DIR held-out export')
     ap.add_argument('--subsets', default='', help='comma list of subset names to evaluate (default: all)')
     ap.add_argument('--full-only', default='', help='comma list of test names evaluated on the full input only')
@@ -99,9 +105,7 @@ def main(argv=None):
     tiling = ck.get('args', {}).get('tiling', 'sliding-window')
     t0 = time.time()
 
-    with open(os.path.join(args.run, 'split.json')) as f:
-        val_ids = set(json.load(f)['val'])
-    val_cases = [c for d in args.train_data for c in load_cases(task, d) if c.case_id in val_ids]
+    val_cases = load_validation(task, args.run, args.train_data, args.val_data)
     if args.val_max:  # a seeded sample across tumour kinds (cases are stored grouped by kind)
         random.Random(0).shuffle(val_cases)
         val_cases = val_cases[:args.val_max]

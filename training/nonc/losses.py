@@ -12,8 +12,9 @@ def region_probs(prob: torch.Tensor, regions: Sequence[Sequence[int]]) -> torch.
 
 
 def seg_loss(logits: torch.Tensor, target: torch.Tensor, regions: Sequence[Sequence[int]],
-             ce_weight: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """Soft Dice over the evaluated regions (batch Dice, smooth 1) + cross-entropy over the label classes."""
+             ce_weight: Optional[torch.Tensor] = None, region_weight: Optional[Sequence[float]] = None) -> torch.Tensor:
+    """Soft Dice over the evaluated regions (batch Dice, smooth 1; weighted mean with `region_weight`, e.g. more
+    weight on the small, hard TC and ET regions) + cross-entropy over the label classes."""
     prob = torch.softmax(logits, dim=1)
     pr = region_probs(prob, regions)
     tg = torch.stack([sum((target == c) for c in r).float() for r in regions], dim=1)
@@ -21,7 +22,12 @@ def seg_loss(logits: torch.Tensor, target: torch.Tensor, regions: Sequence[Seque
     inter = (pr * tg).sum(dims)
     den = pr.sum(dims) + tg.sum(dims)
     dice = (2 * inter + 1.0) / (den + 1.0)
-    return (1 - dice).mean() + F.cross_entropy(logits, target, weight=ce_weight)
+    if region_weight is None:
+        dl = (1 - dice).mean()
+    else:
+        w = torch.tensor(region_weight, dtype=dice.dtype)
+        dl = ((1 - dice) * w).sum() / w.sum()
+    return dl + F.cross_entropy(logits, target, weight=ce_weight)
 
 
 class UncertaintyWeighting(nn.Module):

@@ -23,6 +23,17 @@ def dice_table(task: Task, test: Dict) -> str:
     return '\n'.join(lines)
 
 
+def node_dice_table(task: Task, test: Dict) -> str:
+    """The same cases after the node's default post-processing (what a PACS receives)."""
+    regions = list(task.regions)
+    lines = ['| test set | inputs | ' + ' | '.join(f'Dice {r}' for r in regions) + ' |', '|' + '---|' * (2 + len(regions))]
+    for tname, t in test.items():
+        for sname, s in t['subsets'].items():
+            if f'node_dice_{regions[0]}' in s:
+                lines.append(f'| {tname} | {sname} | ' + ' | '.join(f(s[f"node_dice_{r}"]) for r in regions) + ' |')
+    return '\n'.join(lines) if len(lines) > 2 else ''
+
+
 def head_table(task: Task, test: Dict) -> str:
     heads = list(task.classes)
     lines = ['| test set | inputs | ' + ' | '.join(f'{h} AUC / acc / ECE' for h in heads) + ' |',
@@ -98,6 +109,14 @@ def write_card(path: str, task: Task, manifest: Dict, ev: Dict, report: Dict, n_
     val_cal = val.get('calibrated', {})
     val_unc = val.get('uncalibrated', {})
     seg_w = f', foreground-weighted CE {list(task.seg_ce_weight)}' if task.seg_ce_weight else ''
+    p_tum = task.p_tumour if (args.get('p_tumour') is None or args.get('p_tumour', -1) < 0) else args['p_tumour']
+    bright_text = (f"; hard negatives centred on a bright tumour-free T1ce voxel (z > 1.5: orbital/scalp fat, temporal "
+                   f"muscle, sinus, choroid plexus; p = {args['p_bright']})" if args.get('p_bright') else '')
+    region_text = (f" (weights {', '.join(f'{r} {w}' for r, w in zip(task.regions, args['region_weights'].split(',')))})"
+                   if args.get('region_weights') else '')
+    freeze = args.get('freeze_bn_after', -1)
+    if freeze is not None and freeze >= 0:
+        region_text += f'; BatchNorm statistics frozen from iteration {freeze + 1} (training computes what inference computes)'
     ece_rows = '\n'.join(
         f"| {h} | {f(val_unc.get(h, {}).get('ece'))} | {f(val_cal.get(h, {}).get('ece'))} |" for h in task.classes)
     text = f"""# Model card: {manifest['name']} {manifest['version']}
@@ -121,14 +140,15 @@ clinical performance figure, and no real patient data was used for training or t
   decoder features (weights = predicted probability of each tumour class, detached), predicted region volume
   fractions and the modality mask. {n_params:,} parameters; ONNX opset 17, {size / 1e6:.2f} MB.
 - Training: {ck['iter']} iterations, batch {args.get('batch')}, patch {args.get('patch')}³, AdamW lr {args.get('lr')} with
-  cosine decay, seed {args.get('seed')}. Loss: soft Dice over the evaluated regions + cross-entropy (segmentation) and
+  cosine decay, seed {args.get('seed')}. Loss: soft Dice over the evaluated regions{region_text} + cross-entropy (segmentation) and
   class-weighted cross-entropy per head with ignore_index for labels that do not apply, combined with Kendall et al.'s
   uncertainty weighting L = Σ ½·exp(−s)·L + ½·s (s = log σ²). Learned σ at the checkpoint: {sig or '–'}.
-- Augmentation: tumour-centred patches (p = {task.p_tumour}) else random; flips on all axes; per-channel intensity scale/shift,
+- Patches: tumour-centred (p = {p_tum}){bright_text}, else random in the grid.
+- Augmentation: flips on all axes; per-channel intensity scale/shift,
   gamma and noise; Tumor-CutMix (p = 0.2: a donor tumour pasted with its labels at the same grid position of another
   case; class labels follow the donor); modality dropout (random non-empty subsets of the available sequences, zeroed
   with the mask set to match; full input in 35 % of patches).
-- Calibration: one temperature per head fitted on the validation split (NLL): {temps}.
+- Calibration: one temperature per head fitted on the validation cases (NLL): {temps}.
 
 ## Training data
 {manifest['trainingData']}
@@ -144,6 +164,11 @@ blur) that no training case had. Dice is per case (mean over tumour-bearing case
 {dice_table(task, ev['test'])}
 
 {missing_drop(task, ev['test'])}
+
+As the node delivers it (its default post-processing, `src/ai/engine.ts`: {'hierarchical decoding of the nested regions, then ' if task.n_seg == 4 else ''}tumour
+components under 0.1 mL removed{' and enhancing components under 0.1 mL relabelled as core' if task.n_seg == 4 else ''}); the table above is the raw argmax:
+
+{node_dice_table(task, ev['test'])}
 
 ### Classification heads (calibrated probabilities; AUC binary or macro one-vs-rest; accuracy at argmax)
 {head_table(task, ev['test'])}

@@ -53,6 +53,16 @@ def load_cases(task: Task, root: str) -> List[Case]:
     return keep
 
 
+def load_validation(task: Task, run: str, train_data: List[str], val_data: List[str]) -> List[Case]:
+    """The validation cases of a run: the separate --val-data exports it was trained with, or else the validation
+    split (split.json) drawn from its training exports."""
+    if val_data:
+        return [c for d in val_data for c in load_cases(task, d)]
+    with open(os.path.join(run, 'split.json')) as f:
+        val_ids = set(json.load(f)['val'])
+    return [c for d in train_data for c in load_cases(task, d.partition(':')[0]) if c.case_id in val_ids]
+
+
 @torch.no_grad()
 def validate(model, task: Task, cases: List[Case], patch, tiling: str = 'whole') -> Dict[str, float]:
     model.eval()
@@ -93,6 +103,12 @@ def main(argv=None):
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--p-gt-attention', type=float, default=0.5,
                     help='probability that a batch pools the heads over the ground-truth tumour instead of the prediction')
+    ap.add_argument('--val-data', action='append', default=[],
+                    help='separate validation export(s) (other seeds); without it a split of --data is used')
+    ap.add_argument('--region-weights', default='', help='soft-Dice weight per evaluated region, e.g. 1,1.5,2 (WT,TC,ET)')
+    ap.add_argument('--p-tumour', type=float, default=-1, help='tumour-centred patch probability (default: the task\'s)')
+    ap.add_argument('--p-bright', type=float, default=0.0,
+                    help='probability of a hard-negative patch centred on a bright tumour-free T1ce voxel')
     ap.add_argument('--val-fraction', type=float, default=0.15)
     ap.add_argument('--val-max', type=int, default=10, help='validation cases scored during training')
     ap.add_argument('--eval-every', type=int, default=250)
@@ -116,7 +132,12 @@ def main(argv=None):
         for c in load_cases(task, path):
             c.meta['sampling_weight'] = float(weight or 1)
             cases.append(c)
-    train_cases, val_cases = split_cases(cases, args.val_fraction, args.seed)
+    if args.val_data:
+        train_cases = cases
+        val_cases = [c for d in args.val_data for c in load_cases(task, d)]
+        random.Random(args.seed).shuffle(val_cases)  # exports are not grouped by kind, but keep val_max a fair sample
+    else:
+        train_cases, val_cases = split_cases(cases, args.val_fraction, args.seed)
     with open(os.path.join(args.out, 'split.json'), 'w') as f:
         json.dump({'train': [c.case_id for c in train_cases], 'val': [c.case_id for c in val_cases]}, f, indent=1)
     print(f'{task.name}: {len(train_cases)} train / {len(val_cases)} validation cases', flush=True)
@@ -127,8 +148,10 @@ def main(argv=None):
     opt = torch.optim.AdamW([{'params': model.parameters(), 'weight_decay': 1e-4},
                              {'params': uw.parameters(), 'weight_decay': 0.0}], lr=args.lr)
     cw = {h: class_weights([c.targets[h] for c in train_cases], len(n)) for h, n in task.classes.items()}
-    cfg = SamplerConfig(patch=patch, p_tumour=task.p_tumour, favoured_subsets=task.favoured_subsets,
-                        class_heads=tuple(task.classes))
+    cfg = SamplerConfig(patch=patch, p_tumour=task.p_tumour if args.p_tumour < 0 else args.p_tumour,
+                        p_bright=args.p_bright, bright_channel=task.roles.index('t1ce'),
+                        favoured_subsets=task.favoured_subsets, class_heads=tuple(task.classes))
+    region_w = [float(x) for x in args.region_weights.split(',')] if args.region_weights else None
     sampler = PatchSampler(train_cases, cfg, seed=args.seed)
 
     start_it, best, history = 0, -1.0, []
@@ -168,7 +191,7 @@ def main(argv=None):
         if sampler.rng.random() < args.p_gt_attention:
             attn = torch.nn.functional.one_hot(lab, task.n_seg).permute(0, 4, 1, 2, 3).float()
         outs = model(img, mask, attn)
-        losses = {'seg': seg_loss(outs[0], lab, list(task.regions.values()), seg_w)}
+        losses = {'seg': seg_loss(outs[0], lab, list(task.regions.values()), seg_w, region_w)}
         for h, logits in zip(task.classes, outs[1:]):
             l = class_ce(logits, tg[h], cw[h])
             if l is not None:

@@ -16,7 +16,7 @@ from .evaluate import load_net
 from .infer import whole_grid
 from .metrics import region_dice
 from .tasks import TASKS
-from .train import load_cases
+from .train import load_validation
 
 
 def main(argv=None):
@@ -25,14 +25,14 @@ def main(argv=None):
     ap.add_argument('--run', required=True)
     ap.add_argument('--checkpoint', required=True)
     ap.add_argument('--out', required=True)
-    ap.add_argument('--train-data', action='append', required=True)
+    ap.add_argument('--train-data', action='append', default=[])
+    ap.add_argument('--val-data', action='append', default=[])
     ap.add_argument('--biases', default='0,0.5,1,1.5,2,2.5,3,4')
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     task = TASKS[a.task]
     net, ck = load_net(task, a.run, a.checkpoint)
-    val_ids = set(json.load(open(os.path.join(a.run, 'split.json')))['val'])
-    cases = [c for d in a.train_data for c in load_cases(task, d) if c.case_id in val_ids]
+    cases = load_validation(task, a.run, a.train_data, a.val_data)
     logits = []
     with torch.no_grad():
         for c in cases:
