@@ -277,40 +277,18 @@ export class InstanceIndex {
 
   /** Instances of a study or series, ordered by series then InstanceNumber. */
   listInstances(scope: { studyUid?: string; seriesUid?: string }): InstanceRecord[] {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (scope.studyUid) {
-      where.push('study_uid = ?');
-      args.push(scope.studyUid);
-    }
-    if (scope.seriesUid) {
-      where.push('series_uid = ?');
-      args.push(scope.seriesUid);
-    }
+    const { where, args } = scopeWhere(scope);
     const rows = this.db
-      .prepare(`SELECT ${INSTANCE_COLUMNS} FROM instances ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY series_uid, instance_number, sop_uid`)
+      .prepare(`SELECT ${INSTANCE_COLUMNS} FROM instances ${where} ORDER BY series_uid, instance_number, sop_uid`)
       .all(...args) as InstanceRow[];
     return rows.map((r) => this.toRecord(r));
   }
 
   /** Stored DICOM JSON header of instances (all of a study/series, or the given SOP Instance UIDs). */
   metadata(scope: { studyUid?: string; seriesUid?: string; sopUid?: string }): Array<{ sopUid: string; seriesUid: string; studyUid: string; metadata: DicomJson; record: InstanceRecord }> {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (scope.studyUid) {
-      where.push('study_uid = ?');
-      args.push(scope.studyUid);
-    }
-    if (scope.seriesUid) {
-      where.push('series_uid = ?');
-      args.push(scope.seriesUid);
-    }
-    if (scope.sopUid) {
-      where.push('sop_uid = ?');
-      args.push(scope.sopUid);
-    }
+    const { where, args } = scopeWhere(scope);
     const rows = this.db
-      .prepare(`SELECT ${INSTANCE_COLUMNS}, metadata FROM instances ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY series_uid, instance_number, sop_uid`)
+      .prepare(`SELECT ${INSTANCE_COLUMNS}, metadata FROM instances ${where} ORDER BY series_uid, instance_number, sop_uid`)
       .all(...args) as Array<InstanceRow & { metadata: string }>;
     return rows.map((r) => ({ sopUid: r.sop_uid, seriesUid: r.series_uid, studyUid: r.study_uid, metadata: JSON.parse(r.metadata) as DicomJson, record: this.toRecord(r) }));
   }
@@ -460,4 +438,13 @@ export function seriesRecord(r: SeriesRow): SeriesRecord {
     instanceCount: r.instance_count,
     lastReceivedAt: r.last_received_at,
   };
+}
+
+/** WHERE clause (possibly empty) and its arguments for an instance scope: any of study, series, SOP Instance UID. */
+function scopeWhere(scope: { studyUid?: string; seriesUid?: string; sopUid?: string }): { where: string; args: string[] } {
+  const used: Array<[string, string]> = [];
+  if (scope.studyUid) used.push(['study_uid', scope.studyUid]);
+  if (scope.seriesUid) used.push(['series_uid', scope.seriesUid]);
+  if (scope.sopUid) used.push(['sop_uid', scope.sopUid]);
+  return { where: used.length ? 'WHERE ' + used.map(([c]) => `${c} = ?`).join(' AND ') : '', args: used.map(([, v]) => v) };
 }

@@ -1,5 +1,6 @@
 /** Public types of the instance store (src/store). Receivers, the study tracker and later stages code against these. */
 import type { NaturalDataset } from '../dicom/p10';
+import type { SeriesFields } from './header';
 import type { RejectReason } from './reasons';
 
 export type IngestSource = 'stow' | 'dimse' | 'recovered';
@@ -82,18 +83,9 @@ export interface InstanceRecord {
   remoteAddress?: string;
 }
 
-export interface SeriesRecord {
-  seriesInstanceUid: string;
+/** One indexed series: its header fields plus what the index counts. */
+export interface SeriesRecord extends SeriesFields {
   studyInstanceUid: string;
-  modality: string;
-  seriesNumber?: number;
-  seriesDescription: string;
-  protocolName: string;
-  frameOfReferenceUid: string;
-  manufacturer: string;
-  bodyPartExamined: string;
-  seriesDate: string;
-  seriesTime: string;
   instanceCount: number;
   /** ms since epoch of the last stored instance */
   lastReceivedAt: number;
