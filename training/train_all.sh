@@ -22,7 +22,7 @@ if [ "$QUICK" = 1 ]; then
   GLIOMA_ITERS=${GLIOMA_ITERS:-20}; METS_ITERS=${METS_ITERS:-20}; SCALE=0
 else
   D=data/v5; R=runs; PKG=../models
-  GLIOMA_ITERS=${GLIOMA_ITERS:-4500}; METS_ITERS=${METS_ITERS:-3000}; SCALE=1
+  GLIOMA_ITERS=${GLIOMA_ITERS:-3000}; METS_ITERS=${METS_ITERS:-3000}; SCALE=1
 fi
 run() { echo "+ $*" >&2; nice -n "$NICE" "$@"; }
 n() { if [ "$SCALE" = 1 ]; then echo "$1"; else echo "$2"; fi; }
