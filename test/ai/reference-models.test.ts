@@ -18,6 +18,7 @@ import { seriesTargetGrid } from '../../src/imaging/inverse-map';
 import { labelVolume } from '../../src/synth/ground-truth';
 import { synthesiseStudy, type StudyOptions } from '../../src/synth/study';
 import { writeStudy } from '../../src/synth/write-study';
+import { gliomaCardDice } from '../helpers/model-card';
 
 const MODELS = join(__dirname, '../../models');
 const cfg = parseConfig({ models: { intraOpNumThreads: 2, modalityImportance: false, testTimeAugmentation: false } });
@@ -68,7 +69,10 @@ glioma('committed glioma-mtl on synthetic studies', () => {
     const r = await diceOnStudy({ tumor: 'gbm', seed: 'reference-model-gbm-2', vendor: 'ge', size: 'small', distractors: 'none', transferSyntax: 'explicit', multiframe: 'never', drop: ['flair'] }, 'glioma-mtl', registry);
     process.stdout.write(`glioma-mtl synthetic GBM without FLAIR: Dice WT ${r.wt.toFixed(3)} TC ${r.tc.toFixed(3)} ET ${r.et.toFixed(3)}\n`);
     expect(r.findings.missingModalities).toEqual(['flair']);
-    expect(r.wt).toBeGreaterThan(0.4);
+    // T1ce still shows the core; the oedema (WT) is what FLAIR carries, and the model card documents how much of it
+    // is lost without FLAIR (held-out mean): this case must not fall far below that figure.
+    expect(r.tc).toBeGreaterThan(0.4);
+    expect(r.wt).toBeGreaterThan(gliomaCardDice('no FLAIR').wt - 0.15);
   });
 });
 

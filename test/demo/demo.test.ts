@@ -24,4 +24,4 @@ it('runs a synthetic study end to end on the committed models and reports where 
   for (const f of files) expect(existsSync(f)).toBe(true);
   const report = await checkConformance(files);
   expect(report.errors).toBe(0);
-});
+}, 300_000); // a whole study (synthesis, STOW, inference with TTA and leave-one-modality-out) on a loaded CI machine

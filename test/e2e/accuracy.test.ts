@@ -21,16 +21,8 @@ import { labelVolume } from '../../src/synth/ground-truth';
 import { synthesiseStudy } from '../../src/synth/study';
 import { startOrthanc, type OrthancPeer } from '../helpers/orthanc';
 import { waitFor } from '../helpers/ports';
+import { gliomaCardDice } from '../helpers/model-card';
 import { stow } from '../helpers/stow';
-
-/** The model card's held-out full-input row for the unseen vendor: [WT, TC, ET]. */
-function cardDice(): { wt: number; tc: number } {
-  const card = readFileSync('models/glioma-mtl/MODEL_CARD.md', 'utf8');
-  const row = card.split('\n').find((l) => /^\|\s*node-unseen-vendor\s*\|[^|]*\|\s*full\s*\|/.test(l));
-  if (!row) throw new Error('MODEL_CARD.md has no "node-unseen-vendor | ... | full" Dice row');
-  const cells = row.split('|').map((c) => c.trim());
-  return { wt: Number(cells[5]), tc: Number(cells[6]) };
-}
 
 type Item = NaturalDataset & { ContentSequence?: Item[]; ConceptNameCodeSequence?: NaturalDataset | NaturalDataset[]; MeasuredValueSequence?: NaturalDataset | NaturalDataset[] };
 const first = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v[0] : v);
@@ -74,7 +66,7 @@ describe('end-to-end accuracy of the committed glioma model (synthetic studies, 
   });
 
   it('Dice of the SEG read back from the PACS is close to the model card; SR volumes equal the findings', async () => {
-    const card = cardDice();
+    const card = gliomaCardDice('full');
     const scores: Array<{ wt: number; tc: number }> = [];
     for (const [tumor, seed] of [['gbm', 'acc-1'], ['astro', 'acc-2'], ['oligo', 'acc-3']] as const) {
       const study = await synthesiseStudy({ tumor, seed, vendor: 'philips', size: 'small', distractors: 'random' });
