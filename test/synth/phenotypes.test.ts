@@ -30,14 +30,17 @@ function counts(labels: Uint8Array): number[] {
   return c;
 }
 
-/** Fraction of label-1 voxels whose 6 neighbours are all tumour core or enhancing (1 or 3): "enclosed by the ring". */
-function enclosedFraction(c: CaseModel): number {
+/**
+ * Fraction of the voxels with `label` whose 6 neighbours are all tumour core or enhancing (1 or 3). For necrosis (1):
+ * "enclosed by the ring"; for the enhancing rim (3): 0 when the rim is one voxel thin.
+ */
+function enclosedFraction(c: CaseModel, label: 1 | 3): number {
   const [nx, ny] = anat.dims;
   const l = c.labels;
   let n = 0;
   let enclosed = 0;
   for (let i = 0; i < l.length; i++) {
-    if (l[i] !== 1) continue;
+    if (l[i] !== label) continue;
     n++;
     const nb = [i - 1, i + 1, i - nx, i + nx, i - nx * ny, i + nx * ny];
     if (nb.every((j) => l[j] === 1 || l[j] === 3)) enclosed++;
@@ -53,7 +56,7 @@ describe('glioblastoma, IDH-wildtype', () => {
     expect(et).toBeGreaterThan(0);
     expect(ed).toBeGreaterThan(et);
     // Necrosis sits inside the enhancing rim: almost no necrotic voxel touches oedema or background.
-    expect(enclosedFraction(c)).toBeGreaterThan(0.9);
+    expect(enclosedFraction(c, 1)).toBeGreaterThan(0.9);
     expect(c.plan.classes).toMatchObject({ idh: 'wildtype', grade: '4', histology: 'glioblastoma' });
     // Appearance: ET enhances on T1ce, necrosis does not; oedema bright on FLAIR.
     const t1ce = caseWeighting(c, 't1ce');
@@ -67,24 +70,9 @@ describe('glioblastoma, IDH-wildtype', () => {
     expect(edT2).toBeGreaterThan(2 * meanWhere(t2, wm));
     expect(meanWhere(t2, (i) => anat.brain[i] === 1 && c.maps.csf[i]! > 0.9)).toBeGreaterThan(1.1 * edT2);
     // The enhancing rim is thick enough (3-8 mm) to survive the 2 mm grid: many ET voxels have only tumour around.
-    expect(rimInteriorFraction(c)).toBeGreaterThan(0.35);
+    expect(enclosedFraction(c, 3)).toBeGreaterThan(0.35);
   });
 });
-
-/** Fraction of ET voxels whose 6 neighbours are all tumour core or enhancing: 0 for a one-voxel-thin rim. */
-function rimInteriorFraction(c: CaseModel): number {
-  const [nx, ny] = anat.dims;
-  const l = c.labels;
-  let n = 0;
-  let inner = 0;
-  for (let i = 0; i < l.length; i++) {
-    if (l[i] !== 3) continue;
-    n++;
-    const nb = [i - 1, i + 1, i - nx, i + nx, i - nx * ny, i + nx * ny];
-    if (nb.every((j) => l[j] === 1 || l[j] === 3)) inner++;
-  }
-  return n ? inner / n : 0;
-}
 
 describe('astrocytoma, IDH-mutant', () => {
   it.each(SEEDS)('seed %i: no enhancement, non-enhancing core, mismatch when drawn', (seed) => {
