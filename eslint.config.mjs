@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'training/**', 'models/**', 'coverage/**', 'var/**', '**/*.js', '!bin/*.js'] },
+  { ignores: ['dist/**', '.cache/**', 'dist-check/**', 'node_modules/**', 'training/**', 'models/**', 'coverage/**', 'var/**', '**/*.js', '!bin/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine (run as root) ready for `npm test`, `npm run demo` and `npm run bench`:
-# installs the Debian packages the node and its tests use when they are missing, then the npm packages.
+# installs the Debian packages the node and its tests use when they are missing, then the npm packages;
+# with --with-viewer (npm test) also the OHIF viewer build the viewer test loads results in.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,4 +52,9 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages (npm ci)"
   npm ci --no-audit --no-fund
+fi
+
+# The viewer test (test/viewer/ohif.test.ts) needs the OHIF viewer's static build: only for `npm test`.
+if [ "${1:-}" = --with-viewer ]; then
+  bash scripts/fetch-ohif.sh
 fi

@@ -44,7 +44,12 @@ export interface EncoderOptions {
   compositeSegments?: boolean;
   /** Omit SEG frames without foreground (default true; false keeps every slice of every segment). */
   omitEmptyFrames?: boolean;
-  /** Reference the other input series (T1/T2/FLAIR) in the SEG, after the display series (default true). */
+  /**
+   * Also reference the other input series (T1/T2/FLAIR) in the SEG, after the display series. Default false: OHIF
+   * 3.x overlays a SEG on the first display set holding *any* referenced instance (not ReferencedSeriesSequence[0])
+   * and refuses it as "oblique" when that is another series' grid; highdicom likewise allows one source series.
+   * The SR lists every input series either way.
+   */
   referenceAllInputs?: boolean;
   /** Secondary Capture key images with the overlay burned in (default: enabled, 3 images). */
   keyImages?: { enabled?: boolean; count?: number };

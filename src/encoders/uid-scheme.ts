@@ -33,7 +33,7 @@ export function resultIdentity(findings: Findings, options: EncoderOptions): str
     `format=${ENCODER_FORMAT_VERSION}`,
     `composite=${options.compositeSegments === true}`,
     `omitEmpty=${options.omitEmptyFrames !== false}`,
-    `allInputs=${options.referenceAllInputs !== false}`,
+    `allInputs=${options.referenceAllInputs === true}`,
     `keyImages=${options.keyImages?.enabled === false ? 0 : (options.keyImages?.count ?? 3)}`,
   ].join(';');
   return [

@@ -53,7 +53,16 @@ describe('SEG encoder round trips (dciodvfy + structural checks + exact decode)'
     expect(ds.NumberOfFrames).toBe(seg.plan.frames.length);
     expect(ds.SegmentsOverlap).toBe('NO');
     expect(report.objects[0]!.issues.filter((i) => i.severity === 'error')).toEqual([]);
-    // Display series first in ReferencedSeriesSequence; the other inputs follow.
+    // By default only the display series is referenced (OHIF overlays on whichever referenced series it meets first).
+    const rss = ds.ReferencedSeriesSequence as Array<Record<string, unknown>>;
+    expect(rss.map((s) => s.SeriesInstanceUID)).toEqual([c.findings.referenceSeries.seriesInstanceUid]);
+    expect(c.findings.inputs.length).toBeGreaterThan(1);
+  });
+
+  test('referenceAllInputs: the display series first, then the other inputs', async () => {
+    const c = syntheticCase({ grid: ODD, key: 'all-inputs' });
+    const { ds, report } = await roundTrip('all-inputs', c, { ...OPTS, referenceAllInputs: true });
+    expect(report.objects[0]!.issues.filter((i) => i.severity === 'error')).toEqual([]);
     const rss = ds.ReferencedSeriesSequence as Array<Record<string, unknown>>;
     expect(rss[0]!.SeriesInstanceUID).toBe(c.findings.referenceSeries.seriesInstanceUid);
     expect(rss.map((s) => s.SeriesInstanceUID).sort()).toEqual(c.findings.inputs.map((i) => i.seriesInstanceUid).sort());

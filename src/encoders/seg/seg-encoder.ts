@@ -248,7 +248,7 @@ export function encodeSeg(findings: Findings, header: StudyHeader, options: Enco
       },
     ],
     PerFrameFunctionalGroupsSequence: perFrame,
-    ...references(findings, options.referenceAllInputs !== false, purpose),
+    ...references(findings, options.referenceAllInputs === true, purpose),
     PixelData: pixelData,
     _vrMap: { PixelData: 'OB' },
   };
