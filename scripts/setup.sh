@@ -18,6 +18,9 @@ declare -A probes=(
   [sqlite3]=/usr/bin/sqlite3
   [libgdcm-tools]=/usr/bin/gdcmconv
   [libdcmtk-dev]=/usr/include/dcmtk/dcmdata/dcfilefo.h
+  # PyTorch's grid_sample is the independent peer of our trilinear resampling (test/imaging/resample.test.ts).
+  [python3-torch]=/usr/lib/python3/dist-packages/torch/__init__.py
+  [python3-numpy]=/usr/lib/python3/dist-packages/numpy/__init__.py
 )
 missing=()
 for pkg in "${!probes[@]}"; do

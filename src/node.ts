@@ -7,8 +7,10 @@
  *   node.store / node.studies / node.jobs
  *   await node.close();     // graceful: stop HTTP, abort running stages (they resume next start), close the store
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Config } from './config/schema';
@@ -58,6 +60,8 @@ export interface NodeHandle {
 
 export async function startNode(config: Config, opts: StartNodeOptions = {}): Promise<NodeHandle> {
   const log = createLogger('node');
+  // TLS files first: a bad path stops start-up before anything is opened.
+  const https = config.http.tls && opts.listen !== false ? tlsOptions(config.http.tls) : undefined;
   mkdirSync(config.node.dataDir, { recursive: true });
   const db = openDatabase(storeLayout(config.node.dataDir).database);
   const store = await InstanceStore.open({
@@ -90,6 +94,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     logger: createLogger('http'),
     health: () => ({ name: config.node.name, instances: store.index.instanceCount() }),
     pages: config.http.ui ? [{ path: '/ui', router: uiRouter({ jobs, studies, store, config, logger: createLogger('ui') }) }] : [],
+    users: config.http.auth.users,
   });
 
   // DIMSE bridge (src/dimse-bridge): C-ECHO/C-STORE SCP into the same store, so C-STORE instances reach the same
@@ -99,7 +104,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   let server: Server | undefined;
   let httpUrl = '';
   if (opts.listen !== false) {
-    server = createServer(app);
+    server = https ? createHttpsServer(https, app) : createServer(app);
     // Large STOW uploads take longer than Node's default 5-minute request timeout.
     server.requestTimeout = 0;
     server.keepAliveTimeout = 65_000;
@@ -109,8 +114,8 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     });
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    httpUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
-    log.info('node listening', { url: httpUrl, dicomweb: httpUrl + config.http.dicomwebBasePath, dataDir: config.node.dataDir });
+    httpUrl = `${https ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
+    log.info('node listening', { url: httpUrl, dicomweb: httpUrl + config.http.dicomwebBasePath, dataDir: config.node.dataDir, users: config.http.auth.users.length, clientCertificates: config.http.tls?.clientCertificates ?? 'none' });
   }
 
   let closing: Promise<void> | undefined;
@@ -140,4 +145,26 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   };
 
   return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, dimse, close };
+}
+
+/** Reads the PEM files of http.tls; a missing or unreadable file stops start-up with its path. */
+function tlsOptions(tls: NonNullable<Config['http']['tls']>): import('node:https').ServerOptions {
+  const read = (what: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new Error(`http.tls.${what} ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  const pem = { cert: read('certFile', tls.certFile), key: read('keyFile', tls.keyFile), ...(tls.caFile ? { ca: read('caFile', tls.caFile) } : {}) };
+  try {
+    createSecureContext(pem);
+  } catch (e) {
+    throw new Error(`http.tls: ${tls.certFile} / ${tls.keyFile} are not a usable PEM certificate and matching private key: ${(e as Error).message}`);
+  }
+  return {
+    ...pem,
+    requestCert: tls.clientCertificates !== 'none',
+    rejectUnauthorized: tls.clientCertificates === 'require',
+  };
 }

@@ -16,6 +16,7 @@ import { promises as fsp, type promises } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { isValidUid } from '../dicom/uids';
+import { drainThenClose } from '../web/drain-then-close';
 import type { Logger } from '../log/logger';
 import type { IngestBatch } from '../store/ingest-batch';
 import type { InstanceStore } from '../store/store';
@@ -59,19 +60,6 @@ function acceptsDicomJson(accept: string | undefined): boolean {
   return accept.split(',').some((r) => {
     const t = parseMediaType(r).type;
     return t === DICOM_JSON || t === 'application/json' || t === '*/*' || t === 'application/*';
-  });
-}
-
-/**
- * After an early answer (413) the client may still be sending. Closing at once would make the kernel reset the
- * connection and the client could lose the response, so the rest is read and discarded for a short while.
- */
-function drainThenClose(req: IncomingMessage, res: Response): void {
-  res.on('finish', () => {
-    const timer = setTimeout(() => req.socket.destroy(), 2000);
-    timer.unref();
-    req.on('end', () => clearTimeout(timer));
-    req.resume();
   });
 }
 

@@ -1,10 +1,12 @@
 /**
  * The node's HTTP application: DICOMweb under http.dicomwebBasePath, the operator API under /api, a health
- * probe at /healthz. Errors are JSON ({ error, status }). Request logs carry method, path, status and time only:
- * never query strings (QIDO queries may contain patient names) or bodies.
+ * probe at /healthz, all behind access control (http.auth, src/web/access-control.ts). Errors are JSON
+ * ({ error, status }). Request logs carry method, path, status, time and the authenticated user only: never
+ * query strings (QIDO queries may contain patient names) or bodies.
  */
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from '../log/logger';
+import { accessControl, refuseCrossSiteWrites, type AccessUser } from './access-control';
 
 export interface AppParts {
   dicomwebBasePath: string;
@@ -16,6 +18,8 @@ export interface AppParts {
   health?: () => Record<string, unknown>;
   /** Page routers mounted at their path (the web interface: /ui, src/web/ui). */
   pages?: Array<{ path: string; router: Router }>;
+  /** http.auth.users; empty: no authentication (allowed by the configuration on loopback only). */
+  users?: readonly AccessUser[];
 }
 
 function requestLog(log: Logger): RequestHandler {
@@ -23,7 +27,8 @@ function requestLog(log: Logger): RequestHandler {
     const t0 = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      log.log(res.statusCode >= 500 ? 'error' : 'http', 'request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
+      const user = res.locals.user as string | undefined;
+      log.log(res.statusCode >= 500 ? 'error' : 'http', 'request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, ...(user ? { user } : {}) });
     });
     next();
   };
@@ -34,6 +39,8 @@ export function buildApp(parts: AppParts): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLog(parts.logger));
+  app.use(refuseCrossSiteWrites(parts.logger));
+  app.use(accessControl({ users: parts.users ?? [], dicomwebBasePath: parts.dicomwebBasePath, logger: parts.logger }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ...(parts.health?.() ?? {}) });
   });

@@ -5,6 +5,9 @@
  *   neuro-onc-node retry <id> [--from <stage>]             re-run a failed (or done) job
  *   neuro-onc-node ready <StudyInstanceUID>                mark a study complete now
  * Exit 1 with the API's error message when the node answers 4xx/5xx, 2 when it cannot be reached.
+ * When the node requires authentication (http.auth), the secret comes from NEURO_ONC_API_SECRET (sent as a Bearer
+ * token; never a command-line argument, which other users could read in the process list). For HTTPS with a
+ * private CA, point NODE_EXTRA_CA_CERTS at the CA bundle.
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load';
@@ -18,20 +21,24 @@ function baseUrl(program: Command, opts: Opts): string {
   if (opts.url) return opts.url.replace(/\/+$/, '');
   const cfg = loadConfig({ file: program.opts<{ config?: string }>().config });
   const host = cfg.http.host === '0.0.0.0' ? '127.0.0.1' : cfg.http.host;
-  return `http://${host}:${cfg.http.port}`;
+  return `${cfg.http.tls ? 'https' : 'http'}://${host}:${cfg.http.port}`;
 }
 
-async function call(url: string, init?: RequestInit): Promise<unknown> {
+async function call(url: string, init: RequestInit = {}): Promise<unknown> {
   let res: Response;
+  const secret = process.env.NEURO_ONC_API_SECRET;
+  const headers = new Headers(init.headers);
+  if (secret) headers.set('Authorization', `Bearer ${secret}`);
   try {
-    res = await fetch(url, init);
+    res = await fetch(url, { ...init, headers });
   } catch (e) {
     process.stderr.write(`neuro-onc-node: cannot reach the node at ${url}: ${(e as Error).message}\n`);
     process.exit(2);
   }
   const body = (await res.json().catch(() => ({}))) as { error?: string };
   if (!res.ok) {
-    process.stderr.write(`neuro-onc-node: ${res.status}: ${body.error ?? 'request failed'}\n`);
+    const hint = res.status === 401 ? (secret ? ' (NEURO_ONC_API_SECRET was sent and refused)' : ' (set NEURO_ONC_API_SECRET to a user\'s secret)') : '';
+    process.stderr.write(`neuro-onc-node: ${res.status}: ${body.error ?? 'request failed'}${hint}\n`);
     process.exit(1);
   }
   return body;
