@@ -10,8 +10,8 @@
  *   GET /ui/assets/ui.css, /ui/assets/dashboard.js, /ui/assets/favicon.svg
  *
  * Every response carries a strict Content-Security-Policy (everything from the node itself, no inline script or
- * style) and no-store caching. The buttons call the operator API (/api); there is no authentication here: the
- * node is meant to sit behind the hospital's reverse proxy / SSO (docs/web-ui.md).
+ * style) and no-store caching. The buttons call the operator API (/api). Who may see the pages and press the buttons
+ * is decided before this router, by http.auth (src/web/access-control.ts, docs/security.md).
  */
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
