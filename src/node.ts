@@ -7,13 +7,13 @@
  *   node.store / node.studies / node.jobs
  *   await node.close();     // graceful: stop HTTP, abort running stages (they resume next start), close the store
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Config } from './config/schema';
+import { serverTlsOptions } from './config/tls-files';
 import { dicomwebRouter } from './dicomweb/router';
 import { jobsRouter } from './jobs/api';
 import { JobMachine } from './jobs/machine';
@@ -61,7 +61,7 @@ export interface NodeHandle {
 export async function startNode(config: Config, opts: StartNodeOptions = {}): Promise<NodeHandle> {
   const log = createLogger('node');
   // TLS files first: a bad path stops start-up before anything is opened.
-  const https = config.http.tls && opts.listen !== false ? tlsOptions(config.http.tls) : undefined;
+  const https = config.http.tls && opts.listen !== false ? serverTlsOptions('http.tls', config.http.tls) : undefined;
   mkdirSync(config.node.dataDir, { recursive: true });
   const db = openDatabase(storeLayout(config.node.dataDir).database);
   const store = await InstanceStore.open({
@@ -145,26 +145,4 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   };
 
   return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, dimse, close };
-}
-
-/** Reads the PEM files of http.tls; a missing or unreadable file stops start-up with its path. */
-function tlsOptions(tls: NonNullable<Config['http']['tls']>): import('node:https').ServerOptions {
-  const read = (what: string, path: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (e) {
-      throw new Error(`http.tls.${what} ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  };
-  const pem = { cert: read('certFile', tls.certFile), key: read('keyFile', tls.keyFile), ...(tls.caFile ? { ca: read('caFile', tls.caFile) } : {}) };
-  try {
-    createSecureContext(pem);
-  } catch (e) {
-    throw new Error(`http.tls: ${tls.certFile} / ${tls.keyFile} are not a usable PEM certificate and matching private key: ${(e as Error).message}`);
-  }
-  return {
-    ...pem,
-    requestCert: tls.clientCertificates !== 'none',
-    rejectUnauthorized: tls.clientCertificates === 'require',
-  };
 }

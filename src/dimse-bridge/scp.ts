@@ -12,8 +12,11 @@
  *   accepted transfer syntax: the stored file is byte-for-byte what the sender encoded.
  * - Durability: the C-STORE-RSP is sent only after the store has the instance durably (fsync + rename + index).
  *   An association that drops mid-transfer discards its partial instance; instances already answered stay stored.
+ * - DICOM TLS (optional): the same SCP on a second, TLS port; with client certificates required, only peers whose
+ *   certificate the site CA signed get as far as association negotiation. The certificate subject is logged.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, TLSSocket, type TlsOptions } from 'node:tls';
 import { mkdirSync } from 'node:fs';
 import { Dataset, Scp, constants, type association, type requests, responses } from 'dcmjs-dimse';
 import { encodeStoreResponsePdu } from './store-response';
@@ -57,11 +60,15 @@ export interface ScpOptions {
   /** Storage SOP classes to accept (node.acceptedSopClasses; default: conformance.ts STORAGE_SOP_CLASSES). */
   acceptedSopClasses?: readonly string[];
   sink: InstanceSink;
+  /** DICOM TLS listener (dimse.tls): server TLS options (PEM buffers read at start-up) and its port (0 = free port). */
+  tls?: { port: number; options: TlsOptions; alsoPlain: boolean };
 }
 
 export interface DimseScp {
-  /** The port actually bound (useful with port 0). */
+  /** The plain port actually bound (useful with port 0); the TLS port when the SCP listens on TLS only. */
   readonly port: number;
+  /** The DICOM TLS port actually bound, when dimse.tls is set. */
+  readonly tlsPort?: number;
   readonly aeTitle: string;
   /** Connections open right now (associated or still negotiating). */
   activeAssociations(): number;
@@ -103,6 +110,11 @@ class StorageScp extends Scp {
     this.log = createLogger('dimse-scp');
     this.acceptsSopClass = sopClassAcceptor(opts.acceptedSopClasses ?? [...STORAGE_SOP_CLASSES.keys()]);
     this.remote = `${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}`;
+    if (sock instanceof TLSSocket) {
+      // Who the site CA vouched for: part of the audit trail of every association on the TLS port.
+      const cn = sock.getPeerCertificate()?.subject?.CN;
+      this.remote += cn ? ` (TLS, certificate CN=${cn})` : ' (TLS)';
+    }
     // dcmjs-dimse's Server sets these; we run our own net.Server (host binding, limits, TCP_NODELAY).
     Object.assign(this, { connected: true, connectedTime: Date.now() });
     this.on('close', () => this.onClosed());
@@ -316,35 +328,53 @@ export async function startScp(opts: ScpOptions): Promise<DimseScp> {
   mkdirSync(opts.spoolDir, { recursive: true });
   const log = createLogger('dimse-scp');
   const live = new Set<StorageScp>();
-  const server: NetServer = createServer({ noDelay: true }, (sock) => {
+  const accept = (sock: Socket): void => {
     // TCP_NODELAY: without it every C-STORE-RSP waits for the peer's delayed ACK (~40 ms per instance).
     sock.setNoDelay(true);
     live.add(new StorageScp(sock, opts, live));
-  });
-  await new Promise<void>((resolve, reject) => {
-    const failed = (e: NodeJS.ErrnoException) =>
-      reject(new Error(`DIMSE SCP cannot listen on ${opts.host}:${opts.port} (dimse.host/dimse.port): ${e.code ?? e.message}`));
-    server.once('error', failed);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', failed);
-      resolve();
+  };
+  const servers: NetServer[] = [];
+  const listen = async (server: NetServer, port: number, what: string): Promise<number> => {
+    servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      const failed = (e: NodeJS.ErrnoException) => reject(new Error(`DIMSE SCP cannot listen on ${opts.host}:${port} (${what}): ${e.code ?? e.message}`));
+      server.once('error', failed);
+      server.listen(port, opts.host, () => {
+        server.off('error', failed);
+        resolve();
+      });
     });
-  });
-  server.on('error', (e) => log.error(`DIMSE listener error: ${e.message}`));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
-  log.info(`DIMSE SCP listening as ${opts.aeTitle} on ${opts.host}:${port}`, {
+    server.on('error', (e) => log.error(`DIMSE listener error: ${e.message}`));
+    const addr = server.address();
+    return typeof addr === 'object' && addr ? addr.port : port;
+  };
+  const closeServers = (): Promise<void[]> => Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  let port: number | undefined;
+  let tlsPort: number | undefined;
+  try {
+    if (!opts.tls || opts.tls.alsoPlain) port = await listen(createServer({ noDelay: true }, accept), opts.port, 'dimse.host/dimse.port');
+    if (opts.tls) {
+      const tlsServer = createTlsServer({ ...opts.tls.options, noDelay: true }, accept);
+      // A refused handshake (no or untrusted client certificate) never reaches DIMSE: log it with the address.
+      tlsServer.on('tlsClientError', (e, sock) => log.warn('DICOM TLS handshake refused', { remote: `${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}`, error: e.message }));
+      tlsPort = await listen(tlsServer, opts.tls.port, 'dimse.host/dimse.tls.port');
+    }
+  } catch (e) {
+    await closeServers();
+    throw e;
+  }
+  log.info(`DIMSE SCP listening as ${opts.aeTitle} on ${opts.host}:${[port != null ? `${port}` : '', tlsPort != null ? `${tlsPort} (TLS)` : ''].filter(Boolean).join(' and ')}`, {
     allowedCallingAeTitles: opts.allowedCallingAeTitles.length ? opts.allowedCallingAeTitles : 'any',
   });
   return {
-    port,
+    port: port ?? tlsPort!,
+    tlsPort,
     aeTitle: opts.aeTitle,
     activeAssociations: () => live.size,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of live) (s as unknown as { socket: Socket }).socket.destroy();
-      });
+      const closed = closeServers();
+      for (const s of live) (s as unknown as { socket: Socket }).socket.destroy();
+      await closed;
     },
   };
 }

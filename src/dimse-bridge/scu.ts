@@ -9,7 +9,8 @@
  * and a message that names the peer and the reason; C-STORE reports per object (stored only on a success or
  * documented warning status from the peer).
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import { Dataset, Scp, association as assocNs, constants, requests as req, type responses } from 'dcmjs-dimse';
 import { createLogger } from '../log/logger';
@@ -33,6 +34,8 @@ export interface DimsePeer {
   aeTitle: string;
   /** Our (calling) AE title. */
   callingAeTitle: string;
+  /** DICOM TLS: CA, client certificate/key (PEM buffers) and the name to verify; the peer's certificate is always verified. */
+  tls?: Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'servername'>;
 }
 
 export interface ScuTimeouts {
@@ -87,7 +90,7 @@ class ScuLink extends Scp {
 }
 
 function peerLabel(p: DimsePeer): string {
-  return `${p.name} (${p.aeTitle}@${p.host}:${p.port})`;
+  return `${p.name} (${p.aeTitle}@${p.host}:${p.port}${p.tls ? ', TLS' : ''})`;
 }
 
 interface AssociationRun {
@@ -111,7 +114,10 @@ function runAssociation(peer: DimsePeer, contexts: ProposalContext[], run: Assoc
       const id = assoc.addPresentationContext(c.abstractSyntaxUid);
       for (const ts of c.transferSyntaxUids) assoc.addTransferSyntaxToPresentationContext(id, ts);
     }
-    const socket: Socket = connect({ host: peer.host, port: peer.port, noDelay: true });
+    const socket: Socket = peer.tls
+      ? tlsConnect({ host: peer.host, port: peer.port, rejectUnauthorized: true, minVersion: 'TLSv1.2', ...peer.tls, ...(peer.tls.servername || isIP(peer.host) ? {} : { servername: peer.host }) })
+      : connect({ host: peer.host, port: peer.port, noDelay: true });
+    socket.setNoDelay(true);
     const link = new ScuLink(socket, { connectTimeout: responseMs, associationTimeout: connectMs, pduTimeout: responseMs });
     let failure: DimseScuError | undefined;
     let associated = false;

@@ -5,6 +5,7 @@
 import type { Config } from '../config/schema';
 import type { Destination } from '../config/sections/destinations';
 import type { InstanceStore } from '../store/store';
+import { readPemFiles, serverTlsOptions } from '../config/tls-files';
 import { startScp, type DimseScp, type InstanceSink } from './scp';
 import type { DimsePeer, ScuTimeouts } from './scu';
 
@@ -29,6 +30,7 @@ export async function startDimseService(config: Config, store: InstanceSink & Pi
     spoolMemoryLimitBytes: Math.round(d.spoolMemoryLimitMb * 1024 * 1024),
     acceptedSopClasses: config.node.acceptedSopClasses,
     sink: store,
+    ...(d.tls ? { tls: { port: d.tls.port, alsoPlain: d.tls.alsoPlain, options: serverTlsOptions('dimse.tls', d.tls) } } : {}),
   });
 }
 
@@ -41,7 +43,14 @@ export class UnknownDestinationError extends Error {
 
 /** The DIMSE peer for a destination entry. */
 export function peerOf(config: Config, dest: DimseDestination): DimsePeer {
-  return { name: dest.name, host: dest.host, port: dest.port, aeTitle: dest.aeTitle, callingAeTitle: dest.callingAeTitle ?? config.dimse.aeTitle };
+  return {
+    name: dest.name,
+    host: dest.host,
+    port: dest.port,
+    aeTitle: dest.aeTitle,
+    callingAeTitle: dest.callingAeTitle ?? config.dimse.aeTitle,
+    ...(dest.tls ? { tls: { ...readPemFiles(`destinations.${dest.name}.tls`, dest.tls), ...(dest.tls.servername ? { servername: dest.tls.servername } : {}) } } : {}),
+  };
 }
 
 /** The DIMSE peer for a destination name; throws UnknownDestinationError (unknown name, or not a DIMSE destination). */

@@ -41,6 +41,6 @@ export function registerServeCommand(program: Command): void {
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
       // Printed last, so a supervisor that signals as soon as it reads this line reaches the handlers above.
-      process.stdout.write(JSON.stringify({ event: 'listening', http: node.httpUrl, dicomweb: node.dicomwebUrl, dimsePort: node.dimse?.port ?? null, pid: process.pid }) + '\n');
+      process.stdout.write(JSON.stringify({ event: 'listening', http: node.httpUrl, dicomweb: node.dicomwebUrl, dimsePort: node.dimse?.port ?? null, dimseTlsPort: node.dimse?.tlsPort ?? null, pid: process.pid }) + '\n');
     });
 }

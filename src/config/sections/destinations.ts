@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { aeTitleSchema } from './dimse';
+import { dimseClientTlsSection } from './tls';
 
 const dicomwebDestination = z
   .object({
@@ -27,6 +28,8 @@ const dimseDestination = z
     aeTitle: aeTitleSchema,
     /** Our calling AE title for this peer (default: dimse.aeTitle). */
     callingAeTitle: aeTitleSchema.optional(),
+    /** Connect with DICOM TLS (the peer's TLS port): CA of its certificate, our client certificate and key. */
+    tls: dimseClientTlsSection.optional(),
   })
   .strict();
 

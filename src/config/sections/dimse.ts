@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dimseTlsSection } from './tls';
 
 const aeTitle = z
   .string()
@@ -38,6 +39,8 @@ export const dimseSection = z
      * know this node's AE title as a C-MOVE destination. Unset = never pull.
      */
     pullMissingFrom: z.string().min(1).optional(),
+    /** DICOM TLS listener (docs/security.md): certificate, key, CA of client certificates, port (default 2762). */
+    tls: dimseTlsSection.optional(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tlsServerSection } from './tls';
 
 /** What a caller may do: send instances (STOW-RS), read (QIDO/WADO, job and study views, web pages), operate (retry, mark ready, echo). */
 export const accessScopes = ['store', 'read', 'operate'] as const;
@@ -33,21 +34,6 @@ export const httpAuthSection = z
     if (new Set(hashes).size !== hashes.length) ctx.addIssue({ code: 'custom', path: ['users'], message: 'two users share a secret: give each its own' });
   });
 
-/** HTTPS for the node's own server (PEM files). */
-export const httpTlsSection = z
-  .object({
-    certFile: z.string().min(1),
-    keyFile: z.string().min(1),
-    /** CA bundle that signs client certificates (needed when clientCertificates is not "none"). */
-    caFile: z.string().min(1).optional(),
-    /** Mutual TLS: "require" refuses connections without a client certificate signed by caFile. */
-    clientCertificates: z.enum(['none', 'request', 'require']).default('none'),
-  })
-  .strict()
-  .superRefine((t, ctx) => {
-    if (t.clientCertificates !== 'none' && !t.caFile) ctx.addIssue({ code: 'custom', path: ['caFile'], message: `clientCertificates "${t.clientCertificates}" needs caFile (the CA that signs client certificates)` });
-  });
-
 /** True for addresses only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -66,7 +52,7 @@ export const httpSection = z
     ui: z.boolean().default(true),
     auth: httpAuthSection.prefault({}),
     /** Serve HTTPS instead of HTTP. */
-    tls: httpTlsSection.optional(),
+    tls: tlsServerSection.optional(),
   })
   .strict()
   .superRefine((h, ctx) => {
