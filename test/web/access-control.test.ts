@@ -7,6 +7,7 @@
  * over TLS (the "automatic routing" path), and Chromium on the web pages.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../
 import { ConfigError, parseConfig } from '../../src/config/load';
 import { authenticate, newSecret, parseAuthorization, scopeFor, type AccessUser } from '../../src/web/access-control';
 import { startOrthanc, type OrthancPeer } from '../helpers/orthanc';
+import { runCli } from '../helpers/run-cli';
 import { startTestNode, type TestNode } from './node-fixture';
 
 const basic = (user: string, secret: string): string => 'Basic ' + Buffer.from(`${user}:${secret}`).toString('base64');
@@ -183,6 +185,25 @@ describe('a node over HTTPS with users', () => {
     // Its own origin is fine (the web pages' buttons send it).
     const own = await call('/dicom-web/studies', { method: 'POST', headers: { ...headers, Origin: node.httpUrl }, body, auth: `Bearer ${router.secret}` });
     expect(own.status).toBe(200);
+  });
+
+  it('command line: new-secret prints a secret and its entry; operator commands send NEURO_ONC_API_SECRET', async () => {
+    const made = await runCli(['new-secret', 'night-shift', '--scopes', 'read,operate']);
+    expect(made.code).toBe(0);
+    const lines = made.stdout.split('\n');
+    const secret = lines[1]!;
+    const entry = JSON.parse(lines.find((l) => l.startsWith('{'))!) as { name: string; secretSha256: string; scopes: string[] };
+    expect(entry).toEqual({ name: 'night-shift', secretSha256: createHash('sha256').update(secret).digest('hex'), scopes: ['read', 'operate'] });
+    expect(parseConfig({ http: { auth: { users: [entry] } } }).http.auth.users[0]!.name).toBe('night-shift');
+    expect((await runCli(['new-secret', 'x', '--scopes', 'read,delete'])).stderr).toMatch(/unknown scope\(s\) delete/);
+
+    const env = { NODE_EXTRA_CA_CERTS: cert };
+    const refused = await runCli(['jobs', '--url', node.httpUrl], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/401: authentication required .*\(set NEURO_ONC_API_SECRET/);
+    const listed = await runCli(['jobs', '--url', node.httpUrl, '--json'], { ...env, NEURO_ONC_API_SECRET: operator.secret });
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout).jobs.length).toBeGreaterThanOrEqual(1); // the study marked ready above has a job
   });
 
   it('Orthanc pushes over TLS with Basic credentials; with a wrong password its push fails and nothing is stored', async () => {
