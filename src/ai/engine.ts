@@ -49,6 +49,22 @@ export interface AnalyseOptions {
   modalityImportanceTta?: boolean;
   radiomics?: boolean;
   radiomicsBins?: number;
+  /** Withhold the segmentation for inputs outside manifest missingModalities.segmentationRequires (default true). */
+  withholdUnvalidatedSegmentation?: boolean;
+}
+
+const ROLE_NAMES: Record<string, string> = { t1: 'T1', t1ce: 'T1ce', t2: 'T2', flair: 'FLAIR' };
+const roleList = (roles: readonly string[]): string => roles.map((r) => ROLE_NAMES[r] ?? r).join('+');
+
+/** Why the segmentation is not reported for the inputs present, or undefined when it is. */
+export function segmentationWithheld(m: ModelManifest, present: readonly ModelRole[], missing: readonly ModelRole[]): Findings['segmentationWithheld'] {
+  const requires = m.missingModalities.segmentationRequires;
+  if (!requires || requires.some((set) => set.every((r) => present.includes(r)))) return undefined;
+  return {
+    missing: [...missing],
+    requires: requires.map((s) => [...s]),
+    reason: `segmentation withheld: ${missing.length ? `${roleList(missing)} missing` : 'inputs incomplete'}; ${m.name} segments reliably only with ${requires.map(roleList).join(' or ')} (model card); the classification results below are reported`,
+  };
 }
 
 function sameGeometry(a: { dims: Vec3; affine: Float64Array }, b: { dims: Vec3; affine: Float64Array }): boolean {
@@ -141,7 +157,8 @@ async function modalityImportance(
       headDeltas[h.head] = Math.abs(full.probability - without);
     }
     const item: ModalityImportance = { role, headDeltas };
-    if (run.segmentation) item.diceToFull = dice(postprocessLabels(m, run, grid, opts).labels, wt, baseline.labels, wt);
+    // No baseline label map when the segmentation was withheld: the heads' changes are still meaningful.
+    if (run.segmentation && baseline.labels.length) item.diceToFull = dice(postprocessLabels(m, run, grid, opts).labels, wt, baseline.labels, wt);
     out.push(item);
   }
   return out;
@@ -168,7 +185,9 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
   let regions: Findings['regions'] = [];
   let gridLabels: Uint8Array | undefined;
   let meanWtUncertainty: number | undefined;
-  if (m.outputs.segmentation && run.segmentation) {
+  const withheld = opts.withholdUnvalidatedSegmentation === false ? undefined : segmentationWithheld(m, run.modalities.present, run.modalities.missing);
+  if (withheld) warnings.push(withheld.reason);
+  if (m.outputs.segmentation && run.segmentation && !withheld) {
     const post = postprocessLabels(m, run, grid, opts);
     gridLabels = post.labels;
     warnings.push(...post.notes);
@@ -210,7 +229,7 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
     const baseline = opts.tta && !opts.modalityImportanceTta
       ? await runModel(model, grid, { tta: false, ...(opts.queue ? { queue: opts.queue } : {}) })
       : run;
-    const baseLabels = baseline === run ? gridLabels : baseline.segmentation ? postprocessLabels(m, baseline, grid, opts).labels : undefined;
+    const baseLabels = withheld ? undefined : baseline === run ? gridLabels : baseline.segmentation ? postprocessLabels(m, baseline, grid, opts).labels : undefined;
     importance = await modalityImportance(model, grid, { run: baseline, labels: baseLabels ?? new Uint8Array(0) }, opts, warnings);
     timings.modalityImportance = performance.now() - tp;
   }
@@ -246,6 +265,7 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
   if (indeterminateHeads.length) notes.push(`indeterminate heads: ${indeterminateHeads.join(', ')}`);
   if (meanWtUncertainty !== undefined) notes.push(`mean voxel uncertainty inside the tumour ${meanWtUncertainty.toFixed(3)} (normalised entropy)`);
   if (run.modalities.missing.length) notes.push(`missing sequences: ${run.modalities.missing.join(', ')}`);
+  if (withheld) notes.push('segmentation withheld for these inputs');
   if (diagnosis?.integrated.indeterminate) notes.push('layered diagnosis indeterminate');
   if (run.passes > 1) notes.push(`${run.passes} flip TTA passes`);
   const level: Findings['uncertaintySummary']['level'] =
@@ -271,6 +291,7 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
     missingModalities: run.modalities.missing,
     referenceSeries: study.referenceSeries,
     ...(segmentation ? { segmentation } : {}),
+    ...(withheld ? { segmentationWithheld: withheld } : {}),
     regions,
     heads: run.heads,
     ...(diagnosis ? { diagnosis } : {}),

@@ -143,6 +143,11 @@ export interface Findings {
     uncertainty?: Volume<Float32Array>;
     segments: SegmentDefinition[];
   };
+  /**
+   * Set when the model ran but its segmentation is not reported for these inputs (manifest
+   * missingModalities.segmentationRequires): no SEG, no volumes; the heads are still reported.
+   */
+  segmentationWithheld?: { missing: ModelRole[]; requires: ModelRole[][]; reason: string };
   regions: RegionMeasurement[];
   heads: HeadResult[];
   diagnosis?: LayeredDiagnosis;

@@ -79,6 +79,12 @@ const missingModalities = z
     minimumRoleSets: z.array(z.array(role).min(1)).min(1),
     /** When given, the present channels must be exactly one of these subsets (e.g. GMMAS: prefixes only). */
     supportedSubsets: z.array(z.array(role).min(1)).min(1).optional(),
+    /**
+     * The segmentation is reported only when every role of at least one of these sets is present: with other
+     * inputs the model card shows it unreliable. The classification heads are reported either way. Absent: any
+     * input the model runs on.
+     */
+    segmentationRequires: z.array(z.array(role).min(1)).min(1).optional(),
   })
   .strict();
 
@@ -319,7 +325,7 @@ function checkConsistency(m: ModelManifest, ctx: z.RefinementCtx): void {
       issue(['inputs', 'modalityMask'], 'a modality mask only makes sense with strategy fill');
     }
   }
-  const sets = [...m.missingModalities.minimumRoleSets, ...(m.missingModalities.supportedSubsets ?? [])];
+  const sets = [...m.missingModalities.minimumRoleSets, ...(m.missingModalities.supportedSubsets ?? []), ...(m.missingModalities.segmentationRequires ?? [])];
   sets.forEach((s) => {
     for (const r of s) if (!channels.includes(r)) issue(['missingModalities'], `role "${r}" is not an image channel`);
   });

@@ -45,6 +45,7 @@ export async function analysePrepared(model: LoadedModel, studyInstanceUid: stri
       modalityImportanceTta: cfg.models.modalityImportanceTta,
       radiomics: cfg.models.radiomics,
       radiomicsBins: cfg.models.radiomicsBins,
+      withholdUnvalidatedSegmentation: cfg.models.withholdUnvalidatedSegmentation,
       ...(opts.queue ? { queue: opts.queue } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     },

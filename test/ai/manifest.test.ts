@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManifestError, parseManifest } from '../../src/ai/manifest';
+import { segmentationWithheld } from '../../src/ai/engine';
 
 const examplesDir = join(__dirname, '../../models/examples');
 const load = (f: string): Record<string, unknown> => JSON.parse(readFileSync(join(examplesDir, f), 'utf8')) as Record<string, unknown>;
@@ -67,5 +68,20 @@ describe('model manifest schema', () => {
     expect(() => parseManifest(m)).toThrow(/missingModalities\.minimumRoleSets\.1\.1/);
     (m.missingModalities as { minimumRoleSets: string[][] }).minimumRoleSets = [['flair']];
     expect(() => parseManifest(m)).toThrow(/inputs\.modalityMask: a modality mask only makes sense with strategy fill/);
+  });
+
+  it('segmentationRequires: withheld exactly when no listed set is present, with the reason; roles must be channels', () => {
+    const glioma = parseManifest(JSON.parse(readFileSync(join(__dirname, '../../models/glioma-mtl/manifest.json'), 'utf8')));
+    expect(glioma.missingModalities.segmentationRequires).toEqual([['t1', 't2', 'flair'], ['t1', 't1ce', 'flair']]);
+    expect(segmentationWithheld(glioma, ['t1', 't1ce', 't2', 'flair'], [])).toBeUndefined();
+    expect(segmentationWithheld(glioma, ['t1', 't2', 'flair'], ['t1ce'])).toBeUndefined();
+    expect(segmentationWithheld(glioma, ['t1', 't1ce', 'flair'], ['t2'])).toBeUndefined();
+    const noFlair = segmentationWithheld(glioma, ['t1', 't1ce', 't2'], ['flair']);
+    expect(noFlair).toEqual({ missing: ['flair'], requires: [['t1', 't2', 'flair'], ['t1', 't1ce', 'flair']], reason: expect.stringMatching(/^segmentation withheld: FLAIR missing; glioma-mtl segments reliably only with T1\+T2\+FLAIR or T1\+T1ce\+FLAIR \(model card\)/) });
+    expect(segmentationWithheld(glioma, ['t1ce', 't2', 'flair'], ['t1'])?.reason).toMatch(/T1 missing/);
+    expect(segmentationWithheld(glioma, ['t1', 'flair'], ['t1ce', 't2'])?.reason).toMatch(/T1ce\+T2 missing/);
+    const m = load('gmmas.manifest.json');
+    (m.missingModalities as Record<string, unknown>).segmentationRequires = [['flair', 'dwi']];
+    expect(() => parseManifest(m)).toThrow(/missingModalities\.segmentationRequires\.0\.1/);
   });
 });

@@ -1,5 +1,5 @@
 /** @jest-environment ./test/ai/ort-environment.js */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load';
@@ -8,6 +8,7 @@ import { processFolder } from '../../src/pipeline/offline';
 import { synthesiseStudy } from '../../src/synth/study';
 import { writeStudy } from '../../src/synth/write-study';
 import { checkConformance } from '../../conformance/check';
+import { readP10 } from '../../src/dicom/p10';
 
 describe('offline processing (neuro-onc-node process)', () => {
   const cfg = parseConfig({ models: { dir: 'test/fixtures/models', routing: [{ model: 'tiny-glioma', whenRoles: ['flair'] }], modalityImportance: false } });
@@ -47,5 +48,35 @@ describe('offline processing (neuro-onc-node process)', () => {
     expect(studies[0]!.identification.routed).toEqual([]);
     expect(studies[0]!.identification.classification.missing).toEqual(expect.arrayContaining(['flair', 't2']));
     expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
+  it('a model whose segmentation needs FLAIR, on a study without FLAIR: SR and report say it was withheld; no SEG or key images; conformant', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'offline-'));
+    // The tiny model with the rule our glioma package carries (manifest missingModalities.segmentationRequires).
+    cpSync('test/fixtures/models/tiny-glioma', join(dir, 'models', 'tiny-glioma'), { recursive: true });
+    const mf = join(dir, 'models', 'tiny-glioma', 'manifest.json');
+    const manifest = JSON.parse(readFileSync(mf, 'utf8')) as { missingModalities: Record<string, unknown> };
+    manifest.missingModalities.segmentationRequires = [['t1', 'flair']];
+    writeFileSync(mf, JSON.stringify(manifest));
+    const c = parseConfig({ models: { dir: join(dir, 'models'), routing: [{ model: 'tiny-glioma', whenRoles: ['t2'] }], modalityImportance: false } });
+    const reg = await ModelRegistry.load(c.models.dir, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
+    try {
+      const study = await synthesiseStudy({ tumor: 'gbm', seed: 'offline-3', vendor: 'philips', size: 'small', distractors: 'none', drop: ['flair'] });
+      writeStudy(study, join(dir, 'in'));
+      const { studies } = await processFolder([join(dir, 'in')], join(dir, 'out'), reg, c);
+      const m = studies[0]!.models[0]!;
+      expect(m.error).toBeUndefined();
+      const names = readdirSync(join(dir, 'out', study.study.studyInstanceUid, 'tiny-glioma'));
+      expect(names).toEqual(expect.arrayContaining(['sr.dcm', 'report.txt', 'findings.json']));
+      expect(names.filter((n) => n === 'seg.dcm' || n.startsWith('sc'))).toEqual([]);
+      const report = readFileSync(join(dir, 'out', study.study.studyInstanceUid, 'tiny-glioma', 'report.txt'), 'utf8');
+      expect(report).toMatch(/No segmentation reported: FLAIR missing; tiny-glioma segments reliably only with T1\+FLAIR/);
+      const sr = readP10(readFileSync(join(dir, 'out', study.study.studyInstanceUid, 'tiny-glioma', 'sr.dcm')));
+      expect(JSON.stringify(sr.dataset)).toContain('segmentation withheld: FLAIR missing');
+      const r = await checkConformance(m.files.filter((f) => f.endsWith('.dcm')));
+      expect(r.errors).toBe(0);
+    } finally {
+      await reg.close();
+    }
   });
 });

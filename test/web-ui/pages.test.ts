@@ -125,6 +125,19 @@ describe('patient page', () => {
     expect(text).toContain('The program did not outline any area that it would call a tumour. This does not prove that there is no tumour');
   });
 
+  it('when the segmentation was withheld, both pages say so instead of showing volumes', () => {
+    const { findings: f } = syntheticCase({ grid, key: 'ui-withheld', roles: ['t1', 't1ce', 't2'] });
+    const reason = 'segmentation withheld: FLAIR missing; glioma-mtl segments reliably only with T1+T2+FLAIR or T1+T1ce+FLAIR (model card); the classification results below are reported';
+    const { segmentation: _dropped, ...rest } = f;
+    const withheld = { ...rest, regions: [], segmentationWithheld: { missing: ['flair' as const], requires: [['t1' as const, 't2' as const, 'flair' as const]], reason }, warnings: [reason] };
+    const patient = visibleText(renderPatientPage(results(withheld), NODE));
+    expect(patient).toContain('The program did not outline any area on this scan, because a kind of picture it needs to do that reliably was not available.');
+    expect(patient).not.toContain('FLAIR');
+    const page = renderResultPage(results(withheld), NODE);
+    expect(page).toContain('data-withheld>Segmentation withheld: FLAIR missing; glioma-mtl segments reliably only with T1+T2+FLAIR or T1+T1ce+FLAIR');
+    expect(page).not.toContain('key-image.png');
+  });
+
   it('without findings it says there is no result yet', () => {
     const text = visibleText(renderPatientPage(results(undefined, { job: job({ state: 'failed' }) }), NODE));
     expect(text).toContain('There is no result to show yet. The program could not finish its analysis.');

@@ -99,6 +99,20 @@ def inference_text(manifest: Dict) -> str:
             'combined over windows by tumour-weighted mean.')
 
 
+def reporting_rule(manifest: Dict) -> str:
+    sets = manifest['missingModalities'].get('segmentationRequires')
+    if not sets:
+        return ''
+    from .package import SEG_REPORT_MAX_HEALTHY_FP_ML, SEG_REPORT_MIN_DICE
+    names = {'t1': 'T1', 't1ce': 'T1ce', 't2': 'T2', 'flair': 'FLAIR'}
+    alts = ' or '.join('+'.join(names.get(r, r) for r in s) for s in sets)
+    return (f"- **Segmentation reported only with {alts}** (manifest `missingModalities.segmentationRequires`): with "
+            f"other inputs the held-out segmentation missed the reporting floor (first region Dice ≥ {SEG_REPORT_MIN_DICE} "
+            f"and ≤ {SEG_REPORT_MAX_HEALTHY_FP_ML:g} mL on tumour-free cases, tables above), so the node withholds the "
+            "SEG and the volumes, and says so in the SR; the classification heads are still reported with the missing "
+            "sequences named. Sites can turn this off (`models.withholdUnvalidatedSegmentation: false`).\n")
+
+
 def write_card(path: str, task: Task, manifest: Dict, ev: Dict, report: Dict, n_params: int, size: int, ck: Dict,
                extra: str) -> None:
     temps = ', '.join(f'{h} {t:.3f}' for h, t in ev['temperatures'].items())
@@ -192,7 +206,7 @@ onnx.checker (full check) passed; onnxruntime-node vs PyTorch, worst max abs dif
 - The molecular heads read imaging phenotype only; e.g. a synthetic IDH-mutant astrocytoma is non-enhancing by
   construction, so accuracy here says little about real IDH prediction (real-data state of the art: AUC ≈ 0.85–0.90).
 - 2 mm grid: structures below ~4 mm (small metastases, thin enhancing rims) are partial-volumed.
-
+{reporting_rule(manifest)}
 ## Version history
 - {manifest['version']} ({datetime.date.today().isoformat()}): this package (see "Training history" above when
   present); earlier versions and their cards are in the git history of this folder.

@@ -9,7 +9,7 @@ import datetime
 import hashlib
 import json
 import os
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -63,8 +63,32 @@ def sha256(path: str) -> str:
     return h.hexdigest()
 
 
+# The node reports a segmentation only for inputs where the held-out one met this floor on every test set
+# (first region: WT or GTV, as delivered where measured); the classification heads are reported regardless.
+SEG_REPORT_MIN_DICE = 0.5
+SEG_REPORT_MAX_HEALTHY_FP_ML = 10.0
+
+
+def validated_segmentation_sets(task: Task, ev: Dict) -> Optional[List[List[str]]]:
+    """Minimal evaluated input subsets whose segmentation met the reporting floor; None when every subset did."""
+    key = next(iter(task.regions))
+    passed, failed = [], []
+    for sname, roles in task.eval_subsets.items():
+        results = [t['subsets'][sname] for t in ev['test'].values() if sname in t['subsets']]
+        if not results:
+            continue
+        ok = all(r.get(f'node_dice_{key}', r[f'dice_{key}']) >= SEG_REPORT_MIN_DICE
+                 and r['healthy_false_positive_ml'] <= SEG_REPORT_MAX_HEALTHY_FP_ML for r in results)
+        (passed if ok or sname == 'full' else failed).append(set(roles))
+    if not failed:
+        return None
+    minimal = [s for s in passed if not any(o < s for o in passed)]
+    return [[r for r in task.roles if r in s] for s in minimal]
+
+
 def build_manifest(task: Task, version: str, digest: str, temps: Dict[str, float], patch, training_data: str,
-                   minimum_sets: List[List[str]], tiling_mode: str = 'whole') -> Dict:
+                   minimum_sets: List[List[str]], tiling_mode: str = 'whole',
+                   segmentation_requires: Optional[List[List[str]]] = None) -> Dict:
     c = len(task.roles)
     names = output_names(task)
     if task.n_seg == 4:
@@ -118,7 +142,8 @@ def build_manifest(task: Task, version: str, digest: str, temps: Dict[str, float
                       'axes': 'kji'},
             'modalityMask': {'name': 'modality_mask', 'dtype': 'float32', 'shape': ['N', c]},
         },
-        'missingModalities': {'strategy': 'fill', 'fillValue': 0, 'minimumRoleSets': minimum_sets},
+        'missingModalities': dict({'strategy': 'fill', 'fillValue': 0, 'minimumRoleSets': minimum_sets},
+                                  **({'segmentationRequires': segmentation_requires} if segmentation_requires else {})),
         'preprocessing': {
             'space': {'kind': 'grid', 'grid': GRID,
                       'referenceRoles': ['t1ce', 'flair', 't2', 't1'] if glioma else ['t1ce']},
@@ -191,7 +216,7 @@ def main(argv=None):
     digest = sha256(onnx_path)
     minimum = [s.split('+') for s in args.minimum_sets.split(';')]
     manifest = build_manifest(task, args.version, digest, ev['temperatures'], ck['patch'], args.training_data, minimum,
-                              ev.get('tiling', 'sliding-window'))
+                              ev.get('tiling', 'sliding-window'), validated_segmentation_sets(task, ev))
     with open(os.path.join(args.out, 'manifest.json'), 'w') as f:
         json.dump(manifest, f, indent=2)
         f.write('\n')

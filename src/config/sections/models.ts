@@ -46,6 +46,12 @@ export const modelsSection = z
     modalityImportance: z.boolean().default(true),
     /** Use flip TTA in the leave-one-out runs too (costs passes x runs). */
     modalityImportanceTta: z.boolean().default(false),
+    /**
+     * Withhold a model's segmentation (SEG, volumes) when the study lacks the sequences its manifest says the
+     * segmentation needs (missingModalities.segmentationRequires: the model card shows it unreliable without them).
+     * The classification results are still reported, and the SR says what was withheld and why.
+     */
+    withholdUnvalidatedSegmentation: z.boolean().default(true),
     /** IBSI shape/first-order and VASARI-style features. */
     radiomics: z.boolean().default(true),
     /** Fixed bin number for histogram features. */

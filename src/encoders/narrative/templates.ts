@@ -47,6 +47,9 @@ export function clinicianNarrative(f: Findings, opts: { supersedes?: string[] } 
     const on = ref ? ` on ${ROLE_NAMES[ref.role]}${ref.seriesNumber != null ? ` (series ${ref.seriesNumber})` : ''}` : '';
     if (regions.every((r) => r.voxelCount === 0)) lines.push(`Segmentation${on}: no tumour voxels segmented.`);
     else lines.push(`Segmentation${on}: ${regions.map((r) => `${regionText(r.key)} ${ml(r.volumeMl)}`).join('; ')}.`);
+  } else if (f.segmentationWithheld) {
+    // Said here once; not repeated among the warnings.
+    lines.push(`No segmentation reported: ${f.segmentationWithheld.reason.replace(/^segmentation withheld: /, '')}.`);
   } else {
     lines.push('No segmentation was produced by this model.');
   }
@@ -69,7 +72,7 @@ export function clinicianNarrative(f: Findings, opts: { supersedes?: string[] } 
     });
     lines.push(`Modality importance (leave-one-out): ${parts.join('; ')}.`);
   }
-  for (const w of f.warnings) lines.push(`Warning: ${w}`);
+  for (const w of f.warnings) if (w !== f.segmentationWithheld?.reason) lines.push(`Warning: ${w}`);
   lines.push(
     `Model ${f.model.name} ${f.model.version} (sha256 ${f.model.sha256.slice(0, 12)}..., ${f.model.executionProvider}). ${f.model.intendedUse}`,
   );
@@ -85,7 +88,9 @@ export function patientNarrative(f: Findings): string {
       'The program learned from computer-made (synthetic) pictures, not from real patients, so it can be wrong.',
   );
   const area = outlinedArea(f.regions);
-  if (!f.segmentation) {
+  if (f.segmentationWithheld) {
+    lines.push('The program did not outline any area on your scan, because a kind of picture it needs to do that reliably was not available.');
+  } else if (!f.segmentation) {
     lines.push('The program did not outline any area on your scan.');
   } else if (!area || area.voxelCount === 0) {
     lines.push('The program did not find an area on your scan that it would outline as a tumour.');

@@ -33,7 +33,8 @@ ${missing
 function whatWasFound(f: Findings): SafeHtml {
   const area = outlinedArea(f.regions);
   let text: SafeHtml;
-  if (!f.segmentation) text = html`<p>This program does not outline areas on the scan.</p>`;
+  if (f.segmentationWithheld) text = html`<p data-withheld>The program did not outline any area on this scan, because a kind of picture it needs to do that reliably was not available. Your doctors will look at the scan themselves.</p>`;
+  else if (!f.segmentation) text = html`<p>This program does not outline areas on the scan.</p>`;
   else if (!area || area.voxelCount === 0) {
     text = html`<p>The program did not outline any area that it would call a tumour. This does not prove that there is no tumour: the program can miss things.</p>`;
   } else {

@@ -37,6 +37,7 @@ function swatch(f: Findings, key: RegionKey): SafeHtml | string {
 
 function volumes(f: Findings): SafeHtml {
   const regions = REGION_ORDER.map((k) => f.regions.find((r) => r.key === k)).filter((r) => r != null);
+  if (f.segmentationWithheld) return html`<p class="warn" data-withheld>${f.segmentationWithheld.reason.replace(/^segmentation withheld/, 'Segmentation withheld')}.</p>`;
   if (!f.segmentation) return html`<p class="muted">This model produces no segmentation.</p>`;
   if (!regions.length) return html`<p class="muted">No regions reported.</p>`;
   return html`<table class="volumes">

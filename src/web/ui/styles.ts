@@ -68,6 +68,7 @@ button:disabled { opacity: 0.5; cursor: default; }
 .w90 { width: 90% } .w95 { width: 95% } .w100 { width: 100% }
 .dx { font-size: 1.15rem; font-weight: 700; margin: 0.2rem 0 0.4rem; }
 .dx.indeterminate { color: var(--warn); }
+.warn { color: var(--warn); font-weight: 600; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; margin: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
