@@ -22,8 +22,10 @@ import { createLogger } from './log/logger';
 import { openDatabase } from './store/database';
 import { storeLayout } from './store/paths';
 import { InstanceStore } from './store/store';
+import { lowDiskMessage } from './store/disk-space';
 import { studiesRouter } from './study/api';
 import { StudyTracker } from './study/tracker';
+import { Retention } from './retention/retention';
 import { buildApp } from './web/app';
 import { DEFAULT_MANUFACTURER } from './encoders/options';
 import { uiRouter } from './web/ui/router';
@@ -53,6 +55,8 @@ export interface NodeHandle {
   store: InstanceStore;
   studies: StudyTracker;
   jobs: JobMachine;
+  /** Deletes processed studies after node.retention.days; deleteStudy() for operators. */
+  retention: Retention;
   /** The C-ECHO/C-STORE SCP (undefined when dimse.enabled is false). */
   dimse?: DimseScp;
   close(): Promise<void>;
@@ -68,10 +72,13 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     dataDir: config.node.dataDir,
     acceptedSopClasses: config.node.acceptedSopClasses,
     durableWrites: config.node.durableWrites,
+    minFreeBytes: config.node.minFreeDiskMb * 1024 * 1024,
     db,
     logger: createLogger('store'),
   });
   if (store.recovery && !store.recovery.clean) log.info('store opened after an unclean stop', { ...store.recovery });
+  const disk = await store.disk.check().catch(() => undefined);
+  if (disk && !disk.accepting) log.error(`starting with a nearly full disk: ${lowDiskMessage(disk)}`);
   const studies = new StudyTracker({ db, store, quietPeriodMs: config.study.quietPeriodSeconds * 1000, logger: createLogger('study'), ownManufacturer: DEFAULT_MANUFACTURER });
   const jobs = new JobMachine({
     db,
@@ -86,13 +93,18 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   jobs.attach(studies);
   studies.start();
   if (opts.runJobs !== false) jobs.start();
+  const retention = new Retention({ store, studies, jobs, days: config.node.retention.days, sweepIntervalMinutes: config.node.retention.sweepIntervalMinutes, logger: createLogger('retention') });
+  if (opts.runJobs !== false) retention.start();
 
   const app = buildApp({
     dicomwebBasePath: config.http.dicomwebBasePath,
     dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, maxUploadBytes: config.http.maxUploadBytes, logger: createLogger('dicomweb') }),
-    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs }), dimseRouter(config)],
+    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs, retention }), dimseRouter(config)],
     logger: createLogger('http'),
-    health: () => ({ name: config.node.name, instances: store.index.instanceCount() }),
+    health: () => {
+      const d = store.disk.last;
+      return { name: config.node.name, instances: store.index.instanceCount(), ...(d ? { disk: { freeMb: Math.floor(d.freeBytes / 1048576), minFreeMb: Math.floor(d.minFreeBytes / 1048576), accepting: d.accepting } } : {}) };
+    },
     pages: config.http.ui ? [{ path: '/ui', router: uiRouter({ jobs, studies, store, config, logger: createLogger('ui') }) }] : [],
     users: config.http.auth.users,
   });
@@ -134,6 +146,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
           s.closeIdleConnections();
         });
       }
+      await retention.stop();
       await dimse?.close(); // stop receiving first; an instance cut off here is discarded, never half-stored
       studies.close();
       await jobs.close();
@@ -144,5 +157,5 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     return closing;
   };
 
-  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, dimse, close };
+  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, close };
 }

@@ -17,6 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { isValidUid } from '../dicom/uids';
 import { drainThenClose } from '../web/drain-then-close';
+import { lowDiskMessage } from '../store/disk-space';
 import type { Logger } from '../log/logger';
 import type { IngestBatch } from '../store/ingest-batch';
 import type { InstanceStore } from '../store/store';
@@ -185,6 +186,13 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
       log.warn('STOW-RS request over the size limit refused before reading', { contentLength: declared, maxUploadBytes: opts.maxUploadBytes });
       drainThenClose(req, res);
       return sendError(res, 413, `request body of ${declared} bytes exceeds http.maxUploadBytes (${opts.maxUploadBytes})`, { Connection: 'close' });
+    }
+    // A nearly full disk refuses the whole request before reading it; the sender retries later (Retry-After).
+    const disk = await opts.store.disk.check().catch(() => undefined); // statfs failing is no reason to refuse
+    if (disk && !disk.accepting) {
+      log.error('STOW-RS request refused: disk nearly full', { freeMb: Math.floor(disk.freeBytes / 1048576), minFreeMb: Math.floor(disk.minFreeBytes / 1048576) });
+      drainThenClose(req, res);
+      return sendError(res, 503, lowDiskMessage(disk), { 'Retry-After': '300' });
     }
 
     const ctx: IngestContext = { source: 'stow', remoteAddress: req.socket.remoteAddress, expectedStudyUid: studyParam };

@@ -152,12 +152,20 @@ export class JobMachine {
     if (!job) throw new JobNotFoundError(id);
     if (job.state === 'superseded') throw new JobConflictError(`job ${id} was superseded by job ${job.supersededBy ?? '?'} (a newer generation of the study); retry that one`);
     if (job.state !== 'failed' && job.state !== 'done') throw new JobConflictError(`job ${id} is ${job.state}; only failed or done jobs can be retried`);
+    if (this.opts.store.index.instanceCount(job.studyInstanceUid) === 0) {
+      throw new JobConflictError(`job ${id}: the study's instances are no longer on the node (deleted after delivery by node.retention, or by an operator); send the study again to process it`);
+    }
     const failedStage = job.lastError && isStage(job.lastError.stage) ? job.lastError.stage : undefined;
     const target = fromStage ?? (job.state === 'failed' ? failedStage : undefined) ?? STAGES[0];
     const updated = this.update(id, { state: target, attempts: 0, nextAttemptAt: null, finishedAt: null }, `retry requested from ${target}`);
     this.log.info('job retry requested', { jobId: id, fromStage: target, studyInstanceUid: job.studyInstanceUid });
     this.pump();
     return updated;
+  }
+
+  /** Adds a line to a job's history without changing its state (e.g. its study was deleted by retention). */
+  note(id: number, text: string): void {
+    this.jobs.update(id, {}, this.now(), text);
   }
 
   /** Resolves when the job reaches one of `states` (or rejects after timeoutMs). */

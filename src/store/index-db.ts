@@ -358,6 +358,20 @@ export class InstanceIndex {
     })();
   }
 
+  /** Removes every row of a study in one transaction, and its patient row when no other study refers to it. */
+  removeStudy(studyUid: string): { instances: number; bytes: number } {
+    return this.db.transaction(() => {
+      const sum = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM instances WHERE study_uid = ?').get(studyUid) as { n: number; bytes: number };
+      const patient = this.db.prepare('SELECT patient_pk FROM studies WHERE study_uid = ?').get(studyUid) as { patient_pk: number } | undefined;
+      this.db.prepare('DELETE FROM instances WHERE study_uid = ?').run(studyUid);
+      this.db.prepare('DELETE FROM series WHERE study_uid = ?').run(studyUid);
+      this.db.prepare('DELETE FROM studies WHERE study_uid = ?').run(studyUid);
+      // No PHI left behind once the patient's last study is gone.
+      if (patient) this.db.prepare('DELETE FROM patients WHERE pk = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE patient_pk = ?)').run(patient.patient_pk, patient.patient_pk);
+      return { instances: sum.n, bytes: sum.bytes };
+    })();
+  }
+
   instanceCount(studyUid?: string): number {
     const r = (studyUid
       ? this.db.prepare('SELECT COUNT(*) AS n FROM instances WHERE study_uid = ?').get(studyUid)

@@ -16,6 +16,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { fsyncFile, writeFileSynced } from './durable-fs';
 import { bufferSource, fileSource } from './p10-structure';
 import { instancePath, tempPath } from './paths';
+import { lowDiskMessage } from './disk-space';
 import { outcomeOf, type Analysed, type InstanceStore } from './store';
 import type { IngestContext, IngestOutcome } from './types';
 
@@ -215,10 +216,25 @@ export class IngestBatch {
   /** Renames the claimed objects into place and indexes them together. */
   private async place(entries: Entry[]): Promise<void> {
     if (!entries.length) return;
+    const refuse = (e: Entry, message: string): void => {
+      this.remove(e.temp);
+      this.finish(e, { ...outcomeOf(e.analysed, e.sha256), status: 'rejected', reason: 'out-of-resources', message });
+    };
     if (this.store.isClosed) {
-      for (const e of entries) this.finish(e, { ...outcomeOf(e.analysed, e.sha256), status: 'rejected', reason: 'out-of-resources', message: 'the store is shutting down' });
+      for (const e of entries) refuse(e, 'the store is shutting down');
       return;
     }
+    const disk = await this.store.disk.check().catch(() => undefined); // statfs failing is no reason to refuse
+    if (disk && !disk.accepting) {
+      this.store.log.error('instances refused: disk nearly full', { freeMb: Math.floor(disk.freeBytes / 1048576), minFreeMb: Math.floor(disk.minFreeBytes / 1048576), refused: entries.length });
+      for (const e of entries) refuse(e, lowDiskMessage(disk));
+      return;
+    }
+    // A study deletion that starts after this check waits for this commit (it is in store.committing); one that
+    // started before it is refused here.
+    const deleting = entries.filter((e) => this.store.isPurging(e.analysed.fields.study.studyInstanceUid));
+    for (const e of deleting) refuse(e, 'the study is being deleted from the node right now; send it again in a moment');
+    entries = entries.filter((e) => !deleting.includes(e));
     const dirs = new Set<string>();
     const placed: Array<{ e: Entry; finalPath: string }> = [];
     await Promise.all(

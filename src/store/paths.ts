@@ -23,6 +23,8 @@ export interface StoreLayout {
   tmp: string;
   /** <root>/quarantine: files found at start-up that could not be indexed */
   quarantine: string;
+  /** <root>/trash: study folders being deleted (renamed here first, so a deletion is atomic); emptied at start-up */
+  trash: string;
   /** <dataDir>/index.sqlite */
   database: string;
   /** <root>/CLEAN: present only between a clean close() and the next open() */
@@ -36,6 +38,7 @@ export function storeLayout(dataDir: string): StoreLayout {
     objects: join(root, 'objects'),
     tmp: join(root, 'tmp'),
     quarantine: join(root, 'quarantine'),
+    trash: join(root, 'trash'),
     database: resolve(dataDir, 'index.sqlite'),
     cleanMarker: join(root, 'CLEAN'),
   };
@@ -44,6 +47,11 @@ export function storeLayout(dataDir: string): StoreLayout {
 function checked(what: string, uid: string): string {
   if (!isValidUid(uid)) throw new UnsafeUidError(what, uid);
   return uid;
+}
+
+/** objects/<study> */
+export function studyDir(layout: StoreLayout, studyUid: string): string {
+  return join(layout.objects, checked('Study Instance UID', studyUid));
 }
 
 /** objects/<study>/<series> */

@@ -1,5 +1,6 @@
 /**
- * Start-up recovery. Always: create the folders and delete everything in tmp/ (uploads that never finished).
+ * Start-up recovery. Always: create the folders, delete everything in tmp/ (uploads that never finished), and
+ * finish study deletions a stop interrupted (trash/<StudyUID>.<time>: index rows dropped, folder removed).
  * After an unclean stop (no CLEAN marker: crash, kill -9, power loss) also reconcile files and index:
  *   - a file at its UID path but not indexed was renamed into place after its fsync, but the process died before
  *     the index commit; it was never acknowledged, it is complete, so it is validated again and indexed;
@@ -12,6 +13,7 @@ import { join, relative } from 'node:path';
 import type { Logger } from '../log/logger';
 import { fsyncDir } from './durable-fs';
 import { uidsFromRelativePath } from './paths';
+import { isValidUid } from '../dicom/uids';
 import type { InstanceStore } from './store';
 
 export interface RecoveryReport {
@@ -42,7 +44,7 @@ async function quarantine(store: InstanceStore, path: string, why: string, log: 
 
 export async function recoverStore(store: InstanceStore, log: Logger): Promise<RecoveryReport> {
   const L = store.layout;
-  for (const d of [L.root, L.objects, L.tmp, L.quarantine]) await fsp.mkdir(d, { recursive: true });
+  for (const d of [L.root, L.objects, L.tmp, L.quarantine, L.trash]) await fsp.mkdir(d, { recursive: true });
   const clean = existsSync(L.cleanMarker);
   if (clean) {
     await fsp.rm(L.cleanMarker, { force: true });
@@ -54,6 +56,14 @@ export async function recoverStore(store: InstanceStore, log: Logger): Promise<R
     report.tempFilesRemoved++;
   }
   if (report.tempFilesRemoved) await fsyncDir(L.tmp);
+  for (const e of await listDir(L.trash)) {
+    const studyUid = /^(.+)\.\d+$/.exec(e.name)?.[1];
+    if (studyUid && isValidUid(studyUid)) {
+      const removed = store.index.removeStudy(studyUid);
+      log.info('finished deleting a study interrupted by the last stop', { studyInstanceUid: studyUid, ...removed });
+    }
+    await fsp.rm(join(L.trash, e.name), { recursive: true, force: true });
+  }
   if (clean) return report;
 
   const indexed = new Map<string, { sopUid: string; size: number }>();

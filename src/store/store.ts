@@ -28,7 +28,8 @@ import { fsyncDir, mkdirpTracked } from './durable-fs';
 import { extractIndexFields, type IndexFields } from './header';
 import { InstanceIndex, type IndexRow } from './index-db';
 import { bufferSource, checkP10Structure, P10StructureError, type ByteSource } from './p10-structure';
-import { instancePath, seriesDir, storeLayout, tempPath, type StoreLayout } from './paths';
+import { instancePath, seriesDir, storeLayout, studyDir, tempPath, type StoreLayout } from './paths';
+import { DiskSpaceGuard } from './disk-space';
 import type { RejectReason } from './reasons';
 import { recoverStore, type RecoveryReport } from './recovery';
 import { IngestBatch } from './ingest-batch';
@@ -45,6 +46,8 @@ export interface StoreOptions {
   inMemoryLimitBytes?: number;
   /** fsync files and folders before an outcome resolves (node.durableWrites; default true). */
   durableWrites?: boolean;
+  /** Refuse new instances while the store's disk has less free space than this (node.minFreeDiskMb). 0: no check. */
+  minFreeBytes?: number;
   logger?: Logger;
 }
 
@@ -99,6 +102,10 @@ export class InstanceStore {
   private flushScheduled = false;
   private readonly flushing = new Set<Promise<void>>();
   private closed = false;
+  /** Free-space check before instances are accepted. */
+  readonly disk: DiskSpaceGuard;
+  /** Studies being deleted: instances for them are refused until the deletion is over. */
+  private readonly purging = new Set<string>();
 
   private constructor(opts: StoreOptions) {
     this.layout = storeLayout(opts.dataDir);
@@ -110,6 +117,7 @@ export class InstanceStore {
     this.db = opts.db ?? openDatabase(this.layout.database);
     this.index = new InstanceIndex(this.db, this.layout.objects);
     this.events.setMaxListeners(50);
+    this.disk = new DiskSpaceGuard(opts.dataDir, opts.minFreeBytes ?? 0);
   }
 
   /** Opens (creating if needed) the store and runs start-up recovery. */
@@ -255,6 +263,45 @@ export class InstanceStore {
     for (const created of await mkdirpTracked(dir)) dirs.push(dirname(created));
     this.knownDirs.add(dir);
     return dirs;
+  }
+
+  /** @internal True while the study is being deleted (its instances are refused meanwhile). */
+  isPurging(studyUid: string): boolean {
+    return this.purging.has(studyUid);
+  }
+
+  /**
+   * Deletes a study from the store: its files and index rows (and the patient row when it was the patient's last
+   * study). Instances of the study that arrive meanwhile are refused (out of resources: "being deleted"). Safe
+   * against a crash at any point: the study folder is renamed into trash/ first (atomic), then the rows go in one
+   * transaction; start-up recovery finishes an interrupted deletion. Returns what was removed.
+   */
+  async purgeStudy(studyUid: string): Promise<{ instances: number; bytes: number }> {
+    const dir = studyDir(this.layout, studyUid); // validates the UID before it touches a path
+    if (this.purging.has(studyUid)) throw new Error(`study ${studyUid} is already being deleted`);
+    this.purging.add(studyUid);
+    try {
+      // Commits that started before the flag may still place files of this study: let them finish first.
+      await Promise.allSettled([...this.committing]);
+      await Promise.allSettled([...this.flushing]);
+      const trashed = `${this.layout.trash}/${studyUid}.${Date.now()}`;
+      await fsp.mkdir(this.layout.trash, { recursive: true });
+      let moved = true;
+      try {
+        await fsp.rename(dir, trashed);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        moved = false; // no files (never stored, or only index rows left by a crash)
+      }
+      if (moved && this.durable) await Promise.all([fsyncDir(this.layout.objects), fsyncDir(this.layout.trash)]);
+      for (const d of [...this.knownDirs]) if (d.startsWith(dir + '/')) this.knownDirs.delete(d);
+      const removed = this.index.removeStudy(studyUid);
+      if (moved) await fsp.rm(trashed, { recursive: true, force: true });
+      this.log.info('study deleted from the store', { studyInstanceUid: studyUid, ...removed });
+      return removed;
+    } finally {
+      this.purging.delete(studyUid);
+    }
   }
 
   /** @internal SOP Instance UIDs being committed right now, each with a promise that settles when that commit ends. */

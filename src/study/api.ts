@@ -3,6 +3,8 @@
  *   GET  /api/studies                 studies the node has received, with their completeness state
  *   GET  /api/studies/{uid}           one study: state, generation, counts, its jobs
  *   POST /api/studies/{uid}/ready     mark the study complete now instead of waiting for the quiet period
+ *   DELETE /api/studies/{uid}         delete the study's instances and job work folders now (src/retention);
+ *                                     409 while it is receiving or a job is unfinished
  * No patient attributes here: this API is for operators; QIDO-RS is where patient-level search lives.
  */
 import { Router, type Response } from 'express';
@@ -10,12 +12,13 @@ import { isValidUid } from '../dicom/uids';
 import type { JobMachine } from '../jobs/machine';
 import type { InstanceStore } from '../store/store';
 import type { StudyTracker } from './tracker';
+import { StudyDeletionRefused, type Retention } from '../retention/retention';
 
 function bad(res: Response, status: number, message: string): void {
   res.status(status).json({ error: message, status });
 }
 
-export function studiesRouter(deps: { tracker: StudyTracker; store: InstanceStore; jobs?: JobMachine }): Router {
+export function studiesRouter(deps: { tracker: StudyTracker; store: InstanceStore; jobs?: JobMachine; retention?: Retention }): Router {
   const r = Router();
   const view = (uid: string): Record<string, unknown> | undefined => {
     const a = deps.tracker.get(uid);
@@ -45,6 +48,18 @@ export function studiesRouter(deps: { tracker: StudyTracker; store: InstanceStor
     if (!a) return bad(res, 404, `study ${uid} has not been received by this node`);
     const job = deps.jobs?.jobs.forStudy(uid, a.generation)[0];
     res.json({ ...view(uid), job });
+  });
+
+  r.delete('/studies/:uid', async (req, res) => {
+    const uid = req.params.uid as string;
+    if (!isValidUid(uid)) return bad(res, 400, 'not a valid Study Instance UID');
+    if (!deps.retention) return bad(res, 501, 'study deletion is not available on this node');
+    try {
+      res.json({ deleted: await deps.retention.deleteStudy(uid, 'operator') });
+    } catch (e) {
+      if (e instanceof StudyDeletionRefused) return bad(res, e.status, e.message);
+      throw e;
+    }
   });
   return r;
 }

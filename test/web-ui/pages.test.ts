@@ -138,6 +138,14 @@ describe('patient page', () => {
     expect(page).not.toContain('key-image.png');
   });
 
+  it('a job whose study was deleted (retention) says so and where the results are', () => {
+    const { findings: f } = syntheticCase({ grid, key: 'ui-deleted' });
+    const r = { ...results(f), models: [{ model: 'glioma-mtl', error: 'the findings of glioma-mtl were deleted from the node on 2026-12-01; the delivered SEG and SR are in the PACS' }], deleted: { at: Date.UTC(2026, 11, 1), note: 'study deleted from the node (node.retention.days = 14): 6 instance(s) and the work folder removed; results were delivered to the destinations' } };
+    const page = renderResultPage(r, NODE);
+    expect(page).toContain("data-deleted>The study's images and this job's result files were deleted from the node on 2026-12-01 (node.retention.days = 14). The results were delivered; open them in the PACS.");
+    expect(page).toContain('were deleted from the node on 2026-12-01; the delivered SEG and SR are in the PACS');
+  });
+
   it('without findings it says there is no result yet', () => {
     const text = visibleText(renderPatientPage(results(undefined, { job: job({ state: 'failed' }) }), NODE));
     expect(text).toContain('There is no result to show yet. The program could not finish its analysis.');

@@ -48,5 +48,24 @@ export const nodeSection = z
      * (battery-backed cache) or throwaway set-ups.
      */
     durableWrites: z.boolean().default(true),
+    /**
+     * Refuse new instances (STOW-RS 503 with Retry-After, C-STORE 0xA700 Out of Resources) while the disk holding
+     * dataDir has less free space than this, so a full disk never corrupts what was received. 0 = no check.
+     */
+    minFreeDiskMb: z.number().min(0).default(1024),
+    /** How long the node keeps a processed study (docs/retention.md). The PACS is the archive, not the node. */
+    retention: z
+      .object({
+        /**
+         * Days after a study's results were delivered (its job done, no new instance since) before its received
+         * instances and job work files are deleted. Job records and stage outputs stay as the audit trail.
+         * Studies whose job failed or is still running are never deleted automatically. 0 = keep forever.
+         */
+        days: z.number().min(0).default(14),
+        /** How often the node looks for studies past retention. */
+        sweepIntervalMinutes: z.number().positive().default(60),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();

@@ -11,6 +11,7 @@ import type { JobMachine } from '../../jobs/machine';
 import type { JobRecord, Stage } from '../../jobs/types';
 import { readArtifact } from '../../pipeline/artifacts';
 import { predecessorsFor } from '../../pipeline/results-registry';
+import { DELETED_NOTE_PREFIX } from '../../retention/retention';
 import type { DeliverOutput, EncodeOutput, IdentifyOutput, InferOutput, PreprocessOutput } from '../../pipeline/stages';
 
 export interface ModelResult {
@@ -54,7 +55,10 @@ export interface JobResults {
   analysedAt?: number;
   /** SOP Instance UIDs of the earlier SRs this result supersedes (as the encoding stage saw them). */
   supersedes: string[];
+  /** Set when the study's images and this job's work folder were deleted (retention or an operator). */
+  deleted?: { at: number; note: string };
 }
+
 
 export interface ResultSources {
   jobs: JobMachine;
@@ -126,6 +130,8 @@ export async function loadJobResults(src: ResultSources, id: number): Promise<Jo
   const job = jobs.get(id);
   if (!job) return undefined;
   const workDir = workDirOf(jobs, id);
+  const deletedEvent = (await jobs.detail(id))?.events.filter((e) => e.note?.startsWith(DELETED_NOTE_PREFIX)).at(-1);
+  const deleted = deletedEvent ? { at: deletedEvent.at, note: deletedEvent.note! } : undefined;
   const [identify, preprocess, infer, encode, deliver] = await Promise.all([
     stageOutput<IdentifyOutput>(jobs, id, 'identifying'),
     stageOutput<PreprocessOutput>(jobs, id, 'preprocessing'),
@@ -135,6 +141,10 @@ export async function loadJobResults(src: ResultSources, id: number): Promise<Jo
   ]);
   const models: ModelResult[] = [];
   for (const m of infer?.output.models ?? []) {
+    if (deleted) {
+      models.push({ model: m.model, error: `the findings of ${m.model} were deleted from the node on ${new Date(deleted.at).toISOString().slice(0, 10)}; the delivered SEG and SR are in the PACS` });
+      continue;
+    }
     try {
       models.push({ model: m.model, findings: await cache.get(workDir, m.artifact) });
     } catch (e) {
@@ -161,6 +171,7 @@ export async function loadJobResults(src: ResultSources, id: number): Promise<Jo
     models,
     files,
     delivery: encode ? destinationViews(state, src.destinations, files.length, deliver?.output) : [],
+    ...(deleted ? { deleted } : {}),
     supersedes: (await predecessorsFor(src.dataDir, job.studyInstanceUid, job.generation).catch(() => [])).map((p) => p.sopInstanceUid),
   };
 }

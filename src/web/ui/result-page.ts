@@ -228,6 +228,9 @@ function jobStatus(r: JobResults): SafeHtml {
   const err = j.lastError && j.state !== 'done'
     ? html`<p class="error" data-error>Last error in ${STAGE_LABELS[j.lastError.stage] ?? j.lastError.stage}: ${j.lastError.message}</p>`
     : html``;
+  if (r.deleted) {
+    return html`<section class="panel"><p class="warn" data-deleted>The study's images and this job's result files were deleted from the node on ${new Date(r.deleted.at).toISOString().slice(0, 10)} (${r.deleted.note.replace(/^[^(]*\(([^)]*)\).*$/, '$1')}). The results were delivered; open them in the PACS.</p></section>`;
+  }
   if (j.state === 'done') return err;
   const text =
     j.state === 'failed'
