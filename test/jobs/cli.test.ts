@@ -51,5 +51,14 @@ describe('operator CLI: jobs, job, retry, ready', () => {
     expect(bad.stderr).toMatch(/404: no job 99/);
     const down = await cli(['jobs', '--url', 'http://127.0.0.1:1']);
     expect(down.code).toBe(2);
+    // The retried job fails again at encoding; then an operator deletes the study.
+    await node.jobs.waitFor(1, ['failed']);
+    const del = await cli(['delete-study', a!.studyInstanceUid, '--url', node.httpUrl]);
+    expect(del.code).toBe(0);
+    expect(del.stdout).toMatch(/: deleted 1 instance\(s\), 0\.\d MB; work folders of job\(s\) 1 removed/);
+    expect(node.store.listInstances({ studyInstanceUid: a!.studyInstanceUid })).toEqual([]);
+    const again = await cli(['delete-study', a!.studyInstanceUid, '--url', node.httpUrl]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/404: the node holds no instances of study .* \(already deleted\)/);
   });
 });

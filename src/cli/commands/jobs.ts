@@ -4,6 +4,7 @@
  *   neuro-onc-node job <id>                                one job: state, error, stage runs, outputs
  *   neuro-onc-node retry <id> [--from <stage>]             re-run a failed (or done) job
  *   neuro-onc-node ready <StudyInstanceUID>                mark a study complete now
+ *   neuro-onc-node delete-study <StudyInstanceUID>         delete its instances and job work files now
  * Exit 1 with the API's error message when the node answers 4xx/5xx, 2 when it cannot be reached.
  * When the node requires authentication (http.auth), the secret comes from NEURO_ONC_API_SECRET (sent as a Bearer
  * token; never a command-line argument, which other users could read in the process list). For HTTPS with a
@@ -120,5 +121,16 @@ export function registerJobsCommands(program: Command): void {
         job?: JobView;
       };
       print(`${uid}: ${r.state}, generation ${r.generation}, ${r.instanceCount} instance(s)${r.job ? `, job ${r.job.id} ${r.job.state}` : ''}`);
+    });
+
+  program
+    .command('delete-study <studyInstanceUid>')
+    .description("delete a study's instances and its jobs' work files from the node now (job history is kept; docs/retention.md)")
+    .option('--url <url>', 'node URL (default from the configuration)')
+    .action(async (uid: string, opts: Opts) => {
+      const r = (await call(`${baseUrl(program, opts)}/api/studies/${encodeURIComponent(uid)}`, { method: 'DELETE' })) as {
+        deleted: { instances: number; bytes: number; jobs: number[] };
+      };
+      print(`${uid}: deleted ${r.deleted.instances} instance(s), ${(r.deleted.bytes / 1048576).toFixed(1)} MB; work folders of job(s) ${r.deleted.jobs.join(', ') || '-'} removed`);
     });
 }
