@@ -21,6 +21,8 @@ declare -A probes=(
   # PyTorch's grid_sample is the independent peer of our trilinear resampling (test/imaging/resample.test.ts).
   [python3-torch]=/usr/lib/python3/dist-packages/torch/__init__.py
   [python3-numpy]=/usr/lib/python3/dist-packages/numpy/__init__.py
+  # promtool (Prometheus) lints the node's /metrics output (test/metrics/metrics.test.ts).
+  [prometheus]=/usr/bin/promtool
 )
 missing=()
 for pkg in "${!probes[@]}"; do

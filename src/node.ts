@@ -26,6 +26,7 @@ import { lowDiskMessage } from './store/disk-space';
 import { studiesRouter } from './study/api';
 import { StudyTracker } from './study/tracker';
 import { Retention } from './retention/retention';
+import { NodeMetrics, metricsRouter } from './metrics/metrics';
 import { buildApp } from './web/app';
 import { DEFAULT_MANUFACTURER } from './encoders/options';
 import { uiRouter } from './web/ui/router';
@@ -96,6 +97,8 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const retention = new Retention({ store, studies, jobs, days: config.node.retention.days, sweepIntervalMinutes: config.node.retention.sweepIntervalMinutes, logger: createLogger('retention') });
   if (opts.runJobs !== false) retention.start();
 
+  let dimse: DimseScp | undefined;
+  const metrics = new NodeMetrics({ store, studies, jobs, dimse: () => dimse });
   const app = buildApp({
     dicomwebBasePath: config.http.dicomwebBasePath,
     dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, maxUploadBytes: config.http.maxUploadBytes, logger: createLogger('dicomweb') }),
@@ -107,11 +110,12 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     },
     pages: config.http.ui ? [{ path: '/ui', router: uiRouter({ jobs, studies, store, config, logger: createLogger('ui') }) }] : [],
     users: config.http.auth.users,
+    metrics: metricsRouter(metrics),
   });
 
   // DIMSE bridge (src/dimse-bridge): C-ECHO/C-STORE SCP into the same store, so C-STORE instances reach the same
   // study tracker and jobs as STOW-RS ones.
-  const dimse = await startDimseService(config, store);
+  dimse = await startDimseService(config, store);
 
   let server: Server | undefined;
   let httpUrl = '';
@@ -149,6 +153,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
       await retention.stop();
       await dimse?.close(); // stop receiving first; an instance cut off here is discarded, never half-stored
       studies.close();
+      metrics.close();
       await jobs.close();
       await store.close();
       db.close();

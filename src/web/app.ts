@@ -1,6 +1,6 @@
 /**
  * The node's HTTP application: DICOMweb under http.dicomwebBasePath, the operator API under /api, a health
- * probe at /healthz, all behind access control (http.auth, src/web/access-control.ts). Errors are JSON
+ * probe at /healthz, Prometheus metrics at /metrics, all behind access control (http.auth, src/web/access-control.ts). Errors are JSON
  * ({ error, status }). Request logs carry method, path, status, time and the authenticated user only: never
  * query strings (QIDO queries may contain patient names) or bodies.
  */
@@ -18,6 +18,8 @@ export interface AppParts {
   health?: () => Record<string, unknown>;
   /** Page routers mounted at their path (the web interface: /ui, src/web/ui). */
   pages?: Array<{ path: string; router: Router }>;
+  /** GET /metrics (src/metrics). */
+  metrics?: Router;
   /** http.auth.users; empty: no authentication (allowed by the configuration on loopback only). */
   users?: readonly AccessUser[];
 }
@@ -49,6 +51,7 @@ export function buildApp(parts: AppParts): Express {
   api.use(express.json({ limit: '1mb' }));
   for (const r of parts.api) api.use(r);
   app.use('/api', api);
+  if (parts.metrics) app.use(parts.metrics);
   for (const p of parts.pages ?? []) app.use(p.path, p.router);
   app.use((req, res) => {
     res.status(404).json({ error: `no route ${req.method} ${req.path}`, status: 404 });

@@ -1,0 +1,109 @@
+/**
+ * GET /metrics: the node's state in the Prometheus text exposition format (version 0.0.4), for the hospital's
+ * monitoring (Prometheus, Grafana, Zabbix, ...). Everything is read from the database and the store at scrape
+ * time, except the receive counters, which count since start. No PHI: counts, states and sizes only.
+ *
+ *   neuro_onc_jobs{state}                    jobs per state (failed > 0 wants an operator)
+ *   neuro_onc_studies{state}                 studies receiving / ready
+ *   neuro_onc_store_instances, _store_bytes  what the store holds
+ *   neuro_onc_instances_received_total{source}  instances stored since start (stow, dimse, ...)
+ *   neuro_onc_disk_free_bytes, _disk_min_free_bytes, _disk_accepting
+ *   neuro_onc_dimse_associations             open DIMSE associations
+ *   neuro_onc_build_info{version}            1
+ */
+import { Router } from 'express';
+import type { JobMachine } from '../jobs/machine';
+import type { DimseScp } from '../dimse-bridge/scp';
+import type { InstanceStore } from '../store/store';
+import type { StudyTracker } from '../study/tracker';
+import { nodeVersion } from '../version';
+
+export interface Sample {
+  labels?: Record<string, string>;
+  value: number;
+}
+
+export interface Metric {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  samples: Sample[];
+}
+
+const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const escapeHelp = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+
+/** The text exposition of `metrics` (pure). */
+export function exposition(metrics: Metric[]): string {
+  const lines: string[] = [];
+  for (const m of metrics) {
+    lines.push(`# HELP ${m.name} ${escapeHelp(m.help)}`, `# TYPE ${m.name} ${m.type}`);
+    for (const s of m.samples) {
+      const labels = Object.entries(s.labels ?? {});
+      const l = labels.length ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : '';
+      lines.push(`${m.name}${l} ${Number.isFinite(s.value) ? s.value : 'NaN'}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+const JOB_STATES = ['received', 'ready', 'identifying', 'preprocessing', 'inferring', 'encoding', 'delivering', 'done', 'failed', 'superseded'];
+
+export interface MetricsSources {
+  store: InstanceStore;
+  studies: StudyTracker;
+  jobs: JobMachine;
+  /** The SCP, once started (undefined when dimse.enabled is false). */
+  dimse?: () => DimseScp | undefined;
+}
+
+/** Collects the node's metrics; `received` counts stored instances per source since start. */
+export class NodeMetrics {
+  private readonly received = new Map<string, number>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly src: MetricsSources) {
+    this.unsubscribe = src.store.onStored((e) => this.received.set(e.source, (this.received.get(e.source) ?? 0) + 1));
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  async collect(): Promise<Metric[]> {
+    const db = this.src.store.db;
+    const jobCounts = new Map((db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as Array<{ state: string; n: number }>).map((r) => [r.state, r.n]));
+    const studyCounts = new Map((db.prepare('SELECT state, COUNT(*) AS n FROM study_activity GROUP BY state').all() as Array<{ state: string; n: number }>).map((r) => [r.state, r.n]));
+    const store = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM instances').get() as { n: number; bytes: number };
+    const disk = await this.src.store.disk.check().catch(() => undefined);
+    const metrics: Metric[] = [
+      { name: 'neuro_onc_build_info', help: 'Node version.', type: 'gauge', samples: [{ labels: { version: nodeVersion() }, value: 1 }] },
+      { name: 'neuro_onc_jobs', help: 'Jobs per state (one job per study generation).', type: 'gauge', samples: JOB_STATES.map((state) => ({ labels: { state }, value: jobCounts.get(state) ?? 0 })) },
+      { name: 'neuro_onc_studies', help: 'Studies per completeness state.', type: 'gauge', samples: ['receiving', 'ready'].map((state) => ({ labels: { state }, value: studyCounts.get(state) ?? 0 })) },
+      { name: 'neuro_onc_store_instances', help: 'Instances in the store.', type: 'gauge', samples: [{ value: store.n }] },
+      { name: 'neuro_onc_store_bytes', help: 'Bytes of the instances in the store.', type: 'gauge', samples: [{ value: store.bytes }] },
+      { name: 'neuro_onc_instances_received_total', help: 'Instances stored since the node started, per source.', type: 'counter', samples: [...this.received].sort().map(([source, n]) => ({ labels: { source }, value: n })) },
+    ];
+    if (disk) {
+      metrics.push(
+        { name: 'neuro_onc_disk_free_bytes', help: 'Free bytes on the disk holding node.dataDir.', type: 'gauge', samples: [{ value: disk.freeBytes }] },
+        { name: 'neuro_onc_disk_min_free_bytes', help: 'node.minFreeDiskMb in bytes: below it new instances are refused.', type: 'gauge', samples: [{ value: disk.minFreeBytes }] },
+        { name: 'neuro_onc_disk_accepting', help: '1 while the node accepts new instances (free space above the floor).', type: 'gauge', samples: [{ value: disk.accepting ? 1 : 0 }] },
+      );
+    }
+    const scp = this.src.dimse?.();
+    if (scp) metrics.push({ name: 'neuro_onc_dimse_associations', help: 'Open DIMSE associations (SCP).', type: 'gauge', samples: [{ value: scp.activeAssociations() }] });
+    return metrics;
+  }
+}
+
+/** GET /metrics (mounted at the root by src/node.ts; scope read when http.auth has users). */
+export function metricsRouter(metrics: NodeMetrics): Router {
+  const r = Router();
+  r.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(exposition(await metrics.collect()));
+  });
+  return r;
+}
