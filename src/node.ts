@@ -97,8 +97,8 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const retention = new Retention({ store, studies, jobs, days: config.node.retention.days, sweepIntervalMinutes: config.node.retention.sweepIntervalMinutes, logger: createLogger('retention') });
   if (opts.runJobs !== false) retention.start();
 
-  let dimse: DimseScp | undefined;
-  const metrics = new NodeMetrics({ store, studies, jobs, dimse: () => dimse });
+  const scp: { current?: DimseScp } = {}; // started below, after the HTTP app is built
+  const metrics = new NodeMetrics({ store, studies, jobs, dimse: () => scp.current });
   const app = buildApp({
     dicomwebBasePath: config.http.dicomwebBasePath,
     dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, maxUploadBytes: config.http.maxUploadBytes, logger: createLogger('dicomweb') }),
@@ -115,7 +115,8 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
 
   // DIMSE bridge (src/dimse-bridge): C-ECHO/C-STORE SCP into the same store, so C-STORE instances reach the same
   // study tracker and jobs as STOW-RS ones.
-  dimse = await startDimseService(config, store);
+  const dimse = await startDimseService(config, store);
+  scp.current = dimse;
 
   let server: Server | undefined;
   let httpUrl = '';
