@@ -19,6 +19,7 @@ import { planModalities, runModel, type GridInput, type ModelRun } from './infer
 import type { ModelManifest } from './manifest';
 import { decodeHierarchical, dice, measureRegions, regionLabelValues, removeSmallComponents, voxelVolumeMm3 } from './postprocess';
 import { regionRadiomics } from './radiomics';
+import { bidimensionalOf } from './bidimensional';
 import type { LoadedModel } from './registry';
 import type { DeviceQueue } from './runtime';
 import { vasariFeatures } from './vasari';
@@ -185,6 +186,7 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
   let regions: Findings['regions'] = [];
   let gridLabels: Uint8Array | undefined;
   let meanWtUncertainty: number | undefined;
+  let bidim: Findings['bidimensional'];
   const withheld = opts.withholdUnvalidatedSegmentation === false ? undefined : segmentationWithheld(m, run.modalities.present, run.modalities.missing);
   if (withheld) warnings.push(withheld.reason);
   if (m.outputs.segmentation && run.segmentation && !withheld) {
@@ -208,6 +210,7 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
     timings.mapping = performance.now() - tp;
     segmentation = { labelmap, uncertainty, segments: segmentDefinitions(m) };
     regions = measureRegions(labelmap.data, labelmap.affine, regionLabelValues(m.outputs.segmentation), uncertainty.data);
+    bidim = bidimensionalOf(regions, labelmap, ref);
     const wtValues = (m.outputs.segmentation.segments ?? []).map((_, i) => i + 1);
     let s = 0;
     let n = 0;
@@ -293,6 +296,7 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
     ...(segmentation ? { segmentation } : {}),
     ...(withheld ? { segmentationWithheld: withheld } : {}),
     regions,
+    ...(bidim ? { bidimensional: bidim } : {}),
     heads: run.heads,
     ...(diagnosis ? { diagnosis } : {}),
     uncertaintySummary: { level, ...(meanWtUncertainty !== undefined ? { meanSegmentationUncertainty: meanWtUncertainty } : {}), notes },

@@ -2,7 +2,8 @@
  * Findings: the contract between the AI engine (producer) and the encoders (SEG/SR/SC/PDF consumers).
  * Everything an SR needs to be the audit record lives here; encoders never re-run or re-derive science.
  */
-import type { SeriesVolume, Volume } from '../imaging/volume';
+import type { SeriesVolume, SliceSource, Volume } from '../imaging/volume';
+import type { Bidimensional } from './bidimensional';
 import type { ModelRole } from '../series-id/roles';
 
 /** A coded concept (CodeValue, CodingSchemeDesignator, CodeMeaning). */
@@ -149,6 +150,11 @@ export interface Findings {
    */
   segmentationWithheld?: { missing: ModelRole[]; requires: ModelRole[][]; reason: string };
   regions: RegionMeasurement[];
+  /**
+   * RANO-style bidimensional measurement of the enhancing tumour (else the whole tumour; GTV for metastases) on
+   * the display series' slice where the product of the diameters is largest (src/ai/bidimensional.ts).
+   */
+  bidimensional?: Bidimensional & { region: RegionKey; source: SliceSource };
   heads: HeadResult[];
   diagnosis?: LayeredDiagnosis;
   /** Per-case uncertainty: one number a reader can act on, plus its parts. */

@@ -79,6 +79,10 @@ export const SCT = {
   edema: c('79654002', 'SCT', 'Edema'),
   neoplasm: c('108369006', 'SCT', 'Neoplasm'),
   lesion: c('52988006', 'SCT', 'Lesion'),
+  longAxis: c('103339001', 'SCT', 'Long axis'),
+  shortAxis: c('103340004', 'SCT', 'Short axis'),
+  yes: c('373066001', 'SCT', 'Yes'),
+  no: c('373067005', 'SCT', 'No'),
 } as const;
 
 export const NCIT = {
@@ -138,6 +142,9 @@ export const PRIV = {
   uncertaintyLow: p('UNC-LOW', 'Low uncertainty'),
   uncertaintyModerate: p('UNC-MODERATE', 'Moderate uncertainty'),
   uncertaintyHigh: p('UNC-HIGH', 'High uncertainty'),
+  bidimensionalProduct: p('RANOPROD', 'Product of perpendicular diameters'),
+  bidimensionalMethod: p('RANOBIDIM', 'Longest in-plane diameter and its perpendicular, max product slice'),
+  measurableDisease: p('RANOMEAS', 'Measurable (both diameters at least 10 mm, RANO)'),
 } as const;
 
 export const ROLE_CODES: Record<ModelRole, CodedConcept> = {

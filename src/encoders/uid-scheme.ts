@@ -22,7 +22,7 @@ export interface OutputUids {
   sc(index: number): string;
   dimensionOrganization: string;
   /** Tracking UID of a region: stable per study and region, so superseding reports keep tracking the same finding. */
-  tracking(region: RegionKey | 'CLASSIFICATION' | 'MODALITY-IMPORTANCE'): string;
+  tracking(region: RegionKey | 'CLASSIFICATION' | 'MODALITY-IMPORTANCE' | `BIDIM-${RegionKey}`): string;
   deviceObserver: string;
 }
 

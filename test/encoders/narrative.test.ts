@@ -21,6 +21,8 @@ describe('templates', () => {
     expect(text).toContain('Glioblastoma, IDH-wildtype, CNS WHO grade 4 (58%)');
     expect(text).toContain('Overall uncertainty: moderate');
     expect(text).toContain('without FLAIR: idh +0.12');
+    const b = c.findings.bidimensional!;
+    expect(text).toContain(`Bidimensional (RANO-style, ${'Enhancing tumour'}, slice ${b.slice + 1} on T1ce (series 5)): ${b.long.lengthMm.toFixed(1)} x ${b.short.lengthMm.toFixed(1)} mm`);
     expect(text).toMatch(/^AUTOMATED ANALYSIS - RESEARCH USE ONLY/);
   });
 

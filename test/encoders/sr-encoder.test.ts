@@ -80,7 +80,7 @@ describe('TID 1500 content', () => {
   test('one TID 1411 group per region, each with tracking UID, segment reference and the volume in cm3', () => {
     const g = groups(r.root);
     const seg = r.out.seg!;
-    expect([...g.keys()].map((k) => k.split(' ')[0])).toEqual(['NCR', 'ED', 'ET', 'TC', 'WT', 'Modality']);
+    expect([...g.keys()].map((k) => k.split(' ')[0])).toEqual(['NCR', 'ED', 'ET', 'TC', 'WT', 'Bidimensional', 'Modality']);
     for (const region of r.c.findings.regions) {
       const group = [...g.entries()].find(([k]) => k.startsWith(`${region.key} `))![1];
       expect((group.ContentTemplateSequence as Node[])[0]!.TemplateIdentifier).toBe('1411');
@@ -96,6 +96,38 @@ describe('TID 1500 content', () => {
       expect(codeValue(one(group, '363698007', 'SCT')).value).toBe('12738006');
       expect(String(one(group, '111002', 'DCM').TextValue)).toContain(`sha256=${r.c.findings.model.sha256}`);
     }
+  });
+
+  test('bidimensional group: long and short axis NUMs in mm, each inferred from a SCOORD line on the display image', () => {
+    const b = r.c.findings.bidimensional!;
+    expect(b.region).toBe('ET');
+    const group = groups(r.root).get('Bidimensional ET (RANO)')!;
+    expect((group.ContentTemplateSequence as Node[])[0]!.TemplateIdentifier).toBe('1501');
+    expect(String(one(group, '112040', 'DCM').UID)).toBe(r.out.uids.tracking('BIDIM-ET'));
+    const spacing = [1, 1]; // GRID in-plane spacing
+    const lines: number[][] = [];
+    for (const [code, d] of [['103339001', b.long], ['103340004', b.short]] as const) {
+      const num = one(group, code, 'SCT');
+      expect(numValue(num)).toEqual({ value: Math.round(d.lengthMm * 10) / 10, unit: 'mm' });
+      const scoord = kids(num).find((k) => k.ValueType === 'SCOORD')!;
+      expect(scoord.RelationshipType).toBe('INFERRED FROM');
+      expect(scoord.GraphicType).toBe('POLYLINE');
+      const data = [scoord.GraphicData].flat().map(Number);
+      expect(data).toEqual([d.from[0] + 0.5, d.from[1] + 0.5, d.to[0] + 0.5, d.to[1] + 0.5]);
+      const img = kids(scoord)[0]!;
+      expect(img.RelationshipType).toBe('SELECTED FROM');
+      expect((img.ReferencedSOPSequence as Node[])[0]!.ReferencedSOPInstanceUID).toBe(b.source.sopInstanceUid);
+      // The line drawn is the length reported.
+      expect(Math.hypot((data[2]! - data[0]!) * spacing[0]!, (data[3]! - data[1]!) * spacing[1]!)).toBeCloseTo(d.lengthMm, 6);
+      lines.push(data);
+    }
+    const [l, s] = lines as [number[], number[]];
+    const cos = ((l[2]! - l[0]!) * (s[2]! - s[0]!) + (l[3]! - l[1]!) * (s[3]! - s[1]!)) / (Math.hypot(l[2]! - l[0]!, l[3]! - l[1]!) * Math.hypot(s[2]! - s[0]!, s[3]! - s[1]!));
+    expect(Math.abs(cos)).toBeLessThan(Math.sin((15 * Math.PI) / 180)); // perpendicular within 15 degrees on a coarse grid
+    expect(numValue(one(group, 'RANOPROD', PRIVATE_SCHEME))).toEqual({ value: Math.round(b.productMm2 * 10) / 10, unit: 'mm2' });
+    expect(codeValue(one(group, 'RANOMEAS', PRIVATE_SCHEME)).value).toBe(b.measurable ? '373066001' : '373067005');
+    // ET blob radius 0.12 x 20 columns: about 4.8 mm, so not measurable by RANO's 10 mm rule.
+    expect(b.measurable).toBe(false);
   });
 
   test('classification in the WT group: coded values, probabilities, certainty, uncertainty', () => {

@@ -47,6 +47,13 @@ export function clinicianNarrative(f: Findings, opts: { supersedes?: string[] } 
     const on = ref ? ` on ${ROLE_NAMES[ref.role]}${ref.seriesNumber != null ? ` (series ${ref.seriesNumber})` : ''}` : '';
     if (regions.every((r) => r.voxelCount === 0)) lines.push(`Segmentation${on}: no tumour voxels segmented.`);
     else lines.push(`Segmentation${on}: ${regions.map((r) => `${regionText(r.key)} ${ml(r.volumeMl)}`).join('; ')}.`);
+    const b = f.bidimensional;
+    if (b) {
+      const where = `${b.source.frameNumber ? `frame ${b.source.frameNumber}` : `slice ${b.slice + 1}`}${on}`;
+      lines.push(
+        `Bidimensional (RANO-style, ${regionText(b.region)}, ${where}): ${b.long.lengthMm.toFixed(1)} x ${b.short.lengthMm.toFixed(1)} mm, product ${b.productMm2.toFixed(0)} mm2; ${b.measurable ? 'measurable' : 'not measurable'} (both diameters >= 10 mm).`,
+      );
+    }
   } else if (f.segmentationWithheld) {
     // Said here once; not repeated among the warnings.
     lines.push(`No segmentation reported: ${f.segmentationWithheld.reason.replace(/^segmentation withheld: /, '')}.`);

@@ -81,6 +81,14 @@ export function imageContent(rel: Relationship, concept: CodedConcept | undefine
   return { ...base(rel, 'IMAGE', concept), ReferencedSOPSequence: [sop] };
 }
 
+/**
+ * SCOORD item: 2D image coordinates (column, row pairs; (0,0) is the top left corner of the top left pixel, so a
+ * pixel centre is at +0.5) on the image its SELECTED FROM child names.
+ */
+export function scoordContent(rel: Relationship, graphicType: 'POINT' | 'POLYLINE', graphicData: number[], image: ImageRef): ContentItem {
+  return { ...base(rel, 'SCOORD', undefined, [imageContent('SELECTED FROM', undefined, image)]), GraphicType: graphicType, GraphicData: graphicData };
+}
+
 /** Every CodingSchemeDesignator used anywhere in a tree (to declare the non-standard ones). */
 export function codingSchemesUsed(node: unknown, out = new Set<string>()): Set<string> {
   if (Array.isArray(node)) {

@@ -38,10 +38,13 @@ import {
   imageContent,
   numContent,
   roundTo,
+  scoordContent,
   textContent,
   uidrefContent,
   type ContentItem,
+  type ImageRef,
 } from './content-items';
+import type { Diameter } from '../../ai/bidimensional';
 
 export interface SegReference {
   sopInstanceUid: string;
@@ -240,6 +243,43 @@ function regionGroup(ctx: ReportContext, region: RegionMeasurement, seg: SegRefe
   return container('CONTAINS', DCM.measurementGroup, items, '1411');
 }
 
+/** Pixel-centre coordinates of a diameter's end points, for a POLYLINE of two points. */
+function lineData(d: Diameter): number[] {
+  return [d.from[0] + 0.5, d.from[1] + 0.5, d.to[0] + 0.5, d.to[1] + 0.5];
+}
+
+/**
+ * TID 1501 group with the RANO-style bidimensional measurement: NUM long and short axis, each INFERRED FROM a
+ * SCOORD line on the display series image (the planar form viewers draw: OHIF, research/seg_sr.md 3.2), their
+ * product, and whether both reach 10 mm.
+ */
+function bidimensionalGroup(ctx: ReportContext, seg: SegReference): ContentItem | undefined {
+  const f = ctx.findings;
+  const b = f.bidimensional;
+  const region = b && f.regions.find((r) => r.key === b.region);
+  if (!b || !region) return undefined;
+  const image: ImageRef = { sopClassUid: b.source.sopClassUid, sopInstanceUid: b.source.sopInstanceUid, ...(b.source.frameNumber ? { frameNumbers: [b.source.frameNumber] } : {}) };
+  const finding = findingFor(region, seg, segmentNumbersFor(region, seg));
+  return container(
+    'CONTAINS',
+    DCM.measurementGroup,
+    [
+      ...trackingItems(`Bidimensional ${region.key} (RANO)`, ctx.uids.tracking(`BIDIM-${region.key}`)),
+      codeContent('CONTAINS', SCT.findingCategory, finding.category),
+      codeContent('CONTAINS', DCM.finding, finding.type),
+      codeContent('HAS CONCEPT MOD', SCT.findingSite, SCT.brain),
+      ...algorithmIdentification(f, ctx),
+      numContent('CONTAINS', SCT.longAxis, roundTo(b.long.lengthMm, 1), UCUM.millimeter, [scoordContent('INFERRED FROM', 'POLYLINE', lineData(b.long), image)]),
+      numContent('CONTAINS', SCT.shortAxis, roundTo(b.short.lengthMm, 1), UCUM.millimeter, [scoordContent('INFERRED FROM', 'POLYLINE', lineData(b.short), image)]),
+      numContent('CONTAINS', PRIV.bidimensionalProduct, roundTo(b.productMm2, 1), UCUM.squareMillimeter, [
+        codeContent('HAS CONCEPT MOD', SCT.measurementMethod, PRIV.bidimensionalMethod),
+      ]),
+      codeContent('CONTAINS', PRIV.measurableDisease, b.measurable ? SCT.yes : SCT.no),
+    ],
+    '1501',
+  );
+}
+
 /** TID 1501 group for the classification when there is no segmentation to anchor it. */
 function classificationGroup(ctx: ReportContext): ContentItem {
   const f = ctx.findings;
@@ -331,6 +371,8 @@ export function measurementReportContent(ctx: ReportContext): ContentItem[] {
   if (ctx.seg) {
     const regions = [...f.regions].sort((a, b) => GROUP_ORDER.indexOf(a.key) - GROUP_ORDER.indexOf(b.key));
     for (const r of regions) groups.push(regionGroup(ctx, r, ctx.seg, r.key === anchor));
+    const bidim = bidimensionalGroup(ctx, ctx.seg);
+    if (bidim) groups.push(bidim);
   }
   if (!anchor && (f.heads.length || f.diagnosis)) groups.push(classificationGroup(ctx));
   const mi = modalityImportanceGroup(ctx);

@@ -4,6 +4,7 @@
  * encoders can be exercised on any geometry (axial, oblique, odd Rows x Columns, gaps, empty segments) without
  * running a model.
  */
+import { bidimensionalOf } from '../../ai/bidimensional';
 import type { Findings, RegionMeasurement, SegmentDefinition } from '../../ai/findings';
 import type { StudyHeader } from '../../dicom/study-header';
 import { SopClass } from '../../dicom/constants';
@@ -206,6 +207,7 @@ export function syntheticCase(
     referenceSeries: ref,
     segmentation: { labelmap, segments },
     regions,
+    ...withBidimensional(regions, labelmap, ref),
     heads: [
       {
         head: 'idh', title: 'IDH mutation status', predicted: 'wildtype', confidence: 0.83, indeterminate: false, temperature: 1.2,
@@ -265,4 +267,9 @@ export function syntheticCase(
     warnings: [],
   };
   return { header: studyHeader(studyUid), findings, series };
+}
+
+function withBidimensional(regions: Findings['regions'], labelmap: Parameters<typeof bidimensionalOf>[1], ref: Parameters<typeof bidimensionalOf>[2]): Pick<Findings, 'bidimensional'> {
+  const b = bidimensionalOf(regions, labelmap, ref);
+  return b ? { bidimensional: b } : {};
 }

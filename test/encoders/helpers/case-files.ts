@@ -62,6 +62,9 @@ export async function writeCase(c: SyntheticCase, dir: string, format: SeriesFor
     const input = c.findings.inputs.find((x) => x.seriesInstanceUid === s.volume.seriesInstanceUid)!;
     input.sopClassUid = written.sopClassUid;
     input.sopInstanceUids = written.instances.map((i) => i.sopInstanceUid);
+    // The bidimensional measurement points at a slice of the display series: follow it to the written image.
+    const b = c.findings.bidimensional;
+    if (b && c.findings.referenceSeries.seriesInstanceUid === s.volume.seriesInstanceUid) b.source = sources[b.slice]!;
   }
   return { case: c, sourceFiles: files };
 }
