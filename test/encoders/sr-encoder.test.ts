@@ -80,7 +80,7 @@ describe('TID 1500 content', () => {
   test('one TID 1411 group per region, each with tracking UID, segment reference and the volume in cm3', () => {
     const g = groups(r.root);
     const seg = r.out.seg!;
-    expect([...g.keys()].map((k) => k.split(' ')[0])).toEqual(['NCR', 'ED', 'ET', 'TC', 'WT', 'Bidimensional', 'Modality']);
+    expect([...g.keys()].map((k) => k.split(' ')[0])).toEqual(['Bidimensional', 'NCR', 'ED', 'ET', 'TC', 'WT', 'Modality']);
     for (const region of r.c.findings.regions) {
       const group = [...g.entries()].find(([k]) => k.startsWith(`${region.key} `))![1];
       expect((group.ContentTemplateSequence as Node[])[0]!.TemplateIdentifier).toBe('1411');

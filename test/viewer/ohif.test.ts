@@ -78,7 +78,7 @@ describe('SEG and SR in the OHIF Viewer 3 (Chromium), read back from a real PACS
   });
 
   /** Runs a synthetic study through the node (results delivered to the PACS, which also holds the images). */
-  async function processed(opts: StudyOptions): Promise<{ uid: string; files: Buffer[]; seg: NaturalDataset }> {
+  async function processed(opts: StudyOptions): Promise<{ uid: string; files: Buffer[]; seg: NaturalDataset; sr: NaturalDataset }> {
     const study = await synthesiseStudy(opts);
     const uid = study.study.studyInstanceUid;
     const files = study.files.map((f) => f.buffer);
@@ -90,7 +90,28 @@ describe('SEG and SR in the OHIF Viewer 3 (Chromium), read back from a real PACS
     const found = await pacs.rest<string[]>('POST', '/tools/find', { Level: 'Instance', Query: { StudyInstanceUID: uid, Modality: 'SEG' } });
     expect(found).toHaveLength(1);
     const seg = readP10(Buffer.from(await (await fetch(`${pacs.url}/instances/${found[0]}/file`)).arrayBuffer())).dataset;
-    return { uid, files, seg };
+    const srId = await pacs.rest<string[]>('POST', '/tools/find', { Level: 'Instance', Query: { StudyInstanceUID: uid, Modality: 'SR' } });
+    expect(srId).toHaveLength(1);
+    const sr = readP10(Buffer.from(await (await fetch(`${pacs.url}/instances/${srId[0]}/file`)).arrayBuffer())).dataset;
+    return { uid, files, seg, sr };
+  }
+
+  /** The bidimensional group of our SR, in the shape OHIF's SR parser gives measurements. */
+  function expectedBidimensional(sr: NaturalDataset): { tracking: string; labels: Array<{ label: string; value: string }>; coords: Array<{ type: string; data: number[]; sop: string }> } {
+    const items = (n: NaturalDataset, key = 'ContentSequence'): NaturalDataset[] => [n[key] ?? []].flat() as NaturalDataset[];
+    const meaning = (n: NaturalDataset): string => String(items(n, 'ConceptNameCodeSequence')[0]?.CodeMeaning ?? '');
+    const measurements = items(sr).find((n) => meaning(n) === 'Imaging Measurements')!;
+    const group = items(measurements).find((g) => items(g).some((i) => meaning(i) === 'Long axis'))!;
+    const tracking = String(items(group).find((i) => meaning(i) === 'Tracking Identifier')!.TextValue);
+    const nums = items(group).filter((i) => meaning(i) === 'Long axis' || meaning(i) === 'Short axis');
+    return {
+      tracking,
+      labels: nums.map((n) => ({ label: meaning(n), value: `${Number(items(n, 'MeasuredValueSequence')[0]!.NumericValue).toFixed(2)} mm` })),
+      coords: nums.map((n) => {
+        const sc = items(n).find((i) => i.ValueType === 'SCOORD')!;
+        return { type: String(sc.GraphicType), data: [sc.GraphicData].flat().map(Number), sop: String(items(items(sc)[0]!, 'ReferencedSOPSequence')[0]!.ReferencedSOPInstanceUID) };
+      }),
+    };
   }
 
   /** Where our decoder puts each segment's voxels on the display series, keyed like OHIF's image ids. */
@@ -108,15 +129,30 @@ describe('SEG and SR in the OHIF Viewer 3 (Chromium), read back from a real PACS
     return { display, voxels };
   }
 
+  /**
+   * First visits show an onboarding tour whose overlay swallows clicks; it may appear a moment after the viewer
+   * (it is not part of what we test): dismiss it whenever it is there, then double-click.
+   */
+  async function dblclickPastTour(page: Page, target: ReturnType<Page['getByText']>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const skip = page.getByText('Skip all');
+      if (await skip.isVisible()) await skip.click();
+      try {
+        await target.dblclick({ timeout: 10_000 });
+        return;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        await page.getByText('Skip all').waitFor({ timeout: 5_000 }).catch(() => undefined);
+      }
+    }
+  }
+
   /** Opens the study in OHIF, loads the SEG (double-click + "Yes"), and reads back cornerstone's label map. */
   async function loadInOhif(page: Page, uid: string): Promise<{ seg: OhifSeg; overlaySeries: string }> {
     await page.goto(`${ohif.url}/viewer?StudyInstanceUIDs=${uid}`);
     const segThumb = page.getByText('AI tumour segmentation').first();
     await segThumb.waitFor({ timeout: 120_000 });
-    // First visit shows an onboarding tour; it is not part of what we test.
-    const skip = page.getByText('Skip all');
-    if (await skip.isVisible()) await skip.click();
-    await segThumb.dblclick();
+    await dblclickPastTour(page, segThumb);
     await page.getByText('Do you want to open this Segmentation?').waitFor({ timeout: 120_000 });
     await page.getByRole('button', { name: 'Yes' }).click();
     await page.waitForFunction(() => {
@@ -162,8 +198,8 @@ describe('SEG and SR in the OHIF Viewer 3 (Chromium), read back from a real PACS
     ['single-frame display series', { tumor: 'oligo', seed: 'ohif-sf', vendor: 'ge', size: 'small', distractors: 'none', multiframe: 'never', transferSyntax: 'explicit' }],
   ];
 
-  test.each(cases)('%s: OHIF overlays the SEG voxel for voxel where our decoder puts it; segment labels; SR loads', async (_name, opts) => {
-    const { uid, files, seg } = await processed(opts);
+  test.each(cases)('%s: OHIF overlays the SEG voxel for voxel where our decoder puts it; segment labels; SR loads with its bidimensional lines', async (_name, opts) => {
+    const { uid, files, seg, sr } = await processed(opts);
     const expected = await expectedVoxels(seg, files);
     expect(Object.keys(expected.voxels).length).toBeGreaterThan(0);
 
@@ -184,11 +220,23 @@ describe('SEG and SR in the OHIF Viewer 3 (Chromium), read back from a real PACS
       for (const [key, list] of Object.entries(expected.voxels)) expect([key, shown.voxels[key]]).toEqual([key, list]);
 
       // The SR: OHIF makes a display set of it and loads it (it draws only SCOORD measurements, docs/outputs.md).
-      await page.getByText('AI tumour report').first().dblclick();
+      await dblclickPastTour(page, page.getByText('AI tumour report').first());
       await page.waitForFunction(() => {
         const w = globalThis as unknown as { services: { displaySetService: { getActiveDisplaySets(): Array<{ Modality: string; isLoaded?: boolean }> } } };
         return w.services.displaySetService.getActiveDisplaySets().some((d) => d.Modality === 'SR' && d.isLoaded === true);
       }, undefined, { timeout: 60_000 });
+      // OHIF's SR parser finds the bidimensional lines (SCOORD) with the values we wrote: what its SR viewport
+      // and measurement panel show. (Groups of volumes refer to the SEG and carry no coordinates: not drawn.)
+      const parsed = await page.evaluate(() => {
+        /* eslint-disable @typescript-eslint/no-explicit-any -- OHIF's globals are untyped here */
+        const w = globalThis as any;
+        const sr = w.services.displaySetService.getActiveDisplaySets().find((d: any) => d.Modality === 'SR');
+        return (sr.measurements ?? [])
+          .filter((m: any) => m.coords?.length)
+          .map((m: any) => ({ tracking: String(m.TrackingIdentifier), labels: m.labels, coords: m.coords.map((c: any) => ({ type: c.GraphicType, data: Array.from(c.GraphicData as number[]), sop: c.ReferencedSOPSequence?.[0]?.ReferencedSOPInstanceUID })) }));
+        /* eslint-enable @typescript-eslint/no-explicit-any */
+      });
+      expect(parsed).toEqual([expectedBidimensional(sr)]);
       await page.screenshot({ path: join(tmp, `${opts.seed}.png`) });
       expect(problems).toEqual([]);
     } finally {

@@ -370,9 +370,10 @@ export function measurementReportContent(ctx: ReportContext): ContentItem[] {
   const anchor = ctx.seg ? classificationAnchor(f) : undefined;
   if (ctx.seg) {
     const regions = [...f.regions].sort((a, b) => GROUP_ORDER.indexOf(a.key) - GROUP_ORDER.indexOf(b.key));
-    for (const r of regions) groups.push(regionGroup(ctx, r, ctx.seg, r.key === anchor));
+    // First: OHIF's SR viewport opens on the first measurement group and can only show one with coordinates.
     const bidim = bidimensionalGroup(ctx, ctx.seg);
     if (bidim) groups.push(bidim);
+    for (const r of regions) groups.push(regionGroup(ctx, r, ctx.seg, r.key === anchor));
   }
   if (!anchor && (f.heads.length || f.diagnosis)) groups.push(classificationGroup(ctx));
   const mi = modalityImportanceGroup(ctx);
