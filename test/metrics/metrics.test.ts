@@ -4,12 +4,13 @@
  * metrics` (Prometheus, from Debian) lints the output.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
 import { exposition } from '../../src/metrics/metrics';
 import { runTool } from '../helpers/dcmtk';
+import { writeMrStudy } from '../dimse-bridge/helpers/mr-study';
 import { startTestNode, type TestNode } from '../web/node-fixture';
 
 /** name{labels} -> value, from the text format; also checks every sample line's shape. */
@@ -48,13 +49,8 @@ describe('GET /metrics on a node', () => {
     expect(r.status).toBe(200);
     const dir = mkdtempSync(join(tmpdir(), 'metrics-'));
     try {
-      const more = syntheticMrStudy({ seed: 'metrics-dimse', series: 1, slicesPerSeries: 2 });
-      const files = more.map((i, k) => {
-        const f = join(dir, `${k}.dcm`);
-        writeFileSync(f, i.bytes);
-        return f;
-      });
-      expect((await runTool('storescu', ['-aec', 'NEUROONC', '127.0.0.1', String(node.dimse!.port), ...files])).code).toBe(0);
+      const files = writeMrStudy(dir, { series: 1, slices: 2 });
+      expect((await runTool('storescu', ['-aec', 'NEUROONC', '127.0.0.1', String(node.dimse!.port), ...files.map((f) => f.path)])).code).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

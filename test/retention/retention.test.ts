@@ -3,7 +3,7 @@
  * STOW-RS and C-STORE (DCMTK storescu), deletion by the retention sweep and by an operator, a deletion interrupted
  * by a stop, and a disk "nearly full" by configuration (the threshold set above the machine's real free space).
  */
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
@@ -14,6 +14,7 @@ import { InstanceStore } from '../../src/store/store';
 import { createLogger } from '../../src/log/logger';
 import { FindingsCache, loadJobResults } from '../../src/web/ui/job-results';
 import { runTool } from '../helpers/dcmtk';
+import { writeMrStudy } from '../dimse-bridge/helpers/mr-study';
 import { startTestNode, type TestNode } from '../web/node-fixture';
 
 const DAY = 24 * 3600 * 1000;
@@ -136,10 +137,19 @@ describe('retention on a running node', () => {
   });
 });
 
+/** Runs `fn` with a fresh data folder, removed afterwards. */
+async function inTempDataDir(prefix: string, fn: (dataDir: string) => Promise<void>): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await fn(dataDir);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 describe('a deletion interrupted by a stop', () => {
   it('is finished at the next start: index rows dropped, trash emptied, other studies untouched', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ret-crash-'));
-    try {
+    await inTempDataDir('ret-crash-', async (dataDir) => {
       let store = await InstanceStore.open({ dataDir, acceptedSopClasses: ['*'] });
       const a = syntheticMrStudy({ seed: 'ret-crash-a', series: 1, slicesPerSeries: 2 });
       const b = syntheticMrStudy({ seed: 'ret-crash-b', series: 1, slicesPerSeries: 2 });
@@ -155,16 +165,13 @@ describe('a deletion interrupted by a stop', () => {
       expect(readdirSync(layout.trash)).toEqual([]);
       expect(store.recovery?.missingFiles).toBe(0);
       await store.close();
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('instances arriving while their study is deleted', () => {
   it('are either refused ("being deleted") or stored after the deletion; index and files always agree', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ret-race-'));
-    try {
+    await inTempDataDir('ret-race-', async (dataDir) => {
       const store = await InstanceStore.open({ dataDir, acceptedSopClasses: ['*'] });
       const first = syntheticMrStudy({ seed: 'ret-race', series: 2, slicesPerSeries: 10 });
       for (const i of first) await store.ingestBuffer(Buffer.from(i.bytes), { source: 'stow' });
@@ -183,9 +190,7 @@ describe('instances arriving while their study is deleted', () => {
       const onDisk = existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.dcm')).length : 0;
       expect(onDisk).toBe(indexed.length);
       await store.close();
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -210,16 +215,11 @@ describe('disk nearly full (node.minFreeDiskMb above the real free space)', () =
   it('C-STORE (storescu): refused with 0xA700 Out of Resources per instance; nothing stored', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ret-full-'));
     try {
-      const insts = syntheticMrStudy({ seed: 'ret-full-dimse', series: 1, slicesPerSeries: 2 });
-      const files = insts.map((i, k) => {
-        const f = join(dir, `${k}.dcm`);
-        writeFileSync(f, i.bytes);
-        return f;
-      });
-      const r = await runTool('storescu', ['-v', '--no-halt', '-aec', 'NEUROONC', '127.0.0.1', String(node.dimse!.port), ...files]);
+      const files = writeMrStudy(dir, { series: 1, slices: 2 });
+      const r = await runTool('storescu', ['-v', '--no-halt', '-aec', 'NEUROONC', '127.0.0.1', String(node.dimse!.port), ...files.map((f) => f.path)]);
       const said = `${r.stdout}${r.stderr}`;
-      expect(said.match(/Received Store Response \(Refused: OutOfResources\)/g)).toHaveLength(insts.length);
-      expect(node.store.listInstances({ studyInstanceUid: insts[0]!.studyInstanceUid })).toEqual([]);
+      expect(said.match(/Received Store Response \(Refused: OutOfResources\)/g)).toHaveLength(files.length);
+      expect(node.store.listInstances({ studyInstanceUid: files[0]!.studyUid })).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
