@@ -118,8 +118,9 @@ describe('broken objects are caught by the rule that names the problem', () => {
   test('SR: a volume that does not match the SEG', async () => {
     const bad = mutate('sr.dcm', 'volume', (ds) => {
       const im = seq(ds.ContentSequence).find((c) => seq(c.ConceptNameCodeSequence)[0]!.CodeValue === '126010')!;
-      const g = seq(im.ContentSequence)[0]!;
-      const vol = seq(g.ContentSequence).find((c) => seq(c.ConceptNameCodeSequence)[0]!.CodeValue === '118565006')!;
+      const isVolume = (c: NaturalDataset): boolean => seq(c.ConceptNameCodeSequence)[0]!.CodeValue === '118565006';
+      const g = seq(im.ContentSequence).find((x) => seq(x.ContentSequence).some(isVolume))!; // the first region group
+      const vol = seq(g.ContentSequence).find(isVolume)!;
       seq(vol.MeasuredValueSequence)[0]!.NumericValue = 12.5;
     });
     expect(rules(await checkConformance(allFiles({ 'sr.dcm': bad }), { validators: false }))).toContain('sr.volume');
