@@ -175,6 +175,8 @@ describe('result page', () => {
     expect(page).not.toMatch(/ style=/); // the CSP blocks inline styles
     const wt = findings.regions.find((x) => x.key === 'WT')!;
     expect(page).toContain(`data-volume-ml="${wt.volumeMl.toFixed(1)}"`);
+    const b = findings.bidimensional!;
+    expect(page).toContain(`<p data-bidimensional>Bidimensional (RANO-style, Enhancing tumour, slice ${b.slice + 1} of the display series): <strong>${b.long.lengthMm.toFixed(1)} × ${b.short.lengthMm.toFixed(1)} mm</strong>`);
     expect(page).toContain('Glioblastoma, IDH-wildtype, CNS WHO grade 4</p>');
     expect(page).toContain('a'.repeat(64));
     expect(page).toContain('AUTOMATED ANALYSIS - RESEARCH USE ONLY');

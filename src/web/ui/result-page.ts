@@ -45,7 +45,15 @@ function volumes(f: Findings): SafeHtml {
 <tbody>${regions.map(
     (r) => html`<tr data-region="${r.key}"><td>${swatch(f, r.key)}${regionText(r.key)} <span class="muted">(${r.key})</span></td><td class="num" data-volume-ml="${r.volumeMl.toFixed(1)}">${ml(r.volumeMl)}</td><td class="num">${r.voxelCount}</td><td class="num">${r.meanUncertainty != null ? r.meanUncertainty.toFixed(2) : '–'}</td></tr>`,
   )}</tbody>
-</table>`;
+</table>${bidimensional(f)}`;
+}
+
+/** The RANO-style diameters (also in the SR as lines on the image). */
+function bidimensional(f: Findings): SafeHtml {
+  const b = f.bidimensional;
+  if (!b) return html``;
+  const where = b.source.frameNumber ? `frame ${b.source.frameNumber}` : `slice ${b.slice + 1}`;
+  return html`<p data-bidimensional>Bidimensional (RANO-style, ${regionText(b.region)}, ${where} of the display series): <strong>${b.long.lengthMm.toFixed(1)} × ${b.short.lengthMm.toFixed(1)} mm</strong>, product ${b.productMm2.toFixed(0)} mm²; ${b.measurable ? 'measurable' : 'not measurable'} (both diameters ≥ 10 mm).</p>`;
 }
 
 function diagnosis(f: Findings): SafeHtml {
