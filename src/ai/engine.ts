@@ -12,7 +12,7 @@ import type {
 } from './findings';
 import type { SeriesVolume, Vec3, Volume } from '../imaging/volume';
 import type { Logger } from '../log/logger';
-import type { ModelRole } from '../series-id/roles';
+import { ROLE_NAMES, type ModelRole } from '../series-id/roles';
 import { layeredDiagnosis, type DiagnosisHeads } from './diagnosis';
 import { InferenceInputError, MissingModalitiesError } from './errors';
 import { planModalities, runModel, type GridInput, type ModelRun } from './inference';
@@ -54,8 +54,7 @@ export interface AnalyseOptions {
   withholdUnvalidatedSegmentation?: boolean;
 }
 
-const ROLE_NAMES: Record<string, string> = { t1: 'T1', t1ce: 'T1ce', t2: 'T2', flair: 'FLAIR' };
-const roleList = (roles: readonly string[]): string => roles.map((r) => ROLE_NAMES[r] ?? r).join('+');
+const roleList = (roles: readonly ModelRole[]): string => roles.map((r) => ROLE_NAMES[r]).join('+');
 
 /** Why the segmentation is not reported for the inputs present, or undefined when it is. */
 export function segmentationWithheld(m: ModelManifest, present: readonly ModelRole[], missing: readonly ModelRole[]): Findings['segmentationWithheld'] {

@@ -154,7 +154,7 @@ export const ROLE_CODES: Record<ModelRole, CodedConcept> = {
   flair: p('SEQ-FLAIR', 'T2-weighted FLAIR'),
 };
 
-export const ROLE_NAMES: Record<ModelRole, string> = { t1: 'T1', t1ce: 'T1ce', t2: 'T2', flair: 'FLAIR' };
+export { ROLE_NAMES } from '../series-id/roles';
 
 const MAX_CODE_VALUE = 16;
 const MAX_MEANING = 64;
