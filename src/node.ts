@@ -22,7 +22,7 @@ import { createLogger } from './log/logger';
 import { openDatabase } from './store/database';
 import { storeLayout } from './store/paths';
 import { InstanceStore } from './store/store';
-import { lowDiskMessage } from './store/disk-space';
+import { diskSpaceMb, lowDiskMessage } from './store/disk-space';
 import { studiesRouter } from './study/api';
 import { StudyTracker } from './study/tracker';
 import { Retention } from './retention/retention';
@@ -106,7 +106,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     logger: createLogger('http'),
     health: () => {
       const d = store.disk.last;
-      return { name: config.node.name, instances: store.index.instanceCount(), ...(d ? { disk: { freeMb: Math.floor(d.freeBytes / 1048576), minFreeMb: Math.floor(d.minFreeBytes / 1048576), accepting: d.accepting } } : {}) };
+      return { name: config.node.name, instances: store.index.instanceCount(), ...(d ? { disk: { ...diskSpaceMb(d), accepting: d.accepting } } : {}) };
     },
     pages: config.http.ui ? [{ path: '/ui', router: uiRouter({ jobs, studies, store, config, logger: createLogger('ui') }) }] : [],
     users: config.http.auth.users,

@@ -107,6 +107,11 @@ export function bidimensional(labels: Uint8Array, dims: Vec3, affine: Float64Arr
   return best;
 }
 
+/** Where the measurement lies on the display series, as reports name it: "frame 12" (multi-frame) or "slice 12". */
+export function bidimensionalPlace(b: { slice: number; source: SliceSource }): string {
+  return b.source.frameNumber ? `frame ${b.source.frameNumber}` : `slice ${b.slice + 1}`;
+}
+
 /** RANO measures enhancing tumour; non-enhancing gliomas on the T2/FLAIR abnormality (RANO-LGG); metastases GTV. */
 const BIDIMENSIONAL_REGIONS: RegionKey[] = ['ET', 'GTV', 'WT'];
 

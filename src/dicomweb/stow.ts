@@ -17,7 +17,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { isValidUid } from '../dicom/uids';
 import { drainThenClose } from '../web/drain-then-close';
-import { lowDiskMessage } from '../store/disk-space';
+import { diskSpaceMb, lowDiskMessage } from '../store/disk-space';
 import type { Logger } from '../log/logger';
 import type { IngestBatch } from '../store/ingest-batch';
 import type { InstanceStore } from '../store/store';
@@ -190,7 +190,7 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
     // A nearly full disk refuses the whole request before reading it; the sender retries later (Retry-After).
     const disk = await opts.store.disk.check().catch(() => undefined); // statfs failing is no reason to refuse
     if (disk && !disk.accepting) {
-      log.error('STOW-RS request refused: disk nearly full', { freeMb: Math.floor(disk.freeBytes / 1048576), minFreeMb: Math.floor(disk.minFreeBytes / 1048576) });
+      log.error('STOW-RS request refused: disk nearly full', diskSpaceMb(disk));
       drainThenClose(req, res);
       return sendError(res, 503, lowDiskMessage(disk), { 'Retry-After': '300' });
     }

@@ -38,8 +38,13 @@ export class DiskSpaceGuard {
   }
 }
 
+/** Free space and floor in whole MB, as logs, /healthz and messages show them. */
+export function diskSpaceMb(d: DiskSpace): { freeMb: number; minFreeMb: number } {
+  return { freeMb: Math.floor(d.freeBytes / 1048576), minFreeMb: Math.floor(d.minFreeBytes / 1048576) };
+}
+
 /** The refusal text shared by STOW-RS, C-STORE and logs. */
 export function lowDiskMessage(d: DiskSpace): string {
-  const mb = (b: number): string => `${Math.floor(b / 1024 / 1024)} MB`;
-  return `the node's disk is nearly full: ${mb(d.freeBytes)} free, below node.minFreeDiskMb (${mb(d.minFreeBytes)}); new instances are refused until space is freed (older studies are removed by node.retention)`;
+  const { freeMb, minFreeMb } = diskSpaceMb(d);
+  return `the node's disk is nearly full: ${freeMb} MB free, below node.minFreeDiskMb (${minFreeMb} MB); new instances are refused until space is freed (older studies are removed by node.retention)`;
 }

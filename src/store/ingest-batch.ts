@@ -16,7 +16,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { fsyncFile, writeFileSynced } from './durable-fs';
 import { bufferSource, fileSource } from './p10-structure';
 import { instancePath, tempPath } from './paths';
-import { lowDiskMessage } from './disk-space';
+import { diskSpaceMb, lowDiskMessage } from './disk-space';
 import { outcomeOf, type Analysed, type InstanceStore } from './store';
 import type { IngestContext, IngestOutcome } from './types';
 
@@ -226,7 +226,7 @@ export class IngestBatch {
     }
     const disk = await this.store.disk.check().catch(() => undefined); // statfs failing is no reason to refuse
     if (disk && !disk.accepting) {
-      this.store.log.error('instances refused: disk nearly full', { freeMb: Math.floor(disk.freeBytes / 1048576), minFreeMb: Math.floor(disk.minFreeBytes / 1048576), refused: entries.length });
+      this.store.log.error('instances refused: disk nearly full', { ...diskSpaceMb(disk), refused: entries.length });
       for (const e of entries) refuse(e, lowDiskMessage(disk));
       return;
     }

@@ -16,7 +16,7 @@
 import dcmjs from 'dcmjs';
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp, type ReadStream } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { DicomParseError, readP10, str } from '../dicom/p10';
 import { isValidUid } from '../dicom/uids';
@@ -284,7 +284,7 @@ export class InstanceStore {
       // Commits that started before the flag may still place files of this study: let them finish first.
       await Promise.allSettled([...this.committing]);
       await Promise.allSettled([...this.flushing]);
-      const trashed = `${this.layout.trash}/${studyUid}.${Date.now()}`;
+      const trashed = join(this.layout.trash, `${studyUid}.${Date.now()}`);
       await fsp.mkdir(this.layout.trash, { recursive: true });
       let moved = true;
       try {

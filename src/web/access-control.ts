@@ -13,7 +13,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { AccessScope } from '../config/sections/http';
 import type { Logger } from '../log/logger';
-import { drainThenClose } from './drain-then-close';
+import { drainThenClose, hasBody } from './drain-then-close';
 
 export interface AccessUser {
   name: string;
@@ -81,7 +81,7 @@ export function accessControl(opts: { users: readonly AccessUser[]; dicomwebBase
     if (!scope) return next();
     const refuse = (status: 401 | 403, error: string): void => {
       // A refused STOW may still be uploading: answer, discard the rest, close (nothing of it is stored).
-      if (req.headers['content-length'] !== '0' && (req.headers['content-length'] || req.headers['transfer-encoding'])) drainThenClose(req, res);
+      if (hasBody(req)) drainThenClose(req, res);
       if (status === 401) res.setHeader('WWW-Authenticate', CHALLENGES);
       res.status(status).json({ error, status });
     };
@@ -121,7 +121,7 @@ export function refuseCrossSiteWrites(logger: Logger): RequestHandler {
     }
     if (safe || !foreign) return next();
     logger.warn('cross-site request refused', { method: req.method, path: req.path, origin: origin ?? '', fetchSite: fetchSite ?? '' });
-    if (req.headers['content-length'] || req.headers['transfer-encoding']) drainThenClose(req, res);
+    if (hasBody(req)) drainThenClose(req, res);
     res.status(403).json({ error: `cross-site ${req.method} refused (Origin ${origin ?? fetchSite}): state changes must come from this node's own pages or from non-browser clients`, status: 403 });
   };
 }

@@ -1,6 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Response } from 'express';
 
+/** True when the request announces a body (Content-Length above 0, or chunked). */
+export function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
 /**
  * After an early answer (401, 403, 413) the client may still be sending. Closing at once would make the kernel
  * reset the connection and the client could lose the response, so the rest is read and discarded for a short

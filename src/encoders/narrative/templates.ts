@@ -6,6 +6,7 @@
 import { outlinedArea, overallSureness, plainGuess, sizeComparison } from './plain-language';
 import type { Findings, HeadResult, RegionKey } from '../../ai/findings';
 import { ROLE_NAMES } from '../codes';
+import { bidimensionalPlace } from '../../ai/bidimensional';
 import type { Narrative } from '../options';
 import { regionText } from '../seg/segment-catalog';
 
@@ -49,7 +50,7 @@ export function clinicianNarrative(f: Findings, opts: { supersedes?: string[] } 
     else lines.push(`Segmentation${on}: ${regions.map((r) => `${regionText(r.key)} ${ml(r.volumeMl)}`).join('; ')}.`);
     const b = f.bidimensional;
     if (b) {
-      const where = `${b.source.frameNumber ? `frame ${b.source.frameNumber}` : `slice ${b.slice + 1}`}${on}`;
+      const where = `${bidimensionalPlace(b)}${on}`;
       lines.push(
         `Bidimensional (RANO-style, ${regionText(b.region)}, ${where}): ${b.long.lengthMm.toFixed(1)} x ${b.short.lengthMm.toFixed(1)} mm, product ${b.productMm2.toFixed(0)} mm2; ${b.measurable ? 'measurable' : 'not measurable'} (both diameters >= 10 mm).`,
       );

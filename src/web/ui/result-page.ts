@@ -8,6 +8,7 @@ import type { Findings, HeadResult, RegionKey } from '../../ai/findings';
 import { templateNarrative } from '../../encoders/narrative/templates';
 import { regionText } from '../../encoders/seg/segment-catalog';
 import { ROLE_NAMES } from '../../encoders/codes';
+import { bidimensionalPlace } from '../../ai/bidimensional';
 import { isModelRole } from '../../series-id/roles';
 import { STAGE_LABELS } from './dashboard-page';
 import { bytes, ml, pct, shortUid, when } from './format';
@@ -52,7 +53,7 @@ function volumes(f: Findings): SafeHtml {
 function bidimensional(f: Findings): SafeHtml {
   const b = f.bidimensional;
   if (!b) return html``;
-  const where = b.source.frameNumber ? `frame ${b.source.frameNumber}` : `slice ${b.slice + 1}`;
+  const where = bidimensionalPlace(b);
   return html`<p data-bidimensional>Bidimensional (RANO-style, ${regionText(b.region)}, ${where} of the display series): <strong>${b.long.lengthMm.toFixed(1)} × ${b.short.lengthMm.toFixed(1)} mm</strong>, product ${b.productMm2.toFixed(0)} mm²; ${b.measurable ? 'measurable' : 'not measurable'} (both diameters ≥ 10 mm).</p>`;
 }
 
