@@ -3,8 +3,9 @@
  * Errors: a ConfigError or other known error prints one clear line and exits 2; anything else exits 1.
  */
 import { Command } from 'commander';
-import { ConfigError } from '../config/load';
+import { ConfigError, loadConfig } from '../config/load';
 import { commands } from './commands';
+import { formatVersionReport, versionReport } from './version';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -17,8 +18,29 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `--version` / `-V` before any subcommand (`neuro-onc-node [-c node.yaml] --version`): the config file only
+ * matters for models.dir and the provider order. Returns undefined when the arguments ask for something else.
+ */
+function versionRequest(args: readonly string[]): { config?: string } | undefined {
+  let config: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--version' || a === '-V') return config !== undefined ? { config } : {};
+    if (a === '-c' || a === '--config') config = args[++i];
+    else if (a?.startsWith('--config=')) config = a.slice('--config='.length);
+    else return undefined; // a subcommand or another option: not a version request
+  }
+  return undefined;
+}
+
 export async function main(argv: string[]): Promise<void> {
   try {
+    const version = versionRequest(argv.slice(2));
+    if (version) {
+      process.stdout.write(formatVersionReport(versionReport(loadConfig({ file: version.config }))));
+      return;
+    }
     await buildProgram().parseAsync(argv);
   } catch (e) {
     if (e instanceof ConfigError) {
