@@ -23,6 +23,8 @@ declare -A probes=(
   [python3-numpy]=/usr/lib/python3/dist-packages/numpy/__init__.py
   # promtool (Prometheus) lints the node's /metrics output (test/metrics/metrics.test.ts).
   [prometheus]=/usr/bin/promtool
+  # A real SMTP server for the notification e-mail test (test/notify/notify.test.ts).
+  [python3-aiosmtpd]=/usr/lib/python3/dist-packages/aiosmtpd/__init__.py
 )
 missing=()
 for pkg in "${!probes[@]}"; do

@@ -33,6 +33,7 @@ import { uiRouter } from './web/ui/router';
 import { dimseRouter } from './dimse-bridge/http';
 import { startDimseService } from './dimse-bridge/service';
 import type { DimseScp } from './dimse-bridge/scp';
+import { Notifier } from './notify/notifier';
 
 export interface StartNodeOptions {
   /** Listen on http.host:http.port (default true). Port 0 picks a free port. */
@@ -60,6 +61,8 @@ export interface NodeHandle {
   retention: Retention;
   /** The C-ECHO/C-STORE SCP (undefined when dimse.enabled is false). */
   dimse?: DimseScp;
+  /** Webhook and e-mail notifications (docs/notifications.md). */
+  notifier: Notifier;
   close(): Promise<void>;
 }
 
@@ -96,6 +99,9 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   if (opts.runJobs !== false) jobs.start();
   const retention = new Retention({ store, studies, jobs, days: config.node.retention.days, sweepIntervalMinutes: config.node.retention.sweepIntervalMinutes, logger: createLogger('retention') });
   if (opts.runJobs !== false) retention.start();
+  const links = { base: undefined as string | undefined };
+  const notifier = new Notifier({ db, config, jobs, disk: store.disk, logger: createLogger('notify'), pageBase: () => links.base });
+  notifier.start();
 
   const scp: { current?: DimseScp } = {}; // started below, after the HTTP app is built
   const metrics = new NodeMetrics({ store, studies, jobs, dimse: () => scp.current });
@@ -132,6 +138,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     httpUrl = `${https ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
+    links.base = httpUrl;
     log.info('node listening', { url: httpUrl, dicomweb: httpUrl + config.http.dicomwebBasePath, dataDir: config.node.dataDir, users: config.http.auth.users.length, clientCertificates: config.http.tls?.clientCertificates ?? 'none' });
   }
 
@@ -152,6 +159,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
         });
       }
       await retention.stop();
+      await notifier.close();
       await dimse?.close(); // stop receiving first; an instance cut off here is discarded, never half-stored
       studies.close();
       metrics.close();
@@ -163,5 +171,5 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     return closing;
   };
 
-  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, close };
+  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, close };
 }

@@ -12,6 +12,7 @@ import { deliverySection } from './sections/delivery';
 import { modelsSection } from './sections/models';
 import { seriesIdSection } from './sections/series-id';
 import { pipelineSection } from './sections/pipeline';
+import { notificationsSection } from './sections/notifications';
 
 export const configSchema = z
   .object({
@@ -24,6 +25,7 @@ export const configSchema = z
     models: modelsSection.prefault({}),
     seriesId: seriesIdSection.prefault({}),
     pipeline: pipelineSection.prefault({}),
+    notifications: notificationsSection.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
