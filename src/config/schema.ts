@@ -13,6 +13,7 @@ import { modelsSection } from './sections/models';
 import { seriesIdSection } from './sections/series-id';
 import { pipelineSection } from './sections/pipeline';
 import { notificationsSection } from './sections/notifications';
+import { routingSection } from './sections/routing';
 
 export const configSchema = z
   .object({
@@ -26,6 +27,7 @@ export const configSchema = z
     seriesId: seriesIdSection.prefault({}),
     pipeline: pipelineSection.prefault({}),
     notifications: notificationsSection.prefault({}),
+    routing: routingSection.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -39,6 +41,13 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['dimse', 'pullMissingFrom'], message: `"${cfg.dimse.pullMissingFrom}" must name a destination of type dimse` });
       }
     }
+    const ruleNames = new Set(cfg.routing.rules.map((r) => r.name));
+    if (ruleNames.size !== cfg.routing.rules.length) ctx.addIssue({ code: 'custom', path: ['routing', 'rules'], message: 'rule names must be unique' });
+    cfg.routing.rules.forEach((r, i) =>
+      r.destinations?.forEach((n, j) => {
+        if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['routing', 'rules', i, 'destinations', j], message: `unknown destination "${n}" (not in destinations)` });
+      }),
+    );
     cfg.delivery.to.forEach((n, i) => {
       if (!names.has(n)) {
         ctx.addIssue({ code: 'custom', path: ['delivery', 'to', i], message: `unknown destination "${n}" (not in destinations)` });
