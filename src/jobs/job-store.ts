@@ -43,6 +43,9 @@ const MIGRATIONS = [
      note TEXT
    );
    CREATE INDEX job_events_job ON job_events(job_id);`,
+  // Routing (src/routing): the queue order among ready jobs (0 = urgent … 3 = low) and the rule that admitted the job.
+  `ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 2;
+   ALTER TABLE jobs ADD COLUMN routing_rule TEXT;`,
 ];
 
 interface JobRow {
@@ -59,6 +62,8 @@ interface JobRow {
   finished_at: number | null;
   last_error: string | null;
   superseded_by: number | null;
+  priority: number;
+  routing_rule: string | null;
 }
 
 function toJob(r: JobRow): JobRecord {
@@ -76,6 +81,8 @@ function toJob(r: JobRow): JobRecord {
     finishedAt: r.finished_at ?? undefined,
     lastError: r.last_error ? (JSON.parse(r.last_error) as JobError) : undefined,
     supersededBy: r.superseded_by ?? undefined,
+    priority: r.priority,
+    routingRule: r.routing_rule ?? undefined,
   };
 }
 
@@ -87,6 +94,8 @@ export interface JobUpdate {
   finishedAt?: number | null;
   lastError?: JobError | null;
   supersededBy?: number;
+  priority?: number;
+  routingRule?: string | null;
 }
 
 export class JobStore {
@@ -126,7 +135,7 @@ export class JobStore {
   runnable(now: number, exclude: ReadonlySet<number>, stages: readonly Stage[]): JobRecord[] {
     const states = ['ready', ...stages];
     const rows = this.db
-      .prepare(`SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(',')}) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY COALESCE(ready_at, created_at), id`)
+      .prepare(`SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(',')}) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY priority, COALESCE(ready_at, created_at), id`)
       .all(...states, now) as JobRow[];
     return rows.map(toJob).filter((j) => !exclude.has(j.id));
   }
@@ -167,6 +176,8 @@ export class JobStore {
       if (change.finishedAt !== undefined) put('finished_at', change.finishedAt);
       if (change.lastError !== undefined) put('last_error', change.lastError ? JSON.stringify(change.lastError) : null);
       if (change.supersededBy !== undefined) put('superseded_by', change.supersededBy);
+      if (change.priority !== undefined) put('priority', change.priority);
+      if (change.routingRule !== undefined) put('routing_rule', change.routingRule);
       args.push(id);
       this.db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = ?`).run(...args);
       if ((change.state !== undefined && change.state !== before.state) || note) this.event(id, now, before.state, change.state ?? before.state, note);

@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../store/durable-fs';
 import type { InstanceStore } from '../store/store';
 import type { GenerationEvent, ReadyEvent, StudyTracker } from '../study/tracker';
 import { JobStore, type JobUpdate } from './job-store';
-import { isStage, STAGES, TERMINAL_STATES, type JobRecord, type JobState, type Stage, type StageContext, type StageHandler, type StageOutputs } from './types';
+import { isStage, STAGES, TERMINAL_STATES, type Admission, type JobRecord, type JobState, type Stage, type StageContext, type StageHandler, type StageOutputs } from './types';
 
 export class JobNotFoundError extends Error {
   constructor(id: number) {
@@ -44,6 +44,8 @@ export interface JobMachineOptions {
   /** Delay before retrying a failed stage, by failed-attempt count (default 5 s x 2^(n-1), at most 5 min). */
   backoffMs?: (failedAttempts: number) => number;
   now?: () => number;
+  /** Routing rules: decides, when a study is ready, whether and at which priority it runs (src/routing). */
+  admit?: (studyInstanceUid: string) => Admission;
 }
 
 /** Output of a stage that has no handler yet: the machine still records the step. */
@@ -245,8 +247,27 @@ export class JobMachine {
     let job = this.jobs.forStudy(e.studyInstanceUid, e.generation)[0];
     if (!job) job = this.jobs.create(e.studyInstanceUid, e.generation, this.opts.maxAttempts, this.now());
     if (job.state !== 'received') return;
-    this.update(job.id, { state: 'ready', readyAt: this.now() }, `study ready (${e.reason})`);
+    const admission = this.admission(e.studyInstanceUid);
+    if (admission?.action === 'ignore') {
+      // Kept (QIDO/WADO, retention as for a delivered study) but not processed: nothing to run or deliver.
+      this.update(job.id, { state: 'done', readyAt: this.now(), finishedAt: this.now(), routingRule: admission.rule ?? null }, `study ready (${e.reason}); not processed: ${admission.note}`);
+      this.log.info('study not processed (routing)', { jobId: job.id, studyInstanceUid: e.studyInstanceUid, rule: admission.rule, why: admission.note });
+      return;
+    }
+    const routed = admission ? { priority: admission.priority, routingRule: admission.rule ?? null } : {};
+    this.update(job.id, { state: 'ready', readyAt: this.now(), ...routed }, `study ready (${e.reason})${admission ? `; ${admission.note}` : ''}`);
     this.pump();
+  }
+
+  /** The routing decision for a ready study; a failing rule evaluation processes the study rather than losing it. */
+  private admission(studyInstanceUid: string): Admission | undefined {
+    if (!this.opts.admit) return undefined;
+    try {
+      return this.opts.admit(studyInstanceUid);
+    } catch (err) {
+      this.log.error('routing rules could not be evaluated; processing the study', { studyInstanceUid, error: (err as Error).message });
+      return undefined;
+    }
   }
 
   private pump(): void {

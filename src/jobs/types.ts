@@ -59,6 +59,19 @@ export interface JobRecord {
   lastError?: JobError;
   /** Set when a newer generation of the study replaced this job. */
   supersededBy?: number;
+  /** Queue order among ready jobs: 0 urgent, 1 high, 2 normal, 3 low (routing rules, docs/routing.md). */
+  priority: number;
+  /** The routing rule that admitted the job, when rules are configured. */
+  routingRule?: string;
+}
+
+/** What routing decides for a study once it is ready (src/routing): run it, or keep it without results. */
+export interface Admission {
+  action: 'process' | 'ignore';
+  priority: number;
+  rule?: string;
+  /** Shown in the job's history. */
+  note: string;
 }
 
 export interface StageRun {

@@ -27,7 +27,7 @@ const stow = async (node: TestNode, seed: string, patientId = 'RET-PAT') => {
 
 describe('dueForDeletion', () => {
   const now = 100 * DAY;
-  const job = (o: Partial<JobRecord>): JobRecord => ({ id: 1, studyInstanceUid: '1.2', generation: 1, state: 'done', attempts: 0, maxAttempts: 3, createdAt: 0, updatedAt: 0, finishedAt: now - 20 * DAY, ...o });
+  const job = (o: Partial<JobRecord>): JobRecord => ({ id: 1, studyInstanceUid: '1.2', generation: 1, state: 'done', attempts: 0, maxAttempts: 3, priority: 2, createdAt: 0, updatedAt: 0, finishedAt: now - 20 * DAY, ...o });
   const old = { state: 'ready', lastArrivalAt: now - 20 * DAY };
 
   it('deletes only ready studies whose latest job is done and everything is older than the retention', () => {

@@ -20,7 +20,7 @@ const NODE = { name: 'test-node', version: '9.9.9' };
 const grid = { columns: 40, rows: 36, slices: 14, spacing: [1, 1, 3] as [number, number, number], origin: [-20, -18, -20] as [number, number, number], ...AXIAL };
 
 function job(over: Partial<JobRecord> = {}): JobRecord {
-  return { id: 7, studyInstanceUid: '1.2.3.4.5', generation: 1, state: 'done', attempts: 0, maxAttempts: 3, createdAt: 1_700_000_000_000, updatedAt: 1_700_000_100_000, ...over };
+  return { id: 7, studyInstanceUid: '1.2.3.4.5', generation: 1, state: 'done', attempts: 0, maxAttempts: 3, priority: 2, createdAt: 1_700_000_000_000, updatedAt: 1_700_000_100_000, ...over };
 }
 
 function results(findings: Findings | undefined, over: Partial<JobResults> = {}): JobResults {
