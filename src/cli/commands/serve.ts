@@ -22,6 +22,10 @@ export function registerServeCommand(program: Command): void {
       });
       const log = createLogger('serve');
       const node = await startPipelineNode(config);
+      const canDeliver = config.delivery.to.length > 0 || (config.delivery.replyToSender && config.destinations.some((d) => d.type === 'dimse'));
+      if (!canDeliver) {
+        log.warn('no delivery destination configured (delivery.to is empty): results stay on this node and jobs show "done (not delivered)"');
+      }
       let stopping = false;
       const stop = (signal: NodeJS.Signals): void => {
         if (stopping) {
