@@ -293,6 +293,7 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
     try {
       ending = await readBody(req, async (chunk) => {
         total += chunk.length;
+        res.locals.bytesIn = total;
         if (total > opts.maxUploadBytes) {
           overSize = true;
           return false;

@@ -35,12 +35,14 @@ export function studyOfPath(path: string): string | undefined {
   return /\/studies\/([0-9]+(?:\.[0-9]+)+)(?:\/|$)/.exec(path)?.[1];
 }
 
-/** Access log: one line per request at info level (bytes counted on the socket, so they include headers). */
+/**
+ * Access log: one line per request at info level. bytesIn is the body received (STOW counts it as it reads;
+ * otherwise the Content-Length of a completely read body), bytesOut what went out on the socket, headers included.
+ */
 function accessLog(log: Logger): RequestHandler {
   return (req, res, next) => {
     const t0 = process.hrtime.bigint();
     const socket = req.socket;
-    const in0 = socket.bytesRead;
     const out0 = socket.bytesWritten;
     res.once('close', () => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -53,7 +55,7 @@ function accessLog(log: Logger): RequestHandler {
         ...(user ? { user } : {}),
         remoteAddress: socket.remoteAddress,
         ...(study ? { study } : {}),
-        bytesIn: socket.bytesRead - in0,
+        bytesIn: (res.locals.bytesIn as number | undefined) ?? (req.complete ? Number(req.headers['content-length'] ?? 0) || 0 : 0),
         bytesOut: socket.bytesWritten - out0,
         ms: Math.round(ms * 10) / 10,
       };
