@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load';
+import { deliveryConfigured } from '../../config/sections/delivery';
 import { createLogger } from '../../log/logger';
 import { startPipelineNode } from '../../pipeline/start';
 
@@ -22,8 +23,7 @@ export function registerServeCommand(program: Command): void {
       });
       const log = createLogger('serve');
       const node = await startPipelineNode(config);
-      const canDeliver = config.delivery.to.length > 0 || (config.delivery.replyToSender && config.destinations.some((d) => d.type === 'dimse'));
-      if (!canDeliver) {
+      if (!deliveryConfigured(config)) {
         log.warn('no delivery destination configured (delivery.to is empty): results stay on this node and jobs show "done (not delivered)"');
       }
       let stopping = false;
