@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from '../log/logger';
-import { drainThenClose, hasBody } from './drain-then-close';
+import { hasBody } from './drain-then-close';
 
 export interface UploadRate {
   minBytesPerSecond: number;
@@ -69,8 +69,8 @@ function cutOff(req: IncomingMessage, res: Response, rate: UploadRate, bytes: nu
     req.socket.destroy();
     return;
   }
-  drainThenClose(req, res, 1000);
+  // No lingering read here (the client is the slow one): Node closes the connection once the answer is out, and the
+  // handler still waiting for the body sees the client gone (parts completed so far are kept, as on any abort).
+  res.setHeader('Connection', 'close');
   res.status(408).json({ error: why, status: 408 });
-  // The handler still waiting for the body sees the client gone (parts completed so far are kept, as on any abort).
-  res.once('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
 }
