@@ -72,16 +72,16 @@ class PartSink {
   private chunks: Buffer[] = [];
   private bytes = 0;
   private file?: promises.FileHandle;
-
-  get size(): number {
-    return this.bytes;
-  }
   private filePath?: string;
 
   constructor(
     private readonly store: InstanceStore,
     private readonly memLimit: number,
   ) {}
+
+  get size(): number {
+    return this.bytes;
+  }
 
   async write(data: Buffer): Promise<void> {
     this.bytes += data.length;
@@ -177,6 +177,7 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
 
   return async (req, res) => {
     const t0 = Date.now();
+    const user = res.locals.user as string | undefined; // set by access control, for the log lines
     const studyParam = typeof req.params.study === 'string' ? req.params.study : undefined;
     if (studyParam !== undefined && !isValidUid(studyParam)) {
       return sendError(res, 400, `Study Instance UID in the URL is not a valid UID: ${JSON.stringify(String(studyParam).slice(0, 80))}`);
@@ -345,7 +346,6 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
     if (overSize || tooManyParts) {
       drainThenClose(req, res);
       const r = buildStowResponse(results, urls, { requestedStudyUid: studyParam, forceStatus: 413 });
-      const user = res.locals.user as string | undefined;
       const limit = tooManyParts ? `has more than http.maxPartsPerRequest (${maxParts}) parts` : `exceeds http.maxUploadBytes (${opts.maxUploadBytes})`;
       log.warn(`STOW-RS request cut off: it ${limit}`, { maxUploadBytes: opts.maxUploadBytes, maxPartsPerRequest: maxParts, partsStored: r.stored, rejected: rejectionCounts(results), ...(user ? { user } : {}) });
       const why = `request body ${limit}; the ${r.stored} complete part(s) before the limit were stored, the rest was not read`;
@@ -361,7 +361,6 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
       requestedStudyUid: studyParam,
       extraFailure: framingError ? { reason: 'invalid', message: `malformed multipart/related body after part ${partNo}: ${framingError.message}` } : undefined,
     });
-    const user = res.locals.user as string | undefined;
     log.info('STOW-RS request', { status: r.status, stored: r.stored, failed: r.failed, ...(r.failed ? { rejected: rejectionCounts(results) } : {}), bytes: total, ms: Date.now() - t0, study: studyParam, ...(user ? { user } : {}) });
     send(res, r.status, r.body);
   };
