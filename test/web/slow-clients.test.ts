@@ -131,6 +131,40 @@ describe('slow and oversized HTTP clients', () => {
     expect(o.text).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it('keeps answering /healthz while a request of 500,000 empty parts is cut off at the default part limit', async () => {
+    const part = '--b0und4ry\r\nContent-Type: application/dicom\r\n\r\n\r\n';
+    const body = Buffer.from(part.repeat(500_000) + '--b0und4ry--\r\n', 'latin1');
+    let polling = true;
+    const latencies: number[] = [];
+    const poll = (async () => {
+      while (polling) {
+        const t0 = Date.now();
+        await (await fetch(`${node.httpUrl}/healthz`)).arrayBuffer();
+        latencies.push(Date.now() - t0);
+        await sleep(20);
+      }
+    })();
+    const t0 = Date.now();
+    // Chunked (no Content-Length), so the part limit, not the size limit (1 MiB here), ends it: 10,001 parts are ~490 KB.
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let off = 0; off < body.length; off += 65536) c.enqueue(body.subarray(off, off + 65536));
+        c.close();
+      },
+    });
+    const r = await fetch(`${node.dicomwebUrl}/studies`, { method: 'POST', headers: { 'Content-Type': multipartContentType('b0und4ry') }, body: stream, duplex: 'half' } as RequestInit);
+    const text = await r.text();
+    const ms = Date.now() - t0;
+    polling = false;
+    await poll;
+    expect(r.status).toBe(413);
+    expect(text).toMatch(/more than http\.maxPartsPerRequest \(10000\) parts/);
+    expect(text.length).toBeLessThan(64 * 1024);
+    expect(ms).toBeLessThan(20_000);
+    // Generous for a shared test machine; the probe saw 3.4 s.
+    expect(Math.max(...latencies)).toBeLessThan(1500);
+  }, 60_000);
+
   it('a sender busy uploading still reads the 413 after a while: the node closes gracefully instead of resetting', async () => {
     // The client keeps sending and only looks at the answer after 500 ms. A reset (close with its upload unread)
     // would throw away the answer waiting in its receive buffer.
