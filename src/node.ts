@@ -28,6 +28,7 @@ import { StudyTracker } from './study/tracker';
 import { Retention } from './retention/retention';
 import { NodeMetrics, metricsRouter } from './metrics/metrics';
 import { buildApp } from './web/app';
+import { serverOptions } from './web/server-options';
 import { DEFAULT_MANUFACTURER } from './encoders/options';
 import { uiRouter } from './web/ui/router';
 import { dimseRouter } from './dimse-bridge/http';
@@ -107,7 +108,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const metrics = new NodeMetrics({ store, studies, jobs, dimse: () => scp.current });
   const app = buildApp({
     dicomwebBasePath: config.http.dicomwebBasePath,
-    dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, maxUploadBytes: config.http.maxUploadBytes, logger: createLogger('dicomweb') }),
+    dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, publicBaseUrl: config.http.publicBaseUrl, maxUploadBytes: config.http.maxUploadBytes, maxPartsPerRequest: config.http.maxPartsPerRequest, logger: createLogger('dicomweb') }),
     api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs, retention }), dimseRouter(config)],
     logger: createLogger('http'),
     health: () => {
@@ -116,6 +117,8 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     },
     pages: config.http.ui ? [{ path: '/ui', router: uiRouter({ jobs, studies, store, config, logger: createLogger('ui') }) }] : [],
     users: config.http.auth.users,
+    corsOrigins: config.http.corsOrigins,
+    uploadRate: { minBytesPerSecond: config.http.uploadMinBytesPerSecond, windowSeconds: config.http.uploadRateWindowSeconds },
     metrics: metricsRouter(metrics),
   });
 
@@ -127,10 +130,8 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   let server: Server | undefined;
   let httpUrl = '';
   if (opts.listen !== false) {
-    server = https ? createHttpsServer(https, app) : createServer(app);
-    // Large STOW uploads take longer than Node's default 5-minute request timeout.
-    server.requestTimeout = 0;
-    server.keepAliveTimeout = 65_000;
+    const limits = serverOptions(config.http);
+    server = https ? createHttpsServer({ ...https, ...limits }, app) : createServer(limits, app);
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
       server!.listen(config.http.port, config.http.host, () => resolve());

@@ -1,8 +1,9 @@
 /**
  * `neuro-onc-node` command line. Each subcommand lives in src/cli/commands/<name>.ts and registers itself here.
- * Errors: a ConfigError or other known error prints one clear line and exits 2; anything else exits 1.
+ * Exit codes (README): 0 success, 1 runtime error, 2 bad input: an unknown command or option, a missing argument
+ * (commander prints the problem), a ConfigError (one clear line).
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load';
 import { commands } from './commands';
 import { formatVersionReport, versionReport } from './version';
@@ -13,7 +14,9 @@ export function buildProgram(): Command {
     .name('neuro-onc-node')
     .description('AI node for brain-tumour MRI (research use only)')
     .option('-c, --config <file>', 'configuration file (JSON or YAML); also NEURO_ONC_CONFIG')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors throw instead of exiting 1, so main() can exit 2; subcommands inherit this when created.
+    .exitOverride();
   for (const register of commands) register(program);
   return program;
 }
@@ -43,6 +46,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     await buildProgram().parseAsync(argv);
   } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2); // help exits 0
     if (e instanceof ConfigError) {
       process.stderr.write(`neuro-onc-node: ${e.message}\n`);
       process.exit(2);

@@ -4,6 +4,8 @@
  * Environment variables: NEURO_ONC_CONFIG=path/to/file, and NEURO_ONC__<SECTION>__<FIELD>=value for any field
  * (e.g. NEURO_ONC__HTTP__PORT=8081, NEURO_ONC__DIMSE__ALLOWED_CALLING_AE_TITLES='["MRI1","PACS"]').
  * Values are parsed as JSON when they look like JSON (numbers, booleans, arrays, objects), else kept as strings.
+ * A numeric path segment is an array index: NEURO_ONC__DESTINATIONS__0__AUTH__PASSWORD sets the password of the
+ * file's first destination (keeping its other fields), so secrets need not be written in the file.
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -56,8 +58,20 @@ export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out;
 }
 
+/** An object made by envOverrides from numeric path segments ({"0": {...}}): array elements to merge. */
+function isIndexObject(v: unknown): v is Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length > 0 && keys.every((k) => /^\d+$/.test(k));
+}
+
 function deepMerge(a: unknown, b: unknown): unknown {
   if (b === undefined) return a;
+  if (isIndexObject(b) && (a === undefined || Array.isArray(a))) {
+    const out: unknown[] = Array.isArray(a) ? [...(a as unknown[])] : [];
+    for (const [k, v] of Object.entries(b)) out[Number(k)] = deepMerge(out[Number(k)], v);
+    return out;
+  }
   if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
     const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
     for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = deepMerge(out[k], v);

@@ -32,6 +32,8 @@ export class MultipartRelatedParser {
   private carry: Buffer = Buffer.alloc(0);
   private headerBytes = 0;
   private parts = 0;
+  /** A framing error found after some events of the same chunk: those are returned first, the error next call. */
+  private pendingError?: MultipartError;
 
   constructor(boundary: string) {
     // RFC 2046 caps boundaries at 70 characters, but real senders exceed it (Orthanc's STOW client uses 73).
@@ -47,9 +49,24 @@ export class MultipartRelatedParser {
     return this.state === 'epilogue';
   }
 
-  /** Feeds the next chunk; returns the events it completes, in order. Throws MultipartError on malformed input. */
+  /**
+   * Feeds the next chunk; returns the events it completes, in order. Throws MultipartError on malformed input; when
+   * the chunk completed parts before the error, those come back first and the error is thrown by the next call, so
+   * that how the body was split into chunks never changes what is stored.
+   */
   push(chunk: Buffer): MultipartEvent[] {
+    if (this.pendingError) throw this.pendingError;
     const events: MultipartEvent[] = [];
+    try {
+      return this.parse(chunk, events);
+    } catch (e) {
+      if (!(e instanceof MultipartError) || !events.length) throw e;
+      this.pendingError = e;
+      return events;
+    }
+  }
+
+  private parse(chunk: Buffer, events: MultipartEvent[]): MultipartEvent[] {
     let buf = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
     this.carry = Buffer.alloc(0);
     for (;;) {
@@ -140,6 +157,7 @@ export class MultipartRelatedParser {
 
   /** Signals the end of the body. A body cut inside a part yields part-end(complete=false); other cuts throw. */
   end(): MultipartEvent[] {
+    if (this.pendingError) throw this.pendingError;
     switch (this.state) {
       case 'epilogue':
         return [];

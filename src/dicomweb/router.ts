@@ -14,15 +14,30 @@ export interface DicomwebOptions {
   store: InstanceStore;
   /** Mount path, e.g. /dicom-web (used to build RetrieveURLs). */
   basePath: string;
+  /** http.publicBaseUrl: the start of RetrieveURLs (default: the address the connection arrived at). */
+  publicBaseUrl?: string;
   maxUploadBytes: number;
+  /** http.maxPartsPerRequest */
+  maxPartsPerRequest?: number;
   maxInMemoryPartBytes?: number;
   logger: Logger;
 }
 
-/** RetrieveURLs point back at this node as the client reached it (Host header). */
-export function retrieveUrls(basePath: string) {
+/**
+ * Where RetrieveURLs point: http.publicBaseUrl when set (behind a proxy, or a TLS certificate's name), else the
+ * address and port the connection arrived at. Never the Host header: a client could set it to any site.
+ */
+export function nodeBaseUrl(req: Request, publicBaseUrl: string | undefined): string {
+  if (publicBaseUrl) return publicBaseUrl.replace(/\/+$/, '');
+  const s = req.socket;
+  const addr = s.localAddress ?? '127.0.0.1';
+  const host = addr.includes(':') ? (addr.startsWith('::ffff:') ? addr.slice(7) : `[${addr}]`) : addr;
+  return `${req.protocol}://${host}:${s.localPort ?? 80}`;
+}
+
+export function retrieveUrls(basePath: string, publicBaseUrl?: string) {
   return (req: Request): RetrieveBase => {
-    const base = `${req.protocol}://${req.get('host') ?? 'localhost'}${basePath.replace(/\/+$/, '')}`;
+    const base = `${nodeBaseUrl(req, publicBaseUrl)}${basePath.replace(/\/+$/, '')}`;
     return {
       study: (st) => `${base}/studies/${st}`,
       series: (st, se) => `${base}/studies/${st}/series/${se}`,
@@ -33,9 +48,9 @@ export function retrieveUrls(basePath: string) {
 
 export function dicomwebRouter(opts: DicomwebOptions): Router {
   const r = Router();
-  const urls = retrieveUrls(opts.basePath);
+  const urls = retrieveUrls(opts.basePath, opts.publicBaseUrl);
   const deps = { store: opts.store, urls, logger: opts.logger };
-  const stow = stowHandler({ store: opts.store, maxUploadBytes: opts.maxUploadBytes, maxInMemoryPartBytes: opts.maxInMemoryPartBytes, urls, logger: opts.logger });
+  const stow = stowHandler({ store: opts.store, maxUploadBytes: opts.maxUploadBytes, maxPartsPerRequest: opts.maxPartsPerRequest, maxInMemoryPartBytes: opts.maxInMemoryPartBytes, urls, logger: opts.logger });
 
   r.post('/studies', stow);
   r.post('/studies/:study', stow);

@@ -5,11 +5,14 @@
  *   OtherFailuresSequence(0008,119A): parts that could not be read far enough to know their UID
  * Every failure item also carries a readable explanation in a private element (0009,1001) LT, creator
  * "NEURO_ONC_NODE" at (0009,0010), so that a person looking at the response sees why without a code table.
+ * At most MAX_FAILURE_ITEMS failures are listed one by one; the rest are summarised in one more item (count per
+ * reason), so that a request of thousands of broken parts does not get a response of hundreds of megabytes.
  */
 import { stowFailureReason, type RejectReason } from '../store/reasons';
 import type { DicomJson, IngestOutcome } from '../store/types';
 
 export const PRIVATE_CREATOR = 'NEURO_ONC_NODE';
+export const MAX_FAILURE_ITEMS = 100;
 
 export interface PartResult {
   /** 1-based position of the part in the request. */
@@ -46,12 +49,15 @@ export interface RetrieveUrls {
 export function buildStowResponse(
   results: PartResult[],
   urls: RetrieveUrls,
-  opts: { requestedStudyUid?: string; extraFailure?: { reason: RejectReason; message: string }; forceStatus?: 413 } = {},
+  opts: { requestedStudyUid?: string; extraFailure?: { reason: RejectReason; message: string }; forceStatus?: 413; maxFailureItems?: number } = {},
 ): StowResponse {
   const referenced: DicomJson[] = [];
   const failed: DicomJson[] = [];
   const other: DicomJson[] = [];
   const studies = new Set<string>();
+  const maxItems = opts.maxFailureItems ?? MAX_FAILURE_ITEMS;
+  const unlisted = new Map<RejectReason, number>();
+  let nUnlisted = 0;
   for (const { part, outcome: o } of results) {
     if (o.status === 'stored' || o.status === 'duplicate') {
       studies.add(o.studyInstanceUid!);
@@ -60,6 +66,11 @@ export function buildStowResponse(
         '00081155': ui(o.sopInstanceUid!),
         '00081190': ur(urls.instance(o.studyInstanceUid!, o.seriesInstanceUid!, o.sopInstanceUid!)),
       });
+      continue;
+    }
+    if (failed.length + other.length >= maxItems) {
+      unlisted.set(o.reason ?? 'internal', (unlisted.get(o.reason ?? 'internal') ?? 0) + 1);
+      nUnlisted++;
       continue;
     }
     const code = { vr: 'US', Value: [stowFailureReason(o.reason ?? 'internal')] };
@@ -74,6 +85,11 @@ export function buildStowResponse(
       other.push({ '00081197': code, ...explanation(o.reason, o.message, part) });
     }
   }
+  if (nUnlisted) {
+    const byCount = [...unlisted].sort((a, b) => b[1] - a[1]);
+    const counts = byCount.map(([reason, n]) => `${n} ${reason}`).join(', ');
+    other.push({ '00081197': { vr: 'US', Value: [stowFailureReason(byCount[0]![0])] }, '00090010': { vr: 'LO', Value: [PRIVATE_CREATOR] }, '00091001': { vr: 'LT', Value: [`${nUnlisted} more failed part(s) not listed one by one: ${counts}`] } });
+  }
   if (opts.extraFailure) {
     other.push({ '00081197': { vr: 'US', Value: [stowFailureReason(opts.extraFailure.reason)] }, ...explanation(opts.extraFailure.reason, opts.extraFailure.message, results.length + 1) });
   }
@@ -83,7 +99,7 @@ export function buildStowResponse(
   if (failed.length) body['00081198'] = { vr: 'SQ', Value: failed };
   if (referenced.length) body['00081199'] = { vr: 'SQ', Value: referenced };
   if (other.length) body['0008119A'] = { vr: 'SQ', Value: other };
-  const nFailed = failed.length + other.length;
+  const nFailed = failed.length + other.length - (nUnlisted ? 1 : 0) + nUnlisted;
   let status: StowResponse['status'];
   if (opts.forceStatus) status = opts.forceStatus;
   else if (referenced.length && !nFailed) status = 200;

@@ -9,7 +9,8 @@
  * multipart framing before any part, no parts, invalid study UID in the URL); 406 an Accept the node cannot
  * answer; 413 body over http.maxUploadBytes (Content-Length checked before reading; a streamed body is cut
  * off when it passes the limit: parts completed before that point are kept and listed in the 413 body, the
- * part in progress is discarded); 415 a Content-Type other than multipart/related; type="application/dicom"
+ * part in progress is discarded), or with more parts than http.maxPartsPerRequest (cut off the same way when one
+ * more part starts); 415 a Content-Type other than multipart/related; type="application/dicom"
  * (or a bare application/dicom body, accepted as one instance).
  */
 import { promises as fsp, type promises } from 'node:fs';
@@ -28,6 +29,8 @@ import { buildStowResponse, PRIVATE_CREATOR, type PartResult, type RetrieveUrls 
 export interface StowOptions {
   store: InstanceStore;
   maxUploadBytes: number;
+  /** Most parts in one request (http.maxPartsPerRequest); the request is cut off with 413 when one more starts. */
+  maxPartsPerRequest?: number;
   /** Parts up to this size stay in memory; larger ones are written to a temp file as they arrive. */
   maxInMemoryPartBytes?: number;
   /** Parts whose temp file is being written (and fsynced) at once per request; more parts wait (backpressure). */
@@ -75,6 +78,10 @@ class PartSink {
     private readonly store: InstanceStore,
     private readonly memLimit: number,
   ) {}
+
+  get size(): number {
+    return this.bytes;
+  }
 
   async write(data: Buffer): Promise<void> {
     this.bytes += data.length;
@@ -155,13 +162,22 @@ function readBody(req: IncomingMessage, onChunk: (b: Buffer) => Promise<boolean>
   });
 }
 
+/** How many parts were refused for each reason: one summary for the log instead of a line per part. */
+function rejectionCounts(results: readonly PartResult[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { outcome } of results) if (outcome.status === 'rejected') counts[outcome.reason ?? 'internal'] = (counts[outcome.reason ?? 'internal'] ?? 0) + 1;
+  return counts;
+}
+
 export function stowHandler(opts: StowOptions): (req: Request, res: Response) => Promise<void> {
   const memLimit = opts.maxInMemoryPartBytes ?? 32 * 1024 * 1024;
   const maxInflight = opts.maxConcurrentIngests ?? 8;
+  const maxParts = opts.maxPartsPerRequest ?? 10_000;
   const log = opts.logger;
 
   return async (req, res) => {
     const t0 = Date.now();
+    const user = res.locals.user as string | undefined; // set by access control, for the log lines
     const studyParam = typeof req.params.study === 'string' ? req.params.study : undefined;
     if (studyParam !== undefined && !isValidUid(studyParam)) {
       return sendError(res, 400, `Study Instance UID in the URL is not a valid UID: ${JSON.stringify(String(studyParam).slice(0, 80))}`);
@@ -206,6 +222,7 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
     let partNo = 0;
     let total = 0;
     let overSize = false;
+    let tooManyParts = false;
     let framingError: MultipartError | undefined;
     let parser: MultipartRelatedParser | undefined;
     try {
@@ -236,6 +253,10 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
     const handle = async (ev: MultipartEvent): Promise<void> => {
       switch (ev.kind) {
         case 'part-start': {
+          if (partNo >= maxParts) {
+            tooManyParts = true;
+            return;
+          }
           partNo++;
           const partType = ev.headers['content-type'] ? parseMediaType(ev.headers['content-type']).type : 'application/dicom';
           if (partType !== 'application/dicom') {
@@ -257,6 +278,8 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
           if (!ev.complete) {
             await sink.discard();
             results.push({ part: partNo, outcome: { status: 'rejected', reason: 'truncated', message: 'the request body ended inside this part (no closing multipart boundary)' } });
+          } else if (sink.size === 0) {
+            results.push({ part: partNo, outcome: { status: 'rejected', reason: 'not-dicom', message: 'empty part (no bytes between two boundaries)' } });
           } else launch(sink, partNo);
           sink = undefined;
       }
@@ -271,6 +294,7 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
     try {
       ending = await readBody(req, async (chunk) => {
         total += chunk.length;
+        res.locals.bytesIn = total;
         if (total > opts.maxUploadBytes) {
           overSize = true;
           return false;
@@ -281,14 +305,17 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
         }
         if (framingError) return true; // framing broken: discard the rest
         try {
-          for (const ev of parser!.push(chunk)) await handle(ev);
+          for (const ev of parser!.push(chunk)) {
+            await handle(ev);
+            if (tooManyParts) return false;
+          }
         } catch (e) {
           if (!(e instanceof MultipartError)) throw e;
           framingError = e;
         }
         return true;
       });
-      if (ending === 'end' && !overSize) {
+      if (ending === 'end' && !overSize && !tooManyParts) {
         if (single) launch(sink!, 1);
         else if (!framingError) {
           try {
@@ -305,7 +332,7 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
       log.error('STOW-RS request failed', { error: (e as Error).message });
       return sendError(res, 500, `internal error while receiving: ${(e as Error).message}`);
     }
-    if (ending !== 'end' || overSize) await sink?.discard();
+    if (ending !== 'end' || overSize || tooManyParts) await sink?.discard();
     // Complete parts are kept even when the request is cut off (413, client gone): they are whole and valid, and a
     // resend of them is a harmless duplicate.
     await commit();
@@ -316,11 +343,12 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
       log.warn('STOW-RS request aborted by the client', { receivedBytes: total, partsStored: kept });
       return;
     }
-    if (overSize) {
+    if (overSize || tooManyParts) {
       drainThenClose(req, res);
       const r = buildStowResponse(results, urls, { requestedStudyUid: studyParam, forceStatus: 413 });
-      log.warn('STOW-RS request cut off at the size limit', { maxUploadBytes: opts.maxUploadBytes, partsStored: r.stored });
-      const why = `request body exceeds http.maxUploadBytes (${opts.maxUploadBytes}); the ${r.stored} complete part(s) before the limit were stored, the part in progress was discarded`;
+      const limit = tooManyParts ? `has more than http.maxPartsPerRequest (${maxParts}) parts` : `exceeds http.maxUploadBytes (${opts.maxUploadBytes})`;
+      log.warn(`STOW-RS request cut off: it ${limit}`, { maxUploadBytes: opts.maxUploadBytes, maxPartsPerRequest: maxParts, partsStored: r.stored, rejected: rejectionCounts(results), ...(user ? { user } : {}) });
+      const why = `request body ${limit}; the ${r.stored} complete part(s) before the limit were stored, the rest was not read`;
       return send(res, 413, { ...r.body, '00090010': { vr: 'LO', Value: [PRIVATE_CREATOR] }, '00091001': { vr: 'LT', Value: [why] } }, { Connection: 'close' });
     }
     if (framingError && results.length === 0) {
@@ -333,7 +361,7 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
       requestedStudyUid: studyParam,
       extraFailure: framingError ? { reason: 'invalid', message: `malformed multipart/related body after part ${partNo}: ${framingError.message}` } : undefined,
     });
-    log.info('STOW-RS request', { status: r.status, stored: r.stored, failed: r.failed, bytes: total, ms: Date.now() - t0, study: studyParam });
+    log.info('STOW-RS request', { status: r.status, stored: r.stored, failed: r.failed, ...(r.failed ? { rejected: rejectionCounts(results) } : {}), bytes: total, ms: Date.now() - t0, study: studyParam, ...(user ? { user } : {}) });
     send(res, r.status, r.body);
   };
 }

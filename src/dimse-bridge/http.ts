@@ -8,14 +8,15 @@
  * 504 when it timed out.
  */
 import { Router } from 'express';
+import { noBody } from '../web/request-body';
 import type { Config } from '../config/schema';
 import { echo, DimseScuError } from './scu';
 import { resolveDimsePeer, scuTimeouts, UnknownDestinationError } from './service';
 
 export function dimseRouter(config: Config): Router {
   const router = Router();
-  router.post('/destinations/:name/echo', async (req, res) => {
-    const name = req.params.name;
+  router.post('/destinations/:name/echo', noBody, async (req, res) => {
+    const name = req.params.name as string;
     let peer;
     try {
       peer = resolveDimsePeer(config, name);

@@ -6,6 +6,8 @@
  *   POST /api/jobs/{id}/retry   {"fromStage"?}    run a failed (or done) job again
  */
 import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { validBody } from '../web/request-body';
 import { isValidUid } from '../dicom/uids';
 import { JobConflictError, JobNotFoundError, type JobMachine } from './machine';
 import { isStage, STAGES, type JobState } from './types';
@@ -24,6 +26,8 @@ function jobId(req: Request, res: Response): number | undefined {
   }
   return id;
 }
+
+const retryBody = z.object({ fromStage: z.enum(STAGES).optional() }).strict();
 
 export function jobsRouter(machine: JobMachine): Router {
   const r = Router();
@@ -58,15 +62,12 @@ export function jobsRouter(machine: JobMachine): Router {
     res.json(out);
   });
 
-  r.post('/jobs/:id/retry', (req, res) => {
+  r.post('/jobs/:id/retry', validBody(retryBody), (req, res) => {
     const id = jobId(req, res);
     if (id === undefined) return;
-    const fromStage = (req.body as { fromStage?: unknown } | undefined)?.fromStage;
-    if (fromStage !== undefined && (typeof fromStage !== 'string' || !isStage(fromStage))) {
-      return bad(res, 400, `fromStage must be one of ${STAGES.join(', ')}`);
-    }
+    const { fromStage } = req.body as z.infer<typeof retryBody>;
     try {
-      res.json(machine.retry(id, fromStage as Parameters<JobMachine['retry']>[1]));
+      res.json(machine.retry(id, fromStage));
     } catch (e) {
       if (e instanceof JobNotFoundError) return bad(res, 404, e.message);
       if (e instanceof JobConflictError) return bad(res, 409, e.message);

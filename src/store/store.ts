@@ -21,6 +21,7 @@ import { EventEmitter } from 'node:events';
 import { DicomParseError, readP10, str } from '../dicom/p10';
 import { isValidUid } from '../dicom/uids';
 import { createLogger, type Logger } from '../log/logger';
+import { logLimited } from '../log/repeat-limit';
 import { openDatabase, type Db } from './database';
 import { toDicomJson, naturalizeDicomJson } from './dicom-json';
 import { decodeHeader, jsonString } from './header-decoder';
@@ -229,7 +230,7 @@ export class InstanceStore {
   /** @internal An outcome for an error thrown while ingesting. */
   rejection(e: unknown, ctx: IngestContext): IngestOutcome {
     if (e instanceof Rejection) {
-      this.log.info('instance rejected', { reason: e.reason, detail: e.message, source: ctx.source, sopInstanceUid: e.uids.sopInstanceUid, remoteAddress: ctx.remoteAddress, callingAeTitle: ctx.callingAeTitle });
+      logLimited(this.log, 'info', 'instance rejected', { reason: e.reason, detail: e.message, source: ctx.source, sopInstanceUid: e.uids.sopInstanceUid, remoteAddress: ctx.remoteAddress, callingAeTitle: ctx.callingAeTitle });
       return { status: 'rejected', reason: e.reason, message: e.message, ...e.uids };
     }
     const err = e as NodeJS.ErrnoException;

@@ -13,6 +13,7 @@ import type { JobMachine } from '../jobs/machine';
 import type { InstanceStore } from '../store/store';
 import type { StudyTracker } from './tracker';
 import { StudyDeletionRefused, type Retention } from '../retention/retention';
+import { noBody } from '../web/request-body';
 
 function bad(res: Response, status: number, message: string): void {
   res.status(status).json({ error: message, status });
@@ -41,7 +42,7 @@ export function studiesRouter(deps: { tracker: StudyTracker; store: InstanceStor
     res.json({ ...v, jobs: deps.jobs?.jobs.forStudy(uid) ?? [] });
   });
 
-  r.post('/studies/:uid/ready', (req, res) => {
+  r.post('/studies/:uid/ready', noBody, (req, res) => {
     const uid = req.params.uid as string;
     if (!isValidUid(uid)) return bad(res, 400, 'not a valid Study Instance UID');
     const a = deps.tracker.markReady(uid, 'api');
@@ -50,7 +51,7 @@ export function studiesRouter(deps: { tracker: StudyTracker; store: InstanceStor
     res.json({ ...view(uid), job });
   });
 
-  r.delete('/studies/:uid', async (req, res) => {
+  r.delete('/studies/:uid', noBody, async (req, res) => {
     const uid = req.params.uid as string;
     if (!isValidUid(uid)) return bad(res, 400, 'not a valid Study Instance UID');
     if (!deps.retention) return bad(res, 501, 'study deletion is not available on this node');

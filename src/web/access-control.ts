@@ -7,7 +7,8 @@
  * so a plain hash is enough (no password stretching needed) and lookups cost microseconds per request.
  *
  * Every request needs one scope, derived from its method and path (scopeFor): STOW needs `store`, every read
- * `read`, every state change of the operator API `operate`. /healthz stays open for load balancers.
+ * `read`, every state change of the operator API `operate`, /metrics `metrics` (or `read`). /healthz stays open
+ * for load balancers.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
@@ -53,12 +54,20 @@ export function authenticate(users: readonly AccessUser[], p: Presented): Access
 }
 
 /** The scope a request needs; undefined for the open health probe. */
-export function scopeFor(method: string, path: string, dicomwebBasePath: string): AccessScope | undefined {
-  if (path === '/healthz') return undefined;
-  const base = dicomwebBasePath.replace(/\/+$/, '');
+export function scopeFor(method: string, rawPath: string, dicomwebBasePath: string): AccessScope | undefined {
+  // Routing ignores case (express's default), so the check must too: /DICOM-WEB/studies is the STOW route.
+  const path = rawPath.toLowerCase();
   const safe = method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
+  if (path === '/healthz' || path === '/healthz/') return undefined;
+  if (safe && (path === '/metrics' || path === '/metrics/')) return 'metrics';
+  const base = dicomwebBasePath.replace(/\/+$/, '').toLowerCase();
   if (path === base || path.startsWith(base + '/')) return safe ? 'read' : 'store';
   return safe ? 'read' : 'operate';
+}
+
+/** Whether a user's scopes cover the one needed (`read` also covers `metrics`: it already sees more). */
+export function allows(scopes: readonly AccessScope[], needed: AccessScope): boolean {
+  return scopes.includes(needed) || (needed === 'metrics' && scopes.includes('read'));
 }
 
 /** A new random secret and the sha256 the configuration holds. */
@@ -94,7 +103,7 @@ export function accessControl(opts: { users: readonly AccessUser[]; dicomwebBase
       return refuse(401, 'credentials not accepted');
     }
     res.locals.user = user.name;
-    if (!user.scopes.includes(scope)) {
+    if (!allows(user.scopes, scope)) {
       logger.warn('request outside the user\'s scopes', { user: user.name, needs: scope, method: req.method, path: req.path });
       return refuse(403, `user "${user.name}" lacks the "${scope}" scope needed for ${req.method} ${req.path}`);
     }
@@ -106,7 +115,8 @@ export function accessControl(opts: { users: readonly AccessUser[]; dicomwebBase
  * Browsers attach cached Basic credentials (and proxy session cookies) to requests other sites make them send,
  * so a state-changing request whose Origin is not this node is refused (CSRF). DICOM clients send no Origin.
  */
-export function refuseCrossSiteWrites(logger: Logger): RequestHandler {
+export function refuseCrossSiteWrites(logger: Logger, trustedOrigins: readonly string[] = []): RequestHandler {
+  const trusted = new Set(trustedOrigins.map((o) => o.toLowerCase()));
   return (req, res, next) => {
     const safe = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
     const origin = req.get('origin');
@@ -119,7 +129,7 @@ export function refuseCrossSiteWrites(logger: Logger): RequestHandler {
         foreign = true;
       }
     }
-    if (safe || !foreign) return next();
+    if (safe || !foreign || (origin && trusted.has(origin.toLowerCase()))) return next();
     logger.warn('cross-site request refused', { method: req.method, path: req.path, origin: origin ?? '', fetchSite: fetchSite ?? '' });
     if (hasBody(req)) drainThenClose(req, res);
     res.status(403).json({ error: `cross-site ${req.method} refused (Origin ${origin ?? fetchSite}): state changes must come from this node's own pages or from non-browser clients`, status: 403 });

@@ -1,12 +1,14 @@
 /**
  * The node's HTTP application: DICOMweb under http.dicomwebBasePath, the operator API under /api, a health
  * probe at /healthz, Prometheus metrics at /metrics, all behind access control (http.auth, src/web/access-control.ts). Errors are JSON
- * ({ error, status }). Request logs carry method, path, status, time and the authenticated user only: never
- * query strings (QIDO queries may contain patient names) or bodies.
+ * ({ error, status }). The access log (one info line per request) carries method, path, status, user, study UID,
+ * bytes and time only: never query strings (QIDO queries may contain patient names) or bodies.
  */
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from '../log/logger';
 import { accessControl, refuseCrossSiteWrites, type AccessUser } from './access-control';
+import { corsAllowList } from './cors';
+import { uploadWatchdog, type UploadRate } from './upload-watchdog';
 
 export interface AppParts {
   dicomwebBasePath: string;
@@ -22,15 +24,42 @@ export interface AppParts {
   metrics?: Router;
   /** http.auth.users; empty: no authentication (allowed by the configuration on loopback only). */
   users?: readonly AccessUser[];
+  /** http.corsOrigins: browser origins allowed to call the node (and to send state changes). */
+  corsOrigins?: readonly string[];
+  /** Slowest accepted request body (http.uploadMinBytesPerSecond over http.uploadRateWindowSeconds). */
+  uploadRate?: UploadRate;
 }
 
-function requestLog(log: Logger): RequestHandler {
+/** The Study Instance UID a path names (DICOMweb and API routes), for the access log. */
+export function studyOfPath(path: string): string | undefined {
+  return /\/studies\/([0-9]+(?:\.[0-9]+)+)(?:\/|$)/.exec(path)?.[1];
+}
+
+/**
+ * Access log: one line per request at info level. bytesIn is the body received (STOW counts it as it reads;
+ * otherwise the Content-Length of a completely read body), bytesOut what went out on the socket, headers included.
+ */
+function accessLog(log: Logger): RequestHandler {
   return (req, res, next) => {
     const t0 = process.hrtime.bigint();
-    res.on('finish', () => {
+    const socket = req.socket;
+    const out0 = socket.bytesWritten;
+    res.once('close', () => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       const user = res.locals.user as string | undefined;
-      log.log(res.statusCode >= 500 ? 'error' : 'http', 'request', { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, ...(user ? { user } : {}) });
+      const study = studyOfPath(req.originalUrl.split('?')[0]!);
+      const entry = {
+        method: req.method,
+        path: req.originalUrl.split('?')[0]!.slice(0, 512),
+        status: res.writableFinished ? res.statusCode : 0,
+        ...(user ? { user } : {}),
+        remoteAddress: socket.remoteAddress,
+        ...(study ? { study } : {}),
+        bytesIn: (res.locals.bytesIn as number | undefined) ?? (req.complete ? Number(req.headers['content-length'] ?? 0) || 0 : 0),
+        bytesOut: socket.bytesWritten - out0,
+        ms: Math.round(ms * 10) / 10,
+      };
+      log.log(res.statusCode >= 500 ? 'error' : 'info', 'request', entry);
     });
     next();
   };
@@ -40,8 +69,10 @@ export function buildApp(parts: AppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestLog(parts.logger));
-  app.use(refuseCrossSiteWrites(parts.logger));
+  app.use(accessLog(parts.logger));
+  app.use(corsAllowList(parts.corsOrigins ?? []));
+  if (parts.uploadRate) app.use(uploadWatchdog(parts.uploadRate, parts.logger));
+  app.use(refuseCrossSiteWrites(parts.logger, parts.corsOrigins ?? []));
   app.use(accessControl({ users: parts.users ?? [], dicomwebBasePath: parts.dicomwebBasePath, logger: parts.logger }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ...(parts.health?.() ?? {}) });

@@ -8,16 +8,25 @@ export function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
- * After an early answer (401, 403, 413) the client may still be sending. Closing at once would make the kernel
- * reset the connection and the client could lose the response, so the rest is read and discarded for a short
- * while, then the connection is closed. Nothing of the discarded body is stored.
+ * After an early answer (401, 403, 413, 408) the client may still be sending. Node destroys a `Connection: close`
+ * socket as soon as the response is written; with the client's upload still arriving the kernel then answers with
+ * a reset, and the client may never read the response (curl exit 55) and retry blindly. So the close lingers: the
+ * response goes out with `Connection: close`, then our side of the connection is ended (FIN), and the rest of the
+ * upload is read and discarded until the client closes or `lingerMs` passes. Nothing of the discarded body is stored.
  */
-export function drainThenClose(req: IncomingMessage, res: Response): void {
+export function drainThenClose(req: IncomingMessage, res: Response, lingerMs = 5000): void {
   res.setHeader('Connection', 'close');
-  res.on('finish', () => {
-    const timer = setTimeout(() => req.socket.destroy(), 2000);
+  const socket = req.socket;
+  socket.destroySoon = function lingeringClose(): void {
+    if (req.complete || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    const timer = setTimeout(() => socket.destroy(), lingerMs);
     timer.unref();
-    req.on('end', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+    socket.end();
     req.resume();
-  });
+  };
+  res.on('finish', () => req.resume());
 }

@@ -47,7 +47,7 @@ describe('operator CLI: jobs, job, retry, ready', () => {
     expect(retry.code).toBe(0);
     expect(retry.stdout).toMatch(/identifying/);
     const bad = await cli(['retry', '99', '--url', node.httpUrl]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // 4xx: bad input (README exit codes)
     expect(bad.stderr).toMatch(/404: no job 99/);
     const down = await cli(['jobs', '--url', 'http://127.0.0.1:1']);
     expect(down.code).toBe(2);
@@ -58,7 +58,7 @@ describe('operator CLI: jobs, job, retry, ready', () => {
     expect(del.stdout).toMatch(/: deleted 1 instance\(s\), 0\.\d MB; work folders of job\(s\) 1 removed/);
     expect(node.store.listInstances({ studyInstanceUid: a!.studyInstanceUid })).toEqual([]);
     const again = await cli(['delete-study', a!.studyInstanceUid, '--url', node.httpUrl]);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/404: the node holds no instances of study .* \(already deleted\)/);
   });
 });

@@ -199,7 +199,7 @@ describe('a node over HTTPS with users', () => {
 
     const env = { NODE_EXTRA_CA_CERTS: cert };
     const refused = await runCli(['jobs', '--url', node.httpUrl], env);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2); // 401: bad input (README exit codes)
     expect(refused.stderr).toMatch(/401: authentication required .*\(set NEURO_ONC_API_SECRET/);
     const listed = await runCli(['jobs', '--url', node.httpUrl, '--json'], { ...env, NEURO_ONC_API_SECRET: operator.secret });
     expect(listed.code).toBe(0);

@@ -5,7 +5,8 @@
  *   neuro-onc-node retry <id> [--from <stage>]             re-run a failed (or done) job
  *   neuro-onc-node ready <StudyInstanceUID>                mark a study complete now
  *   neuro-onc-node delete-study <StudyInstanceUID>         delete its instances and job work files now
- * Exit 1 with the API's error message when the node answers 4xx/5xx, 2 when it cannot be reached.
+ * Exit 2 with the API's error message when the node refuses the request (4xx: bad input, unknown job or study,
+ * refused credentials) or cannot be reached, 1 when it fails (5xx).
  * When the node requires authentication (http.auth), the secret comes from NEURO_ONC_API_SECRET (sent as a Bearer
  * token; never a command-line argument, which other users could read in the process list). For HTTPS with a
  * private CA, point NODE_EXTRA_CA_CERTS at the CA bundle.
@@ -40,7 +41,7 @@ async function call(url: string, init: RequestInit = {}): Promise<unknown> {
   if (!res.ok) {
     const hint = res.status === 401 ? (secret ? ' (NEURO_ONC_API_SECRET was sent and refused)' : ' (set NEURO_ONC_API_SECRET to a user\'s secret)') : '';
     process.stderr.write(`neuro-onc-node: ${res.status}: ${body.error ?? 'request failed'}${hint}\n`);
-    process.exit(1);
+    process.exit(res.status < 500 ? 2 : 1);
   }
   return body;
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { accessScopes } from '../../config/sections/http';
 import { newSecret } from '../../web/access-control';
 
 /**
@@ -9,12 +10,12 @@ export function registerSecretCommand(program: Command): void {
   program
     .command('new-secret <user>')
     .description('make a random secret for an HTTP API user; prints the secret (give it to the caller) and the config entry (holds only its sha256)')
-    .option('--scopes <list>', 'comma-separated: store (STOW), read (QIDO/WADO, jobs, pages), operate (retry, ready, echo)', 'read')
+    .option('--scopes <list>', 'comma-separated: store (STOW), read (QIDO/WADO, jobs, pages), operate (retry, ready, echo), metrics (/metrics only)', 'read')
     .action((user: string, opts: { scopes: string }) => {
       const scopes = opts.scopes.split(',').map((s) => s.trim()).filter(Boolean);
-      const bad = scopes.filter((s) => !['store', 'read', 'operate'].includes(s));
+      const bad = scopes.filter((s) => !(accessScopes as readonly string[]).includes(s));
       if (bad.length || !scopes.length) {
-        process.stderr.write(`neuro-onc-node: unknown scope(s) ${bad.join(', ') || '(none)'}: use store, read, operate\n`);
+        process.stderr.write(`neuro-onc-node: unknown scope(s) ${bad.join(', ') || '(none)'}: use ${accessScopes.join(', ')}\n`);
         process.exit(2);
       }
       const { secret, secretSha256 } = newSecret();

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load';
+import { deliveryConfigured } from '../../config/sections/delivery';
 import { createLogger } from '../../log/logger';
 import { startPipelineNode } from '../../pipeline/start';
 
@@ -22,6 +23,9 @@ export function registerServeCommand(program: Command): void {
       });
       const log = createLogger('serve');
       const node = await startPipelineNode(config);
+      if (!deliveryConfigured(config)) {
+        log.warn('no delivery destination configured (delivery.to is empty): results stay on this node and jobs show "done (not delivered)"');
+      }
       let stopping = false;
       const stop = (signal: NodeJS.Signals): void => {
         if (stopping) {

@@ -16,3 +16,11 @@ export const deliverySection = z
     encapsulatedPdf: z.boolean().default(false),
   })
   .strict();
+
+/**
+ * Whether results can go anywhere: delivery.to names a destination, or replies to the sender are on and a DIMSE
+ * destination exists for it. Without either, jobs finish with their results only on the node.
+ */
+export function deliveryConfigured(cfg: { delivery: { to: readonly string[]; replyToSender: boolean }; destinations: ReadonlyArray<{ type: string }> }): boolean {
+  return cfg.delivery.to.length > 0 || (cfg.delivery.replyToSender && cfg.destinations.some((d) => d.type === 'dimse'));
+}

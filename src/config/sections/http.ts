@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { tlsServerSection } from './tls';
 
-/** What a caller may do: send instances (STOW-RS), read (QIDO/WADO, job and study views, web pages), operate (retry, mark ready, echo). */
-export const accessScopes = ['store', 'read', 'operate'] as const;
+/**
+ * What a caller may do: send instances (STOW-RS), read (QIDO/WADO, job and study views, web pages), operate (retry,
+ * mark ready, echo), metrics (GET /metrics only: for monitoring, which must not read images).
+ */
+export const accessScopes = ['store', 'read', 'operate', 'metrics'] as const;
 export type AccessScope = (typeof accessScopes)[number];
 
 const httpUser = z
@@ -46,6 +49,26 @@ export const httpSection = z
     port: z.number().int().min(0).max(65535).default(8080),
     /** Largest accepted STOW-RS request body; larger requests get 413 before anything is stored. */
     maxUploadBytes: z.number().int().positive().default(4 * 1024 ** 3),
+    /** Most parts (instances) in one STOW-RS request; the request is answered 413 as soon as one more starts. */
+    maxPartsPerRequest: z.number().int().positive().default(10_000),
+    /** A client must send its request line and headers within this time (also closes connections that send nothing). */
+    headersTimeoutSeconds: z.number().positive().default(30),
+    /** An idle keep-alive connection is closed after this time (above common load balancers' 60 s). */
+    keepAliveTimeoutSeconds: z.number().positive().default(65),
+    /**
+     * Slowest accepted request body: a body that brings fewer than uploadMinBytesPerSecond over any
+     * uploadRateWindowSeconds (counting only time the node is waiting for it) is cut off. No total time limit, so
+     * a large upload on a slow link is never cut for its size.
+     */
+    uploadMinBytesPerSecond: z.number().int().nonnegative().default(1024),
+    uploadRateWindowSeconds: z.number().positive().default(60),
+    /**
+     * The URL clients reach this node at (e.g. https://ai-node.hospital.org behind a proxy); STOW-RS RetrieveURLs
+     * and QIDO-RS RetrieveURLs start with it. Unset: the address the connection arrived at (never the Host header).
+     */
+    publicBaseUrl: z.string().url().optional(),
+    /** Origins (scheme://host[:port]) whose browser pages may call DICOMweb and the API (CORS), e.g. an OHIF served elsewhere. */
+    corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin: scheme://host[:port], no path')).default([]),
     /** Base path of the DICOMweb service. */
     dicomwebBasePath: z.string().startsWith('/').default('/dicom-web'),
     /** Serve the web pages under /ui (operator dashboard, result pages; docs/web-ui.md). */

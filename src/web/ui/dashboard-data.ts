@@ -38,6 +38,8 @@ export interface DashboardJob {
   studyInstanceUid: string;
   generation: number;
   state: JobState;
+  /** What the pages show: the state, or "done (not delivered)" when the node has nowhere to send results. */
+  stateLabel: string;
   stages: StageCell[];
   attempts: number;
   maxAttempts: number;
@@ -67,6 +69,8 @@ export interface DashboardSources {
   store: InstanceStore;
   node: { name: string; version: string };
   limit?: number;
+  /** False when no delivery destination is configured (config deliveryConfigured): done jobs were not delivered. */
+  delivers?: boolean;
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
@@ -107,12 +111,13 @@ export function stageCells(job: JobRecord, runs: StageRun[], now: number): Stage
   });
 }
 
-function jobRow(job: JobRecord, runs: StageRun[], now: number): DashboardJob {
+function jobRow(job: JobRecord, runs: StageRun[], now: number, delivers: boolean): DashboardJob {
   return {
     id: job.id,
     studyInstanceUid: job.studyInstanceUid,
     generation: job.generation,
     state: job.state,
+    stateLabel: job.state === 'done' && !delivers ? 'done (not delivered)' : job.state,
     stages: stageCells(job, runs, now),
     attempts: job.attempts,
     maxAttempts: job.maxAttempts,
@@ -132,7 +137,7 @@ function jobRow(job: JobRecord, runs: StageRun[], now: number): DashboardJob {
 
 export function dashboardData(src: DashboardSources, now = Date.now()): DashboardData {
   const limit = src.limit ?? 200;
-  const jobs = src.jobs.list({ limit }).map((j) => jobRow(j, src.jobs.jobs.runs(j.id), now));
+  const jobs = src.jobs.list({ limit }).map((j) => jobRow(j, src.jobs.jobs.runs(j.id), now, src.delivers ?? true));
   const latestJob = new Map<string, number>();
   for (const j of jobs) if (!latestJob.has(j.studyInstanceUid)) latestJob.set(j.studyInstanceUid, j.id); // newest first
   const studies: DashboardStudy[] = src.studies.list({ limit }).map((a) => {

@@ -33,6 +33,7 @@ import { page } from './layout';
 import { renderPatientPage } from './patient-page';
 import { renderResultPage } from './result-page';
 import { FAVICON_SVG, UI_CSS } from './styles';
+import { deliveryConfigured } from '../../config/sections/delivery';
 
 export interface UiDeps {
   jobs: JobMachine;
@@ -121,7 +122,7 @@ export function uiRouter(deps: UiDeps): Router {
     res.type('text/javascript').send(DASHBOARD_JS);
   });
 
-  const data = (): ReturnType<typeof dashboardData> => dashboardData({ jobs: deps.jobs, studies: deps.studies, store: deps.store, node });
+  const data = (): ReturnType<typeof dashboardData> => dashboardData({ jobs: deps.jobs, studies: deps.studies, store: deps.store, node, delivers: deliveryConfigured(deps.config) });
   r.get('/', route((_req, res) => sendPage(res, 200, renderDashboard(data()))));
   r.get('/dashboard.json', route((_req, res) => {
     res.json(data());
