@@ -139,7 +139,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     httpUrl = `${https ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
-    links.base = httpUrl;
+    links.base = config.http.publicBaseUrl ?? httpUrl;
     log.info('node listening', { url: httpUrl, dicomweb: httpUrl + config.http.dicomwebBasePath, dataDir: config.node.dataDir, users: config.http.auth.users.length, clientCertificates: config.http.tls?.clientCertificates ?? 'none' });
   }
 

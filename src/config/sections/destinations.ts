@@ -1,28 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { aeTitleSchema } from './dimse';
+import { inlineOrFileSecret } from './secret';
 import { dimseClientTlsSection } from './tls';
-
-/**
- * A secret given inline, or as a file to read at start (passwordFile / tokenFile: systemd credentials, container
- * secrets), so that it need not be written in the configuration. A file's trailing newline is not part of it.
- * Inline secrets can also come from the environment: NEURO_ONC__DESTINATIONS__0__AUTH__PASSWORD.
- */
-function secret(inline: string | undefined, file: string | undefined, field: string, ctx: z.RefinementCtx): string {
-  if ((inline === undefined) === (file === undefined)) {
-    ctx.addIssue({ code: 'custom', path: [field], message: `give exactly one of ${field} and ${field}File` });
-    return '';
-  }
-  if (inline !== undefined) return inline;
-  try {
-    const value = readFileSync(file!, 'utf8').replace(/\r?\n$/, '');
-    if (!value) ctx.addIssue({ code: 'custom', path: [`${field}File`], message: `${file} is empty` });
-    return value;
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', path: [`${field}File`], message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
-    return '';
-  }
-}
 
 const destinationAuth = z
   .discriminatedUnion('type', [
@@ -31,8 +10,8 @@ const destinationAuth = z
   ])
   .transform((a, ctx) =>
     a.type === 'basic'
-      ? { type: a.type, username: a.username, password: secret(a.password, a.passwordFile, 'password', ctx) }
-      : { type: a.type, token: secret(a.token, a.tokenFile, 'token', ctx) },
+      ? { type: a.type, username: a.username, password: inlineOrFileSecret(a.password, a.passwordFile, 'password', ctx) ?? '' }
+      : { type: a.type, token: inlineOrFileSecret(a.token, a.tokenFile, 'token', ctx) ?? '' },
   );
 
 const dicomwebDestination = z

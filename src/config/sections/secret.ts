@@ -7,15 +7,13 @@ import type { z } from 'zod';
  * both or neither are given (unless optional) or the file cannot be read.
  */
 export function inlineOrFileSecret(inline: string | undefined, file: string | undefined, field: string, ctx: z.RefinementCtx, optional = false): string | undefined {
-  if (inline !== undefined && file !== undefined) {
-    ctx.addIssue({ code: 'custom', path: [field], message: `give only one of ${field} and ${field}File` });
+  const both = inline !== undefined && file !== undefined;
+  if (both || (!optional && inline === undefined && file === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [field], message: `give ${optional ? 'at most' : 'exactly'} one of ${field} and ${field}File` });
     return undefined;
   }
   if (inline !== undefined) return inline;
-  if (file === undefined) {
-    if (!optional) ctx.addIssue({ code: 'custom', path: [field], message: `give ${field} or ${field}File` });
-    return undefined;
-  }
+  if (file === undefined) return undefined;
   try {
     const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
     if (!value) ctx.addIssue({ code: 'custom', path: [`${field}File`], message: `${file} is empty` });
