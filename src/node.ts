@@ -35,6 +35,8 @@ import { dimseRouter } from './dimse-bridge/http';
 import { startDimseService } from './dimse-bridge/service';
 import type { DimseScp } from './dimse-bridge/scp';
 import { Notifier } from './notify/notifier';
+import { admission, routingRouter } from './routing/api';
+import { CompletionWatcher } from './routing/completion';
 
 export interface StartNodeOptions {
   /** Listen on http.host:http.port (default true). Port 0 picks a free port. */
@@ -93,10 +95,14 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     maxAttempts: config.pipeline.maxAttempts,
     logger: createLogger('jobs'),
     backoffMs: opts.backoffMs,
+    // Routing rules decide at ready time (docs/routing.md); without rules every study is processed as before.
+    ...(config.routing.rules.length ? { admit: (uid: string) => admission(config, store, uid) } : {}),
   });
   for (const [stage, handler] of Object.entries(opts.stages ?? {})) jobs.registerStage(stage as Stage, handler as StageHandler);
   jobs.attach(studies);
   studies.start();
+  const completion = new CompletionWatcher({ store, tracker: studies, config, logger: createLogger('routing') });
+  completion.start();
   if (opts.runJobs !== false) jobs.start();
   const retention = new Retention({ store, studies, jobs, days: config.node.retention.days, sweepIntervalMinutes: config.node.retention.sweepIntervalMinutes, logger: createLogger('retention') });
   if (opts.runJobs !== false) retention.start();
@@ -109,7 +115,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const app = buildApp({
     dicomwebBasePath: config.http.dicomwebBasePath,
     dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, publicBaseUrl: config.http.publicBaseUrl, maxUploadBytes: config.http.maxUploadBytes, maxPartsPerRequest: config.http.maxPartsPerRequest, logger: createLogger('dicomweb') }),
-    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs, retention }), dimseRouter(config)],
+    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs, retention }), routingRouter({ config, store }), dimseRouter(config)],
     logger: createLogger('http'),
     health: () => {
       const d = store.disk.last;
@@ -162,6 +168,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
       await retention.stop();
       await notifier.close();
       await dimse?.close(); // stop receiving first; an instance cut off here is discarded, never half-stored
+      completion.close();
       studies.close();
       metrics.close();
       await jobs.close();

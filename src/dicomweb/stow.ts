@@ -211,7 +211,7 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
       return sendError(res, 503, lowDiskMessage(disk), { 'Retry-After': '300' });
     }
 
-    const ctx: IngestContext = { source: 'stow', remoteAddress: req.socket.remoteAddress, expectedStudyUid: studyParam };
+    const ctx: IngestContext = { source: 'stow', remoteAddress: req.socket.remoteAddress, expectedStudyUid: studyParam, ...(user ? { user } : {}) };
     // One batch per request: parts are written and fsynced as they arrive, committed together before the answer.
     const batch = opts.store.batch(ctx);
     const results: PartResult[] = [];

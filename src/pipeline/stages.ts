@@ -15,6 +15,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema';
 import type { Destination } from '../config/sections/destinations';
+import type { RoutingRuleConfig } from '../config/sections/routing';
 import { summariseFindings } from '../ai/summary';
 import type { Findings } from '../ai/findings';
 import type { ModelRegistry } from '../ai/registry';
@@ -113,14 +114,16 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
 
   const identifying: StageHandler<'identifying'> = async (ctx) => {
     let files = studyFilesFromStore(ctx.store, ctx.studyInstanceUid);
-    let id = await identify(files, deps.registry, cfg);
+    // A routing rule with models runs only those (docs/routing.md); otherwise models.routing decides.
+    const onlyModels = jobRule(cfg, ctx.job)?.models;
+    let id = await identify(files, deps.registry, cfg, onlyModels);
     let pull: PullReport | undefined;
     if (id.classification.missing.length && cfg.dimse.pullMissingFrom) {
       pull = await pullMissingSeries(cfg, ctx.store, ctx.studyInstanceUid, ctx.logger);
       if (pull?.pulled.some((p) => p.completed > 0)) {
         // The pulled instances open a new generation that supersedes this job; identify again in case it does not.
         files = studyFilesFromStore(ctx.store, ctx.studyInstanceUid);
-        id = await identify(files, deps.registry, cfg);
+        id = await identify(files, deps.registry, cfg, onlyModels);
       }
     }
     const out: IdentifyOutput = {
@@ -242,7 +245,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
     const outDir = join(ctx.workDir, 'out');
     const destinations = deliveryTargets(cfg, ctx);
     if (!destinations.length) {
-      return { destinations: {}, outDir, note: `no destinations configured (delivery.to is empty); results are in ${outDir}` };
+      return { destinations: {}, outDir, note: `no destinations configured (delivery.to or the routing rule's destinations are empty); results are in ${outDir}` };
     }
     const objects: OutgoingObject[] = [];
     for (const o of enc.objects) {
@@ -279,9 +282,17 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
   return { identifying, preprocessing, inferring, encoding, delivering };
 }
 
-/** delivery.to, plus the DIMSE peer that sent the study when delivery.replyToSender is on and it is configured. */
-export function deliveryTargets(cfg: Config, ctx: Pick<StageContext, 'store' | 'studyInstanceUid'>): Destination[] {
-  const names = new Set(cfg.delivery.to);
+/** The routing rule that admitted the job (docs/routing.md), when it is still configured. */
+function jobRule(cfg: Config, job: { routingRule?: string }): RoutingRuleConfig | undefined {
+  return job.routingRule ? cfg.routing.rules.find((r) => r.name === job.routingRule) : undefined;
+}
+
+/**
+ * The job's routing rule's destinations, else delivery.to; plus the DIMSE peer that sent the study when
+ * delivery.replyToSender is on and it is configured.
+ */
+export function deliveryTargets(cfg: Config, ctx: Pick<StageContext, 'store' | 'studyInstanceUid'> & { job?: { routingRule?: string } }): Destination[] {
+  const names = new Set(jobRule(cfg, ctx.job ?? {})?.destinations ?? cfg.delivery.to);
   if (cfg.delivery.replyToSender) {
     const senders = new Set(ctx.store.listInstances({ studyInstanceUid: ctx.studyInstanceUid }).map((r) => r.callingAeTitle).filter(Boolean));
     for (const d of cfg.destinations) if (d.type === 'dimse' && senders.has(d.aeTitle)) names.add(d.name);

@@ -81,6 +81,8 @@ const MIGRATIONS = [
   CREATE INDEX instances_series ON instances(series_uid, instance_number);
   CREATE INDEX instances_study ON instances(study_uid, received_at);
   `,
+  // The authenticated HTTP user that sent an instance by STOW-RS (routing rules filter on it).
+  `ALTER TABLE instances ADD COLUMN user_name TEXT;`,
 ];
 
 /** Everything needed to index one stored instance. */
@@ -96,6 +98,7 @@ export interface IndexRow {
   source: IngestSource;
   callingAeTitle?: string;
   remoteAddress?: string;
+  user?: string;
   metadata: DicomJson;
 }
 
@@ -124,11 +127,12 @@ interface InstanceRow {
   source: string;
   calling_ae: string | null;
   remote_address: string | null;
+  user_name: string | null;
 }
 
 /** Instance columns without the (large) metadata JSON. */
 export const INSTANCE_COLUMNS =
-  'sop_uid, series_uid, study_uid, sop_class_uid, transfer_syntax_uid, instance_number, ipp, iop, pixel_spacing, slice_thickness, rows, columns, number_of_frames, bits_allocated, acquisition_time, acquisition_number, pixel_data_offset, rel_path, size, sha256, received_at, source, calling_ae, remote_address';
+  'sop_uid, series_uid, study_uid, sop_class_uid, transfer_syntax_uid, instance_number, ipp, iop, pixel_spacing, slice_thickness, rows, columns, number_of_frames, bits_allocated, acquisition_time, acquisition_number, pixel_data_offset, rel_path, size, sha256, received_at, source, calling_ae, remote_address, user_name';
 
 function optNum(v: number | null): number | undefined {
   return v == null ? undefined : v;
@@ -178,9 +182,9 @@ export class InstanceIndex {
     );
     this.insertInstance = db.prepare(
       `INSERT INTO instances (sop_uid, series_uid, study_uid, sop_class_uid, transfer_syntax_uid, instance_number, ipp, iop, pixel_spacing, slice_thickness, rows, columns,
-         number_of_frames, bits_allocated, acquisition_time, acquisition_number, content_date, content_time, pixel_data_offset, rel_path, size, sha256, received_at, source, calling_ae, remote_address, metadata)
+         number_of_frames, bits_allocated, acquisition_time, acquisition_number, content_date, content_time, pixel_data_offset, rel_path, size, sha256, received_at, source, calling_ae, remote_address, user_name, metadata)
        VALUES (@sopInstanceUid, @seriesInstanceUid, @studyInstanceUid, @sopClassUid, @transferSyntaxUid, @instanceNumber, @ipp, @iop, @pixelSpacing, @sliceThickness, @rows, @columns,
-         @numberOfFrames, @bitsAllocated, @acquisitionTime, @acquisitionNumber, @contentDate, @contentTime, @pixelDataOffset, @relPath, @size, @sha256, @receivedAt, @source, @callingAe, @remoteAddress, @metadata)`,
+         @numberOfFrames, @bitsAllocated, @acquisitionTime, @acquisitionNumber, @contentDate, @contentTime, @pixelDataOffset, @relPath, @size, @sha256, @receivedAt, @source, @callingAe, @remoteAddress, @user, @metadata)`,
     );
     this.selectInstance = db.prepare(`SELECT ${INSTANCE_COLUMNS} FROM instances WHERE sop_uid = ?`);
     this.selectSha = db.prepare('SELECT sha256, study_uid, series_uid, sop_class_uid, transfer_syntax_uid, size FROM instances WHERE sop_uid = ?');
@@ -229,6 +233,7 @@ export class InstanceIndex {
       source: r.source,
       callingAe: r.callingAeTitle ?? null,
       remoteAddress: r.remoteAddress ?? null,
+      user: r.user ?? null,
       metadata: JSON.stringify(r.metadata),
     });
   }
@@ -267,6 +272,7 @@ export class InstanceIndex {
       source: r.source as IngestSource,
       callingAeTitle: r.calling_ae ?? undefined,
       remoteAddress: r.remote_address ?? undefined,
+      user: r.user_name ?? undefined,
     };
   }
 

@@ -252,6 +252,7 @@ export class InstanceStore {
       source,
       callingAeTitle: ctx.callingAeTitle,
       remoteAddress: ctx.remoteAddress,
+      ...(ctx.user ? { user: ctx.user } : {}),
       metadata: a.metadata,
     };
   }

@@ -14,6 +14,8 @@ export interface IngestContext {
   calledAeTitle?: string;
   /** Peer IP address (STOW and DIMSE). */
   remoteAddress?: string;
+  /** STOW-RS: the authenticated HTTP user (http.auth), when there is one. */
+  user?: string;
   /** STOW-RS /studies/{uid}: refuse instances of any other study ('study-mismatch'). */
   expectedStudyUid?: string;
 }
@@ -81,6 +83,8 @@ export interface InstanceRecord {
   source: IngestSource;
   callingAeTitle?: string;
   remoteAddress?: string;
+  /** STOW-RS: the authenticated user that sent it. */
+  user?: string;
 }
 
 /** One indexed series: its header fields plus what the index counts. */

@@ -14,7 +14,7 @@ import type { Logger } from '../log/logger';
 import type { InstanceStore } from '../store/store';
 
 export type StudyState = 'receiving' | 'ready';
-export type ReadyReason = 'quiet-period' | 'api';
+export type ReadyReason = 'quiet-period' | 'api' | 'required-series';
 
 export interface StudyActivity {
   studyInstanceUid: string;

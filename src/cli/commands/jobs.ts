@@ -5,6 +5,7 @@
  *   neuro-onc-node retry <id> [--from <stage>]             re-run a failed (or done) job
  *   neuro-onc-node ready <StudyInstanceUID>                mark a study complete now
  *   neuro-onc-node delete-study <StudyInstanceUID>         delete its instances and job work files now
+ *   neuro-onc-node route <StudyInstanceUID>                dry run of the routing rules on a stored study
  * Exit 2 with the API's error message when the node refuses the request (4xx: bad input, unknown job or study,
  * refused credentials) or cannot be reached, 1 when it fails (5xx).
  * When the node requires authentication (http.auth), the secret comes from NEURO_ONC_API_SECRET (sent as a Bearer
@@ -122,6 +123,32 @@ export function registerJobsCommands(program: Command): void {
         job?: JobView;
       };
       print(`${uid}: ${r.state}, generation ${r.generation}, ${r.instanceCount} instance(s)${r.job ? `, job ${r.job.id} ${r.job.state}` : ''}`);
+    });
+
+  program
+    .command('route <studyInstanceUid>')
+    .description('dry run: which routing rule a stored study matches and why, and whether its required series are present')
+    .option('--url <url>', 'node URL (default from the configuration)')
+    .option('--json', 'print the API answer as JSON')
+    .action(async (uid: string, opts: Opts) => {
+      const r = (await call(`${baseUrl(program, opts)}/api/studies/${encodeURIComponent(uid)}/routing`)) as {
+        decision: { action: string; rule?: string; priority: string; models?: string[]; destinations?: string[]; summary: string; checks: Array<{ rule: string; matched: boolean; reasons: string[] }> };
+        completion: { required: string[]; present: string[]; arriving: string[]; complete: boolean };
+      };
+      if (opts.json) return print(JSON.stringify(r, null, 2));
+      const d = r.decision;
+      print(`${uid}: ${d.summary}`);
+      for (const c of d.checks) {
+        print(`  ${c.matched ? 'matched ' : 'no match'}  ${c.rule}`);
+        for (const why of c.reasons) print(`            ${why}`);
+      }
+      if (d.action === 'process') {
+        print(`  priority ${d.priority}; models ${d.models?.join(', ') ?? 'by models.routing'}; destinations ${d.destinations?.join(', ') ?? 'delivery.to'}`);
+      }
+      const c = r.completion;
+      if (c.required.length) {
+        print(`  completion: requires ${c.required.join(', ')}; present ${c.present.join(', ') || 'none'}${c.arriving.length ? `; still arriving ${c.arriving.join(', ')}` : ''}${c.complete ? ' (complete)' : ''}`);
+      }
     });
 
   program
