@@ -378,6 +378,11 @@ export class InstanceIndex {
     })();
   }
 
+  /** Study Instance UIDs with this Accession Number (exact match; operators' dashboard search). */
+  studyUidsByAccession(accessionNumber: string): string[] {
+    return (this.db.prepare('SELECT study_uid FROM studies WHERE accession_number = ?').all(accessionNumber) as Array<{ study_uid: string }>).map((r) => r.study_uid);
+  }
+
   instanceCount(studyUid?: string): number {
     const r = (studyUid
       ? this.db.prepare('SELECT COUNT(*) AS n FROM instances WHERE study_uid = ?').get(studyUid)
