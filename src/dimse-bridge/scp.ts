@@ -364,18 +364,16 @@ export async function startScp(opts: ScpOptions): Promise<DimseScp> {
       sock.destroy();
       return;
     }
-    // The guard's listener is added before dcmjs-dimse's (in the Scp constructor), so it sees each chunk first.
-    const guard = new PduLengthGuard(pduLimits(opts.maxPduLength));
-    let scp: StorageScp | undefined;
-    sock.on('data', (chunk: Buffer) => {
-      const v = guard.feed(chunk);
-      if (v) scp?.refuse(v.message, v.abortReason);
-    });
-    scp = new StorageScp(sock, opts, live);
+    const scp = new StorageScp(sock, opts, live);
     live.add(scp);
-    const pending = scp;
+    // prependListener: the guard sees each chunk before dcmjs-dimse's own 'data' listener buffers it.
+    const guard = new PduLengthGuard(pduLimits(opts.maxPduLength));
+    sock.prependListener('data', (chunk: Buffer) => {
+      const v = guard.feed(chunk);
+      if (v) scp.refuse(v.message, v.abortReason);
+    });
     const timer = setTimeout(() => {
-      if (!pending.negotiated) pending.refuse(`no A-ASSOCIATE-RQ within ${opts.associationTimeoutSeconds} s of connecting (dimse.associationTimeoutSeconds)`, 2);
+      if (!scp.negotiated) scp.refuse(`no A-ASSOCIATE-RQ within ${opts.associationTimeoutSeconds} s of connecting (dimse.associationTimeoutSeconds)`, 2);
     }, opts.associationTimeoutSeconds * 1000);
     timer.unref();
     sock.once('close', () => clearTimeout(timer));
