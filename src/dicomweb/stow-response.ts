@@ -1,12 +1,13 @@
 /**
  * The STOW-RS response (PS3.18 10.5.3): HTTP status and the Store Instances Response Module as DICOM JSON.
- *   ReferencedSOPSequence (0008,1199): stored instances (a byte-identical resend counts as stored)
+ *   ReferencedSOPSequence (0008,1199): stored instances (a resend of the same data set counts as stored; one with
+ *                                      different content that was not kept carries WarningReason 0xB000)
  *   FailedSOPSequence    (0008,1198): refused instances whose SOP Instance UID is known, with FailureReason
  *   OtherFailuresSequence(0008,119A): parts that could not be read far enough to know their UID
  * Every failure item also carries a readable explanation in a private element (0009,1001) LT, creator
  * "NEURO_ONC_NODE" at (0009,0010), so that a person looking at the response sees why without a code table.
  */
-import { stowFailureReason, type RejectReason } from '../store/reasons';
+import { DUPLICATE_WARNING, stowFailureReason, type RejectReason } from '../store/reasons';
 import type { DicomJson, IngestOutcome } from '../store/types';
 
 export const PRIVATE_CREATOR = 'NEURO_ONC_NODE';
@@ -27,7 +28,7 @@ export interface StowResponse {
 const ui = (v: string): { vr: string; Value: string[] } => ({ vr: 'UI', Value: [v] });
 const ur = (v: string): { vr: string; Value: string[] } => ({ vr: 'UR', Value: [v] });
 
-function explanation(reason: RejectReason | undefined, message: string | undefined, part: number): DicomJson {
+function explanation(reason: RejectReason | 'duplicate' | undefined, message: string | undefined, part: number): DicomJson {
   return {
     '00090010': { vr: 'LO', Value: [PRIVATE_CREATOR] },
     '00091001': { vr: 'LT', Value: [`part ${part}: ${reason ?? 'internal'}: ${message ?? ''}`.slice(0, 10240)] },
@@ -52,13 +53,16 @@ export function buildStowResponse(
   const failed: DicomJson[] = [];
   const other: DicomJson[] = [];
   const studies = new Set<string>();
+  let warnings = 0;
   for (const { part, outcome: o } of results) {
     if (o.status === 'stored' || o.status === 'duplicate') {
       studies.add(o.studyInstanceUid!);
+      if (o.conflict) warnings++;
       referenced.push({
         '00081150': ui(o.sopClassUid!),
         '00081155': ui(o.sopInstanceUid!),
         '00081190': ur(urls.instance(o.studyInstanceUid!, o.seriesInstanceUid!, o.sopInstanceUid!)),
+        ...(o.conflict ? { '00081196': { vr: 'US', Value: [DUPLICATE_WARNING] }, ...explanation('duplicate', o.conflict, part) } : {}),
       });
       continue;
     }
@@ -86,7 +90,7 @@ export function buildStowResponse(
   const nFailed = failed.length + other.length;
   let status: StowResponse['status'];
   if (opts.forceStatus) status = opts.forceStatus;
-  else if (referenced.length && !nFailed) status = 200;
+  else if (referenced.length && !nFailed && !warnings) status = 200;
   else if (referenced.length) status = 202;
   else if (nFailed) status = 409;
   else status = 400;

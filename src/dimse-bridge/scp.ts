@@ -23,7 +23,7 @@ import { encodeStoreResponsePdu } from './store-response';
 import type { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../log/logger';
 import type { IngestContext, IngestOutcome } from '../store/types';
-import { cStoreStatus, hex4 } from '../store/reasons';
+import { cStoreStatus, DUPLICATE_WARNING, hex4 } from '../store/reasons';
 import { STORAGE_SOP_CLASSES, StoreStatus, describeStatus } from './conformance';
 import { buildFileMetaHeader } from './file-meta';
 import { InstanceSpool, type SpoolResult } from './instance-spool';
@@ -298,6 +298,8 @@ class StorageScp extends Scp {
       }
       if (outcome.status === 'stored') this.counters.stored++;
       else this.counters.duplicate++;
+      // A different data set under a stored UID (keep-first): a warning, so the sender goes on with the study.
+      if (outcome.conflict) return { status: DUPLICATE_WARNING, comment: 'different data set already stored; first copy kept' };
       return { status: StoreStatus.Success };
     }
     this.counters.failed++;

@@ -48,7 +48,8 @@ export interface BuiltVolume {
   sourcePositions?: Vec3[];
 }
 
-function pixelFormatOf(ds: NaturalDataset): PixelFormat {
+/** The Image Pixel module of a naturalized data set, as the pixel codecs take it. */
+export function pixelFormatOf(ds: NaturalDataset): PixelFormat {
   const n = (k: string): number => Number(Array.isArray(ds[k]) ? (ds[k] as unknown[])[0] : ds[k]);
   const bitsAllocated = n('BitsAllocated');
   return {
