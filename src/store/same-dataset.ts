@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { NaturalDataset } from '../dicom/p10';
 import { decodeFrameBytes, initPixelCodecs, needsCodecs, splitFrames } from '../dicom/pixel-codecs';
-import { pixelFormatOf } from '../imaging/build-volume';
+import { pixelFormatOf } from '../imaging/pixel-format';
 import { readImageInstance } from '../imaging/p10-image-reader';
 import { decodeHeader } from './header-decoder';
 import { checkP10Structure, fileSource } from './p10-structure';
