@@ -401,7 +401,8 @@ export async function startScp(opts: ScpOptions): Promise<DimseScp> {
   try {
     if (!opts.tls || opts.tls.alsoPlain) port = await listen(createServer({ noDelay: true }, accept), opts.port, 'dimse.host/dimse.port');
     if (opts.tls) {
-      const tlsServer = createTlsServer({ ...opts.tls.options, noDelay: true }, accept);
+      // The TLS handshake comes before any PDU: bound it like the association request (Node's default is 120 s).
+      const tlsServer = createTlsServer({ handshakeTimeout: opts.associationTimeoutSeconds * 1000, ...opts.tls.options, noDelay: true }, accept);
       // A refused handshake (no or untrusted client certificate) never reaches DIMSE: log it with the address.
       tlsServer.on('tlsClientError', (e, sock) => log.warn('DICOM TLS handshake refused', { remote: `${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}`, error: e.message }));
       tlsPort = await listen(tlsServer, opts.tls.port, 'dimse.host/dimse.tls.port');

@@ -86,7 +86,7 @@ it('aborts an A-ASSOCIATE-RQ declaring 0xFFFFFFF0 bytes at once, six times over,
   );
   for (const r of runs) {
     expect([...r.abort]).toEqual([0x07, 0, 0, 0, 0, 4, 0, 0, 2, 6]); // A-ABORT, service provider, invalid parameter
-    expect(r.ms).toBeLessThan(2000);
+    expect(r.ms).toBeLessThan(3000);
   }
   // Before the fix every connection held all it had received (96 MB here) until a 30 s timeout.
   expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(48 * 1024 * 1024);
@@ -99,7 +99,7 @@ it('closes a connection that sends no A-ASSOCIATE-RQ within dimse.associationTim
   const c = await open();
   const ms = await c.closed;
   expect(ms).toBeGreaterThanOrEqual(900);
-  expect(ms).toBeLessThan(2500);
+  expect(ms).toBeLessThan(4000);
   expect(logs.lines.join('')).toMatch(/no A-ASSOCIATE-RQ within 1 s of connecting/);
 });
 
