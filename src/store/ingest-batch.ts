@@ -7,10 +7,11 @@
  *   commit(): every temp file durable -> claim the SOP Instance UIDs -> rename into place -> fsync folders ->
  *             one index transaction -> stored events -> outcomes resolve
  *
- * Same SOP Instance UID again: identical file bytes are answered at once ('duplicate'); other bytes are written to
- * a temp file like a new object, then compared with the stored copy as data sets (same-dataset.ts) while the UID
- * is claimed: the same data set is a 'duplicate', a different one follows node.duplicatePolicy (keep-first: a
- * 'duplicate' with `conflict` set; replace: stored over the old copy). In one batch, a second copy follows the
+ * Same SOP Instance UID again: identical file bytes are answered at once ('duplicate'); other bytes are compared
+ * with the stored copy as data sets (same-dataset.ts): the same data set is a 'duplicate', a different one follows
+ * node.duplicatePolicy. keep-first (the stored copy never changes) compares at once, without a temp file, and
+ * answers a 'duplicate' with `conflict` set; replace writes a temp file like a new object, compares while the UID is
+ * claimed, and stores it over the old copy. In one batch, a second copy follows the
  * first's outcome (the first copy wins). In two concurrent batches, the UID is claimed by whichever commits first
  * and the other waits for that commit and then compares (no lock ordering, so no deadlock).
  */
@@ -19,7 +20,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { fsyncFile, writeFileSynced } from './durable-fs';
 import { bufferSource, fileSource } from './p10-structure';
 import { instancePath, tempPath } from './paths';
-import { compareDataSets } from './same-dataset';
+import { compareDataSets, type P10Object } from './same-dataset';
 import { diskSpaceMb, lowDiskMessage } from './disk-space';
 import { outcomeOf, type Analysed, type InstanceStore } from './store';
 import type { IngestContext, IngestOutcome, InstanceRecord } from './types';
@@ -84,7 +85,7 @@ export class IngestBatch {
         throw e;
       }
       return temp;
-    }, undefined);
+    }, undefined, buf);
   }
 
   /** Adds a file the caller wrote (the batch takes ownership of it); the outcome resolves at commit(). */
@@ -118,13 +119,13 @@ export class IngestBatch {
       const outcome = this.enter(analysed, sha256, async () => {
         if (this.store.durable) await fsyncFile(path);
         return path;
-      }, path);
+      }, path, path);
       entered();
       return outcome;
     })();
   }
 
-  private enter(analysed: Analysed, sha256: string, write: () => Promise<string>, ownedFile: string | undefined): Promise<IngestOutcome> {
+  private enter(analysed: Analysed, sha256: string, write: () => Promise<string>, ownedFile: string | undefined, object: P10Object): Promise<IngestOutcome> {
     if (this.committed) throw new Error('batch already committed');
     const sop = analysed.fields.instance.sopInstanceUid;
     const base = outcomeOf(analysed, sha256);
@@ -134,6 +135,13 @@ export class IngestBatch {
     if (existing?.sha256 === sha256) {
       this.remove(ownedFile);
       return Promise.resolve(this.identical(base, 'same file bytes'));
+    }
+    // keep-first never changes the stored copy: compare right away, with no temp file and no claim (a re-routed
+    // study from another AE costs a comparison, not a write + fsync per instance).
+    if (existing && this.store.duplicatePolicy === 'keep-first') {
+      const outcome = this.keepFirstResend(base, object, ownedFile);
+      this.settled.push(outcome);
+      return outcome;
     }
     // Twice in this batch: follow the first.
     const first = this.bySop.get(sop);
@@ -160,6 +168,18 @@ export class IngestBatch {
     this.entries.push(entry);
     this.bySop.set(sop, entry);
     return outcome;
+  }
+
+  /** keep-first: compares a re-sent object with the stored copy; the batch owns `ownedFile` and removes it. */
+  private async keepFirstResend(base: IngestOutcome, object: P10Object, ownedFile: string | undefined): Promise<IngestOutcome> {
+    try {
+      const stored = this.store.index.getInstance(base.sopInstanceUid!);
+      if (!stored) return { ...base, status: 'rejected', reason: 'out-of-resources', message: 'the stored copy was deleted meanwhile; send the instance again' };
+      const cmp = await compareDataSets(object, stored.path, this.store.inMemoryLimit).catch((e: unknown) => ({ same: false, detail: `could not compare: ${(e as Error).message}` }));
+      return cmp.same ? this.identical(base, cmp.detail) : this.keptFirst(base, cmp.detail);
+    } finally {
+      if (ownedFile) await fsp.rm(ownedFile, { force: true }).catch(() => undefined);
+    }
   }
 
   /** Who sent this copy, for the audit lines of resends. */
@@ -193,7 +213,12 @@ export class IngestBatch {
   }
 
   private async run(): Promise<void> {
-    await Promise.allSettled(this.settled); // addFile() analyses asynchronously
+    // addFile() analyses asynchronously, and keep-first re-sends are compared asynchronously: wait for all of them,
+    // including those added while waiting.
+    for (let seen = -1; seen !== this.settled.length; ) {
+      seen = this.settled.length;
+      await Promise.allSettled(this.settled);
+    }
     this.committed = true;
     await Promise.all(this.entries.map((e) => e.written));
     const mine: Entry[] = [];

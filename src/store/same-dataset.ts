@@ -16,7 +16,7 @@ import { decodeFrameBytes, initPixelCodecs, needsCodecs, splitFrames } from '../
 import { pixelFormatOf } from '../imaging/pixel-format';
 import { readImageInstance } from '../imaging/p10-image-reader';
 import { decodeHeader } from './header-decoder';
-import { checkP10Structure, fileSource } from './p10-structure';
+import { bufferSource, checkP10Structure, fileSource } from './p10-structure';
 import type { DicomJson } from './types';
 
 export interface Comparison {
@@ -25,14 +25,17 @@ export interface Comparison {
   detail: string;
 }
 
-/** Compares two stored or received Part 10 files. Files larger than `decodeLimitBytes` are compared by bytes only. */
-export async function compareDataSets(a: string, b: string, decodeLimitBytes: number): Promise<Comparison> {
+/** A Part 10 object in memory, or the path of a file holding one. */
+export type P10Object = Buffer | string;
+
+/** Compares two stored or received Part 10 objects. Objects larger than `decodeLimitBytes` are compared by bytes only. */
+export async function compareDataSets(a: P10Object, b: P10Object, decodeLimitBytes: number): Promise<Comparison> {
   const [sa, sb] = [structureOf(a), structureOf(b)];
   const [ha, hb] = await Promise.all([hashFrom(a, sa.datasetOffset), hashFrom(b, sb.datasetOffset)]);
   if (ha === hb) return { same: true, detail: 'same data set bytes (only the preamble or File Meta Information differ)' };
-  const [size1, size2] = await Promise.all([fsp.stat(a), fsp.stat(b)]).then((s) => s.map((x) => x.size));
-  if (size1! > decodeLimitBytes || size2! > decodeLimitBytes) return { same: false, detail: 'data set bytes differ (too large to compare decoded)' };
-  const [ba, bb] = await Promise.all([fsp.readFile(a), fsp.readFile(b)]);
+  const [size1, size2] = await Promise.all([sizeOf(a), sizeOf(b)]);
+  if (size1 > decodeLimitBytes || size2 > decodeLimitBytes) return { same: false, detail: 'data set bytes differ (too large to compare decoded)' };
+  const [ba, bb] = await Promise.all([bytesOf(a), bytesOf(b)]);
   const headers = compareHeaders(ba, sa, bb, sb);
   if (headers) return { same: false, detail: headers };
   const pixels = await comparePixels(ba, bb);
@@ -44,8 +47,9 @@ type Structure = ReturnType<typeof checkP10Structure>;
 
 const DERIVATION_DESCRIPTION = '00082111';
 
-function structureOf(path: string): Structure {
-  const src = fileSource(path);
+function structureOf(o: P10Object): Structure {
+  if (Buffer.isBuffer(o)) return checkP10Structure(bufferSource(o));
+  const src = fileSource(o);
   try {
     return checkP10Structure(src);
   } finally {
@@ -53,10 +57,19 @@ function structureOf(path: string): Structure {
   }
 }
 
-async function hashFrom(path: string, start: number): Promise<string> {
+async function hashFrom(o: P10Object, start: number): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { start })) h.update(chunk as Buffer);
+  if (Buffer.isBuffer(o)) return h.update(o.subarray(start)).digest('hex');
+  for await (const chunk of createReadStream(o, { start })) h.update(chunk as Buffer);
   return h.digest('hex');
+}
+
+async function sizeOf(o: P10Object): Promise<number> {
+  return Buffer.isBuffer(o) ? o.length : (await fsp.stat(o)).size;
+}
+
+async function bytesOf(o: P10Object): Promise<Buffer> {
+  return Buffer.isBuffer(o) ? o : fsp.readFile(o);
 }
 
 /** The first header difference, or undefined when the headers hold the same elements and values. */
