@@ -10,6 +10,7 @@ import { SopClass } from '../../src/dicom/constants';
 import { buildFileMetaHeader } from '../../src/dimse-bridge/file-meta';
 import { splitP10 } from '../../src/dimse-bridge/p10-split';
 import { runTool } from '../helpers/dcmtk';
+import { waitFor } from '../helpers/ports';
 import { multipartRelated } from '../helpers/stow';
 import { startTestNode, type TestNode } from '../web/node-fixture';
 import { writeMrStudy } from './helpers/mr-study';
@@ -116,4 +117,29 @@ it('short Pixel Data is refused over C-STORE (0xA900) and STOW (FailedSOPSequenc
   expect(failed['00081197']!.Value).toEqual([0xa900]);
   expect(String(failed['00091001']!.Value![0])).toMatch(/short-pixel-data: Pixel Data holds 2048 bytes, fewer than the 4096/);
   expect(node.store.getInstance('1.2.826.0.1.3680043.10.998.1')).toBeUndefined();
+});
+
+it('node.duplicatePolicy replace: a different data set replaces the stored copy and the ready study opens a new generation', async () => {
+  const other = await startTestNode({ node: { duplicatePolicy: 'replace' }, dimse: { enabled: true, port: 0, allowedCallingAeTitles: ['MRI1', 'MRI2'] } });
+  try {
+    const dir = join(other.dataDir, 'in4');
+    const files = writeMrStudy(dir, { series: 1, slices: 2 });
+    const send = (calling: string, paths: string[]) =>
+      runTool('storescu', ['-v', '-aet', calling, '-aec', 'NEUROONC', '127.0.0.1', String(other.dimse!.port), ...paths]);
+    expect((await send('MRI1', files.map((f) => f.path))).code).toBe(0);
+    const study = files[0]!.studyUid;
+    await waitFor(async () => other.studies.get(study) !== undefined, 5000, 'the study to be tracked');
+    other.studies.markReady(study);
+    expect(other.studies.get(study)).toMatchObject({ state: 'ready', generation: 1 });
+    const edited = join(dir, 'edited.dcm');
+    writeFileSync(edited, readFileSync(files[0]!.path));
+    expect((await runTool('dcmodify', ['-nb', '-m', '(0008,103e)=EDITED', edited])).code).toBe(0);
+    const out = await send('MRI2', [edited]);
+    expect(out.stdout + out.stderr).toMatch(/Received Store Response \(Success\)/);
+    expect(other.store.getInstance(files[0]!.sopInstanceUid)).toMatchObject({ callingAeTitle: 'MRI2' });
+    await waitFor(async () => other.studies.get(study)?.generation === 2, 5000, 'a new generation of the study');
+    expect(other.studies.get(study)!.state).toBe('receiving');
+  } finally {
+    await other.destroy();
+  }
 });
