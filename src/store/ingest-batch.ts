@@ -11,9 +11,9 @@
  * with the stored copy as data sets (same-dataset.ts): the same data set is a 'duplicate', a different one follows
  * node.duplicatePolicy. keep-first (the stored copy never changes) compares at once, without a temp file, and
  * answers a 'duplicate' with `conflict` set; replace writes a temp file like a new object, compares while the UID is
- * claimed, and stores it over the old copy. In one batch, a second copy follows the
- * first's outcome (the first copy wins). In two concurrent batches, the UID is claimed by whichever commits first
- * and the other waits for that commit and then compares (no lock ordering, so no deadlock).
+ * claimed, and stores it over the old copy. In one batch, a second copy follows the first's outcome (the first copy
+ * wins). In two concurrent batches, the UID is claimed by whichever commits first and the other waits for that
+ * commit and then compares (no lock ordering, so no deadlock).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
@@ -130,7 +130,7 @@ export class IngestBatch {
     const sop = analysed.fields.instance.sopInstanceUid;
     const base = outcomeOf(analysed, sha256);
     // Already stored with these very bytes: answered now (durable already), nothing written. Other bytes under a
-    // stored UID go on like a new object and are compared with the stored copy at commit (settleResend).
+    // stored UID: compared below (keep-first), or written like a new object and compared at commit (settleResend).
     const existing = this.store.index.identity(sop);
     if (existing?.sha256 === sha256) {
       this.remove(ownedFile);
