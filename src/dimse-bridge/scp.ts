@@ -374,8 +374,9 @@ export async function startScp(opts: ScpOptions): Promise<DimseScp> {
       const v = guard.feed(chunk);
       if (v) scp.refuse(v.message, v.abortReason);
     });
+    // The ARTIM timer of PS3.8 9.1.5: when it expires before an A-ASSOCIATE-RQ, the connection is just closed (AA-2).
     const timer = setTimeout(() => {
-      if (!scp.negotiated) scp.refuse(`no A-ASSOCIATE-RQ within ${opts.associationTimeoutSeconds} s of connecting (dimse.associationTimeoutSeconds)`, 2);
+      if (!scp.negotiated) scp.refuse(`no A-ASSOCIATE-RQ within ${opts.associationTimeoutSeconds} s of connecting (dimse.associationTimeoutSeconds)`);
     }, opts.associationTimeoutSeconds * 1000);
     timer.unref();
     sock.once('close', () => clearTimeout(timer));

@@ -19,7 +19,7 @@ export const dimseSection = z
     port: z.number().int().min(0).max(65535).default(11112),
     /** Our AE title: the called AE title peers must use, and our calling AE title as SCU (unless a destination overrides it). */
     aeTitle: aeTitle.default('NEUROONC'),
-    /** Calling AE titles allowed to associate; empty list = accept any. */
+    /** Calling AE titles allowed to associate; empty list = accept any (on loopback, or with allowAnyCallingAe). */
     allowedCallingAeTitles: z.array(aeTitle).default([]),
     /** Accept any calling AE title on a network address (dimse.host not loopback) with an empty allow-list. */
     allowAnyCallingAe: z.boolean().default(false),
