@@ -100,6 +100,8 @@ export interface IndexRow {
   remoteAddress?: string;
   user?: string;
   metadata: DicomJson;
+  /** Replace the row of the same SOP Instance UID (node.duplicatePolicy replace) instead of skipping this one. */
+  replace?: boolean;
 }
 
 interface InstanceRow {
@@ -199,7 +201,8 @@ export class InstanceIndex {
 
   private insertOne(r: IndexRow): void {
     const f = r.fields;
-    if (this.selectSha.get(f.instance.sopInstanceUid)) return;
+    if (r.replace) this.db.prepare('DELETE FROM instances WHERE sop_uid = ?').run(f.instance.sopInstanceUid);
+    else if (this.selectSha.get(f.instance.sopInstanceUid)) return;
     this.insertPatient.run(f.patient);
     const patientPk = (this.selectPatient.get(f.patient.patientId, f.patient.issuerOfPatientId) as { pk: number }).pk;
     this.upsertStudy.run({ ...f.study, patientPk, receivedAt: r.receivedAt });
