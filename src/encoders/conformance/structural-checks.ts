@@ -37,18 +37,18 @@ export function items(v: unknown): Item[] {
   return Array.isArray(v) ? (v as Item[]) : [];
 }
 
-function nums(v: unknown): number[] {
+export function nums(v: unknown): number[] {
   if (v == null) return [];
   return (Array.isArray(v) ? v : [v]).map(Number);
 }
 
-function codeOf(seq: unknown): { value: string; scheme: string; meaning: string } | undefined {
+export function codeOf(seq: unknown): { value: string; scheme: string; meaning: string } | undefined {
   const c = items(seq)[0];
   if (!c) return undefined;
   return { value: String(c.CodeValue ?? c.LongCodeValue ?? ''), scheme: String(c.CodingSchemeDesignator ?? ''), meaning: String(c.CodeMeaning ?? '') };
 }
 
-function hasCode(seq: unknown, value: string, scheme: string): boolean {
+export function hasCode(seq: unknown, value: string, scheme: string): boolean {
   const c = codeOf(seq);
   return c?.value === value && c.scheme === scheme;
 }
@@ -259,8 +259,12 @@ function voxelVolumeMm3(seg: NaturalDataset): number | undefined {
   return ps.length === 2 && dz > 0 ? ps[0]! * ps[1]! * dz : undefined;
 }
 
-/** Voxels per segment of a SEG (sum of set bits over its frames). */
+const voxelCountCache = new WeakMap<NaturalDataset, Map<number, number>>();
+
+/** Voxels per segment of a SEG (sum of set bits over its frames); decoded once per data set. */
 export function segVoxelCounts(seg: NaturalDataset): Map<number, number> {
+  const cached = voxelCountCache.get(seg);
+  if (cached) return cached;
   const decoded = decodeSeg(seg);
   const counts = new Map<number, number>();
   const frameSize = decoded.rows * decoded.columns;
@@ -270,6 +274,7 @@ export function segVoxelCounts(seg: NaturalDataset): Map<number, number> {
     for (let b = start; b < start + frameSize; b++) n += (decoded.pixelData[b >>> 3]! >>> (b & 7)) & 1;
     counts.set(f.segmentNumber, (counts.get(f.segmentNumber) ?? 0) + n);
   }
+  voxelCountCache.set(seg, counts);
   return counts;
 }
 
