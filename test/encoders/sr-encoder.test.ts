@@ -281,6 +281,23 @@ describe('variants', () => {
     expect(report.ok ? '' : formatReport(report)).toBe('');
   });
 
+  test('VASARI-style features: valid UCUM units, what the unit string said in the meaning; NaN is "not attempted"', async () => {
+    const r = await encodeCase('vasari', OPTS, (c) => {
+      c.findings.radiomics!.push(
+        { region: 'ET', family: 'vasari', name: 'F5_proportion_enhancing', value: Number.NaN, unit: 'fraction of TC' },
+        { region: 'WT', family: 'vasari', name: 'centroid_offset_from_midline', value: 12.5, unit: 'mm (+ = left)' },
+        { region: 'WT', family: 'vasari', name: 'T2FLAIR_rim_minus_core_flair', value: 0.8, unit: 'normalised units' },
+      );
+    });
+    const byMeaning = (m: string): Node => derived(r.root).find((n) => concept(n).meaning === m)!;
+    expect(notAttempted(byMeaning('F5_proportion_enhancing (fraction of TC)'))).toBe(true);
+    expect(numValue(byMeaning('centroid_offset_from_midline (+ = left)'))).toEqual({ value: 12.5, unit: 'mm' });
+    expect(numValue(byMeaning('T2FLAIR_rim_minus_core_flair (normalised intensity)'))).toEqual({ value: 0.8, unit: '1' });
+    expect(ucumUnits(r.root)).toEqual([]);
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+  });
+
   test('a code meaning longer than 64 characters is refused, never cut', () => {
     expect(() => codeItem({ value: 'X', scheme: PRIVATE_SCHEME, meaning: 'x'.repeat(65) })).toThrow(/never cut/);
   });

@@ -165,6 +165,8 @@ function radiomicConcept(r: RadiomicFeature): CodedConcept {
 export function radiomicItem(r: RadiomicFeature, extra: ContentItem[] = []): ContentItem {
   const children = [codeContent('HAS CONCEPT MOD', SCT.measurementMethod, r.family === 'vasari' ? PRIV.vasariMethod : PRIV.radiomicsMethod)];
   if (r.sequence) children.push(codeContent('HAS CONCEPT MOD', PRIV.intensitySequence, ROLE_CODES[r.sequence]));
+  // A ratio over an empty region has no value: say so rather than write NaN.
+  if (!Number.isFinite(r.value)) return notAttemptedNum(radiomicConcept(r), 'not defined for this region (no voxels)', [...children, ...extra]);
   return numContent('CONTAINS', radiomicConcept(r), Number(r.value.toPrecision(8)), ucumFor(r.unit).unit, [...children, ...extra]);
 }
 
