@@ -20,6 +20,7 @@ import type { Findings, HeadResult, RadiomicFeature, RegionKey, RegionMeasuremen
 import { SopClass } from '../../dicom/constants';
 import {
   classValueCode,
+  codeItem,
   DCM,
   derivedPrivateCode,
   diagnosisCode,
@@ -35,7 +36,6 @@ import {
   ucumFor,
   type CodedConcept,
 } from '../codes';
-import { codeItem } from '../codes';
 import { RESEARCH_USE_STATEMENT, type EncoderOptions, type Narrative } from '../options';
 import { notAssessableRegions, regionText, type NotAssessableRegion, type SegmentSpec } from '../seg/segment-catalog';
 import type { OutputUids } from '../uid-scheme';
