@@ -240,6 +240,18 @@ describe('variants', () => {
     expect(report.ok ? '' : formatReport(report)).toBe('');
   });
 
+  test('segmentation withheld: the tumour volume is "not attempted" with the withholding reason', async () => {
+    const r = await encodeCase('withheld', OPTS, (c) => {
+      delete c.findings.segmentation;
+      c.findings.regions = [];
+      delete c.findings.bidimensional;
+      c.findings.segmentationWithheld = { missing: ['flair'], requires: [['flair']], reason: 'segmentation withheld: FLAIR missing' };
+    });
+    const [vol] = derivedFor(r.root, '118565006', '52988006');
+    expect(notAttempted(vol!)).toBe(true);
+    expect(String(kids(vol).find((k) => concept(k).value === '121106')!.TextValue)).toBe('segmentation withheld: FLAIR missing');
+  });
+
   test('no T1ce: no Enhancing segment in the SEG, ET and TC volumes "not attempted" with the reason, no zero', async () => {
     const r = await encodeCase('no-t1ce', OPTS, (c) => {
       c.findings.missingModalities = ['t1ce'];
