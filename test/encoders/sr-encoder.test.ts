@@ -240,6 +240,23 @@ describe('variants', () => {
     expect(report.ok ? '' : formatReport(report)).toBe('');
   });
 
+  test('nothing segmented: no measurement group (Slicer: no table, a warning), every volume 0 as a derived measurement', async () => {
+    const r = await encodeCase('tumour-free', OPTS, (c) => {
+      const lm = c.findings.segmentation!.labelmap;
+      lm.data = new Uint8Array(lm.data.length);
+      c.findings.regions = regionsFromLabelmap(lm, c.findings.segmentation!.segments);
+      c.findings.radiomics = [];
+      delete c.findings.bidimensional;
+    });
+    expect(groups(r.root).size).toBe(0);
+    const volumes = derived(r.root).filter((n) => concept(n).value === '118565006').map((n) => numValue(n));
+    expect(volumes).toHaveLength(5);
+    expect(volumes.every((v) => v.value === 0 && v.unit === 'cm3')).toBe(true);
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+    expect(report.objects.flatMap((o) => o.issues).map((i) => i.rule)).toContain('slicer.table');
+  });
+
   test('segmentation withheld: the tumour volume is "not attempted" with the withholding reason', async () => {
     const r = await encodeCase('withheld', OPTS, (c) => {
       delete c.findings.segmentation;
