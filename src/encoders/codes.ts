@@ -274,13 +274,17 @@ export function molecularHead(name: string): string {
   return n === 'idh' ? 'idh' : n === '1p/19q' ? 'codeletion_1p19q' : n;
 }
 
-/** The coded value for a class of a head: the manifest's code, a known standard code, or a derived private code. */
-export function classValueCode(head: string, className: string, given?: CodedConcept): CodedConcept {
+/**
+ * The coded value for a class of a head: the manifest's code, a known standard code, or a derived private code whose
+ * meaning names the head when it fits ("mutant (EGFR mutation status)"), so that two heads' "mutant" stay two meanings.
+ */
+export function classValueCode(head: string, className: string, given?: CodedConcept, title?: string): CodedConcept {
   if (given) return given;
   if (className.toLowerCase() === 'indeterminate') return PRIV.indeterminate;
   const known = KNOWN_CLASS_CODES[head]?.[className.toLowerCase()];
   if (known) return known;
-  return derivedPrivateCode('V', `${head}:${className}`, className);
+  const named = title ? `${className} (${title})` : className;
+  return derivedPrivateCode('V', `${head}:${className}`, named.length <= MAX_MEANING ? named : className);
 }
 
 /**

@@ -327,6 +327,19 @@ describe('variants', () => {
     expect(report.ok ? '' : formatReport(report)).toBe('');
   });
 
+  test('two heads with the same class names: private class codes whose meanings name the head (no rule clash)', async () => {
+    const r = await encodeCase('two-heads', OPTS, (c) => {
+      const h = c.findings.heads.find((x) => x.head === 'idh')!;
+      for (const [head, title] of [['egfr', 'EGFR amplification'], ['tert', 'TERT promoter mutation']]) {
+        c.findings.heads.push({ ...h, head: head!, title: title!, classes: [{ name: 'present', probability: 0.7 }, { name: 'absent', probability: 0.3 }], predicted: 'present' });
+      }
+    });
+    const qe = one(r.root, 'C0034375', 'UMLS');
+    expect(codeValue(one(qe, 'H-EGFR', PRIVATE_SCHEME))).toMatchObject({ value: 'V-EGFR-PRESENT', meaning: 'present (EGFR amplification)' });
+    expect(codeValue(one(qe, 'H-TERT', PRIVATE_SCHEME)).meaning).toBe('present (TERT promoter mutation)');
+    expect(r.out.preflight.filter((i) => i.severity === 'error')).toEqual([]);
+  });
+
   test('a code meaning longer than 64 characters is refused, never cut', () => {
     expect(() => codeItem({ value: 'X', scheme: PRIVATE_SCHEME, meaning: 'x'.repeat(65) })).toThrow(/never cut/);
   });

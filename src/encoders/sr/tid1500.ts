@@ -284,12 +284,12 @@ function headNums(h: HeadResult): ContentItem[] {
   const predicted = h.classes.find((c) => c.name === h.predicted);
   const items: ContentItem[] = [
     numContent('CONTAINS', DCM.certaintyOfImpression, roundTo(h.confidence * 100, 2), UCUM.percent, [
-      h.indeterminate || !predicted ? taskMod : codeContent('HAS CONCEPT MOD', task, classValueCode(h.head, predicted.name, predicted.code)),
+      h.indeterminate || !predicted ? taskMod : codeContent('HAS CONCEPT MOD', task, classValueCode(h.head, predicted.name, predicted.code, h.title)),
     ]),
     // One concept "Probability", the class as its modifier (instead of a private code per class).
     ...h.classes.map((cl) =>
       numContent('CONTAINS', DCM.probability, roundTo(cl.probability, 4), UCUM.noUnits, [
-        codeContent('HAS CONCEPT MOD', task, classValueCode(h.head, cl.name, cl.code)),
+        codeContent('HAS CONCEPT MOD', task, classValueCode(h.head, cl.name, cl.code, h.title)),
         codeContent('HAS CONCEPT MOD', SCT.measurementMethod, PRIV.calibratedSoftmax),
       ]),
     ),
@@ -365,14 +365,14 @@ function classificationResults(f: Findings): ContentItem[] {
   };
   for (const h of f.heads) {
     const predicted = h.classes.find((c) => c.name === h.predicted);
-    add(headConcept(h.head, h.title), h.indeterminate ? PRIV.indeterminate : classValueCode(h.head, h.predicted, predicted?.code));
+    add(headConcept(h.head, h.title), h.indeterminate ? PRIV.indeterminate : classValueCode(h.head, h.predicted, predicted?.code, h.title));
   }
   const dx = f.diagnosis;
   if (dx) {
     add(PRIV.integratedDiagnosis, dx.integrated.indeterminate ? PRIV.indeterminate : diagnosisCode(dx.integrated.label, dx.integrated.code));
-    if (dx.histology) add(SCT.associatedMorphology, dx.histology.code ?? classValueCode('histology', dx.histology.label));
+    if (dx.histology) add(SCT.associatedMorphology, dx.histology.code ?? classValueCode('histology', dx.histology.label, undefined, f.heads.find((h) => h.head === 'histology')?.title));
     if (dx.grade) add(PRIV.gradeLayer, diagnosisCode(dx.grade.label, dx.grade.code));
-    for (const mol of dx.molecular) add(molecularConcept(mol.name), classValueCode(molecularHead(mol.name), mol.status, mol.code));
+    for (const mol of dx.molecular) add(molecularConcept(mol.name), classValueCode(molecularHead(mol.name), mol.status, mol.code, f.heads.find((h) => h.head === molecularHead(mol.name))?.title ?? mol.name));
     for (const r of dx.reasoning) items.push(textContent('CONTAINS', PRIV.reasoning, r));
   }
   return items;
