@@ -185,6 +185,17 @@ describe('result page', () => {
   });
 });
 
+describe('result page without T1ce', () => {
+  it('says enhancement is not assessable instead of a volume', () => {
+    const { findings } = syntheticCase({ grid, key: 'ui-no-t1ce' });
+    const page = renderResultPage(results({ ...findings, missingModalities: ['t1ce'] }), NODE);
+    expect(page).toContain('<tr data-region="ET" data-not-assessable>');
+    expect(page).toContain('not assessable: no T1ce series: enhancement cannot be assessed');
+    expect(page).not.toMatch(/data-region="ET"><td>[^]*?data-volume-ml/);
+    expect(page).toContain('<p data-bidimensional>Bidimensional (RANO-style, Enhancing tumour): not assessable');
+  });
+});
+
 describe('key image', () => {
   it('is a PNG of the slice with the largest segmented area', () => {
     const { findings } = syntheticCase({ grid, key: 'ui-key' });
