@@ -1,0 +1,63 @@
+/**
+ * The event loop stays responsive while a study is processed (issue 11 item 7): the real built node (`serve`, a
+ * child process) runs the benchmark U-Net on a synthetic study while /healthz, the jobs API and small STOW-RS
+ * requests are sent back to back. Bound is generous (1 s) to stay robust on a loaded machine; the real figures
+ * are in `npm run bench` (S8). With pipeline.workers = 0 (the stage work on the event loop) this test fails.
+ */
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { latencySummary, probeLatency, submitStudy } from '../../src/bench/fixtures/latency-probe';
+import { synthesiseStudy } from '../../src/synth/study';
+import { ensureBuilt } from '../helpers/build';
+import { kill9, spawnNode, type ChildNode } from '../web/child-node';
+
+const BENCH_MODEL = resolve(__dirname, '..', 'fixtures', 'models', 'bench-unet');
+const BOUND_MS = 1000;
+
+describe('responsiveness of the real node while a study is processed', () => {
+  let dir: string;
+  let child: ChildNode | undefined;
+  beforeAll(async () => {
+    await ensureBuilt();
+  }, 300000);
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'responsive-'));
+    mkdirSync(join(dir, 'models'));
+    symlinkSync(BENCH_MODEL, join(dir, 'models', 'bench-unet'));
+  });
+  afterEach(async () => {
+    if (child) await kill9(child);
+    child = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers /healthz, the jobs API and a small STOW within 1 s (p99) while the model runs', async () => {
+    const cfg = join(dir, 'node.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        node: { dataDir: join(dir, 'var') },
+        http: { host: '127.0.0.1', port: 0 },
+        dimse: { enabled: false },
+        study: { quietPeriodSeconds: 3600 },
+        models: { dir: join(dir, 'models'), routing: [{ model: 'bench-unet', whenRoles: ['flair'] }], testTimeAugmentation: false, modalityImportance: false },
+        pipeline: { workers: Number(process.env.RESPONSIVENESS_WORKERS ?? 1) },
+      }),
+    );
+    child = await spawnNode((_d, cli) => [cli, '--config', cfg, 'serve'], { LOG_LEVEL: 'warn' });
+    const study = await synthesiseStudy({ tumor: 'gbm', seed: 'responsive-1', vendor: 'siemens', size: 'small', distractors: 'none' });
+    const jobId = await submitStudy(child.httpUrl, study.files.map((f) => f.buffer), study.study.studyInstanceUid);
+    const { samples, finalState } = await probeLatency(child.httpUrl, { jobId, seed: 'responsive-probe', stowEvery: 3, maxMs: 240_000 });
+    expect(finalState).toBe('done');
+    // The probes really ran while the heavy stages did.
+    const busy = ['preprocessing', 'inferring', 'encoding'];
+    const during = latencySummary(samples, busy);
+    const inferring = latencySummary(samples, ['inferring']);
+    process.stdout.write(`responsiveness while processing: ${JSON.stringify(during)}\nwhile inferring: ${JSON.stringify(inferring)}\n`);
+    expect(inferring.healthz.n).toBeGreaterThanOrEqual(5);
+    expect(samples.filter((s) => s.kind === 'stow').every((s) => s.status === 200)).toBe(true);
+    expect(samples.filter((s) => s.kind !== 'stow').every((s) => s.status === 200)).toBe(true);
+    expect({ healthz: during.healthz.p99 < BOUND_MS, job: during.job.p99 < BOUND_MS, stow: during.stow.p99 < BOUND_MS, during }).toMatchObject({ healthz: true, job: true, stow: true });
+  }, 400_000);
+});
