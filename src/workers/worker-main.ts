@@ -15,9 +15,12 @@ const port = parentPort!;
 const { config } = workerData as WorkerInit;
 const post = (m: FromWorker): void => port.postMessage(m);
 
-/** A winston logger whose lines are posted to the pool; `taskId` (0 = the worker itself) picks the target logger. */
+/**
+ * A winston logger whose lines are posted to the pool; `taskId` (0 = the worker itself) picks the target logger,
+ * whose level decides what is written (so everything down to debug is forwarded).
+ */
 const forwarder = winston.createLogger({
-  level: process.env.LOG_LEVEL ?? (process.env.JEST_WORKER_ID ? 'warn' : 'info'),
+  level: 'debug',
   transports: [
     new winston.transports.Stream({
       stream: new Writable({
