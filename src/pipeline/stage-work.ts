@@ -69,11 +69,15 @@ export interface EncodeResult {
   narrative: { clinician: string; patient: string; source: string; fallbackReason?: string };
 }
 
-/** Where the stage work runs: in this thread or in the worker pool (same functions, same results). */
+/**
+ * Where the stage work runs: in this thread or in the worker pool (same functions, same results). `signal`: the
+ * pool stops waiting when the stage is aborted (shutdown, superseded), so a graceful stop does not wait for a model
+ * run; work in this thread cannot be interrupted.
+ */
 export interface StageWork {
-  prepare(args: PrepareArgs, log: Logger): Promise<PrepareResult>;
-  infer(args: InferArgs, log: Logger): Promise<InferResult>;
-  encode(args: EncodeArgs, log: Logger): Promise<EncodeResult>;
+  prepare(args: PrepareArgs, log: Logger, signal?: AbortSignal): Promise<PrepareResult>;
+  infer(args: InferArgs, log: Logger, signal?: AbortSignal): Promise<InferResult>;
+  encode(args: EncodeArgs, log: Logger, signal?: AbortSignal): Promise<EncodeResult>;
 }
 
 function errorInfo(e: unknown): { reason: string; message: string } {

@@ -156,7 +156,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
     const files = studyFilesFromStore(ctx.store, ctx.studyInstanceUid);
     const idOut = ctx.outputs.identifying!;
     const classification = { selected: idOut.selected, missing: idOut.missing, series: idOut.series } as PrepareArgs['classification'];
-    const out: PreprocessOutput = await work.prepare({ files, classification, models: idOut.routed, workDir: ctx.workDir }, ctx.logger);
+    const out: PreprocessOutput = await work.prepare({ files, classification, models: idOut.routed, workDir: ctx.workDir }, ctx.logger, ctx.signal);
     if (!out.models.length) {
       throw new PermanentStageError(`no routed model can run: ${out.notRun.map((n) => `${n.model}: ${n.message}`).join('; ')}`, 'missing-modalities');
     }
@@ -170,7 +170,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
         out.notRun.push({ model: p.model, reason: 'model-not-loaded', message: `model ${p.model} is no longer loaded` });
         continue;
       }
-      const r = await work.infer({ model: p.model, studyInstanceUid: ctx.studyInstanceUid, workDir: ctx.workDir, artifact: p.artifact }, ctx.logger);
+      const r = await work.infer({ model: p.model, studyInstanceUid: ctx.studyInstanceUid, workDir: ctx.workDir, artifact: p.artifact }, ctx.logger, ctx.signal);
       out.models.push({ model: p.model, artifact: r.artifact, summary: r.summary });
       ctx.logger.info('inference done', { model: p.model, executionProvider: r.executionProvider, ms: r.totalMs });
     }
@@ -186,7 +186,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
       const headerSop = await referenceSopOf(ctx.workDir, m.artifact);
       if (!headerSop) throw new PermanentStageError('the display series has no source instances', 'missing-sources');
       const header = studyHeaderFrom(readP10(await ctx.store.readInstance(headerSop), { headerOnly: true }).dataset);
-      const r = await work.encode({ model: m.model, workDir: ctx.workDir, artifact: m.artifact, header, predecessors, createdAt: ctx.job.createdAt }, ctx.logger);
+      const r = await work.encode({ model: m.model, workDir: ctx.workDir, artifact: m.artifact, header, predecessors, createdAt: ctx.job.createdAt }, ctx.logger, ctx.signal);
       if (r.narrative.fallbackReason) out.notes.push(`narrative: ${r.narrative.fallbackReason}`);
       else if (cfg.pipeline.llm.enabled) out.narrativeSource = 'llm';
       narratives[m.model] = { clinician: r.narrative.clinician, patient: r.narrative.patient, source: r.narrative.source };

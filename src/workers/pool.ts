@@ -70,10 +70,23 @@ export class WorkerPool {
     return this.queue.length;
   }
 
-  run<T extends TaskName>(task: T, args: TaskTypes[T]['args'], log: Logger): Promise<TaskTypes[T]['result']> {
+  /** Runs a task on the next free worker. Aborting `signal` drops a task that is still waiting (not one running). */
+  run<T extends TaskName>(task: T, args: TaskTypes[T]['args'], log: Logger, signal?: AbortSignal): Promise<TaskTypes[T]['result']> {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
+    if (signal?.aborted) return Promise.reject(new Error(`the ${task} task was aborted before it started`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, task, args, log, resolve: resolve as Pending['resolve'], reject });
+      const p: Pending = { id: this.nextId++, task, args, log, resolve: resolve as Pending['resolve'], reject };
+      this.queue.push(p);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const i = this.queue.indexOf(p);
+          if (i < 0) return;
+          this.queue.splice(i, 1);
+          p.reject(new Error(`the ${task} task was aborted before it started`));
+        },
+        { once: true },
+      );
       this.dispatch();
     });
   }
@@ -159,8 +172,31 @@ export class WorkerPool {
  */
 export function pooledWork(pool: WorkerPool, queue: DeviceQueue, registry: ModelRegistry): StageWork {
   return {
-    prepare: (args, log) => pool.run('prepare', args, log),
-    infer: (args, log) => queue.run(registry.get(args.model)?.executionProvider ?? 'cpu', () => pool.run('infer', args, log)),
-    encode: (args, log) => pool.run('encode', args, log),
+    prepare: (args, log, signal) => untilAborted(pool.run('prepare', args, log, signal), signal),
+    infer: (args, log, signal) => untilAborted(queue.run(registry.get(args.model)?.executionProvider ?? 'cpu', () => pool.run('infer', args, log, signal)), signal),
+    encode: (args, log, signal) => untilAborted(pool.run('encode', args, log, signal), signal),
   };
+}
+
+/**
+ * Settles like `p`, or rejects with the signal's reason as soon as it aborts. The worker finishes (or, at shutdown,
+ * is terminated) on its own; artifacts are written atomically, so an abandoned task leaves nothing half-written.
+ */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
