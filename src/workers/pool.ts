@@ -143,8 +143,8 @@ export class WorkerPool {
     this.log.error('pipeline worker stopped; starting a new one', { threadId: slot.worker.threadId, error: why, task: p?.task });
     // Retryable (not permanent): the job machine runs the stage again on the new worker.
     p?.reject(new Error(`${why} while running the ${p.task} task`));
-    if (!slot.ready) {
-      // It never started: queued tasks would wait forever on a worker that cannot start.
+    if (!slot.ready && !this.slots.some((x) => x.ready)) {
+      // No worker has started: queued tasks would wait forever on workers that cannot start.
       for (const q of this.queue.splice(0)) q.reject(new Error(`a pipeline worker failed to start: ${why}`));
     }
     void slot.worker.terminate();
