@@ -50,7 +50,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   for (const [subject, workers] of [['node', 1], ['node-workers0', 0]] as const) {
     const { child, url } = await startNode(join(ctx.workDir, subject), workers);
     try {
-      const idle = (await probeLatency(url, { idleSamples: 100, seed: `s8-idle-${subject}`, stowEvery: 2 })).samples;
+      const idle = (await probeLatency(url, { idleSamples: 300, seed: `s8-idle-${subject}`, stowEvery: 3 })).samples;
       const jobId = await submitStudy(url, parts, study.study.studyInstanceUid);
       const busy = await probeLatency(url, { jobId, seed: `s8-busy-${subject}`, stowEvery: 3 });
       if (busy.finalState !== 'done') notes.push(`${subject}: the job ended ${busy.finalState}`);
