@@ -61,10 +61,11 @@ describe('responsiveness of the real node while a study is processed', () => {
     const during = latencySummary(samples, busy);
     const inferring = latencySummary(samples, ['inferring']);
     process.stdout.write(`responsiveness while processing: ${JSON.stringify(during)}\nwhile inferring: ${JSON.stringify(inferring)}\n`);
+    expect({ healthz: during.healthz.p99 < BOUND_MS, job: during.job.p99 < BOUND_MS, stow: during.stow.p99 < BOUND_MS, during }).toMatchObject({ healthz: true, job: true, stow: true });
+    // Enough probes landed while the model ran (a blocked event loop also shows as too few).
     expect(inferring.healthz.n).toBeGreaterThanOrEqual(5);
     expect(samples.filter((s) => s.kind === 'stow').every((s) => s.status === 200)).toBe(true);
     expect(samples.filter((s) => s.kind !== 'stow').every((s) => s.status === 200)).toBe(true);
-    expect({ healthz: during.healthz.p99 < BOUND_MS, job: during.job.p99 < BOUND_MS, stow: during.stow.p99 < BOUND_MS, during }).toMatchObject({ healthz: true, job: true, stow: true });
   }, 400_000);
 
   it('SIGTERM while the model runs stops the node without waiting for the run; the job finishes after a restart', async () => {
