@@ -56,7 +56,6 @@ describe('responsiveness of the real node while a study is processed', () => {
     const jobId = await submitStudy(child.httpUrl, study.files.map((f) => f.buffer), study.study.studyInstanceUid);
     const { samples, finalState } = await probeLatency(child.httpUrl, { jobId, seed: 'responsive-probe', stowEvery: 3, maxMs: 240_000 });
     expect(finalState).toBe('done');
-    // The probes really ran while the heavy stages did.
     const busy = ['preprocessing', 'inferring', 'encoding'];
     const during = latencySummary(samples, busy);
     const inferring = latencySummary(samples, ['inferring']);
