@@ -151,6 +151,13 @@ export interface Findings {
   segmentationWithheld?: { missing: ModelRole[]; requires: ModelRole[][]; reason: string };
   regions: RegionMeasurement[];
   /**
+   * Set when the segmentation is reported and holds no tumour voxel (a normal study, or nothing left after
+   * resection). The classification heads describe a tumour, so their outputs are not reported (`heads` is empty,
+   * no diagnosis, no head changes in the modality importance); the heads the model has are listed here as not
+   * applicable.
+   */
+  noTumourDetected?: { headsNotApplicable: { head: string; title: string }[] };
+  /**
    * RANO-style bidimensional measurement of the enhancing tumour (else the whole tumour; GTV for metastases) on
    * the display series' slice where the product of the diameters is largest (src/ai/bidimensional.ts).
    */
@@ -164,4 +171,9 @@ export interface Findings {
   /** Wall-clock milliseconds per step (preprocess, forward, tta, postprocess, ...). */
   timings: Record<string, number>;
   warnings: string[];
+}
+
+/** True when a reported segmentation holds no tumour voxel at all. */
+export function nothingSegmented(regions: readonly RegionMeasurement[]): boolean {
+  return regions.every((r) => r.voxelCount === 0);
 }

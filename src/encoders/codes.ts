@@ -83,6 +83,8 @@ export const SCT = {
   shortAxis: c('103340004', 'SCT', 'Short axis'),
   yes: c('373066001', 'SCT', 'Yes'),
   no: c('373067005', 'SCT', 'No'),
+  notDetected: c('260415000', 'SCT', 'Not detected'),
+  notApplicable: c('385432009', 'SCT', 'Not applicable'),
 } as const;
 
 export const NCIT = {

@@ -46,7 +46,7 @@ export function clinicianNarrative(f: Findings, opts: { supersedes?: string[] } 
   if (f.segmentation) {
     const ref = f.inputs.find((s) => s.seriesInstanceUid === f.referenceSeries.seriesInstanceUid);
     const on = ref ? ` on ${ROLE_NAMES[ref.role]}${ref.seriesNumber != null ? ` (series ${ref.seriesNumber})` : ''}` : '';
-    if (regions.every((r) => r.voxelCount === 0)) lines.push(`Segmentation${on}: no tumour voxels segmented.`);
+    if (regions.every((r) => r.voxelCount === 0)) lines.push(`Segmentation${on}: no tumour detected (no voxel segmented; all volumes 0 mL).`);
     else lines.push(`Segmentation${on}: ${regions.map((r) => `${regionText(r.key)} ${ml(r.volumeMl)}`).join('; ')}.`);
     const b = f.bidimensional;
     if (b) {
@@ -75,8 +75,8 @@ export function clinicianNarrative(f: Findings, opts: { supersedes?: string[] } 
   if (f.modalityImportance?.length) {
     const parts = f.modalityImportance.map((m) => {
       const deltas = Object.entries(m.headDeltas).map(([h, d]) => `${h} ${d >= 0 ? '+' : ''}${d.toFixed(2)}`).join(', ');
-      const dice = m.diceToFull != null ? `, WT Dice ${m.diceToFull.toFixed(2)}` : '';
-      return `without ${ROLE_NAMES[m.role]}: ${deltas}${dice}`;
+      const dice = m.diceToFull != null ? `WT Dice ${m.diceToFull.toFixed(2)}` : '';
+      return `without ${ROLE_NAMES[m.role]}: ${[deltas, dice].filter(Boolean).join(', ')}`;
     });
     lines.push(`Modality importance (leave-one-out): ${parts.join('; ')}.`);
   }
@@ -101,7 +101,10 @@ export function patientNarrative(f: Findings): string {
   } else if (!f.segmentation) {
     lines.push('The program did not outline any area on your scan.');
   } else if (!area || area.voxelCount === 0) {
-    lines.push('The program did not find an area on your scan that it would outline as a tumour.');
+    lines.push(
+      'The program did not find an area on your scan that it would outline as a tumour. ' +
+        'This does not prove that there is no tumour: the program can miss things.',
+    );
   } else {
     lines.push(
       `The program outlined an area on your brain scan that may be a tumour, including the swelling around it. ` +

@@ -159,6 +159,11 @@ export async function renderReportPdf(input: PdfReportInput): Promise<Uint8Array
       ],
       [250, 110, 139],
     );
+    if (f.noTumourDetected) L.paragraph('No tumour detected: no voxel was segmented. This does not exclude a tumour the model cannot see.');
+  }
+  if (f.noTumourDetected?.headsNotApplicable.length) {
+    L.heading('Classification (model prediction)');
+    L.paragraph(`Not applicable without a segmented tumour: ${f.noTumourDetected.headsNotApplicable.map((x) => x.title).join(', ')}.`);
   }
   if (f.heads.length) {
     L.heading('Classification (model prediction)');

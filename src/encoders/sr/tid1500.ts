@@ -321,9 +321,18 @@ function modalityImportanceGroup(ctx: ReportContext): ContentItem | undefined {
   return container('CONTAINS', DCM.measurementGroup, items, '1501');
 }
 
+/** A tumour-free result: (Neoplasm) = (Not detected), and each classification head (its concept) = (Not applicable). */
+function noTumourItems(f: Findings): ContentItem[] {
+  if (!f.noTumourDetected) return [];
+  return [
+    codeContent('CONTAINS', SCT.neoplasm, SCT.notDetected),
+    ...f.noTumourDetected.headsNotApplicable.map((h) => codeContent('CONTAINS', headConcept(h.head, h.title), SCT.notApplicable)),
+  ];
+}
+
 function qualitativeEvaluations(ctx: ReportContext): ContentItem {
   const f = ctx.findings;
-  const items: ContentItem[] = [];
+  const items: ContentItem[] = noTumourItems(f);
   const dx = f.diagnosis;
   if (dx) {
     const integrated = dx.integrated.indeterminate
