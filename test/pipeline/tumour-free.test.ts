@@ -18,27 +18,7 @@ import { checkConformance } from '../../conformance/check';
 import { readP10 } from '../../src/dicom/p10';
 import { decodeSeg } from '../../src/encoders/seg/seg-decoder';
 import { runCli } from '../helpers/run-cli';
-import { codeValue, concept, kids, numValue, type Node } from '../encoders/helpers/sr-tree';
-
-/** Every content item of an SR tree, depth first. */
-function allItems(n: Node): Node[] {
-  return kids(n).flatMap((k) => [k, ...allItems(k)]);
-}
-
-/** What a tumour-free SR must say, whatever the layout of its measurement groups. */
-export function expectTumourFreeSr(srFile: string, headCount: number): void {
-  const sr = readP10(readFileSync(srFile)).dataset as Node;
-  const items = allItems(sr);
-  const codes = items.filter((i) => i.ValueType === 'CODE');
-  expect(codes.some((i) => concept(i).value === '108369006' && codeValue(i).value === '260415000')).toBe(true); // Neoplasm = Not detected
-  expect(codes.filter((i) => codeValue(i).value === '385432009')).toHaveLength(headCount); // heads: Not applicable
-  const nums = items.filter((i) => i.ValueType === 'NUM');
-  for (const n of nums) expect(Number.isFinite(numValue(n).value)).toBe(true);
-  const volumes = nums.filter((i) => concept(i).value === '118565006');
-  for (const v of volumes) expect(numValue(v).value).toBe(0);
-  // No classification result of a tumour that is not there.
-  expect(codes.some((i) => concept(i).value === 'INTDX')).toBe(false);
-}
+import { expectTumourFreeSr } from '../helpers/tumour-free-sr';
 
 describe('tumour-free study through process', () => {
   const cfg = parseConfig({
