@@ -38,6 +38,20 @@ test('key slices are the ones with the most tumour, in slice order', () => {
   expect(keySlices(new Uint8Array(20), 4, 5, 3)).toEqual([]);
 });
 
+test('key slices are spread over the tumour, not adjacent: one per third of its extent, the fullest slice among them', () => {
+  // A tumour over slices 10..39 of 50, fullest at slice 24 (a smooth profile, as a real lesion has).
+  const frame = 100;
+  const lm = new Uint8Array(frame * 50);
+  for (let k = 10; k < 40; k++) lm.fill(1, k * frame, k * frame + Math.max(1, 60 - 3 * Math.abs(k - 24)));
+  const picks = keySlices(lm, frame, 50, 3).map((p) => p.slice);
+  expect(picks).toHaveLength(3);
+  expect(picks).toContain(24);
+  expect(picks[0]).toBeLessThan(20);
+  expect(picks[2]).toBeGreaterThanOrEqual(30);
+  for (let i = 1; i < picks.length; i++) expect(picks[i]! - picks[i - 1]!).toBeGreaterThan(1);
+  expect(keySlices(lm, frame, 50, 1)).toEqual([{ slice: 24, voxels: 60 }]);
+});
+
 test('SC key images: RGB, banner burned in, overlay colours on tumour pixels', async () => {
   const out = await encodeResults(c.findings, c.header, OPTS);
   const scs = out.objects.filter((o) => o.kind === 'sc');

@@ -138,6 +138,8 @@ function references(findings: Findings, referenceAllInputs: boolean, purpose: Di
 }
 
 /** Median distance between consecutive stored-grid slices along the normal (falls back to the grid spacing). */
+const roundMm = (mm: number): number => Math.round(mm * 1e6) / 1e6;
+
 function sliceSpacing(distances: number[], fallback: number): number {
   if (distances.length < 2) return Math.abs(fallback);
   const sorted = [...distances].sort((a, b) => a - b);
@@ -240,8 +242,10 @@ export function encodeSeg(findings: Findings, header: StudyHeader, options: Enco
         PixelMeasuresSequence: [
           {
             PixelSpacing: [ref.spacing[1], ref.spacing[0]],
-            SliceThickness: Math.abs(ref.spacing[2]),
-            SpacingBetweenSlices: sliceSpacing(distances, ref.spacing[2]),
+            // The source's SliceThickness as written; the step measured from positions carries float noise
+            // (1 would become 0.99999999574219), so it is rounded to 1e-6 mm.
+            SliceThickness: ref.sliceThickness ?? roundMm(Math.abs(ref.spacing[2])),
+            SpacingBetweenSlices: roundMm(sliceSpacing(distances, ref.spacing[2])),
           },
         ],
         PlaneOrientationSequence: [{ ImageOrientationPatient: [...ref.imageOrientationPatient] }],
