@@ -103,7 +103,9 @@ describe('TID 1500 content', () => {
     expect(b.region).toBe('ET');
     const group = groups(r.root).get('Bidimensional ET (RANO)')!;
     expect((group.ContentTemplateSequence as Node[])[0]!.TemplateIdentifier).toBe('1501');
-    expect(String(one(group, '112040', 'DCM').UID)).toBe(r.out.uids.tracking('BIDIM-ET'));
+    // The tracking UID of the lesion it measures (the ET group's).
+    expect(String(one(group, '112040', 'DCM').UID)).toBe(r.out.uids.tracking('ET'));
+    expect(String(one(groups(r.root).get('ET - Enhancing tumour')!, '112040', 'DCM').UID)).toBe(r.out.uids.tracking('ET'));
     const spacing = [1, 1]; // GRID in-plane spacing
     const lines: number[][] = [];
     for (const [code, d] of [['103339001', b.long], ['103340004', b.short]] as const) {

@@ -350,8 +350,9 @@ export function checkSr(ds: NaturalDataset, ctx: CheckContext = emptyContext()):
       if (c.ValueType !== 'CODE' && c.ValueType !== 'TEXT') err('sr.qualitative', `root Qualitative Evaluations holds a ${String(c.ValueType)} item`);
     }
   }
-  // Measurement groups.
-  const trackingUids = new Set<string>();
+  // Measurement groups. A Tracking UID names one finding: groups may share it (the RANO group and the volume of the
+  // lesion it measures), but two groups that each reference SEG segments may not.
+  const volumetricTrackingUids = new Set<string>();
   const groups = nodes.filter((n) => conceptIs(n.item, '125007', 'DCM'));
   for (const { item: g, path } of groups) {
     const kids = items(g.ContentSequence);
@@ -359,10 +360,10 @@ export function checkSr(ds: NaturalDataset, ctx: CheckContext = emptyContext()):
     const tuid = kids.find((k) => conceptIs(k, '112040', 'DCM'));
     if (!tid?.TextValue) err('sr.tracking-id', `measurement group ${path} has no Tracking Identifier`);
     if (!tuid || !isValidUid(tuid.UID)) err('sr.tracking-uid', `measurement group ${path} has no valid Tracking Unique Identifier (OHIF needs it)`);
-    else if (trackingUids.has(String(tuid.UID))) err('sr.tracking-uid', `measurement group ${path} repeats Tracking UID ${String(tuid.UID)}`);
-    else trackingUids.add(String(tuid.UID));
     const refSeg = kids.find((k) => conceptIs(k, '121191', 'DCM'));
     if (!refSeg) continue;
+    if (tuid && volumetricTrackingUids.has(String(tuid.UID))) err('sr.tracking-uid', `measurement group ${path} repeats Tracking UID ${String(tuid.UID)}`);
+    if (tuid) volumetricTrackingUids.add(String(tuid.UID));
     const sop = items(refSeg.ReferencedSOPSequence)[0];
     if (sop?.ReferencedSOPClassUID !== SopClass.Segmentation) {
       err('sr.referenced-segment', `group ${path}: Referenced Segment does not point at a Segmentation`);

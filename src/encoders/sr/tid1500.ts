@@ -264,7 +264,8 @@ function bidimensionalGroup(ctx: ReportContext, seg: SegReference): ContentItem 
     'CONTAINS',
     DCM.measurementGroup,
     [
-      ...trackingItems(`Bidimensional ${region.key} (RANO)`, ctx.uids.tracking(`BIDIM-${region.key}`)),
+      // The lesion's own tracking UID: both groups describe the same finding (TID 1500 tracks findings, not groups).
+      ...trackingItems(`Bidimensional ${region.key} (RANO)`, ctx.uids.tracking(region.key)),
       codeContent('CONTAINS', SCT.findingCategory, finding.category),
       codeContent('CONTAINS', DCM.finding, finding.type),
       codeContent('HAS CONCEPT MOD', SCT.findingSite, SCT.brain),
