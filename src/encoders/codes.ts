@@ -65,6 +65,25 @@ export const DCM = {
   magneticResonance: c('MR', 'DCM', 'Magnetic Resonance'),
   seriesInstanceUid: c('112002', 'DCM', 'Series Instance UID'),
   comment: c('121106', 'DCM', 'Comment'),
+  // Image Library entry descriptors (TID 1602, 1604).
+  studyDate: c('111060', 'DCM', 'Study Date'),
+  studyTime: c('111061', 'DCM', 'Study Time'),
+  frameOfReferenceUid: c('112227', 'DCM', 'Frame of Reference UID'),
+  pixelDataRows: c('110910', 'DCM', 'Pixel Data Rows'),
+  pixelDataColumns: c('110911', 'DCM', 'Pixel Data Columns'),
+  horizontalPixelSpacing: c('111026', 'DCM', 'Horizontal Pixel Spacing'),
+  verticalPixelSpacing: c('111066', 'DCM', 'Vertical Pixel Spacing'),
+  spacingBetweenSlices: c('112226', 'DCM', 'Spacing between slices'),
+  sliceThickness: c('112225', 'DCM', 'Slice Thickness'),
+  imagePosition: [c('110901', 'DCM', 'Image Position (Patient) X'), c('110902', 'DCM', 'Image Position (Patient) Y'), c('110903', 'DCM', 'Image Position (Patient) Z')],
+  imageOrientation: [
+    c('110904', 'DCM', 'Image Orientation (Patient) Row X'),
+    c('110905', 'DCM', 'Image Orientation (Patient) Row Y'),
+    c('110906', 'DCM', 'Image Orientation (Patient) Row Z'),
+    c('110907', 'DCM', 'Image Orientation (Patient) Column X'),
+    c('110908', 'DCM', 'Image Orientation (Patient) Column Y'),
+    c('110909', 'DCM', 'Image Orientation (Patient) Column Z'),
+  ],
 } as const;
 
 export const SCT = {
@@ -99,6 +118,8 @@ export const UCUM = {
   millimeter: c('mm', 'UCUM', 'millimeter'),
   squareMillimeter: c('mm2', 'UCUM', 'square millimeter'),
   cubicMillimeter: c('mm3', 'UCUM', 'cubic millimeter'),
+  pixels: c('{pixels}', 'UCUM', 'pixels'),
+  directionCosine: c('{-1:1}', 'UCUM', '{-1:1}'),
 } as const;
 
 export const MISC = {

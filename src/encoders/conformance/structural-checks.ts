@@ -336,13 +336,15 @@ export function checkSr(ds: NaturalDataset, ctx: CheckContext = emptyContext()):
   for (const s of schemes) if (s.startsWith('99') && !declared.has(s)) err('sr.private-scheme', `private coding scheme ${s} is not declared in CodingSchemeIdentificationSequence`);
 
   // NUMs: value, UCUM unit, and a child item.
+  const libraryPath = `${top.findIndex((c) => conceptIs(c, '111028', 'DCM')) + 1}.`;
   for (const { item, path } of nodes) {
     if (item.ValueType !== 'NUM') continue;
     const mv = items(item.MeasuredValueSequence)[0];
     const unit = codeOf(mv?.MeasurementUnitsCodeSequence);
     if (!mv || mv.NumericValue == null || !Number.isFinite(Number(nums(mv.NumericValue)[0]))) err('sr.num', `NUM ${path} has no numeric value`);
     if (unit?.scheme !== 'UCUM') err('sr.num', `NUM ${path} unit is not UCUM`);
-    if (!items(item.ContentSequence).length) warn('sr.num-children', `NUM ${path} has no child item (OHIF before PR 5703 crashes on that)`);
+    // OHIF reads NUMs of measurement groups only; the Image Library's descriptor NUMs (TID 1604) need no child.
+    if (!items(item.ContentSequence).length && !path.startsWith(libraryPath)) warn('sr.num-children', `NUM ${path} has no child item (OHIF before PR 5703 crashes on that)`);
   }
   // Root Qualitative Evaluations: CODE/TEXT only.
   for (const q of top.filter((c) => conceptIs(c, 'C0034375', 'UMLS'))) {

@@ -44,6 +44,14 @@ export function textContent(rel: Relationship, concept: CodedConcept, text: stri
   return { ...base(rel, 'TEXT', concept, children), TextValue: text.trim() || '-' };
 }
 
+export function dateContent(rel: Relationship, concept: CodedConcept, date: string): ContentItem {
+  return { ...base(rel, 'DATE', concept), Date: date };
+}
+
+export function timeContent(rel: Relationship, concept: CodedConcept, time: string): ContentItem {
+  return { ...base(rel, 'TIME', concept), Time: time };
+}
+
 export function uidrefContent(rel: Relationship, concept: CodedConcept, uid: string): ContentItem {
   return { ...base(rel, 'UIDREF', concept), UID: uid };
 }

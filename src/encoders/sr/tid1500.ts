@@ -14,7 +14,8 @@
  *    + Qualitative Evaluations (C0034375, CODE/TEXT only): layered diagnosis, uncertainty level, missing sequences,
  *      warnings, intended use, narrative texts
  */
-import type { Findings, HeadResult, RadiomicFeature, RegionKey, RegionMeasurement } from '../../ai/findings';
+import type { Findings, HeadResult, InputGeometry, InputSeries, RadiomicFeature, RegionKey, RegionMeasurement } from '../../ai/findings';
+import type { StudyHeader } from '../../dicom/study-header';
 import { SopClass } from '../../dicom/constants';
 import {
   classProbabilityConcept,
@@ -35,11 +36,13 @@ import type { OutputUids } from '../uid-scheme';
 import {
   codeContent,
   container,
+  dateContent,
   imageContent,
   numContent,
   roundTo,
   scoordContent,
   textContent,
+  timeContent,
   uidrefContent,
   type ContentItem,
   type ImageRef,
@@ -57,6 +60,8 @@ export interface ReportContext {
   uids: OutputUids;
   seg?: SegReference;
   narrative: Narrative;
+  /** Source study (Image Library study date/time). */
+  header?: StudyHeader;
 }
 
 const GROUP_ORDER: RegionKey[] = ['NCR', 'ED', 'ET', 'GTV', 'TC', 'WT'];
@@ -73,13 +78,42 @@ function observerContext(ctx: ReportContext): ContentItem[] {
   ];
 }
 
-function imageLibrary(f: Findings): ContentItem {
+/** TID 1602/1604 descriptors shared by a series' images, on the Image Library Group. */
+function seriesDescriptors(g: InputGeometry | undefined, header: StudyHeader | undefined): ContentItem[] {
+  const out: ContentItem[] = [];
+  const mm = (concept: CodedConcept, v: number): ContentItem => numContent('HAS ACQ CONTEXT', concept, roundTo(v, 6), UCUM.millimeter);
+  if (header?.StudyDate) out.push(dateContent('HAS ACQ CONTEXT', DCM.studyDate, header.StudyDate));
+  if (header?.StudyTime) out.push(timeContent('HAS ACQ CONTEXT', DCM.studyTime, header.StudyTime));
+  if (!g) return out;
+  if (g.frameOfReferenceUid) out.push(uidrefContent('HAS ACQ CONTEXT', DCM.frameOfReferenceUid, g.frameOfReferenceUid));
+  out.push(
+    numContent('HAS ACQ CONTEXT', DCM.pixelDataRows, g.rows, UCUM.pixels),
+    numContent('HAS ACQ CONTEXT', DCM.pixelDataColumns, g.columns, UCUM.pixels),
+    mm(DCM.horizontalPixelSpacing, g.pixelSpacing[1]),
+    mm(DCM.verticalPixelSpacing, g.pixelSpacing[0]),
+    mm(DCM.spacingBetweenSlices, g.spacingBetweenSlices),
+    ...(g.sliceThickness != null ? [mm(DCM.sliceThickness, g.sliceThickness)] : []),
+    ...g.imageOrientationPatient.map((v, i) => numContent('HAS ACQ CONTEXT', DCM.imageOrientation[i]!, roundTo(v, 6), UCUM.directionCosine)),
+  );
+  return out;
+}
+
+/** Image Library entry (TID 1601) with its position (TID 1604) when the instance is a single slice. */
+function libraryEntry(s: InputSeries, uid: string): ContentItem {
+  const p = s.geometry?.positions[uid];
+  const entry = imageContent('CONTAINS', undefined, { sopClassUid: s.sopClassUid, sopInstanceUid: uid });
+  if (p) entry.ContentSequence = p.map((v, i) => numContent('HAS ACQ CONTEXT', DCM.imagePosition[i]!, roundTo(v, 6), UCUM.millimeter));
+  return entry;
+}
+
+function imageLibrary(f: Findings, header?: StudyHeader): ContentItem {
   const groups = f.inputs.map((s) =>
     container('CONTAINS', DCM.imageLibraryGroup, [
       codeContent('HAS ACQ CONTEXT', DCM.modality, DCM.magneticResonance),
       uidrefContent('HAS ACQ CONTEXT', DCM.seriesInstanceUid, s.seriesInstanceUid),
       codeContent('HAS ACQ CONTEXT', PRIV.inputRole, ROLE_CODES[s.role]),
-      ...s.sopInstanceUids.map((uid) => imageContent('CONTAINS', undefined, { sopClassUid: s.sopClassUid, sopInstanceUid: uid })),
+      ...seriesDescriptors(s.geometry, header),
+      ...s.sopInstanceUids.map((uid) => libraryEntry(s, uid)),
     ]),
   );
   return container('CONTAINS', DCM.imageLibrary, groups, '1600');
@@ -392,7 +426,7 @@ export function measurementReportContent(ctx: ReportContext): ContentItem[] {
     codeContent('HAS CONCEPT MOD', DCM.language, MISC.englishUS),
     ...observerContext(ctx),
     codeContent('HAS CONCEPT MOD', DCM.procedureReported, MISC.mrBrain),
-    imageLibrary(f),
+    imageLibrary(f, ctx.header),
     ...(groups.length ? [container('CONTAINS', DCM.imagingMeasurements, groups)] : []),
     qualitativeEvaluations(ctx),
   ];
