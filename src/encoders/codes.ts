@@ -125,6 +125,8 @@ export const UCUM = {
 export const MISC = {
   englishUS: c('en-US', 'RFC5646', 'English (United States)'),
   mrBrain: c('24590-2', 'LN', 'MR Brain'),
+  /** Document title of the PDF report (CID 7020). */
+  diagnosticImagingReport: c('18748-4', 'LN', 'Diagnostic Imaging Report'),
   qualitativeEvaluations: c('C0034375', 'UMLS', 'Qualitative Evaluations'),
 } as const;
 

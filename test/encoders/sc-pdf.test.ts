@@ -90,6 +90,8 @@ test('Encapsulated PDF: opens in pdf-lib, shows patient, volumes, diagnosis, nar
   const obj = out.objects.find((o) => o.kind === 'pdf')!;
   const ds = readP10(obj.bytes).dataset;
   expect(ds.MIMETypeOfEncapsulatedDocument).toBe('application/pdf');
+  // The document title, coded (CID 7020), not an empty ConceptNameCodeSequence.
+  expect((ds.ConceptNameCodeSequence as Array<Record<string, unknown>>)[0]).toMatchObject({ CodeValue: '18748-4', CodingSchemeDesignator: 'LN', CodeMeaning: 'Diagnostic Imaging Report' });
   const pdfBytes = pixelBytes(ds.EncapsulatedDocument).subarray(0, Number(ds.EncapsulatedDocumentLength));
   const pdf = await PDFDocument.load(pdfBytes);
   expect(pdf.getTitle()).toContain('research use only');
