@@ -23,6 +23,9 @@ declare -A probes=(
   [python3-numpy]=/usr/lib/python3/dist-packages/numpy/__init__.py
   # promtool (Prometheus) lints the node's /metrics output (test/metrics/metrics.test.ts).
   [prometheus]=/usr/bin/promtool
+  # The PDF report embeds DejaVu Sans (src/encoders/pdf/truetype-font.ts); pdffonts/pdftotext check it.
+  [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+  [poppler-utils]=/usr/bin/pdffonts
 )
 missing=()
 for pkg in "${!probes[@]}"; do

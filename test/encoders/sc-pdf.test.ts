@@ -2,6 +2,10 @@
  * Fallback objects for PACS without SEG/SR support: Secondary Capture key images (overlay + burned-in research
  * banner) and the Encapsulated PDF report (re-opened with pdf-lib, its text read back from the content streams).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { PDFDocument, PDFName, PDFRawStream, PDFArray, type PDFPage } from 'pdf-lib';
 import { readP10 } from '../../src/dicom/p10';
@@ -106,4 +110,26 @@ test('Encapsulated PDF: opens in pdf-lib, shows patient, volumes, diagnosis, nar
   // Same inputs and time: the same PDF bytes (idempotent re-encoding).
   const again = await encodeResults(c.findings, c.header, OPTS);
   expect(again.objects.find((o) => o.kind === 'pdf')!.bytes.equals(obj.bytes)).toBe(true);
+});
+
+test('PDF fonts are embedded (DejaVu Sans subsets, pdffonts) and the text reads back with its Latin-1 letters (pdftotext)', async () => {
+  const header = { ...c.header, PatientName: 'MÜLLER^JOSÉ' };
+  const out = await encodeResults(c.findings, header, OPTS);
+  const ds = readP10(out.objects.find((o) => o.kind === 'pdf')!.bytes).dataset;
+  const dir = mkdtempSync(join(tmpdir(), 'pdf-fonts-'));
+  try {
+    const file = join(dir, 'report.pdf');
+    writeFileSync(file, pixelBytes(ds.EncapsulatedDocument).subarray(0, Number(ds.EncapsulatedDocumentLength)));
+    const fonts = spawnSync('pdffonts', [file], { encoding: 'utf8' });
+    expect(fonts.status).toBe(0);
+    const rows = fonts.stdout.trim().split('\n').slice(2).map((l) => l.trim().split(/\s+/));
+    expect(rows.map((r) => r[0]).sort()).toEqual(['NEUROO+DejaVuSans', 'NEUROO+DejaVuSans-Bold']);
+    for (const r of rows) expect(r.slice(-5, -3)).toEqual(['yes', 'yes']); // emb, sub
+    const text = spawnSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain('MÜLLER JOSÉ');
+    expect(text.stdout).toContain('Whole tumour (NCR + ED + ET)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
