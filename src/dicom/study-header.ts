@@ -24,7 +24,8 @@ export interface StudyHeader {
   PatientWeight?: string;
 }
 
-const PATIENT_STUDY = ['PatientAge', 'PatientSize', 'PatientWeight'] as const;
+/** Patient Study module attributes copied into the derived objects. */
+export const PATIENT_STUDY = ['PatientAge', 'PatientSize', 'PatientWeight'] as const;
 
 export function studyHeaderFrom(ds: NaturalDataset): StudyHeader {
   const patientStudy: Partial<StudyHeader> = {};

@@ -2,7 +2,7 @@
  * Modules every derived object shares: Patient and General Study copied from the source study (so a PACS files
  * results with their study and dcentvfy finds them consistent), equipment (the node), and SOP Common.
  */
-import type { StudyHeader } from '../dicom/study-header';
+import { PATIENT_STUDY, type StudyHeader } from '../dicom/study-header';
 import type { DicomJson } from './part10-writer';
 import { DEFAULT_MANUFACTURER, type EncoderOptions } from './options';
 
@@ -57,7 +57,7 @@ export function patientAndStudy(h: StudyHeader): DicomJson {
   if (h.IssuerOfPatientID) ds.IssuerOfPatientID = h.IssuerOfPatientID;
   if (h.StudyDescription) ds.StudyDescription = h.StudyDescription;
   // Patient Study module (Type 3): copied so the results carry the same study-level facts as the images.
-  for (const k of ['PatientAge', 'PatientSize', 'PatientWeight'] as const) if (h[k]) ds[k] = h[k];
+  for (const k of PATIENT_STUDY) if (h[k]) ds[k] = h[k];
   return ds;
 }
 

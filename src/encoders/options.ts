@@ -80,7 +80,8 @@ export class EncoderInputError extends Error {
       | 'bad-segments'
       | 'bad-geometry'
       | 'no-segmentation'
-      | 'bad-reference',
+      | 'bad-reference'
+      | 'not-finite',
   ) {
     super(message);
     this.name = 'EncoderInputError';

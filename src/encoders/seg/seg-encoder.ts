@@ -16,6 +16,7 @@ import type { OutputUids } from '../uid-scheme';
 import { packFrames } from './bitpack';
 import { planFrames, sliceDistances, sliceHistogram, type FramePlan } from './frame-plan';
 import { segmentCatalog, type SegmentSpec } from './segment-catalog';
+import { roundTo } from '../sr/content-items';
 
 export interface EncodedSeg {
   bytes: Buffer;
@@ -138,8 +139,6 @@ function references(findings: Findings, referenceAllInputs: boolean, purpose: Di
 }
 
 /** Median distance between consecutive stored-grid slices along the normal (falls back to the grid spacing). */
-const roundMm = (mm: number): number => Math.round(mm * 1e6) / 1e6;
-
 function sliceSpacing(distances: number[], fallback: number): number {
   if (distances.length < 2) return Math.abs(fallback);
   const sorted = [...distances].sort((a, b) => a - b);
@@ -244,8 +243,8 @@ export function encodeSeg(findings: Findings, header: StudyHeader, options: Enco
             PixelSpacing: [ref.spacing[1], ref.spacing[0]],
             // The source's SliceThickness as written; the step measured from positions carries float noise
             // (1 would become 0.99999999574219), so it is rounded to 1e-6 mm.
-            SliceThickness: ref.sliceThickness ?? roundMm(Math.abs(ref.spacing[2])),
-            SpacingBetweenSlices: roundMm(sliceSpacing(distances, ref.spacing[2])),
+            SliceThickness: ref.sliceThickness ?? roundTo(Math.abs(ref.spacing[2]), 6),
+            SpacingBetweenSlices: roundTo(sliceSpacing(distances, ref.spacing[2]), 6),
           },
         ],
         PlaneOrientationSequence: [{ ImageOrientationPatient: [...ref.imageOrientationPatient] }],
