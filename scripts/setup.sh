@@ -25,6 +25,9 @@ declare -A probes=(
   [prometheus]=/usr/bin/promtool
   # A real SMTP server for the notification e-mail test (test/notify/notify.test.ts).
   [python3-aiosmtpd]=/usr/lib/python3/dist-packages/aiosmtpd/__init__.py
+  # The PDF report embeds DejaVu Sans (src/encoders/pdf/truetype-font.ts); pdffonts/pdftotext check it.
+  [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+  [poppler-utils]=/usr/bin/pdffonts
 )
 missing=()
 for pkg in "${!probes[@]}"; do

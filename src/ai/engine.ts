@@ -2,13 +2,14 @@
  * From one case on the model grid to Findings: model run, post-processing, mapping to the display series,
  * volumes, layered diagnosis, uncertainty summary, leave-one-modality-out importance and radiomics.
  */
-import type {
-  Findings,
-  HeadResult,
-  InputSeries,
-  ModalityImportance,
-  RadiomicFeature,
-  SegmentDefinition,
+import {
+  nothingSegmented,
+  type Findings,
+  type HeadResult,
+  type InputSeries,
+  type ModalityImportance,
+  type RadiomicFeature,
+  type SegmentDefinition,
 } from './findings';
 import type { SeriesVolume, Vec3, Volume } from '../imaging/volume';
 import type { Logger } from '../log/logger';
@@ -134,6 +135,7 @@ async function modalityImportance(
   baseline: { run: ModelRun; labels: Uint8Array },
   opts: AnalyseOptions,
   warnings: string[],
+  withHeads: boolean,
 ): Promise<ModalityImportance[]> {
   const m = model.manifest;
   const out: ModalityImportance[] = [];
@@ -151,7 +153,7 @@ async function modalityImportance(
     }
     const run = await runModel(model, grid, { tta: !!opts.modalityImportanceTta && opts.tta, queue: opts.queue, dropRoles: [role], ...(opts.log ? { log: opts.log } : {}) });
     const headDeltas: Record<string, number> = {};
-    for (const h of baseline.run.heads) {
+    for (const h of withHeads ? baseline.run.heads : []) {
       const full = h.classes.reduce((a, c) => (c.probability > a.probability ? c : a));
       const without = run.heads.find((x) => x.head === h.head)!.classes.find((c) => c.name === full.name)!.probability;
       headDeltas[h.head] = Math.abs(full.probability - without);
@@ -223,7 +225,13 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
   }
   timings.postprocess = performance.now() - tp;
 
-  const diagnosis = layeredDiagnosis(headsForDiagnosis(m, run.heads), { minBranchProbability: opts.minBranchProbability ?? 0.5 });
+  // Nothing segmented: the heads would classify a tumour that is not there, so they are not reported.
+  const noTumour = segmentation && nothingSegmented(regions) ? { headsNotApplicable: run.heads.map((h) => ({ head: h.head, title: h.title })) } : undefined;
+  if (noTumour?.headsNotApplicable.length) {
+    warnings.push(`no tumour segmented: ${noTumour.headsNotApplicable.map((h) => h.title).join(', ')} not applicable (not reported)`);
+  }
+  const heads = noTumour ? [] : run.heads;
+  const diagnosis = noTumour ? undefined : layeredDiagnosis(headsForDiagnosis(m, heads), { minBranchProbability: opts.minBranchProbability ?? 0.5 });
 
   tp = performance.now();
   let importance: ModalityImportance[] | undefined;
@@ -232,7 +240,7 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
       ? await runModel(model, grid, { tta: false, ...(opts.queue ? { queue: opts.queue } : {}) })
       : run;
     const baseLabels = withheld ? undefined : baseline === run ? gridLabels : baseline.segmentation ? postprocessLabels(m, baseline, grid, opts).labels : undefined;
-    importance = await modalityImportance(model, grid, { run: baseline, labels: baseLabels ?? new Uint8Array(0) }, opts, warnings);
+    importance = await modalityImportance(model, grid, { run: baseline, labels: baseLabels ?? new Uint8Array(0) }, opts, warnings, !noTumour);
     timings.modalityImportance = performance.now() - tp;
   }
 
@@ -263,7 +271,7 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
   }
 
   // Per-case uncertainty summary.
-  const indeterminateHeads = run.heads.filter((h) => h.indeterminate).map((h) => h.head);
+  const indeterminateHeads = heads.filter((h) => h.indeterminate).map((h) => h.head);
   if (indeterminateHeads.length) notes.push(`indeterminate heads: ${indeterminateHeads.join(', ')}`);
   if (meanWtUncertainty !== undefined) notes.push(`mean voxel uncertainty inside the tumour ${meanWtUncertainty.toFixed(3)} (normalised entropy)`);
   if (run.modalities.missing.length) notes.push(`missing sequences: ${run.modalities.missing.join(', ')}`);
@@ -296,7 +304,8 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
     ...(withheld ? { segmentationWithheld: withheld } : {}),
     regions,
     ...(bidim ? { bidimensional: bidim } : {}),
-    heads: run.heads,
+    ...(noTumour ? { noTumourDetected: noTumour } : {}),
+    heads,
     ...(diagnosis ? { diagnosis } : {}),
     uncertaintySummary: { level, ...(meanWtUncertainty !== undefined ? { meanSegmentationUncertainty: meanWtUncertainty } : {}), notes },
     ...(importance ? { modalityImportance: importance } : {}),

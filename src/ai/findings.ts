@@ -2,7 +2,7 @@
  * Findings: the contract between the AI engine (producer) and the encoders (SEG/SR/SC/PDF consumers).
  * Everything an SR needs to be the audit record lives here; encoders never re-run or re-derive science.
  */
-import type { SeriesVolume, SliceSource, Volume } from '../imaging/volume';
+import type { SeriesVolume, SliceSource, Vec3, Volume } from '../imaging/volume';
 import type { Bidimensional } from './bidimensional';
 import type { ModelRole } from '../series-id/roles';
 
@@ -116,6 +116,41 @@ export interface InputSeries {
   seriesDescription?: string;
   sopClassUid: string;
   sopInstanceUids: string[];
+  /** Image Library descriptors (SR TID 1602/1604), from the series' volume. */
+  geometry?: InputGeometry;
+}
+
+export interface InputGeometry {
+  rows: number;
+  columns: number;
+  /** As DICOM PixelSpacing: [row spacing (vertical), column spacing (horizontal)] in mm. */
+  pixelSpacing: [number, number];
+  /** SliceThickness as the header gives it. */
+  sliceThickness?: number;
+  /** Slice step along the normal, mm. */
+  spacingBetweenSlices: number;
+  imageOrientationPatient: [number, number, number, number, number, number];
+  frameOfReferenceUid?: string;
+  /** ImagePositionPatient per single-frame instance (a multi-frame instance has one per frame and is left out). */
+  positions: Record<string, Vec3>;
+}
+
+/** The Image Library descriptors of an input series, from its volume. */
+export function inputGeometry(v: SeriesVolume): InputGeometry {
+  const frames = new Map<string, number>();
+  for (const s of v.sources) frames.set(s.sopInstanceUid, (frames.get(s.sopInstanceUid) ?? 0) + 1);
+  const positions: Record<string, Vec3> = {};
+  for (const s of v.sources) if (frames.get(s.sopInstanceUid) === 1 && s.frameNumber == null) positions[s.sopInstanceUid] = [...s.imagePositionPatient];
+  return {
+    rows: v.dims[1],
+    columns: v.dims[0],
+    pixelSpacing: [v.spacing[1], v.spacing[0]],
+    ...(v.sliceThickness != null ? { sliceThickness: v.sliceThickness } : {}),
+    spacingBetweenSlices: Math.round(Math.abs(v.spacing[2]) * 1e6) / 1e6,
+    imageOrientationPatient: v.imageOrientationPatient,
+    ...(v.frameOfReferenceUid ? { frameOfReferenceUid: v.frameOfReferenceUid } : {}),
+    positions,
+  };
 }
 
 export interface ModelProvenance {
@@ -151,6 +186,13 @@ export interface Findings {
   segmentationWithheld?: { missing: ModelRole[]; requires: ModelRole[][]; reason: string };
   regions: RegionMeasurement[];
   /**
+   * Set when the segmentation is reported and holds no tumour voxel (a normal study, or nothing left after
+   * resection). The classification heads describe a tumour, so their outputs are not reported (`heads` is empty,
+   * no diagnosis, no head changes in the modality importance); the heads the model has are listed here as not
+   * applicable.
+   */
+  noTumourDetected?: { headsNotApplicable: { head: string; title: string }[] };
+  /**
    * RANO-style bidimensional measurement of the enhancing tumour (else the whole tumour; GTV for metastases) on
    * the display series' slice where the product of the diameters is largest (src/ai/bidimensional.ts).
    */
@@ -164,4 +206,9 @@ export interface Findings {
   /** Wall-clock milliseconds per step (preprocess, forward, tta, postprocess, ...). */
   timings: Record<string, number>;
   warnings: string[];
+}
+
+/** True when a reported segmentation holds no tumour voxel at all. */
+export function nothingSegmented(regions: readonly RegionMeasurement[]): boolean {
+  return regions.every((r) => r.voxelCount === 0);
 }

@@ -18,7 +18,10 @@ export function summariseFindings(f: Findings): Record<string, unknown> {
   const { referenceSeries, segmentation, inputs, radiomics, ...rest } = f;
   const out: Record<string, unknown> = {
     ...rest,
-    inputs: inputs.map(({ sopInstanceUids, ...i }) => ({ ...i, instances: sopInstanceUids.length })),
+    inputs: inputs.map(({ sopInstanceUids, geometry, ...i }) => {
+      const { positions: _positions, ...g } = geometry ?? { positions: {} };
+      return { ...i, instances: sopInstanceUids.length, ...(geometry ? { geometry: g } : {}) };
+    }),
     ...(radiomics ? { radiomics } : {}),
     referenceSeries: {
       seriesInstanceUid: referenceSeries.seriesInstanceUid,

@@ -69,7 +69,10 @@ function median(xs: number[]): number {
 export function vasariFeatures(input: VasariInput): RadiomicFeature[] {
   const { labels, segments: seg, dims } = input;
   const out: RadiomicFeature[] = [];
+  // A value that cannot be assessed (a proportion of an empty region) is left out, not written as 0 or NaN; its
+  // VASARI code says "n/a" (1).
   const add = (region: RegionKey, name: string, value: number, unit?: string): void => {
+    if (!Number.isFinite(value)) return;
     out.push({ region, family: 'vasari', name, value, ...(unit ? { unit } : {}) });
   };
   let nNCR = 0, nED = 0, nET = 0;
@@ -141,10 +144,10 @@ export function vasariFeatures(input: VasariInput): RadiomicFeature[] {
         rimFlair.push(input.flair[v]!);
       }
     }
-    const index = nCore ? mismatched / nCore : 0;
+    const index = nCore ? mismatched / nCore : NaN; // no core left after erosion: not assessable
     const rimContrast = median(rimFlair) - median(coreFlair);
     add('WT', 'T2FLAIR_mismatch_index', index, 'fraction of core');
-    add('WT', 'T2FLAIR_rim_minus_core_flair', Number.isNaN(rimContrast) ? 0 : rimContrast, 'normalised units');
+    add('WT', 'T2FLAIR_rim_minus_core_flair', rimContrast, 'normalised units');
     add('WT', 'T2FLAIR_mismatch_sign', index >= 0.5 && rimContrast > 0.5 && (pET ?? 0) <= 0.05 ? 1 : 0);
   }
   return out;

@@ -18,10 +18,20 @@ export interface StudyHeader {
   StudyDescription: string;
   /** Issuer of Patient ID, when the source had one. */
   IssuerOfPatientID: string;
+  /** Patient Study module, when the source had them (DS values as the source wrote them). */
+  PatientAge?: string;
+  PatientSize?: string;
+  PatientWeight?: string;
 }
 
+/** Patient Study module attributes copied into the derived objects. */
+export const PATIENT_STUDY = ['PatientAge', 'PatientSize', 'PatientWeight'] as const;
+
 export function studyHeaderFrom(ds: NaturalDataset): StudyHeader {
+  const patientStudy: Partial<StudyHeader> = {};
+  for (const k of PATIENT_STUDY) if (str(ds, k)) patientStudy[k] = str(ds, k);
   return {
+    ...patientStudy,
     PatientName: str(ds, 'PatientName'),
     PatientID: str(ds, 'PatientID'),
     PatientBirthDate: str(ds, 'PatientBirthDate'),

@@ -70,6 +70,25 @@ export const DCM = {
   probability: c('122157', 'DCM', 'Probability'),
   /** CID 42 Numeric Value Qualifier: the NUM has no value because the inputs cannot support it. */
   measurementNotAttempted: c('114007', 'DCM', 'Measurement not attempted'),
+  // Image Library entry descriptors (TID 1602, 1604).
+  studyDate: c('111060', 'DCM', 'Study Date'),
+  studyTime: c('111061', 'DCM', 'Study Time'),
+  frameOfReferenceUid: c('112227', 'DCM', 'Frame of Reference UID'),
+  pixelDataRows: c('110910', 'DCM', 'Pixel Data Rows'),
+  pixelDataColumns: c('110911', 'DCM', 'Pixel Data Columns'),
+  horizontalPixelSpacing: c('111026', 'DCM', 'Horizontal Pixel Spacing'),
+  verticalPixelSpacing: c('111066', 'DCM', 'Vertical Pixel Spacing'),
+  spacingBetweenSlices: c('112226', 'DCM', 'Spacing between slices'),
+  sliceThickness: c('112225', 'DCM', 'Slice Thickness'),
+  imagePosition: [c('110901', 'DCM', 'Image Position (Patient) X'), c('110902', 'DCM', 'Image Position (Patient) Y'), c('110903', 'DCM', 'Image Position (Patient) Z')],
+  imageOrientation: [
+    c('110904', 'DCM', 'Image Orientation (Patient) Row X'),
+    c('110905', 'DCM', 'Image Orientation (Patient) Row Y'),
+    c('110906', 'DCM', 'Image Orientation (Patient) Row Z'),
+    c('110907', 'DCM', 'Image Orientation (Patient) Column X'),
+    c('110908', 'DCM', 'Image Orientation (Patient) Column Y'),
+    c('110909', 'DCM', 'Image Orientation (Patient) Column Z'),
+  ],
 } as const;
 
 export const SCT = {
@@ -88,6 +107,8 @@ export const SCT = {
   shortAxis: c('103340004', 'SCT', 'Short axis'),
   yes: c('373066001', 'SCT', 'Yes'),
   no: c('373067005', 'SCT', 'No'),
+  notDetected: c('260415000', 'SCT', 'Not detected'),
+  notApplicable: c('385432009', 'SCT', 'Not applicable'),
 } as const;
 
 export const NCIT = {
@@ -104,11 +125,15 @@ export const UCUM = {
   cubicMillimeter: c('mm3', 'UCUM', 'cubic millimeter'),
   perMillimeter: c('/mm', 'UCUM', 'per millimeter'),
   bit: c('bit', 'UCUM', 'bit'),
+  pixels: c('{pixels}', 'UCUM', 'pixels'),
+  directionCosine: c('{-1:1}', 'UCUM', '{-1:1}'),
 } as const;
 
 export const MISC = {
   englishUS: c('en-US', 'RFC5646', 'English (United States)'),
   mrBrain: c('24590-2', 'LN', 'MR Brain'),
+  /** Document title of the PDF report (CID 7020). */
+  diagnosticImagingReport: c('18748-4', 'LN', 'Diagnostic Imaging Report'),
   qualitativeEvaluations: c('C0034375', 'UMLS', 'Qualitative Evaluations'),
 } as const;
 

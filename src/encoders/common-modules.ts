@@ -2,7 +2,7 @@
  * Modules every derived object shares: Patient and General Study copied from the source study (so a PACS files
  * results with their study and dcentvfy finds them consistent), equipment (the node), and SOP Common.
  */
-import type { StudyHeader } from '../dicom/study-header';
+import { PATIENT_STUDY, type StudyHeader } from '../dicom/study-header';
 import type { DicomJson } from './part10-writer';
 import { DEFAULT_MANUFACTURER, type EncoderOptions } from './options';
 
@@ -40,7 +40,7 @@ export function dicomTime(d: Date): string {
   return `${pad2(d.getHours())}${pad2(d.getMinutes())}${pad2(d.getSeconds())}`;
 }
 
-/** Patient + General Study modules from the source study. Empty strings stay empty (Type 2). */
+/** Patient, General Study and Patient Study modules from the source study. Empty strings stay empty (Type 2). */
 export function patientAndStudy(h: StudyHeader): DicomJson {
   const ds: DicomJson = {
     PatientName: h.PatientName,
@@ -56,6 +56,8 @@ export function patientAndStudy(h: StudyHeader): DicomJson {
   };
   if (h.IssuerOfPatientID) ds.IssuerOfPatientID = h.IssuerOfPatientID;
   if (h.StudyDescription) ds.StudyDescription = h.StudyDescription;
+  // Patient Study module (Type 3): copied so the results carry the same study-level facts as the images.
+  for (const k of PATIENT_STUDY) if (h[k]) ds[k] = h[k];
   return ds;
 }
 

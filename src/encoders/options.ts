@@ -81,7 +81,8 @@ export class EncoderInputError extends Error {
       | 'bad-geometry'
       | 'no-segmentation'
       | 'bad-reference'
-      | 'bad-code',
+      | 'bad-code'
+      | 'not-finite',
   ) {
     super(message);
     this.name = 'EncoderInputError';

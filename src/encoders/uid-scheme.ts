@@ -1,6 +1,6 @@
 /**
  * Deterministic output UIDs. Every Series/SOP Instance UID the encoders write is a hash (src/dicom/uids.ts
- * deterministicUid, "2.25." + 128 bits of SHA-256) of:
+ * deterministicUid, "2.25." + a UUID version 8 made of SHA-256) of:
  *   study UID | every input SOP Instance UID (sorted) | model name, version, sha256 | node version |
  *   encoder format version + the options that change content | object kind (+ index)
  * So a retried delivery (same job) re-sends byte-for-byte the same UIDs and the PACS stores each object once,

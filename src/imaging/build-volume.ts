@@ -173,6 +173,7 @@ export function buildSeriesVolumeFrom(given: InstanceData[], opts: BuildOptions 
   const common = {
     seriesInstanceUid: seriesUid,
     imageOrientationPatient: first.orientation,
+    ...(first.sliceThickness != null ? { sliceThickness: first.sliceThickness } : {}),
     ...(str(instances[0]!.dataset, 'FrameOfReferenceUID') ? { frameOfReferenceUid: str(instances[0]!.dataset, 'FrameOfReferenceUID') } : {}),
   };
   const inPlane: [number, number] = [first.pixelSpacing[1], first.pixelSpacing[0]];

@@ -70,4 +70,6 @@ export interface SeriesVolume<T extends VoxelArray = VoxelArray> extends Volume<
   sources: SliceSource[];
   /** ImageOrientationPatient (row cosine then column cosine). */
   imageOrientationPatient: [number, number, number, number, number, number];
+  /** SliceThickness of the first source slice as the header gives it (derived objects copy it, not the slice step). */
+  sliceThickness?: number;
 }

@@ -8,7 +8,7 @@ import { buildSeriesVolume, type BuiltVolume } from '../imaging/build-volume';
 import { toModelGrid, type ModelGridCase } from '../imaging/to-model-grid';
 import { VolumeBuildError } from '../imaging/volume-errors';
 import type { SeriesVolume, Vec3 } from '../imaging/volume';
-import type { InputSeries } from '../ai/findings';
+import { inputGeometry, type InputSeries } from '../ai/findings';
 import { checkSpace, planModalities } from '../ai/inference';
 import type { LoadedModel, ModelRegistry, RoutingDecision } from '../ai/registry';
 import { classifyStudy, type StudyClassification } from '../series-id/classify';
@@ -119,6 +119,7 @@ export async function prepareCase(
       ...(c?.seriesDescription ? { seriesDescription: c.seriesDescription } : {}),
       sopClassUid: v.sources[0]?.sopClassUid ?? '',
       sopInstanceUids: [...new Set(v.sources.map((s) => s.sopInstanceUid))],
+      geometry: inputGeometry(v),
     };
   });
   const ref = built[referenceRole]!;

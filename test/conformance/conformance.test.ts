@@ -177,3 +177,46 @@ test('structural checks alone (no sources) downgrade unresolved references to wa
   expect(r.ok).toBe(true);
   expect(r.objects.flatMap((o) => o.issues).some((i) => i.rule === 'sr.references-resolve' && i.severity === 'warning')).toBe(true);
 });
+
+test('CLI: check <output folder> skips non-DICOM files (findings.json, report.txt) and names them; a broken DICOM file still fails', async () => {
+  const dir = join(root, 'cli-output-folder');
+  mkdirSync(dir);
+  for (const f of Object.values(outputs)) copyFileSync(f, join(dir, basename(f)));
+  writeFileSync(join(dir, 'findings.json'), '{"regions": []}\n');
+  writeFileSync(join(dir, 'report.txt'), 'AUTOMATED ANALYSIS - RESEARCH USE ONLY.\n');
+  const writes: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (writes.push(String(s)), true));
+  try {
+    process.exitCode = undefined;
+    await buildProgram().parseAsync(['node', 'neuro-onc-node', 'check', '--no-validators', dir]);
+    expect(process.exitCode).toBeUndefined();
+    expect(writes.join('')).toMatch(/skipped \(not DICOM Part 10\): findings\.json, report\.txt/);
+    expect(writes.join('')).toMatch(/CONFORMANT: 0 error\(s\)/);
+    // Preamble and magic, then garbage: a DICOM file that cannot be read is an error, not skipped.
+    const broken = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.from([0x02, 0x00, 0x10, 0x00, 0x55, 0x49, 0xff, 0xff])]);
+    writeFileSync(join(dir, 'broken.dcm'), broken);
+    const r = await checkConformance([join(dir, 'broken.dcm'), join(dir, 'report.txt')], { validators: false });
+    expect(r.skipped.map((f) => basename(f))).toEqual(['report.txt']);
+    expect(rules(r)).toEqual(['read']);
+  } finally {
+    spy.mockRestore();
+    process.exitCode = undefined;
+  }
+});
+
+test('SR Tracking UIDs: the RANO group shares the UID of the lesion it measures; two volume groups sharing one is an error', async () => {
+  const sr = readP10(readFileSync(outputs['sr.dcm']!)).dataset;
+  const im = seq(sr.ContentSequence).find((c) => seq(c.ConceptNameCodeSequence)[0]!.CodeValue === '126010')!;
+  const uidOf = (g: Item): string => String(seq(g.ContentSequence).find((c) => seq(c.ConceptNameCodeSequence)[0]!.CodeValue === '112040')!.UID);
+  const isVolumeGroup = (g: Item): boolean => seq(g.ContentSequence).some((c) => seq(c.ConceptNameCodeSequence)[0]!.CodeValue === '121191');
+  const groupsOf = seq(im.ContentSequence);
+  const rano = groupsOf.find((g) => !isVolumeGroup(g) && seq(g.ContentSequence).some((c) => c.ValueType === 'NUM' && seq(c.ContentSequence).some((k) => k.ValueType === 'SCOORD')))!;
+  expect(groupsOf.filter(isVolumeGroup).map(uidOf)).toContain(uidOf(rano));
+  expect(rules(await checkConformance(allFiles(), { validators: false }))).not.toContain('sr.tracking-uid');
+  const bad = mutate('sr.dcm', 'shared-volume-tracking', (ds) => {
+    const m = seq(ds.ContentSequence).find((c) => seq(c.ConceptNameCodeSequence)[0]!.CodeValue === '126010')!;
+    const [a, b] = seq(m.ContentSequence).filter(isVolumeGroup);
+    seq(b!.ContentSequence).find((c) => seq(c.ConceptNameCodeSequence)[0]!.CodeValue === '112040')!.UID = uidOf(a!);
+  });
+  expect(rules(await checkConformance(allFiles({ 'sr.dcm': bad }), { validators: false }))).toContain('sr.tracking-uid');
+});

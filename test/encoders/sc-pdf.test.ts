@@ -2,6 +2,10 @@
  * Fallback objects for PACS without SEG/SR support: Secondary Capture key images (overlay + burned-in research
  * banner) and the Encapsulated PDF report (re-opened with pdf-lib, its text read back from the content streams).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { PDFDocument, PDFName, PDFRawStream, PDFArray, type PDFPage } from 'pdf-lib';
 import { readP10 } from '../../src/dicom/p10';
@@ -36,6 +40,20 @@ test('key slices are the ones with the most tumour, in slice order', () => {
   lm.set([1, 0, 0, 0], 12);
   expect(keySlices(lm, 4, 5, 2)).toEqual([{ slice: 0, voxels: 2 }, { slice: 2, voxels: 4 }]);
   expect(keySlices(new Uint8Array(20), 4, 5, 3)).toEqual([]);
+});
+
+test('key slices are spread over the tumour, not adjacent: one per third of its extent, the fullest slice among them', () => {
+  // A tumour over slices 10..39 of 50, fullest at slice 24 (a smooth profile, as a real lesion has).
+  const frame = 100;
+  const lm = new Uint8Array(frame * 50);
+  for (let k = 10; k < 40; k++) lm.fill(1, k * frame, k * frame + Math.max(1, 60 - 3 * Math.abs(k - 24)));
+  const picks = keySlices(lm, frame, 50, 3).map((p) => p.slice);
+  expect(picks).toHaveLength(3);
+  expect(picks).toContain(24);
+  expect(picks[0]).toBeLessThan(20);
+  expect(picks[2]).toBeGreaterThanOrEqual(30);
+  for (let i = 1; i < picks.length; i++) expect(picks[i]! - picks[i - 1]!).toBeGreaterThan(1);
+  expect(keySlices(lm, frame, 50, 1)).toEqual([{ slice: 24, voxels: 60 }]);
 });
 
 test('SC key images: RGB, banner burned in, overlay colours on tumour pixels', async () => {
@@ -76,6 +94,8 @@ test('Encapsulated PDF: opens in pdf-lib, shows patient, volumes, diagnosis, nar
   const obj = out.objects.find((o) => o.kind === 'pdf')!;
   const ds = readP10(obj.bytes).dataset;
   expect(ds.MIMETypeOfEncapsulatedDocument).toBe('application/pdf');
+  // The document title, coded (CID 7020), not an empty ConceptNameCodeSequence.
+  expect((ds.ConceptNameCodeSequence as Array<Record<string, unknown>>)[0]).toMatchObject({ CodeValue: '18748-4', CodingSchemeDesignator: 'LN', CodeMeaning: 'Diagnostic Imaging Report' });
   const pdfBytes = pixelBytes(ds.EncapsulatedDocument).subarray(0, Number(ds.EncapsulatedDocumentLength));
   const pdf = await PDFDocument.load(pdfBytes);
   expect(pdf.getTitle()).toContain('research use only');
@@ -90,4 +110,26 @@ test('Encapsulated PDF: opens in pdf-lib, shows patient, volumes, diagnosis, nar
   // Same inputs and time: the same PDF bytes (idempotent re-encoding).
   const again = await encodeResults(c.findings, c.header, OPTS);
   expect(again.objects.find((o) => o.kind === 'pdf')!.bytes.equals(obj.bytes)).toBe(true);
+});
+
+test('PDF fonts are embedded (DejaVu Sans subsets, pdffonts) and the text reads back with its Latin-1 letters (pdftotext)', async () => {
+  const header = { ...c.header, PatientName: 'MÜLLER^JOSÉ' };
+  const out = await encodeResults(c.findings, header, OPTS);
+  const ds = readP10(out.objects.find((o) => o.kind === 'pdf')!.bytes).dataset;
+  const dir = mkdtempSync(join(tmpdir(), 'pdf-fonts-'));
+  try {
+    const file = join(dir, 'report.pdf');
+    writeFileSync(file, pixelBytes(ds.EncapsulatedDocument).subarray(0, Number(ds.EncapsulatedDocumentLength)));
+    const fonts = spawnSync('pdffonts', [file], { encoding: 'utf8' });
+    expect(fonts.status).toBe(0);
+    const rows = fonts.stdout.trim().split('\n').slice(2).map((l) => l.trim().split(/\s+/));
+    expect(rows.map((r) => r[0]).sort()).toEqual(['NEUROO+DejaVuSans', 'NEUROO+DejaVuSans-Bold']);
+    for (const r of rows) expect(r.slice(-5, -3)).toEqual(['yes', 'yes']); // emb, sub
+    const text = spawnSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain('MÜLLER JOSÉ');
+    expect(text.stdout).toContain('Whole tumour (NCR + ED + ET)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -125,6 +125,8 @@ describe('TID 1500 content', () => {
     expect(b.region).toBe('ET');
     const all = groups(r.root);
     const group = [...all.entries()].find(([k]) => k.startsWith('ET '))![1];
+    // The tracking UID of the lesion it measures: the ET group's own.
+    expect(String(one(group, '112040', 'DCM').UID)).toBe(r.out.uids.tracking('ET'));
     const spacing = [1, 1]; // GRID in-plane spacing
     const lines: number[][] = [];
     for (const [code, d] of [['103339001', b.long], ['103340004', b.short]] as const) {

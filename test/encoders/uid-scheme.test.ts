@@ -2,7 +2,7 @@
  * Idempotent outputs: the same inputs and model give the same UIDs (and, with the same `now`, the same bytes), so a
  * retried delivery never duplicates results; new inputs (a late series) or another model give new UIDs.
  */
-import { isValidUid } from '../../src/dicom/uids';
+import { isValidUid, randomUid, uuidOfUid } from '../../src/dicom/uids';
 import { encodeResults } from '../../src/encoders';
 import type { EncoderOptions } from '../../src/encoders/options';
 import { outputUids } from '../../src/encoders/uid-scheme';
@@ -41,4 +41,21 @@ test('a late series (new inputs) or another model version gives new UIDs; tracki
   expect(outputUids(reordered, OPTS).sr).toBe(before.sr);
   // Content-changing options change the UIDs too.
   expect(outputUids(c.findings, { ...OPTS, compositeSegments: true }).seg).not.toBe(before.seg);
+});
+
+test('every 2.25 UID is a real UUID (PS3.5 B.2): version 8 (SHA-256 name-based) or 4 (random), variant 0b10', () => {
+  const c = syntheticCase({ grid: GRID, key: 'uuid' });
+  const u = outputUids(c.findings, OPTS);
+  const uids = [...allUids(u), u.tracking('WT'), u.tracking('BIDIM-ET'), u.deviceObserver, c.findings.studyInstanceUid];
+  for (const uid of uids) {
+    const hex = uuidOfUid(uid);
+    expect(hex).toBeDefined();
+    expect(hex![12]).toBe('8'); // version nibble
+    expect(['8', '9', 'a', 'b']).toContain(hex![16]); // variant 10xx
+  }
+  for (let i = 0; i < 20; i++) {
+    const hex = uuidOfUid(randomUid())!;
+    expect([hex[12], ['8', '9', 'a', 'b'].includes(hex[16]!)]).toEqual(['4', true]);
+  }
+  expect(uuidOfUid('1.2.840.10008.1.2')).toBeUndefined();
 });

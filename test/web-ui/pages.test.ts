@@ -232,3 +232,14 @@ describe('result file lookup', () => {
     expect(findResultFile(undefined, '/data/jobs/4/work/out', '1.2.3.1')).toBeUndefined();
   });
 });
+
+describe('tumour-free result', () => {
+  it('the result page says no tumour was detected and that the heads are not applicable, instead of "no layered diagnosis"', () => {
+    const { findings: f } = syntheticCase({ grid, key: 'ui-free', labelmap: new Uint8Array(grid.columns * grid.rows * grid.slices) });
+    const free = { ...f, heads: [], diagnosis: undefined, regions: f.regions.map((r) => ({ ...r, voxelCount: 0, volumeMl: 0 })), noTumourDetected: { headsNotApplicable: f.heads.map((h) => ({ head: h.head, title: h.title })) } };
+    const page = renderResultPage(results(free), NODE);
+    expect(page).toContain('data-no-tumour>No tumour detected: nothing was segmented, so no diagnosis is given and IDH mutation status');
+    expect(page).not.toContain('This model gives no layered diagnosis');
+    expect(visibleText(renderPatientPage(results(free), NODE))).toContain('This does not prove that there is no tumour');
+  });
+});

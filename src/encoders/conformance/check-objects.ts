@@ -5,9 +5,9 @@
  * sources and outputs. Give it the outputs together with their source images so references and geometry can be
  * resolved; without sources, unresolved references are warnings instead of errors.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { readP10, type NaturalDataset } from '../../dicom/p10';
+import { hasP10Magic, readP10, type NaturalDataset } from '../../dicom/p10';
 import { SopClass } from '../../dicom/constants';
 import {
   checkEncapsulatedPdf,
@@ -39,6 +39,8 @@ export interface ConformanceReport {
   setIssues: Issue[];
   errors: number;
   warnings: number;
+  /** Files that are not DICOM Part 10 (no "DICM" magic: findings.json, report.txt ...), not checked. */
+  skipped: string[];
 }
 
 export interface CheckOptions {
@@ -80,8 +82,25 @@ function structuralIssuesUnsafe(kind: ObjectKind, ds: NaturalDataset, ctx: Check
   }
 }
 
+function fileHead(file: string, bytes: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(bytes);
+    return b.subarray(0, readSync(fd, b, 0, bytes, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function checkConformance(files: string[], opts: CheckOptions = {}): Promise<ConformanceReport> {
-  const parsed = files.map((file) => {
+  const skipped: string[] = [];
+  const dicomFiles = files.filter((file) => {
+    // An output folder also holds findings.json and report.txt; a file with the magic that fails to parse is an error.
+    const isDicom = hasP10Magic(fileHead(file, 132));
+    if (!isDicom) skipped.push(file);
+    return isDicom;
+  });
+  const parsed = dicomFiles.map((file) => {
     try {
       const { dataset } = readP10(readFileSync(file));
       return { file, ds: dataset, kind: kindOf(String(dataset.SOPClassUID)) };
@@ -113,7 +132,7 @@ export async function checkConformance(files: string[], opts: CheckOptions = {})
   if (validators && readable.length > 1) setIssues.push(...(await dcentvfy(parsed.filter((p) => p.ds).map((p) => p.file))));
   const all = [...objects.flatMap((o) => o.issues), ...setIssues];
   const errors = all.filter((i) => i.severity === 'error').length;
-  return { ok: errors === 0, objects, setIssues, errors, warnings: all.length - errors };
+  return { ok: errors === 0, objects, setIssues, errors, warnings: all.length - errors, skipped };
 }
 
 /** Human-readable report, one line per issue. */
@@ -124,6 +143,7 @@ export function formatReport(r: ConformanceReport): string {
     lines.push(`${errs ? 'FAIL' : 'ok  '} ${o.kind.padEnd(4)} ${basename(o.file)} (${o.sopInstanceUid}): ${errs} error(s), ${o.issues.length - errs} warning(s)`);
     for (const i of o.issues) lines.push(`     ${i.severity === 'error' ? 'E' : 'W'} [${i.rule}] ${i.message}`);
   }
+  if (r.skipped.length) lines.push(`skipped (not DICOM Part 10): ${r.skipped.map((f) => basename(f)).join(', ')}`);
   if (r.setIssues.length) lines.push('set:');
   for (const i of r.setIssues) lines.push(`     ${i.severity === 'error' ? 'E' : 'W'} [${i.rule}] ${i.message}`);
   lines.push(`${r.ok ? 'CONFORMANT' : 'NOT CONFORMANT'}: ${r.errors} error(s), ${r.warnings} warning(s) in ${r.objects.length} object(s)`);

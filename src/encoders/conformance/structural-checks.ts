@@ -367,6 +367,7 @@ export function checkSr(ds: NaturalDataset, ctx: CheckContext = emptyContext()):
   for (const s of schemes) if (s.startsWith('99') && !declared.has(s)) err('sr.private-scheme', `private coding scheme ${s} is not declared in CodingSchemeIdentificationSequence`);
 
   // NUMs: a value with a UCUM unit, or none and a Numeric Value Qualifier (CID 42, e.g. not attempted); a child item.
+  const libraryPath = `${top.findIndex((c) => conceptIs(c, '111028', 'DCM')) + 1}.`;
   for (const { item, path } of nodes) {
     if (item.ValueType !== 'NUM') continue;
     const mv = items(item.MeasuredValueSequence)[0];
@@ -377,7 +378,8 @@ export function checkSr(ds: NaturalDataset, ctx: CheckContext = emptyContext()):
       if (mv.NumericValue == null || !Number.isFinite(Number(nums(mv.NumericValue)[0]))) err('sr.num', `NUM ${path} has no numeric value`);
       if (unit?.scheme !== 'UCUM') err('sr.num', `NUM ${path} unit is not UCUM`);
     }
-    if (!items(item.ContentSequence).length) warn('sr.num-children', `NUM ${path} has no child item (OHIF before PR 5703 crashes on that)`);
+    // OHIF reads NUMs of measurement groups only; the Image Library's descriptor NUMs (TID 1604) need no child.
+    if (!items(item.ContentSequence).length && !path.startsWith(libraryPath)) warn('sr.num-children', `NUM ${path} has no child item (OHIF before PR 5703 crashes on that)`);
   }
   // Root Qualitative Evaluations: CODE/TEXT only.
   for (const q of top.filter((c) => conceptIs(c, 'C0034375', 'UMLS'))) {
@@ -385,8 +387,9 @@ export function checkSr(ds: NaturalDataset, ctx: CheckContext = emptyContext()):
       if (c.ValueType !== 'CODE' && c.ValueType !== 'TEXT') err('sr.qualitative', `root Qualitative Evaluations holds a ${String(c.ValueType)} item`);
     }
   }
-  // Measurement groups.
-  const trackingUids = new Set<string>();
+  // Measurement groups. A Tracking UID names one finding: groups may share it (the RANO group and the volume of the
+  // lesion it measures), but two groups that each reference SEG segments may not.
+  const volumetricTrackingUids = new Set<string>();
   const groups = nodes.filter((n) => conceptIs(n.item, '125007', 'DCM'));
   for (const { item: g, path } of groups) {
     const kids = items(g.ContentSequence);
@@ -394,10 +397,10 @@ export function checkSr(ds: NaturalDataset, ctx: CheckContext = emptyContext()):
     const tuid = kids.find((k) => conceptIs(k, '112040', 'DCM'));
     if (!tid?.TextValue) err('sr.tracking-id', `measurement group ${path} has no Tracking Identifier`);
     if (!tuid || !isValidUid(tuid.UID)) err('sr.tracking-uid', `measurement group ${path} has no valid Tracking Unique Identifier (OHIF needs it)`);
-    else if (trackingUids.has(String(tuid.UID))) err('sr.tracking-uid', `measurement group ${path} repeats Tracking UID ${String(tuid.UID)}`);
-    else trackingUids.add(String(tuid.UID));
     const refSeg = kids.find((k) => conceptIs(k, '121191', 'DCM'));
     if (!refSeg) continue;
+    if (tuid && volumetricTrackingUids.has(String(tuid.UID))) err('sr.tracking-uid', `measurement group ${path} repeats Tracking UID ${String(tuid.UID)}`);
+    if (tuid) volumetricTrackingUids.add(String(tuid.UID));
     const sop = items(refSeg.ReferencedSOPSequence)[0];
     if (sop?.ReferencedSOPClassUID !== SopClass.Segmentation) {
       err('sr.referenced-segment', `group ${path}: Referenced Segment does not point at a Segmentation`);

@@ -49,7 +49,7 @@ export function clinicianNarrative(f: Findings, opts: { supersedes?: string[] } 
     // A region the inputs cannot support is "not assessable", never a volume of 0.
     const na = new Map(notAssessableRegions(f).map((n) => [n.key, n.reason]));
     const volume = (k: RegionKey, v: number): string => (na.has(k) ? `${regionText(k)} not assessable (${na.get(k)})` : `${regionText(k)} ${ml(v)}`);
-    if (regions.every((r) => r.voxelCount === 0)) lines.push(`Segmentation${on}: no tumour voxels segmented.`);
+    if (regions.every((r) => r.voxelCount === 0)) lines.push(`Segmentation${on}: no tumour detected (no voxel segmented; all volumes 0 mL).`);
     else lines.push(`Segmentation${on}: ${regions.map((r) => volume(r.key, r.volumeMl)).join('; ')}.`);
     const b = f.bidimensional;
     if (b && na.has(b.region)) lines.push(`Bidimensional (RANO-style, ${regionText(b.region)}): not assessable (${na.get(b.region)}).`);
@@ -79,8 +79,8 @@ export function clinicianNarrative(f: Findings, opts: { supersedes?: string[] } 
   if (f.modalityImportance?.length) {
     const parts = f.modalityImportance.map((m) => {
       const deltas = Object.entries(m.headDeltas).map(([h, d]) => `${h} ${d >= 0 ? '+' : ''}${d.toFixed(2)}`).join(', ');
-      const dice = m.diceToFull != null ? `, WT Dice ${m.diceToFull.toFixed(2)}` : '';
-      return `without ${ROLE_NAMES[m.role]}: ${deltas}${dice}`;
+      const dice = m.diceToFull != null ? `WT Dice ${m.diceToFull.toFixed(2)}` : '';
+      return `without ${ROLE_NAMES[m.role]}: ${[deltas, dice].filter(Boolean).join(', ')}`;
     });
     lines.push(`Modality importance (leave-one-out): ${parts.join('; ')}.`);
   }
@@ -105,7 +105,10 @@ export function patientNarrative(f: Findings): string {
   } else if (!f.segmentation) {
     lines.push('The program did not outline any area on your scan.');
   } else if (!area || area.voxelCount === 0) {
-    lines.push('The program did not find an area on your scan that it would outline as a tumour.');
+    lines.push(
+      'The program did not find an area on your scan that it would outline as a tumour. ' +
+        'This does not prove that there is no tumour: the program can miss things.',
+    );
   } else {
     lines.push(
       `The program outlined an area on your brain scan that may be a tumour, including the swelling around it. ` +

@@ -4,6 +4,7 @@
  */
 import type { StudyHeader } from '../../dicom/study-header';
 import { SopClass } from '../../dicom/constants';
+import { codeItem, MISC } from '../codes';
 import { equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
 import { DEFAULT_SERIES_NUMBERS, type EncoderOptions } from '../options';
 import { writePart10, type DicomJson } from '../part10-writer';
@@ -37,7 +38,7 @@ export function encodePdf(
     AcquisitionDateTime: '',
     BurnedInAnnotation: 'YES',
     DocumentTitle: PDF_DOCUMENT_TITLE,
-    ConceptNameCodeSequence: [],
+    ConceptNameCodeSequence: [codeItem(MISC.diagnosticImagingReport)],
     MIMETypeOfEncapsulatedDocument: 'application/pdf',
     SourceInstanceSequence: sources.map((s) => ({ ReferencedSOPClassUID: s.sopClassUid, ReferencedSOPInstanceUID: s.sopInstanceUid })),
     EncapsulatedDocument: pdf,

@@ -1,5 +1,5 @@
 /**
- * The human-readable report as a PDF (pdf-lib, standard Helvetica, A4): patient/study header, inputs, volumes,
+ * The human-readable report as a PDF (pdf-lib, embedded DejaVu Sans, A4): patient/study header, inputs, volumes,
  * classification with probabilities and uncertainty, layered diagnosis, modality importance, key images, the
  * clinician and patient narratives, and provenance. Deterministic for the same inputs and `now`.
  */
@@ -11,6 +11,8 @@ import { RESEARCH_USE_STATEMENT, type EncoderOptions, type Narrative } from '../
 import type { RgbImage } from '../sc/bitmap-font';
 import { notAssessableRegions, regionText } from '../seg/segment-catalog';
 import { encodePng } from './png';
+import { BOLD_FONT, embedTrueType, REGULAR_FONT } from './truetype-font';
+import { existsSync } from 'node:fs';
 
 const A4: [number, number] = [595.28, 841.89];
 const MARGIN = 48;
@@ -114,6 +116,17 @@ export interface PdfReportInput {
   references: { srUid: string; segUid?: string };
 }
 
+/**
+ * DejaVu Sans, embedded (Debian fonts-dejavu-core, probed by scripts/setup.sh); the standard Helvetica, which readers
+ * substitute, only where the font files are missing.
+ */
+async function reportFonts(doc: PDFDocument): Promise<[PDFFont, PDFFont]> {
+  if (existsSync(REGULAR_FONT) && existsSync(BOLD_FONT)) {
+    return [embedTrueType(doc, REGULAR_FONT, 'DejaVuSans'), embedTrueType(doc, BOLD_FONT, 'DejaVuSans-Bold')];
+  }
+  return [await doc.embedFont(StandardFonts.Helvetica), await doc.embedFont(StandardFonts.HelveticaBold)];
+}
+
 export async function renderReportPdf(input: PdfReportInput): Promise<Uint8Array> {
   const { findings: f, header: h, options, narrative } = input;
   const now = options.now ?? new Date();
@@ -123,8 +136,7 @@ export async function renderReportPdf(input: PdfReportInput): Promise<Uint8Array
   doc.setProducer('neuro-onc-node (pdf-lib)');
   doc.setCreationDate(now);
   doc.setModificationDate(now);
-  const font = await doc.embedFont(StandardFonts.Helvetica);
-  const bold = await doc.embedFont(StandardFonts.HelveticaBold);
+  const [font, bold] = await reportFonts(doc);
   const L = new Layout(doc, font, bold);
 
   L.paragraph('AI brain tumour MRI report', 16, rgb(0.1, 0.2, 0.45), bold);
@@ -163,6 +175,11 @@ export async function renderReportPdf(input: PdfReportInput): Promise<Uint8Array
       ],
       [250, 110, 139],
     );
+    if (f.noTumourDetected) L.paragraph('No tumour detected: no voxel was segmented. This does not exclude a tumour the model cannot see.');
+  }
+  if (f.noTumourDetected?.headsNotApplicable.length) {
+    L.heading('Classification (model prediction)');
+    L.paragraph(`Not applicable without a segmented tumour: ${f.noTumourDetected.headsNotApplicable.map((x) => x.title).join(', ')}.`);
   }
   if (f.heads.length) {
     L.heading('Classification (model prediction)');

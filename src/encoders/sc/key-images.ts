@@ -1,5 +1,5 @@
 /**
- * Key images for PACS/viewers that cannot show SEG: the slices with the most tumour, windowed to 8 bits, the
+ * Key images for PACS/viewers that cannot show SEG: slices spread over the tumour, windowed to 8 bits, the
  * segmentation blended in with outlines, and "RESEARCH USE ONLY" plus a caption burned in. Pure raster work.
  */
 import type { Findings } from '../../ai/findings';
@@ -16,19 +16,33 @@ export interface KeyImage {
   tumourVoxels: number;
 }
 
-/** The `count` slices with the most foreground, in slice order; none when nothing is segmented. */
+/**
+ * `count` key slices spread over the tumour, in slice order; none when nothing is segmented. The slices that hold
+ * tumour are split into `count` equal runs and each run gives its fullest slice, so the images show the tumour's
+ * extent (and its fullest slice overall) instead of three adjacent slices through its middle.
+ */
 export function keySlices(labelmap: Uint8Array, frameSize: number, slices: number, count: number): Array<{ slice: number; voxels: number }> {
-  const perSlice: Array<{ slice: number; voxels: number }> = [];
+  const perSlice: number[] = [];
   for (let k = 0; k < slices; k++) {
     let n = 0;
     const end = (k + 1) * frameSize;
     for (let i = k * frameSize; i < end; i++) if (labelmap[i]) n++;
-    if (n > 0) perSlice.push({ slice: k, voxels: n });
+    perSlice.push(n);
   }
-  return perSlice
-    .sort((a, b) => b.voxels - a.voxels || a.slice - b.slice)
-    .slice(0, Math.max(0, count))
-    .sort((a, b) => a.slice - b.slice);
+  const first = perSlice.findIndex((n) => n > 0);
+  if (first < 0 || count < 1) return [];
+  let last = slices - 1;
+  while (!perSlice[last]) last--;
+  const span = last - first + 1;
+  const out: Array<{ slice: number; voxels: number }> = [];
+  for (let b = 0; b < count; b++) {
+    let best: { slice: number; voxels: number } | undefined;
+    for (let k = first + Math.floor((b * span) / count); k < first + Math.floor(((b + 1) * span) / count); k++) {
+      if (perSlice[k]! > (best?.voxels ?? 0)) best = { slice: k, voxels: perSlice[k]! };
+    }
+    if (best) out.push(best);
+  }
+  return out;
 }
 
 /** 1st..99.5th percentile window of the non-zero voxels of a slice. */

@@ -16,6 +16,7 @@ import type { OutputUids } from '../uid-scheme';
 import { packFrames } from './bitpack';
 import { planFrames, sliceDistances, sliceHistogram, type FramePlan } from './frame-plan';
 import { segmentCatalog, type SegmentSpec } from './segment-catalog';
+import { roundTo } from '../sr/content-items';
 
 export interface EncodedSeg {
   bytes: Buffer;
@@ -240,8 +241,10 @@ export function encodeSeg(findings: Findings, header: StudyHeader, options: Enco
         PixelMeasuresSequence: [
           {
             PixelSpacing: [ref.spacing[1], ref.spacing[0]],
-            SliceThickness: Math.abs(ref.spacing[2]),
-            SpacingBetweenSlices: sliceSpacing(distances, ref.spacing[2]),
+            // The source's SliceThickness as written; the step measured from positions carries float noise
+            // (1 would become 0.99999999574219), so it is rounded to 1e-6 mm.
+            SliceThickness: ref.sliceThickness ?? roundTo(Math.abs(ref.spacing[2]), 6),
+            SpacingBetweenSlices: roundTo(sliceSpacing(distances, ref.spacing[2]), 6),
           },
         ],
         PlaneOrientationSequence: [{ ImageOrientationPatient: [...ref.imageOrientationPatient] }],

@@ -3,6 +3,7 @@
  * ReferencedSegmentation items throw (research/seg_sr.md §3.4), and the tree is simpler to read as data anyway.
  */
 import { codeItem, type CodedConcept } from '../codes';
+import { EncoderInputError } from '../options';
 import type { DicomJson } from '../part10-writer';
 
 export type Relationship =
@@ -44,6 +45,14 @@ export function textContent(rel: Relationship, concept: CodedConcept, text: stri
   return { ...base(rel, 'TEXT', concept, children), TextValue: text.trim() || '-' };
 }
 
+export function dateContent(rel: Relationship, concept: CodedConcept, date: string): ContentItem {
+  return { ...base(rel, 'DATE', concept), Date: date };
+}
+
+export function timeContent(rel: Relationship, concept: CodedConcept, time: string): ContentItem {
+  return { ...base(rel, 'TIME', concept), Time: time };
+}
+
 export function uidrefContent(rel: Relationship, concept: CodedConcept, uid: string): ContentItem {
   return { ...base(rel, 'UIDREF', concept), UID: uid };
 }
@@ -61,6 +70,8 @@ export function numContent(
   unit: CodedConcept,
   children?: ContentItem[],
 ): ContentItem {
+  // Named here, not as an anonymous DS error in the writer: which measurement could not be computed.
+  if (!Number.isFinite(value)) throw new EncoderInputError(`NUM "${concept.meaning}" has no finite value (${value})`, 'not-finite');
   return {
     ...base(rel, 'NUM', concept, children),
     MeasuredValueSequence: [{ NumericValue: value, MeasurementUnitsCodeSequence: [codeItem(unit)] }],

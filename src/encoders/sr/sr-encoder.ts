@@ -70,7 +70,7 @@ export function encodeSr(
   seg?: SegReference,
 ): EncodedSr {
   const now = options.now ?? new Date();
-  const content = measurementReportContent({ findings, options, uids, seg, narrative });
+  const content = measurementReportContent({ findings, options, uids, seg, narrative, header });
   const schemes = codingSchemesUsed(content);
   const declared: DicomJson[] = [];
   if (schemes.has(PRIVATE_SCHEME)) declared.push(PRIVATE_SCHEME_IDENTIFICATION);

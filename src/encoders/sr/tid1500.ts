@@ -16,7 +16,8 @@
  *    + Qualitative Evaluations (C0034375, CODE/TEXT only): each classification result once, layered diagnosis,
  *      RANO measurability, regions not assessable, uncertainty level, missing sequences, warnings, narratives
  */
-import type { Findings, HeadResult, RadiomicFeature, RegionKey, RegionMeasurement } from '../../ai/findings';
+import type { Findings, HeadResult, InputGeometry, InputSeries, RadiomicFeature, RegionKey, RegionMeasurement } from '../../ai/findings';
+import type { StudyHeader } from '../../dicom/study-header';
 import { SopClass } from '../../dicom/constants';
 import {
   classValueCode,
@@ -42,11 +43,13 @@ import type { OutputUids } from '../uid-scheme';
 import {
   codeContent,
   container,
+  dateContent,
   imageContent,
   numContent,
   roundTo,
   scoordContent,
   textContent,
+  timeContent,
   uidrefContent,
   type ContentItem,
   type ImageRef,
@@ -66,6 +69,8 @@ export interface ReportContext {
   uids: OutputUids;
   seg?: SegReference;
   narrative: Narrative;
+  /** Source study (Image Library study date/time). */
+  header?: StudyHeader;
 }
 
 function observerContext(ctx: ReportContext): ContentItem[] {
@@ -80,13 +85,42 @@ function observerContext(ctx: ReportContext): ContentItem[] {
   ];
 }
 
-function imageLibrary(f: Findings): ContentItem {
+/** TID 1602/1604 descriptors shared by a series' images, on the Image Library Group. */
+function seriesDescriptors(g: InputGeometry | undefined, header: StudyHeader | undefined): ContentItem[] {
+  const out: ContentItem[] = [];
+  const mm = (concept: CodedConcept, v: number): ContentItem => numContent('HAS ACQ CONTEXT', concept, roundTo(v, 6), UCUM.millimeter);
+  if (header?.StudyDate) out.push(dateContent('HAS ACQ CONTEXT', DCM.studyDate, header.StudyDate));
+  if (header?.StudyTime) out.push(timeContent('HAS ACQ CONTEXT', DCM.studyTime, header.StudyTime));
+  if (!g) return out;
+  if (g.frameOfReferenceUid) out.push(uidrefContent('HAS ACQ CONTEXT', DCM.frameOfReferenceUid, g.frameOfReferenceUid));
+  out.push(
+    numContent('HAS ACQ CONTEXT', DCM.pixelDataRows, g.rows, UCUM.pixels),
+    numContent('HAS ACQ CONTEXT', DCM.pixelDataColumns, g.columns, UCUM.pixels),
+    mm(DCM.horizontalPixelSpacing, g.pixelSpacing[1]),
+    mm(DCM.verticalPixelSpacing, g.pixelSpacing[0]),
+    mm(DCM.spacingBetweenSlices, g.spacingBetweenSlices),
+    ...(g.sliceThickness != null ? [mm(DCM.sliceThickness, g.sliceThickness)] : []),
+    ...g.imageOrientationPatient.map((v, i) => numContent('HAS ACQ CONTEXT', DCM.imageOrientation[i]!, roundTo(v, 6), UCUM.directionCosine)),
+  );
+  return out;
+}
+
+/** Image Library entry (TID 1601) with its position (TID 1604) when the instance is a single slice. */
+function libraryEntry(s: InputSeries, uid: string): ContentItem {
+  const p = s.geometry?.positions[uid];
+  const entry = imageContent('CONTAINS', undefined, { sopClassUid: s.sopClassUid, sopInstanceUid: uid });
+  if (p) entry.ContentSequence = p.map((v, i) => numContent('HAS ACQ CONTEXT', DCM.imagePosition[i]!, roundTo(v, 6), UCUM.millimeter));
+  return entry;
+}
+
+function imageLibrary(f: Findings, header?: StudyHeader): ContentItem {
   const groups = f.inputs.map((s) =>
     container('CONTAINS', DCM.imageLibraryGroup, [
       codeContent('HAS ACQ CONTEXT', DCM.modality, DCM.magneticResonance),
       uidrefContent('HAS ACQ CONTEXT', DCM.seriesInstanceUid, s.seriesInstanceUid),
       codeContent('HAS ACQ CONTEXT', PRIV.inputRole, ROLE_CODES[s.role]),
-      ...s.sopInstanceUids.map((uid) => imageContent('CONTAINS', undefined, { sopClassUid: s.sopClassUid, sopInstanceUid: uid })),
+      ...seriesDescriptors(s.geometry, header),
+      ...s.sopInstanceUids.map((uid) => libraryEntry(s, uid)),
     ]),
   );
   return container('CONTAINS', DCM.imageLibrary, groups, '1600');
@@ -325,6 +359,15 @@ function modalityImportanceNums(f: Findings): ContentItem[] {
   return items;
 }
 
+/** A tumour-free result: (Neoplasm) = (Not detected), and each classification head (its concept) = (Not applicable). */
+function noTumourItems(f: Findings): ContentItem[] {
+  if (!f.noTumourDetected) return [];
+  return [
+    codeContent('CONTAINS', SCT.neoplasm, SCT.notDetected),
+    ...f.noTumourDetected.headsNotApplicable.map((h) => codeContent('CONTAINS', headConcept(h.head, h.title), SCT.notApplicable)),
+  ];
+}
+
 /** TID 300 measurements that belong to no single segment (see the file comment). */
 function derivedMeasurements(ctx: ReportContext, layout: Layout): ContentItem[] {
   const f = ctx.findings;
@@ -355,7 +398,7 @@ function derivedMeasurements(ctx: ReportContext, layout: Layout): ContentItem[] 
 
 /** Each classification result once (heads first; a diagnosis layer only where no head gave that concept). */
 function classificationResults(f: Findings): ContentItem[] {
-  const items: ContentItem[] = [];
+  const items: ContentItem[] = noTumourItems(f);
   const said = new Set<string>();
   const add = (concept: CodedConcept, value: CodedConcept): void => {
     const key = `${concept.scheme}|${concept.value}`;
@@ -411,7 +454,7 @@ export function measurementReportContent(ctx: ReportContext): ContentItem[] {
     codeContent('HAS CONCEPT MOD', DCM.language, MISC.englishUS),
     ...observerContext(ctx),
     codeContent('HAS CONCEPT MOD', DCM.procedureReported, MISC.mrBrain),
-    imageLibrary(ctx.findings),
+    imageLibrary(ctx.findings, ctx.header),
     ...(groups.length ? [container('CONTAINS', DCM.imagingMeasurements, groups)] : []),
     ...(derived.length ? [container('CONTAINS', DCM.derivedImagingMeasurements, derived)] : []),
     qualitativeEvaluations(ctx, layout),

@@ -5,7 +5,7 @@
  * running a model.
  */
 import { bidimensionalOf } from '../../ai/bidimensional';
-import type { Findings, RegionMeasurement, SegmentDefinition } from '../../ai/findings';
+import { inputGeometry, type Findings, type RegionMeasurement, type SegmentDefinition } from '../../ai/findings';
 import type { StudyHeader } from '../../dicom/study-header';
 import { SopClass } from '../../dicom/constants';
 import { deterministicUid } from '../../dicom/uids';
@@ -202,6 +202,7 @@ export function syntheticCase(
       seriesDescription: s.description,
       sopClassUid: SopClass.MRImage,
       sopInstanceUids: s.volume.sources.map((x) => x.sopInstanceUid),
+      geometry: inputGeometry(s.volume),
     })),
     missingModalities: (['t1', 't1ce', 't2', 'flair'] as ModelRole[]).filter((r) => !roles.includes(r)),
     referenceSeries: ref,

@@ -65,6 +65,9 @@ function bidimensional(f: Findings): SafeHtml {
 
 function diagnosis(f: Findings): SafeHtml {
   const dx = f.diagnosis;
+  if (!dx && f.noTumourDetected) {
+    return html`<p data-no-tumour>No tumour detected: nothing was segmented, so no diagnosis is given and ${f.noTumourDetected.headsNotApplicable.map((h) => h.title).join(', ') || 'no classification'} ${f.noTumourDetected.headsNotApplicable.length === 1 ? 'is' : 'are'} not applicable. This does not exclude a tumour the model cannot see.</p>`;
+  }
   if (!dx) return html`<p class="muted">This model gives no layered diagnosis${f.heads.length ? ' (its heads are listed below)' : ''}.</p>`;
   const layers: SafeHtml[] = [];
   if (dx.histology) layers.push(html`<dt>Histology</dt><dd>${dx.histology.label} (${pct(dx.histology.probability)})</dd>`);
