@@ -50,6 +50,16 @@ if [ "$major" -lt 20 ] || [ "$major" -gt 22 ]; then
   exit 1
 fi
 
+# The PDF report embeds DejaVu Sans (src/encoders/pdf): the one Debian package the runtime uses.
+if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "install: installing fonts-dejavu-core (fonts for the PDF report)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null
+  else
+    echo "install: fonts-dejavu-core is missing: PDF reports will use Helvetica, not embedded" >&2
+  fi
+fi
+
 # Build in the checkout when needed (needs the dev packages there: `npm ci` once).
 if [ ! -d node_modules ]; then
   echo "install: installing npm packages in the checkout (npm ci)"

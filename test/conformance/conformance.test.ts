@@ -204,14 +204,15 @@ test('CLI: check <output folder> skips non-DICOM files (findings.json, report.tx
   }
 });
 
-test('SR Tracking UIDs: the RANO group shares the UID of the lesion it measures; two volume groups sharing one is an error', async () => {
+test('SR Tracking UIDs: the RANO lines sit in the measured lesion\'s own group (its UID); two volume groups sharing one is an error', async () => {
   const sr = readP10(readFileSync(outputs['sr.dcm']!)).dataset;
   const im = seq(sr.ContentSequence).find((c) => seq(c.ConceptNameCodeSequence)[0]!.CodeValue === '126010')!;
   const uidOf = (g: Item): string => String(seq(g.ContentSequence).find((c) => seq(c.ConceptNameCodeSequence)[0]!.CodeValue === '112040')!.UID);
   const isVolumeGroup = (g: Item): boolean => seq(g.ContentSequence).some((c) => seq(c.ConceptNameCodeSequence)[0]!.CodeValue === '121191');
   const groupsOf = seq(im.ContentSequence);
-  const rano = groupsOf.find((g) => !isVolumeGroup(g) && seq(g.ContentSequence).some((c) => c.ValueType === 'NUM' && seq(c.ContentSequence).some((k) => k.ValueType === 'SCOORD')))!;
-  expect(groupsOf.filter(isVolumeGroup).map(uidOf)).toContain(uidOf(rano));
+  const rano = groupsOf.find((g) => seq(g.ContentSequence).some((c) => c.ValueType === 'NUM' && seq(c.ContentSequence).some((k) => k.ValueType === 'SCOORD')))!;
+  expect(isVolumeGroup(rano)).toBe(true);
+  expect(new Set(groupsOf.map(uidOf)).size).toBe(groupsOf.length);
   expect(rules(await checkConformance(allFiles(), { validators: false }))).not.toContain('sr.tracking-uid');
   const bad = mutate('sr.dcm', 'shared-volume-tracking', (ds) => {
     const m = seq(ds.ContentSequence).find((c) => seq(c.ConceptNameCodeSequence)[0]!.CodeValue === '126010')!;

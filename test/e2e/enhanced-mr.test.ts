@@ -120,10 +120,14 @@ describe('end to end: an Enhanced MR (multi-frame) T1ce display series, every fr
     expect(evidence.some((e) => e.ReferencedSOPInstanceUID === sourceUid)).toBe(true);
 
     // The RANO lines: on the frame where the SEG itself gives the largest product of diameters.
-    const rano = tree.find((i) => i.ValueType === 'CONTAINER' && kids(i).some((k) => concept(k).value === '112039' && /^Bidimensional (\w+) \(RANO\)$/.test(String(k.TextValue))))!;
-    expect(rano).toBeDefined();
-    const region = /^Bidimensional (\w+)/.exec(String(kids(rano).find((k) => concept(k).value === '112039')!.TextValue))![1]!;
-    const scoords = allItems(rano).filter((i) => i.ValueType === 'SCOORD');
+    // They sit in the group of the segment they measure (ET, else GTV), or, for a whole-tumour measurement, among
+    // the derived measurements (docs/outputs.md, Reader rules).
+    const valued = (k: Node): boolean => ['103339001', '103340004'].includes(concept(k).value) && items(k.MeasuredValueSequence).length > 0;
+    const holder = tree.find((i) => i.ValueType === 'CONTAINER' && kids(i).some(valued))!;
+    expect(holder).toBeDefined();
+    const tracking = kids(holder).find((k) => concept(k).value === '112039');
+    const region = tracking ? String(tracking.TextValue).split(' - ')[0]! : 'WT';
+    const scoords = kids(holder).filter(valued).flatMap((k) => kids(k).filter((c) => c.ValueType === 'SCOORD'));
     expect(scoords).toHaveLength(2);
     const frames = scoords.map((s) => {
       const ref = items(kids(s)[0]!.ReferencedSOPSequence)[0]!;
