@@ -74,7 +74,7 @@ function picture(jobId: number, model: string, f: Findings): SafeHtml {
   return html`<section class="panel">
 <h2>A picture from your scan</h2>
 <figure class="patient-picture" data-picture>
-<img class="keyimage" src="/ui/jobs/${jobId}/key-image.png?model=${encodeURIComponent(model)}" alt="One slice of your brain scan, seen from above, with the area the program outlined shown in colour" width="384">
+<img class="keyimage" src="/ui/jobs/${jobId}/key-image.png?model=${encodeURIComponent(model)}" alt="One slice of your brain scan, with the area the program outlined shown in colour" width="384">
 <figcaption>One slice of your scan. The coloured area is the program’s outline, not a doctor’s. The words “research use only” are written on the picture because it comes from a research program.</figcaption>
 </figure>
 </section>`;

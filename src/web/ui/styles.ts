@@ -58,7 +58,7 @@ button:disabled { opacity: 0.5; cursor: default; }
 #status { min-height: 1.4rem; color: var(--muted); font-size: 0.9rem; margin-bottom: 0.6rem; }
 #status.bad { color: var(--bad); }
 .grid2 { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1.2rem; }
-@media (max-width: 900px) { .grid2 { grid-template-columns: 1fr; } }
+@media (max-width: 900px) { .grid2 { grid-template-columns: minmax(0, 1fr); } }
 .keyimage { max-width: 100%; image-rendering: pixelated; border: 1px solid var(--line); border-radius: 4px; background: #000; }
 .bar { display: inline-block; width: 8rem; height: 0.6rem; background: var(--idle-bg); border-radius: 3px; vertical-align: middle; margin-right: 0.4rem; overflow: hidden; }
 .bar > span { display: block; height: 100%; background: var(--accent); }

@@ -26,7 +26,9 @@ export interface ViewerHeader {
   window: [number, number];
   /** Colour per label value (plain segments only; composites overlap them). */
   labels: Array<{ value: number; key: string; rgb: [number, number, number] }>;
-  /** Voxel (x, y, z) the viewer opens at: the centre of the segmentation, else the middle. */
+  /** The plane the series was acquired in (its slices), which the viewer opens on and the measurement lies in. */
+  plane: 'sagittal' | 'coronal' | 'axial';
+  /** Voxel (x, y, z) the viewer opens at: the measurement, else the centre of the segmentation, else the middle. */
   focus: Vec3;
   /** The RANO-style diameters as (x, y, z) end points on this grid, with their caption. */
   bidimensional?: { long: [Vec3, Vec3]; short: [Vec3, Vec3]; text: string };
@@ -136,6 +138,7 @@ export function viewerData(findings: Findings): Buffer | undefined {
     spacing,
     step,
     window: [lo, hi],
+    plane: (['sagittal', 'coronal', 'axial'] as const)[axes.findIndex((a) => a.axis === 2)]!,
     labels: segmentCatalog(findings, false)
       .filter((s) => s.labelValues.length === 1)
       .map((s) => ({ value: s.labelValues[0]!, key: s.key, rgb: dicomLabToRgb(s.cielab) })),

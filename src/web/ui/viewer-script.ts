@@ -222,6 +222,7 @@ export const VIEWER_JS = String.raw`'use strict';
         d = parse(buf);
         for (var i = 0; i < d.h.labels.length; i++) colours[d.h.labels[i].value] = d.h.labels[i].rgb;
         state.slice = d.h.focus.slice();
+        state.plane = d.h.plane || 'axial';
         wire();
         render();
       })
