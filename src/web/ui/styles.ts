@@ -105,6 +105,8 @@ ${Array.from({ length: 101 }, (_, i) => `.p${i} { width: ${i}% }`).join(' ')}
   header.top { padding: 0.6rem 0.8rem; gap: 0.8rem; }
   .banner { padding: 0.5rem 0.8rem; }
   main table { display: block; overflow-x: auto; max-width: 100%; }
+  th, td { padding: 0.35rem 0.4rem; }
+  th { letter-spacing: 0; }
   dl.facts { grid-template-columns: 1fr; }
   dl.facts dt { margin-top: 0.3rem; }
   .error { max-width: 100%; }
