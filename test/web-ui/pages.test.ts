@@ -14,7 +14,7 @@ import { findResultFile, type JobResults } from '../../src/web/ui/job-results';
 import { keyImagePng } from '../../src/web/ui/key-image';
 import { renderPatientPage } from '../../src/web/ui/patient-page';
 import { chanceWords, plainKind, sizeComparison, sureWords } from '../../src/encoders/narrative/plain-language';
-import { patientContextOf, renderResultPage, stackWidths } from '../../src/web/ui/result-page';
+import { patientContextOf, renderResultPage, stackWidths, withHeadTitles } from '../../src/web/ui/result-page';
 import { certaintyOf } from '../../src/web/ui/patient-page';
 import { MAX_AXIS, parseViewerData, patientAxes, viewerData } from '../../src/web/ui/viewer-data';
 import { ohifLink } from '../../src/config/sections/ui-pages';
@@ -262,6 +262,8 @@ describe('result page: patient context, OHIF link, volume bar, importance heatma
     expect(heat).toContain('<td class="heat h4 num">+0.21</td>');
     expect(heat).toContain('<td class="heat h3 num">+0.12</td>');
     expect(heat).toContain('<th scope="row">FLAIR</th>');
+    expect(withHeadTitles(findings, 'indeterminate heads: idh, histology')).toBe(`indeterminate: ${findings.heads.find((h) => h.head === 'idh')!.title}, Histological type`);
+    expect(withHeadTitles(findings, 'grade 4 is likely')).toBe('grade 4 is likely');
   });
 });
 

@@ -155,8 +155,15 @@ function inputs(f: Findings): SafeHtml {
   return html`<dl class="facts">
 <dt>Inputs used</dt><dd>${f.inputs.map((s, i) => html`${i ? ', ' : ''}${roleName(s.role)}${s.seriesNumber != null ? ` (series ${s.seriesNumber})` : ''}`)}</dd>
 <dt>Missing modalities</dt><dd data-missing>${f.missingModalities.length ? f.missingModalities.map(roleName).join(', ') : 'none'}</dd>
-<dt>Uncertainty</dt><dd><span class="pill s-${f.uncertaintySummary.level === 'low' ? 'ok' : f.uncertaintySummary.level === 'moderate' ? 'retrying' : 'failed'}">${f.uncertaintySummary.level}</span>${f.uncertaintySummary.meanSegmentationUncertainty != null ? ` mean segmentation uncertainty ${f.uncertaintySummary.meanSegmentationUncertainty.toFixed(2)}` : ''}${f.uncertaintySummary.notes.length ? html`<ul class="reasons">${f.uncertaintySummary.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}</dd>
+<dt>Uncertainty</dt><dd><span class="pill s-${f.uncertaintySummary.level === 'low' ? 'ok' : f.uncertaintySummary.level === 'moderate' ? 'retrying' : 'failed'}">${f.uncertaintySummary.level}</span>${f.uncertaintySummary.meanSegmentationUncertainty != null ? ` mean segmentation uncertainty ${f.uncertaintySummary.meanSegmentationUncertainty.toFixed(2)}` : ''}${f.uncertaintySummary.notes.length ? html`<ul class="reasons">${f.uncertaintySummary.notes.map((n) => html`<li>${withHeadTitles(f, n)}</li>`)}</ul>` : ''}</dd>
 </dl>`;
+}
+
+/** The engine's note "indeterminate heads: idh, codeletion_1p19q" with the heads' titles instead of their ids. Pure. */
+export function withHeadTitles(f: Pick<Findings, 'heads'>, note: string): string {
+  const m = /^indeterminate heads: (.*)$/.exec(note);
+  if (!m) return note;
+  return `indeterminate: ${m[1]!.split(', ').map((id) => f.heads.find((h) => h.head === id)?.title ?? id).join(', ')}`;
 }
 
 /** Colour step of a change of probability (0 = none .. 5 = 0.35 or more), for the heatmap's h0..h5 classes. */

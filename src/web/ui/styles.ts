@@ -94,6 +94,7 @@ dl.ctx dd { margin: 0; font-weight: 700; font-size: 1.1rem; overflow-wrap: anywh
 .stack > span { display: block; height: 100%; }
 .legend { font-size: 0.85rem; margin: 0 0 0.6rem; }
 table.heatmap td.heat { text-align: center; }
+table.heatmap tbody th { text-transform: none; letter-spacing: 0; font-size: 0.92rem; color: var(--ink); background: none; }
 .h0 { background: #f6f8fb; } .h1 { background: #dbe8f6; } .h2 { background: #b4cfee; }
 .h3 { background: #7eaae0; } .h4 { background: #3f7bc6; color: #fff; } .h5 { background: #1f4f8f; color: #fff; }
 ${Array.from({ length: 101 }, (_, i) => `.p${i} { width: ${i}% }`).join(' ')}
