@@ -15,6 +15,8 @@
  * is decided before this router, by http.auth (src/web/access-control.ts, docs/security.md).
  */
 import { createReadStream } from 'node:fs';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { basename } from 'node:path';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../../config/schema';
@@ -39,6 +41,8 @@ import { ohifLink } from '../../config/sections/ui-pages';
 import type { Findings } from '../../ai/findings';
 import { FAVICON_SVG, UI_CSS } from './styles';
 import { deliveryConfigured } from '../../config/sections/delivery';
+
+const gzipAsync = promisify(gzip);
 
 export interface UiDeps {
   jobs: JobMachine;
@@ -186,7 +190,10 @@ export function uiRouter(deps: UiDeps): Router {
     if (!findings) return;
     const data = viewerData(findings);
     if (!data) return problem(res, 404, 'No viewer data', `Model ${findings.model.name} produced no segmentation for job ${id}.`);
-    res.type('application/octet-stream').send(data);
+    res.type('application/octet-stream').set('Vary', 'Accept-Encoding');
+    // The label map is mostly zeros: gzip (fast level) makes the payload several times smaller.
+    if (req.acceptsEncodings('gzip')) res.set('Content-Encoding', 'gzip').send(await gzipAsync(data, { level: 1 }));
+    else res.send(data);
   }));
 
   r.get('/jobs/:id/files/:sop', route(async (req, res) => {

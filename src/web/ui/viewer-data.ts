@@ -57,8 +57,8 @@ function percentileWindow(values: ArrayLike<number>, indices: Uint32Array): [num
   let min = Infinity;
   let max = -Infinity;
   let n = 0;
-  for (const i of indices) {
-    const v = values[i]!;
+  for (let k = 0; k < indices.length; k++) {
+    const v = values[indices[k]!]!;
     if (!v) continue;
     n++;
     if (v < min) min = v;
@@ -67,8 +67,8 @@ function percentileWindow(values: ArrayLike<number>, indices: Uint32Array): [num
   if (!n || max <= min) return n ? [min - 1, min] : [0, 1];
   const bins = new Uint32Array(1024);
   const scale = 1023 / (max - min);
-  for (const i of indices) {
-    const v = values[i]!;
+  for (let k = 0; k < indices.length; k++) {
+    const v = values[indices[k]!]!;
     if (v) bins[Math.round((v - min) * scale)]!++;
   }
   const at = (q: number): number => {
@@ -99,29 +99,36 @@ export function viewerData(findings: Findings): Buffer | undefined {
     return a.flip ? n - 1 - s : s;
   };
   const strides = [1, src[0], src[0] * src[1]];
+  // Offset into the source of each output position along each axis (tight loops below: up to 256³ voxels).
+  const offsets = [0, 1, 2].map((p) => Int32Array.from({ length: dims[p]! }, (_, o) => srcIndex(p, o) * strides[axes[p]!.axis]!));
+  const [ox, oy, oz] = offsets as [Int32Array, Int32Array, Int32Array];
   const total = dims[0] * dims[1] * dims[2];
   const map = new Uint32Array(total);
-  let o = 0;
-  for (let z = 0; z < dims[2]; z++) {
-    const oz = srcIndex(2, z) * strides[axes[2]!.axis]!;
+  for (let z = 0, o = 0; z < dims[2]; z++) {
     for (let y = 0; y < dims[1]; y++) {
-      const oy = oz + srcIndex(1, y) * strides[axes[1]!.axis]!;
-      for (let x = 0; x < dims[0]; x++) map[o++] = oy + srcIndex(0, x) * strides[axes[0]!.axis]!;
+      const base = oz[z]! + oy[y]!;
+      for (let x = 0; x < dims[0]; x++) map[o++] = base + ox[x]!;
     }
   }
   const [lo, hi] = percentileWindow(ref.data, map);
   const body = Buffer.alloc(2 * total);
+  const scale = 255 / (hi - lo);
+  const labels = seg.labelmap.data;
   let sx = 0, sy = 0, sz = 0, count = 0;
-  for (let n = 0; n < total; n++) {
-    const v = ref.data[map[n]!]!;
-    body[n] = Math.max(0, Math.min(255, Math.round(((v - lo) / (hi - lo)) * 255)));
-    const label = seg.labelmap.data[map[n]!]!;
-    body[total + n] = label;
-    if (label) {
-      count++;
-      sx += n % dims[0];
-      sy += Math.floor(n / dims[0]) % dims[1];
-      sz += Math.floor(n / (dims[0] * dims[1]));
+  for (let z = 0, n = 0; z < dims[2]; z++) {
+    for (let y = 0; y < dims[1]; y++) {
+      for (let x = 0; x < dims[0]; x++, n++) {
+        const g = Math.round((ref.data[map[n]!]! - lo) * scale);
+        body[n] = g < 0 ? 0 : g > 255 ? 255 : g;
+        const label = labels[map[n]!]!;
+        if (label) {
+          body[total + n] = label;
+          count++;
+          sx += x;
+          sy += y;
+          sz += z;
+        }
+      }
     }
   }
   const focus: Vec3 = count ? [Math.round(sx / count), Math.round(sy / count), Math.round(sz / count)] : [dims[0] >> 1, dims[1] >> 1, dims[2] >> 1];
