@@ -98,7 +98,7 @@ describe('result page viewer and patient page in Chromium against a real node', 
     })()`);
   const renders = async (): Promise<number> => Number(await page.locator('canvas[data-view]').getAttribute('data-renders'));
   const nextRender = async (before: number): Promise<void> => {
-    await page.waitForFunction(`Number(document.querySelector('canvas[data-view]').getAttribute('data-renders')) > ${before}`);
+    await waitFor(async () => (await renders()) > before, 15_000, 'the viewer to redraw');
   };
 
   it('result page: the patient at the top, Open in OHIF, the volume bar and the importance heatmap with head titles', async () => {
@@ -121,7 +121,8 @@ describe('result page viewer and patient page in Chromium against a real node', 
 
   it('the viewer draws the display series with the overlay, scrolls, switches planes and changes window/level', async () => {
     const canvas = page.locator('canvas[data-view]');
-    await page.waitForFunction(`Number(document.querySelector('canvas[data-view]')?.getAttribute('data-renders')) > 0`, undefined, { timeout: 20_000 });
+    // Polled from here: page.waitForFunction would eval() a string inside the page, which the CSP forbids.
+    await waitFor(async () => (await renders()) > 0, 30_000, 'the viewer to draw');
     const first = await canvasState();
     expect(first.lit).toBeGreaterThan(first.width * first.height * 0.1);
     // It opens on the plane the series was acquired in, where the bidimensional measurement lies.
@@ -144,7 +145,7 @@ describe('result page viewer and patient page in Chromium against a real node', 
     await canvas.focus();
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
-    await page.waitForFunction(`Number(document.querySelector('canvas[data-view]').getAttribute('data-renders')) >= ${n + 2}`);
+    await waitFor(async () => (await renders()) >= n + 2, 15_000, 'the viewer to redraw twice');
     expect(Number(await canvas.getAttribute('data-slice'))).toBe(slice0 - 1);
     // Slider.
     n = await renders();
@@ -233,7 +234,7 @@ describe('result page viewer and patient page in Chromium against a real node', 
     const decided = findings.heads.filter((h) => !h.indeterminate).length;
     expect(text.match(/best guess of this research program, which learned only from computer-made pictures and does not give a diagnosis/g) ?? []).toHaveLength(decided);
     if (findings.regions.find((r) => r.key === 'WT')!.voxelCount > 0) {
-      await page.waitForFunction('(() => { const i = document.querySelector("[data-picture] img"); return !!i && i.complete && i.naturalWidth > 0; })()');
+      await waitFor(async () => page.evaluate<boolean>('(() => { const i = document.querySelector("[data-picture] img"); return !!i && i.complete && i.naturalWidth > 0; })()'), 15_000, 'the picture to load');
     }
     for (const f of [study.patient.name, study.patient.name.replace('^', ' '), study.patient.id, study.study.accessionNumber]) expect(text).not.toContain(f);
     await page.screenshot({ path: join(shots, 'patient-desktop.png'), fullPage: true });
