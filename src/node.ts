@@ -80,6 +80,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     acceptedSopClasses: config.node.acceptedSopClasses,
     durableWrites: config.node.durableWrites,
     minFreeBytes: config.node.minFreeDiskMb * 1024 * 1024,
+    duplicatePolicy: config.node.duplicatePolicy,
     db,
     logger: createLogger('store'),
   });

@@ -80,30 +80,68 @@ function deepMerge(a: unknown, b: unknown): unknown {
   return b;
 }
 
+/** 1-based line and column of a character offset. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
 export function readConfigFile(path: string): ConfigInput {
+  return readConfigFileWithSource(path).data;
+}
+
+/**
+ * Reads a JSON or YAML config file. Syntax errors name the file, line and column; the returned `locate` gives the
+ * line and column of a value by its path, so schema errors can point into the file too.
+ */
+function readConfigFileWithSource(path: string): { data: ConfigInput; locate: (p: readonly PropertyKey[]) => string | undefined } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
   }
+  const json = extname(path).toLowerCase() === '.json';
+  let parsed: unknown;
   try {
-    const ext = extname(path).toLowerCase();
-    const parsed: unknown = ext === '.json' ? JSON.parse(text) : YAML.parse(text);
-    if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
-      throw new Error('top level must be an object');
-    }
-    return (parsed ?? {}) as ConfigInput;
+    parsed = json ? JSON.parse(text) : YAML.parse(text, { prettyErrors: false });
   } catch (e) {
-    throw new ConfigError(`config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+    const err = e as Error & { pos?: [number, number] };
+    // JSON.parse says "at position N"; yaml gives pos (character offsets).
+    const at = err.pos?.[0] ?? Number(/position (\d+)/.exec(err.message)?.[1] ?? NaN);
+    const where = Number.isFinite(at) ? (({ line, column }) => `:${line}:${column}`)(lineColumn(text, at)) : '';
+    throw new ConfigError(`config file ${path}${where} is not valid ${json ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}`);
   }
+  if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+    throw new ConfigError(`config file ${path} is not valid ${json ? 'JSON' : 'YAML'}: top level must be an object`);
+  }
+  // JSON is YAML: one parser finds value positions for both.
+  const doc = YAML.parseDocument(text);
+  const locate = (p: readonly PropertyKey[]): string | undefined => {
+    for (let n = p.length; n > 0; n--) {
+      const node = doc.getIn(p.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) {
+        const { line, column } = lineColumn(text, node.range[0]);
+        return `${path}:${line}:${column}`;
+      }
+    }
+    return undefined;
+  };
+  return { data: (parsed ?? {}) as ConfigInput, locate };
 }
 
-/** Validates a config object; throws ConfigError listing every bad field by its path. */
-export function parseConfig(input: unknown): Config {
+/**
+ * Validates a config object; throws ConfigError listing every bad field by its path, and by file:line:column when
+ * `locate` finds it in the config file (a value set by an environment variable has no place in the file).
+ */
+export function parseConfig(input: unknown, locate?: (path: readonly PropertyKey[]) => string | undefined): Config {
   const res = configSchema.safeParse(input ?? {});
   if (!res.success) {
-    const lines = res.error.issues.map((i) => `  - ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+    const lines = res.error.issues.map((i) => {
+      const at = i.path.length ? locate?.(i.path) : undefined;
+      return `  - ${i.path.length ? i.path.join('.') : '(root)'}${at ? ` (${at})` : ''}: ${i.message}`;
+    });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return res.data;
@@ -113,8 +151,19 @@ export function parseConfig(input: unknown): Config {
 export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigInput } = {}): Config {
   const env = opts.env ?? process.env;
   const file = opts.file ?? env.NEURO_ONC_CONFIG;
-  let merged: unknown = file ? readConfigFile(file) : {};
-  merged = deepMerge(merged, envOverrides(env));
+  const fromFile = file ? readConfigFileWithSource(file) : undefined;
+  const fromEnv = envOverrides(env);
+  let merged: unknown = fromFile?.data ?? {};
+  merged = deepMerge(merged, fromEnv);
   merged = deepMerge(merged, opts.overrides ?? {});
-  return parseConfig(merged);
+  // A value overridden by the environment is not where the file says: point into the file only for file values.
+  const inEnv = (p: readonly PropertyKey[]): boolean => {
+    let cur: unknown = fromEnv;
+    for (const k of p) {
+      if (cur == null || typeof cur !== 'object') return false;
+      cur = (cur as Record<string, unknown>)[String(k)];
+    }
+    return cur !== undefined;
+  };
+  return parseConfig(merged, fromFile && ((p) => (inEnv(p) ? 'from the environment' : fromFile.locate(p))));
 }

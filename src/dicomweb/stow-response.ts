@@ -1,6 +1,7 @@
 /**
  * The STOW-RS response (PS3.18 10.5.3): HTTP status and the Store Instances Response Module as DICOM JSON.
- *   ReferencedSOPSequence (0008,1199): stored instances (a byte-identical resend counts as stored)
+ *   ReferencedSOPSequence (0008,1199): stored instances (a resend of the same data set counts as stored; one with
+ *                                      different content that was not kept carries WarningReason 0xB000)
  *   FailedSOPSequence    (0008,1198): refused instances whose SOP Instance UID is known, with FailureReason
  *   OtherFailuresSequence(0008,119A): parts that could not be read far enough to know their UID
  * Every failure item also carries a readable explanation in a private element (0009,1001) LT, creator
@@ -8,7 +9,7 @@
  * At most MAX_FAILURE_ITEMS failures are listed one by one; the rest are summarised in one more item (count per
  * reason), so that a request of thousands of broken parts does not get a response of hundreds of megabytes.
  */
-import { stowFailureReason, type RejectReason } from '../store/reasons';
+import { DUPLICATE_WARNING, stowFailureReason, type RejectReason } from '../store/reasons';
 import type { DicomJson, IngestOutcome } from '../store/types';
 
 export const PRIVATE_CREATOR = 'NEURO_ONC_NODE';
@@ -30,7 +31,7 @@ export interface StowResponse {
 const ui = (v: string): { vr: string; Value: string[] } => ({ vr: 'UI', Value: [v] });
 const ur = (v: string): { vr: string; Value: string[] } => ({ vr: 'UR', Value: [v] });
 
-function explanation(reason: RejectReason | undefined, message: string | undefined, part: number): DicomJson {
+function explanation(reason: RejectReason | 'duplicate' | undefined, message: string | undefined, part: number): DicomJson {
   return {
     '00090010': { vr: 'LO', Value: [PRIVATE_CREATOR] },
     '00091001': { vr: 'LT', Value: [`part ${part}: ${reason ?? 'internal'}: ${message ?? ''}`.slice(0, 10240)] },
@@ -58,13 +59,16 @@ export function buildStowResponse(
   const maxItems = opts.maxFailureItems ?? MAX_FAILURE_ITEMS;
   const unlisted = new Map<RejectReason, number>();
   let nUnlisted = 0;
+  let warnings = 0;
   for (const { part, outcome: o } of results) {
     if (o.status === 'stored' || o.status === 'duplicate') {
       studies.add(o.studyInstanceUid!);
+      if (o.conflict) warnings++;
       referenced.push({
         '00081150': ui(o.sopClassUid!),
         '00081155': ui(o.sopInstanceUid!),
         '00081190': ur(urls.instance(o.studyInstanceUid!, o.seriesInstanceUid!, o.sopInstanceUid!)),
+        ...(o.conflict ? { '00081196': { vr: 'US', Value: [DUPLICATE_WARNING] }, ...explanation('duplicate', o.conflict, part) } : {}),
       });
       continue;
     }
@@ -102,7 +106,7 @@ export function buildStowResponse(
   const nFailed = failed.length + other.length - (nUnlisted ? 1 : 0) + nUnlisted;
   let status: StowResponse['status'];
   if (opts.forceStatus) status = opts.forceStatus;
-  else if (referenced.length && !nFailed) status = 200;
+  else if (referenced.length && !nFailed && !warnings) status = 200;
   else if (referenced.length) status = 202;
   else if (nFailed) status = 409;
   else status = 400;

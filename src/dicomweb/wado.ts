@@ -14,7 +14,8 @@ import type { Request, Response } from 'express';
 import { ENCAPSULATED_TRANSFER_SYNTAXES, TransferSyntax } from '../dicom/constants';
 import { isValidUid } from '../dicom/uids';
 import type { Logger } from '../log/logger';
-import type { InstanceStore } from '../store/store';
+import { pixelGeometry, type InstanceStore } from '../store/store';
+import { shortPixelDataMessage } from '../store/pixel-length';
 import type { DicomJson, InstanceRecord } from '../store/types';
 import { parseMediaType } from './multipart';
 import type { RetrieveBase } from './qido';
@@ -241,10 +242,14 @@ export function framesHandler(deps: Deps) {
       const parts: Array<{ headers: Record<string, string>; path: string; start: number; end: number } | { headers: Record<string, string>; data: Buffer }> = [];
       const ts = rec.transferSyntaxUid;
       if (!layout.encapsulated) {
-        const [hdr] = deps.store.instanceHeaders({ sopInstanceUid: rec.sopInstanceUid });
-        const spp = Number(hdr?.dataset.SamplesPerPixel ?? 1);
+        const [hdr] = deps.store.instanceMetadata({ sopInstanceUid: rec.sopInstanceUid });
+        const geometry = pixelGeometry(hdr?.metadata ?? {});
+        const spp = geometry.samplesPerPixel ?? 1;
         const frameBytes = Math.ceil(((rec.rows ?? 0) * (rec.columns ?? 0) * spp * (rec.bitsAllocated ?? 16)) / 8);
-        if (!frameBytes || frameBytes * nFrames > layout.valueLength) throw new WadoError(500, 'stored pixel data is shorter than Rows x Columns x frames');
+        // Stored before the store refused short Pixel Data at receipt: the instance is damaged, not the node (4xx).
+        const short = shortPixelDataMessage(geometry, layout.valueLength);
+        if (short) throw new WadoError(422, `the stored instance is damaged, its frames cannot be served: ${short}`);
+        if (!frameBytes) throw new WadoError(422, 'the stored instance has no Rows, Columns or BitsAllocated: its frames cannot be served');
         for (const f of list) {
           const start = layout.valueStart + (f - 1) * frameBytes;
           parts.push({ path: rec.path, start, end: start + frameBytes - 1, headers: { 'Content-Type': `application/octet-stream; transfer-syntax=${ts}` } });

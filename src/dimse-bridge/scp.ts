@@ -23,12 +23,13 @@ import { encodeStoreResponsePdu } from './store-response';
 import type { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../log/logger';
 import type { IngestContext, IngestOutcome } from '../store/types';
-import { cStoreStatus, hex4 } from '../store/reasons';
+import { cStoreStatus, DUPLICATE_WARNING, hex4 } from '../store/reasons';
 import { STORAGE_SOP_CLASSES, StoreStatus, describeStatus } from './conformance';
 import { buildFileMetaHeader } from './file-meta';
 import { InstanceSpool, type SpoolResult } from './instance-spool';
 import { ContextResult, decideContext, sopClassAcceptor } from './negotiation';
 import { quietDimseLibrary } from './library-log';
+import { encodeAbortPdu, PduLengthGuard, pduLimits, type PduViolation } from './pdu-guard';
 
 const { RejectResult, RejectSource, RejectReason } = constants;
 const { CEchoResponse } = responses;
@@ -49,10 +50,13 @@ export interface ScpOptions {
   /** 0 = pick a free port (tests). */
   port: number;
   maxAssociations: number;
-  /** Largest P-DATA PDU we accept (announced in A-ASSOCIATE-AC). */
+  /** Connections that have not had their A-ASSOCIATE-RQ answered yet; more are closed at once (default 16). */
+  maxUnassociatedConnections?: number;
+  /** Largest P-DATA PDU we accept (announced in A-ASSOCIATE-AC); a PDU declaring more is aborted (pdu-guard.ts). */
   maxPduLength: number;
-  /** Seconds to wait for the A-ASSOCIATE-RQ after connect, and for the next PDU in an association. */
+  /** Seconds from connect until the A-ASSOCIATE-RQ is received and answered; then the connection is closed. */
   associationTimeoutSeconds: number;
+  /** Seconds an association may stay without a PDU. */
   idleTimeoutSeconds: number;
   /** Folder for instances larger than spoolMemoryLimitBytes while they arrive (same file system as the store). */
   spoolDir: string;
@@ -93,6 +97,8 @@ class StorageScp extends Scp {
   private readonly counters: Counters = { stored: 0, duplicate: 0, failed: 0 };
   private readonly openedAt = Date.now();
   private accepted = false;
+  /** The A-ASSOCIATE-RQ was answered (accepted or rejected). */
+  negotiated = false;
   private inFlight = 0;
   private closed = false;
   private readonly acceptsSopClass: (uid: string) => boolean;
@@ -103,7 +109,9 @@ class StorageScp extends Scp {
     private readonly registry: Set<StorageScp>,
   ) {
     super(sock, {
-      associationTimeout: opts.associationTimeoutSeconds * 1000,
+      // startScp's own timer closes a connection that does not associate in time (with a clear log line); the
+      // library's interval-based check is only a backstop.
+      associationTimeout: (opts.associationTimeoutSeconds + 5) * 1000,
       pduTimeout: opts.idleTimeoutSeconds * 1000,
       connectTimeout: opts.idleTimeoutSeconds * 1000,
     });
@@ -125,6 +133,7 @@ class StorageScp extends Scp {
   }
 
   override associationRequested(assoc: association.Association): void {
+    this.negotiated = true;
     this.callingAe = assoc.getCallingAeTitle().trim();
     this.calledAe = assoc.getCalledAeTitle().trim();
     const who = { callingAeTitle: this.callingAe, calledAeTitle: this.calledAe, remote: this.remote };
@@ -289,12 +298,29 @@ class StorageScp extends Scp {
       }
       if (outcome.status === 'stored') this.counters.stored++;
       else this.counters.duplicate++;
+      // A different data set under a stored UID (keep-first): a warning, so the sender goes on with the study.
+      if (outcome.conflict) return { status: DUPLICATE_WARNING, comment: 'different data set already stored; first copy kept' };
       return { status: StoreStatus.Success };
     }
     this.counters.failed++;
     const status = outcome.reason ? cStoreStatus(outcome.reason) : StoreStatus.CannotUnderstand;
     this.log.warn(`C-STORE refused (${hex4(status)} ${describeStatus(status)}): ${outcome.reason ?? 'rejected'}: ${outcome.message ?? ''}`, meta);
     return { status, comment: `${outcome.reason ?? 'rejected'}${outcome.message ? ': ' + outcome.message : ''}` };
+  }
+
+  /**
+   * Ends a connection that broke the upper-layer rules (pdu-guard.ts) or stayed too long before association: no
+   * more bytes reach dcmjs-dimse, the peer gets an A-ABORT when one is due, and the socket is destroyed shortly
+   * after, whatever the peer does.
+   */
+  refuse(why: string, abortReason?: PduViolation['abortReason']): void {
+    if (this.sock.destroyed) return;
+    this.log.warn(`DIMSE connection aborted: ${why}`, { callingAeTitle: this.callingAe || undefined, remote: this.remote });
+    this.sock.removeAllListeners('data');
+    this.sock.on('data', () => undefined); // keep reading (and dropping) so the peer is not left blocked
+    if (abortReason !== undefined) this.sock.end(encodeAbortPdu(abortReason));
+    else this.sock.end();
+    setTimeout(() => this.sock.destroy(), 500).unref();
   }
 
   private onClosed(): void {
@@ -328,10 +354,32 @@ export async function startScp(opts: ScpOptions): Promise<DimseScp> {
   mkdirSync(opts.spoolDir, { recursive: true });
   const log = createLogger('dimse-scp');
   const live = new Set<StorageScp>();
+  const maxUnassociated = opts.maxUnassociatedConnections ?? 16;
   const accept = (sock: Socket): void => {
     // TCP_NODELAY: without it every C-STORE-RSP waits for the peer's delayed ACK (~40 ms per instance).
     sock.setNoDelay(true);
-    live.add(new StorageScp(sock, opts, live));
+    const unassociated = [...live].filter((s) => !s.negotiated).length;
+    if (unassociated >= maxUnassociated) {
+      log.warn(`DIMSE connection closed: ${unassociated} connections are already negotiating (dimse.maxUnassociatedConnections)`, {
+        remote: `${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}`,
+      });
+      sock.destroy();
+      return;
+    }
+    const scp = new StorageScp(sock, opts, live);
+    live.add(scp);
+    // prependListener: the guard sees each chunk before dcmjs-dimse's own 'data' listener buffers it.
+    const guard = new PduLengthGuard(pduLimits(opts.maxPduLength));
+    sock.prependListener('data', (chunk: Buffer) => {
+      const v = guard.feed(chunk);
+      if (v) scp.refuse(v.message, v.abortReason);
+    });
+    // The ARTIM timer of PS3.8 9.1.5: when it expires before an A-ASSOCIATE-RQ, the connection is just closed (AA-2).
+    const timer = setTimeout(() => {
+      if (!scp.negotiated) scp.refuse(`no A-ASSOCIATE-RQ within ${opts.associationTimeoutSeconds} s of connecting (dimse.associationTimeoutSeconds)`);
+    }, opts.associationTimeoutSeconds * 1000);
+    timer.unref();
+    sock.once('close', () => clearTimeout(timer));
   };
   const servers: NetServer[] = [];
   const listen = async (server: NetServer, port: number, what: string): Promise<number> => {
@@ -354,7 +402,8 @@ export async function startScp(opts: ScpOptions): Promise<DimseScp> {
   try {
     if (!opts.tls || opts.tls.alsoPlain) port = await listen(createServer({ noDelay: true }, accept), opts.port, 'dimse.host/dimse.port');
     if (opts.tls) {
-      const tlsServer = createTlsServer({ ...opts.tls.options, noDelay: true }, accept);
+      // The TLS handshake comes before any PDU: bound it like the association request (Node's default is 120 s).
+      const tlsServer = createTlsServer({ handshakeTimeout: opts.associationTimeoutSeconds * 1000, ...opts.tls.options, noDelay: true }, accept);
       // A refused handshake (no or untrusted client certificate) never reaches DIMSE: log it with the address.
       tlsServer.on('tlsClientError', (e, sock) => log.warn('DICOM TLS handshake refused', { remote: `${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}`, error: e.message }));
       tlsPort = await listen(tlsServer, opts.tls.port, 'dimse.host/dimse.tls.port');

@@ -23,6 +23,7 @@ export async function startDimseService(config: Config, store: InstanceSink & Pi
     port: d.port,
     maxAssociations: d.maxAssociations,
     maxPduLength: d.maxPduLength,
+    maxUnassociatedConnections: d.maxUnassociatedConnections,
     associationTimeoutSeconds: d.associationTimeoutSeconds,
     idleTimeoutSeconds: d.idleTimeoutSeconds,
     // Same file system as the store, so a large spooled instance is moved in by rename; emptied at store start-up.

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { CodedConcept } from '../ai/findings';
 import type { ModelRole } from '../series-id/roles';
+import { EncoderInputError } from './options';
 
 export type { CodedConcept };
 
@@ -65,6 +66,10 @@ export const DCM = {
   magneticResonance: c('MR', 'DCM', 'Magnetic Resonance'),
   seriesInstanceUid: c('112002', 'DCM', 'Series Instance UID'),
   comment: c('121106', 'DCM', 'Comment'),
+  derivedImagingMeasurements: c('126011', 'DCM', 'Derived Imaging Measurements'),
+  probability: c('122157', 'DCM', 'Probability'),
+  /** CID 42 Numeric Value Qualifier: the NUM has no value because the inputs cannot support it. */
+  measurementNotAttempted: c('114007', 'DCM', 'Measurement not attempted'),
 } as const;
 
 export const SCT = {
@@ -97,6 +102,8 @@ export const UCUM = {
   millimeter: c('mm', 'UCUM', 'millimeter'),
   squareMillimeter: c('mm2', 'UCUM', 'square millimeter'),
   cubicMillimeter: c('mm3', 'UCUM', 'cubic millimeter'),
+  perMillimeter: c('/mm', 'UCUM', 'per millimeter'),
+  bit: c('bit', 'UCUM', 'bit'),
 } as const;
 
 export const MISC = {
@@ -132,7 +139,10 @@ export const PRIV = {
   supersedes: p('SUPERSEDES', 'Supersedes earlier result'),
   calibratedSoftmax: p('CALSOFTMAX', 'Temperature-scaled softmax, mean over TTA passes'),
   meanOfUncertaintyMap: p('MEANUMAP', 'Mean of voxel-wise uncertainty map'),
-  radiomicsMethod: p('RADIOMICS', 'Radiomic feature, node implementation'),
+  radiomicsMethod: p('RADIOMICS', 'Radiomic feature on the model input grid (resampled)'),
+  vasariMethod: p('VASARI', 'VASARI-style feature on the model input grid (resampled)'),
+  measuredRegion: p('REGION', 'Measured region'),
+  notAssessable: p('NOTASSESS', 'Region not assessable from the inputs'),
   importanceDelta: p('MIDELTA', 'Probability change without sequence'),
   importanceDice: p('MIDICE', 'Whole tumour Dice without sequence'),
   removedSequence: p('MIREMOVED', 'Removed input sequence'),
@@ -143,7 +153,7 @@ export const PRIV = {
   uncertaintyModerate: p('UNC-MODERATE', 'Moderate uncertainty'),
   uncertaintyHigh: p('UNC-HIGH', 'High uncertainty'),
   bidimensionalProduct: p('RANOPROD', 'Product of perpendicular diameters'),
-  bidimensionalMethod: p('RANOBIDIM', 'Longest in-plane diameter and its perpendicular, max product slice'),
+  bidimensionalMethod: p('RANOBIDIM', 'Longest diameter and its perpendicular on the max-product slice'),
   measurableDisease: p('RANOMEAS', 'Measurable (both diameters at least 10 mm, RANO)'),
 } as const;
 
@@ -163,6 +173,7 @@ function sanitiseKey(s: string): string {
   return s.toUpperCase().replace(/[^A-Z0-9]+/g, '-').replace(/^-|-$/g, '');
 }
 
+
 /**
  * A private concept derived from a name (head id, class name, feature name): readable when it fits the 16-character
  * CodeValue (SH), otherwise prefix + a hash of the name. Same name, same code, in every report.
@@ -176,25 +187,30 @@ export function derivedPrivateCode(prefix: string, key: string, meaning: string)
   return p(value, meaning);
 }
 
-/** Shortens a CodeMeaning to the 64 characters LO allows. */
-export function fitMeaning(meaning: string): string {
+/** A CodeMeaning as written: backslashes and line breaks (not allowed in LO) become spaces; never shortened. */
+export function checkedMeaning(meaning: string): string {
   const m = meaning.replace(/[\\\r\n]/g, ' ').trim();
-  return m.length <= MAX_MEANING ? m : m.slice(0, MAX_MEANING - 3) + '...';
+  if (m.length > MAX_MEANING) throw new EncoderInputError(`code meaning longer than ${MAX_MEANING} characters (never cut): "${m}"`, 'bad-code');
+  return m;
 }
 
 /**
- * A Code Sequence item (CodeValue, or LongCodeValue when longer than 16 characters, PS3.3 8.8), with the meaning
- * shortened to fit LO.
+ * A Code Sequence item (CodeValue, or LongCodeValue when longer than 16 characters, PS3.3 8.8). Throws
+ * EncoderInputError ('bad-code') rather than cut a meaning.
  */
 export function codeItem(code: CodedConcept): Record<string, string> {
   const item: Record<string, string> =
     code.value.length > MAX_CODE_VALUE ? { LongCodeValue: code.value } : { CodeValue: code.value };
   item.CodingSchemeDesignator = code.scheme;
-  item.CodeMeaning = fitMeaning(code.meaning);
+  item.CodeMeaning = checkedMeaning(code.meaning);
   return item;
 }
 
-/** Codes for class names the heads commonly use, where research/seg_sr.md §2.7 found a public standard code. */
+/**
+ * Class codes. Standard codes only where a public table gives them (research/seg_sr.md §2.7): SCT histology, NCIt
+ * WHO CNS grades. IDH and 1p/19q status have no standard code we could verify, so they stay private (conformance/
+ * objects.md says so).
+ */
 const KNOWN_CLASS_CODES: Record<string, Record<string, CodedConcept>> = {
   idh: {
     wildtype: p('IDH-WT', 'IDH-wildtype'),
@@ -202,6 +218,7 @@ const KNOWN_CLASS_CODES: Record<string, Record<string, CodedConcept>> = {
   },
   codeletion_1p19q: {
     intact: p('1P19Q-INTACT', '1p/19q intact (non-codeleted)'),
+    'non-codeleted': p('1P19Q-INTACT', '1p/19q intact (non-codeleted)'),
     codeleted: p('1P19Q-CODEL', '1p/19q codeleted'),
   },
   histology: {
@@ -215,6 +232,17 @@ const KNOWN_CLASS_CODES: Record<string, Record<string, CodedConcept>> = {
     '4': c('C62397', 'NCIt', 'WHO CNS Grade 4'),
   },
 };
+
+/** Diagnosis branches without a standard code whose label is longer than a CodeMeaning: a fixed short meaning. */
+const DIAGNOSIS_PRIVATE: Record<string, CodedConcept> = {
+  'Diffuse astrocytic glioma, IDH-wildtype, without grade 4 imaging features (NEC)': p('DX-IDHWT-NEC', 'Diffuse astrocytic glioma, IDH-wildtype, NEC'),
+  'Diffuse astrocytic glioma, IDH-wildtype (grade not assessed, NOS)': p('DX-IDHWT-NOS', 'Diffuse astrocytic glioma, IDH-wildtype, grade not assessed'),
+};
+
+/** The coded value of a diagnosis branch or layer: its standard code, else a private one (fixed or derived). */
+export function diagnosisCode(label: string, given?: CodedConcept): CodedConcept {
+  return given ?? DIAGNOSIS_PRIVATE[label] ?? derivedPrivateCode('DX', label, label);
+}
 
 /** The concept name for a classification head's qualitative evaluation. */
 export function headConcept(head: string, title: string): CodedConcept {
@@ -232,15 +260,113 @@ export function headConcept(head: string, title: string): CodedConcept {
   }
 }
 
-/** The coded value for a class of a head: the manifest's code, a known standard code, or a derived private code. */
-export function classValueCode(head: string, className: string, given?: CodedConcept): CodedConcept {
-  if (given) return given;
-  const known = KNOWN_CLASS_CODES[head]?.[className.toLowerCase()];
-  if (known) return known;
-  return derivedPrivateCode('V', `${head}:${className}`, className);
+/** The concept of a molecular layer of the layered diagnosis, the same one its head uses. */
+export function molecularConcept(name: string): CodedConcept {
+  const n = name.toLowerCase();
+  if (n === 'idh') return PRIV.idhStatus;
+  if (n === '1p/19q') return PRIV.codeletionStatus;
+  return derivedPrivateCode('M', name, `${name} status (model prediction)`);
 }
 
-/** The NUM concept for "probability of class X of head H". */
-export function classProbabilityConcept(head: string, title: string, className: string): CodedConcept {
-  return derivedPrivateCode('P', `${head}:${className}`, `Probability: ${title} = ${className}`);
+/** The molecular layer's head id, to find its class code. */
+export function molecularHead(name: string): string {
+  const n = name.toLowerCase();
+  return n === 'idh' ? 'idh' : n === '1p/19q' ? 'codeletion_1p19q' : n;
+}
+
+/**
+ * The coded value for a class of a head: the manifest's code, a known standard code, or a derived private code whose
+ * meaning names the head when it fits ("mutant (EGFR mutation status)"), so that two heads' "mutant" stay two meanings.
+ */
+export function classValueCode(head: string, className: string, given?: CodedConcept, title?: string): CodedConcept {
+  if (given) return given;
+  if (className.toLowerCase() === 'indeterminate') return PRIV.indeterminate;
+  const known = KNOWN_CLASS_CODES[head]?.[className.toLowerCase()];
+  if (known) return known;
+  const named = title ? `${className} (${title})` : className;
+  return derivedPrivateCode('V', `${head}:${className}`, named.length <= MAX_MEANING ? named : className);
+}
+
+/**
+ * CodeMeanings of the IBSI feature identifiers we emit: as DICOM PS3.16 lists them (IBSI coding scheme, morphology
+ * and intensity-histogram features); the intensity statistics that PS3.16 does not list take their IBSI reference
+ * manual names.
+ */
+export const IBSI_MEANINGS: Record<string, string> = {
+  RNU0: 'Volume of Mesh',
+  YEKZ: 'Volume from Voxel Summation',
+  C0JK: 'Surface Area of Mesh',
+  '2PR5': 'Surface to Volume Ratio',
+  SKGS: 'Compactness 1',
+  BQWJ: 'Compactness 2',
+  KRCK: 'Spherical Disproportion',
+  QCFX: 'Sphericity',
+  '25C7': 'Asphericity',
+  KLMA: 'Centre of Mass Shift',
+  L0JK: 'Maximum 3D Diameter of a Mesh',
+  TDIC: 'Major Axis in 3D Length',
+  P9VJ: 'Minor Axis in 3D Length',
+  '7J51': 'Least Axis in 3D Length',
+  Q3CK: 'Elongation',
+  N17B: 'Flatness',
+  PBX1: 'Volume Density in Frame of Reference Axis Aligned Bounding Box',
+  R59B: 'Area Density in Frame of Reference Axis Aligned Bounding Box',
+  TLU2: 'Intensity Histogram Entropy',
+  BJ5W: 'Intensity Histogram Uniformity',
+  // Not in PS3.16: IBSI reference manual (statistical features).
+  Q4LE: 'Mean',
+  ECT3: 'Variance',
+  KE2A: 'Skewness',
+  IPH6: 'Excess kurtosis',
+  Y12H: 'Median',
+  '1GSF': 'Minimum',
+  QG58: '10th percentile',
+  '8DWT': '90th percentile',
+  '84IY': 'Maximum',
+  SALO: 'Interquartile range',
+  '2OJQ': 'Range',
+  '4FUA': 'Mean absolute deviation',
+  '1128': 'Robust mean absolute deviation',
+  N72L: 'Median absolute deviation',
+  '7TET': 'Coefficient of variation',
+  '9S40': 'Quartile coefficient of dispersion',
+  N8CA: 'Energy',
+  '5ZWQ': 'Root mean square',
+};
+
+/** IBSI identifiers that PS3.16 lists (the others are IBSI codes DICOM does not enumerate). */
+export const IBSI_IN_PS316 = new Set(['RNU0', 'YEKZ', 'C0JK', '2PR5', 'SKGS', 'BQWJ', 'KRCK', 'QCFX', '25C7', 'KLMA', 'L0JK', 'TDIC', 'P9VJ', '7J51', 'Q3CK', 'N17B', 'PBX1', 'R59B', 'TLU2', 'BJ5W']);
+
+/** A feature unit string as written by the engine -> a valid UCUM unit, plus what the unit string said beyond it. */
+export function ucumFor(unit: string | undefined): { unit: CodedConcept; note?: string } {
+  switch (unit) {
+    case undefined:
+    case '':
+    case '1':
+      return { unit: UCUM.noUnits };
+    case 'mm':
+      return { unit: UCUM.millimeter };
+    case 'mm2':
+      return { unit: UCUM.squareMillimeter };
+    case 'mm3':
+      return { unit: UCUM.cubicMillimeter };
+    case 'mL':
+    case 'ml':
+    case 'cm3':
+      return { unit: UCUM.cubicCentimeter };
+    case '/mm':
+      return { unit: UCUM.perMillimeter };
+    case 'bit':
+    case 'bits':
+      return { unit: UCUM.bit };
+    case '%':
+      return { unit: UCUM.percent };
+    case 'mm (+ = left)':
+      return { unit: UCUM.millimeter, note: '+ = left' };
+    case 'normalised units':
+      return { unit: UCUM.noUnits, note: 'normalised intensity' };
+    default:
+      // "fraction of TC" and the like: a dimensionless ratio; the denominator goes into the concept's meaning.
+      return { unit: UCUM.noUnits, note: unit };
+  }
 }

@@ -79,7 +79,7 @@ export async function encodeResults(findings: Findings, header: StudyHeader, opt
     if (seg.plan.emptySegments.length) notes.push(`empty segments (no frames): ${seg.plan.emptySegments.join(', ')}`);
     if (seg.plan.placeholder) notes.push('nothing segmented: one all-zero placeholder frame written');
   }
-  const sr = encodeSr(findings, header, options, uids, narrative, seg && { sopInstanceUid: seg.sopInstanceUid, segments: seg.segments });
+  const sr = encodeSr(findings, header, options, uids, narrative, seg && { sopInstanceUid: seg.sopInstanceUid, segments: seg.segments, emptySegments: seg.plan.emptySegments });
   objects.push({ kind: 'sr', sopClassUid: SopClass.ComprehensiveSR, sopInstanceUid: sr.sopInstanceUid, seriesInstanceUid: sr.seriesInstanceUid, studyInstanceUid: study, bytes: sr.bytes, fileName: 'sr.dcm' });
 
   const keyImages = seg ? encodeKeyImages(findings, header, options, uids, seg.segments) : [];

@@ -67,7 +67,7 @@ export const RESEARCH_USE_STATEMENT =
   'RESEARCH USE ONLY. Not for diagnosis or treatment decisions. The model was trained on synthetic data; ' +
   'its performance on synthetic data is not clinical performance.';
 /** Format version of what the encoders write; part of every output UID (bump when content changes). */
-export const ENCODER_FORMAT_VERSION = '1';
+export const ENCODER_FORMAT_VERSION = '2';
 
 /** Thrown when Findings or options cannot be encoded; `reason` is machine-readable. */
 export class EncoderInputError extends Error {
@@ -80,7 +80,8 @@ export class EncoderInputError extends Error {
       | 'bad-segments'
       | 'bad-geometry'
       | 'no-segmentation'
-      | 'bad-reference',
+      | 'bad-reference'
+      | 'bad-code',
   ) {
     super(message);
     this.name = 'EncoderInputError';

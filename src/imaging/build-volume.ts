@@ -7,9 +7,11 @@
  * - RescaleSlope/Intercept applied per frame: Int16Array when every value is an exact int16, else Float32Array.
  * - Errors (VolumeBuildError): mixed series/orientations/matrix, duplicated slices, several echoes or time points at
  *   one position (pick one with opts.selection), missing slices (unless opts.allowMissingSlices).
+ * - An instance whose native Pixel Data is too short is left out with a warning (damaged-slices.ts); the gap it
+ *   leaves follows the missing-slice rule.
  * - Non-uniform slice spacing is resampled (linear, along the normal) to the median step, with a warning.
  */
-import { str, type NaturalDataset } from '../dicom/p10';
+import { str } from '../dicom/p10';
 import {
   initPixelCodecs,
   LOSSY_TRANSFER_SYNTAXES,
@@ -18,11 +20,12 @@ import {
   decodeFrameBytes,
   splitFrames,
   storedValues,
-  type PixelFormat,
   type StoredPixels,
 } from '../dicom/pixel-codecs';
 import { add, dot, norm, scale, sub } from './affine';
 import { frameHeaders, type FrameHeader } from './frame-headers';
+import { dropDamagedSlices } from './damaged-slices';
+import { pixelFormatOf } from './pixel-format';
 import { loadInstances, type InstanceData, type InstanceSource } from './instance-input';
 import { analyseSpacing, buildSliceStack, subVolumeKeys, type SliceStack, type SpacingAnalysis, type StackSelection, type SubVolumeKey } from './slice-stack';
 import { affineFromDicom, type SeriesVolume, type SliceSource, type Vec3 } from './volume';
@@ -46,20 +49,6 @@ export interface BuiltVolume {
    * coincide with source slices; inverse mapping uses these planes). Undefined when the volume's slices are the source's.
    */
   sourcePositions?: Vec3[];
-}
-
-function pixelFormatOf(ds: NaturalDataset): PixelFormat {
-  const n = (k: string): number => Number(Array.isArray(ds[k]) ? (ds[k] as unknown[])[0] : ds[k]);
-  const bitsAllocated = n('BitsAllocated');
-  return {
-    rows: n('Rows'),
-    columns: n('Columns'),
-    bitsAllocated,
-    bitsStored: Number.isFinite(n('BitsStored')) ? n('BitsStored') : bitsAllocated,
-    pixelRepresentation: n('PixelRepresentation') === 1 ? 1 : 0,
-    samplesPerPixel: Number.isFinite(n('SamplesPerPixel')) ? n('SamplesPerPixel') : 1,
-    photometricInterpretation: str(ds, 'PhotometricInterpretation') || 'MONOCHROME2',
-  };
 }
 
 /** Decodes frames lazily, splitting each instance's Pixel Data once. */
@@ -151,9 +140,13 @@ function checkSingleSeries(instances: InstanceData[]): string {
 }
 
 /** Synchronous build from in-memory instances; compressed pixel data needs initPixelCodecs() to have resolved. */
-export function buildSeriesVolumeFrom(instances: InstanceData[], opts: BuildOptions = {}): BuiltVolume {
-  if (instances.length === 0) throw new VolumeBuildError('no instances given', 'no-instances');
-  const seriesUid = checkSingleSeries(instances);
+export function buildSeriesVolumeFrom(given: InstanceData[], opts: BuildOptions = {}): BuiltVolume {
+  if (given.length === 0) throw new VolumeBuildError('no instances given', 'no-instances');
+  const seriesUid = checkSingleSeries(given);
+  const { kept: instances, warnings: dropped } = dropDamagedSlices(given);
+  if (instances.length === 0) {
+    throw new VolumeBuildError(`series ${seriesUid}: every instance has damaged Pixel Data (${dropped[0]!.message})`, 'unsupported-pixel-data', seriesUid || undefined);
+  }
   const frames = instances.flatMap((inst, i) => frameHeaders(inst.dataset, i));
   const stack = buildSliceStack(frames, seriesUid || undefined, opts.selection);
   const spacing = analyseSpacing(stack.distances);
@@ -161,7 +154,8 @@ export function buildSeriesVolumeFrom(instances: InstanceData[], opts: BuildOpti
     const list = spacing.gaps
       .map((g) => `${g.missing} between ${stack.distances[g.after]!.toFixed(2)} and ${stack.distances[g.after + 1]!.toFixed(2)} mm`)
       .join('; ');
-    throw new VolumeBuildError(`missing slices (step ${spacing.step.toFixed(3)} mm): ${list}`, 'missing-slice', seriesUid || undefined);
+    const why = dropped.length ? `; ${dropped.map((d) => d.message).join('; ')}` : '';
+    throw new VolumeBuildError(`missing slices (step ${spacing.step.toFixed(3)} mm): ${list}${why}`, 'missing-slice', seriesUid || undefined);
   }
   const decoder = new FrameDecoder(instances);
   let stored: StoredPixels[];
@@ -171,7 +165,7 @@ export function buildSeriesVolumeFrom(instances: InstanceData[], opts: BuildOpti
     if (e instanceof PixelCodecError) throw new VolumeBuildError(`series ${seriesUid}: ${e.message}`, 'unsupported-pixel-data', seriesUid || undefined);
     throw e;
   }
-  const warnings = collectWarnings(instances, stack, spacing);
+  const warnings = [...dropped, ...collectWarnings(instances, stack, spacing)];
   const first = stack.frames[0]!;
   const [nx, ny] = [first.columns, first.rows];
   const int16 = !opts.float32 && chooseInt16(stack.frames, stored);

@@ -33,7 +33,8 @@ export type VolumeWarningCode =
   | 'frame-of-reference-differs'
   | 'frame-of-reference-missing'
   | 'lossy-source'
-  | 'slice-gap';
+  | 'slice-gap'
+  | 'damaged-slice-dropped';
 
 export interface VolumeWarning {
   code: VolumeWarningCode;

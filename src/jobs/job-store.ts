@@ -98,6 +98,30 @@ export interface JobUpdate {
   routingRule?: string | null;
 }
 
+/** Filters for listing jobs: state, one study or a set of studies, creation time range (ms since the epoch). */
+export interface JobQuery {
+  state?: JobState;
+  studyUid?: string;
+  studyUids?: readonly string[];
+  createdFrom?: number;
+  createdTo?: number;
+}
+
+function jobWhere(q: JobQuery): { where: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]): void => {
+    where.push(sql);
+    args.push(...values);
+  };
+  if (q.state) add('state = ?', q.state);
+  if (q.studyUid) add('study_uid = ?', q.studyUid);
+  if (q.studyUids) add(`study_uid IN (${q.studyUids.map(() => '?').join(',') || 'NULL'})`, ...q.studyUids);
+  if (q.createdFrom !== undefined) add('created_at >= ?', q.createdFrom);
+  if (q.createdTo !== undefined) add('created_at < ?', q.createdTo);
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
+}
+
 export class JobStore {
   constructor(private readonly db: Db) {
     migrate(db, 'jobs', MIGRATIONS);
@@ -115,20 +139,18 @@ export class JobStore {
     return rows.map(toJob);
   }
 
-  list(opts: { state?: JobState; studyUid?: string; limit?: number; offset?: number } = {}): JobRecord[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (opts.state) {
-      where.push('state = ?');
-      args.push(opts.state);
-    }
-    if (opts.studyUid) {
-      where.push('study_uid = ?');
-      args.push(opts.studyUid);
-    }
+  list(opts: JobQuery & { limit?: number; offset?: number } = {}): JobRecord[] {
+    const { where, args } = jobWhere(opts);
     args.push(opts.limit ?? -1, opts.offset ?? 0);
-    const rows = this.db.prepare(`SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args) as JobRow[];
+    const rows = this.db.prepare(`SELECT * FROM jobs ${where} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args) as JobRow[];
     return rows.map(toJob);
+  }
+
+  /** How many jobs match, per state. */
+  countByState(opts: JobQuery = {}): Partial<Record<JobState, number>> {
+    const { where, args } = jobWhere(opts);
+    const rows = this.db.prepare(`SELECT state, COUNT(*) AS n FROM jobs ${where} GROUP BY state`).all(...args) as Array<{ state: JobState; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
   /** Jobs the runner may pick up now: ready, or mid-pipeline with no pending back-off. */

@@ -16,7 +16,7 @@ import type { Db } from '../store/database';
 import { writeFileAtomic } from '../store/durable-fs';
 import type { InstanceStore } from '../store/store';
 import type { GenerationEvent, ReadyEvent, StudyTracker } from '../study/tracker';
-import { JobStore, type JobUpdate } from './job-store';
+import { JobStore, type JobQuery, type JobUpdate } from './job-store';
 import { isStage, STAGES, TERMINAL_STATES, type Admission, type JobRecord, type JobState, type Stage, type StageContext, type StageHandler, type StageOutputs } from './types';
 
 export class JobNotFoundError extends Error {
@@ -122,7 +122,7 @@ export class JobMachine {
     return this.jobs.get(id);
   }
 
-  list(opts: { state?: JobState; studyUid?: string; limit?: number; offset?: number } = {}): JobRecord[] {
+  list(opts: JobQuery & { limit?: number; offset?: number } = {}): JobRecord[] {
     return this.jobs.list(opts);
   }
 

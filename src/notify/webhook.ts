@@ -5,6 +5,7 @@
  * which stays the same across attempts of one event.
  */
 import { createHmac } from 'node:crypto';
+import { errorText } from '../log/error-text';
 import type { NotificationEvent } from './events';
 
 export interface WebhookTarget {
@@ -36,8 +37,6 @@ export async function postWebhook(target: WebhookTarget, event: NotificationEven
     if (r.ok) return { ok: true };
     return { ok: false, retry: r.status === 408 || r.status === 429 || r.status >= 500, error: `HTTP ${r.status}` };
   } catch (e) {
-    // fetch wraps the socket error: show the cause (ECONNREFUSED…), not "fetch failed".
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    return { ok: false, retry: true, error: cause?.code ?? cause?.message ?? (e as Error).message };
+    return { ok: false, retry: true, error: errorText(e) };
   }
 }

@@ -69,6 +69,11 @@ export function hasArtifact(dir: string, name: string): boolean {
   return existsSync(join(dir, `${name}.json`));
 }
 
+/** The JSON part of an artifact only (typed arrays stay as {$typed, file, length} references): cheap metadata reads. */
+export async function readArtifactJson<T>(dir: string, name: string): Promise<T> {
+  return JSON.parse(await readFile(join(dir, `${name}.json`), 'utf8')) as T;
+}
+
 /** Reads an artifact written by writeArtifact, restoring its typed arrays. */
 export async function readArtifact<T>(dir: string, name: string): Promise<T> {
   const text = await readFile(join(dir, `${name}.json`), 'utf8');

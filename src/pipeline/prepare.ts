@@ -6,6 +6,7 @@
 import type { Config } from '../config/schema';
 import { buildSeriesVolume, type BuiltVolume } from '../imaging/build-volume';
 import { toModelGrid, type ModelGridCase } from '../imaging/to-model-grid';
+import { VolumeBuildError } from '../imaging/volume-errors';
 import type { SeriesVolume, Vec3 } from '../imaging/volume';
 import type { InputSeries } from '../ai/findings';
 import { checkSpace, planModalities } from '../ai/inference';
@@ -78,15 +79,32 @@ export async function prepareCase(
 ): Promise<PreparedCase> {
   const m = model.manifest;
   const warnings = [...checkSpace(m)];
-  const roles = Object.keys(classification.selected) as ModelRole[];
-  const plan = planModalities(m, roles);
+  let roles = Object.keys(classification.selected) as ModelRole[];
+  let plan = planModalities(m, roles);
   const volumes: Partial<Record<ModelRole, SeriesVolume>> = {};
   const built: Partial<Record<ModelRole, BuiltVolume>> = {};
+  // A selected series whose volume cannot be built (e.g. a damaged slice left a gap) counts as absent: the model
+  // runs on the other roles when its missing-modality rules allow it, instead of the whole study failing.
+  for (let i = 0; i < plan.present.length; i++) {
+    const r = plan.present[i]!;
+    if (built[r]) continue;
+    try {
+      built[r] = await build(r);
+    } catch (e) {
+      if (!(e instanceof VolumeBuildError)) throw e;
+      roles = roles.filter((x) => x !== r);
+      try {
+        plan = planModalities(m, roles);
+      } catch {
+        throw e; // not enough roles without it: the build error says why
+      }
+      warnings.push(`${r}: series left out (${e.reason}): ${e.message}`);
+      i = -1; // walk the new plan from the start (volumes already built are kept)
+    }
+  }
   for (const r of plan.present) {
-    const b = await build(r);
-    built[r] = b;
-    volumes[r] = b.volume;
-    warnings.push(...b.warnings.map((w) => `${r}: ${w.message}`));
+    volumes[r] = built[r]!.volume;
+    warnings.push(...built[r]!.warnings.map((w) => `${r}: ${w.message}`));
   }
   const referenceRole = m.preprocessing.space.referenceRoles.find((r) => volumes[r]) ?? plan.present[0]!;
   const grid = toModelGrid(volumes, referenceRole, m.preprocessing.space.grid, m.preprocessing.normalisation);

@@ -11,12 +11,11 @@
  * intermediates go to the job's work folder, so every step can be inspected and a crash resumes at the stage
  * that was running.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema';
 import type { Destination } from '../config/sections/destinations';
 import type { RoutingRuleConfig } from '../config/sections/routing';
-import { summariseFindings } from '../ai/summary';
 import type { Findings } from '../ai/findings';
 import type { ModelRegistry } from '../ai/registry';
 import type { DeviceQueue } from '../ai/runtime';
@@ -26,16 +25,14 @@ import type { OutgoingObject } from '../delivery/types';
 import { dimseSender } from '../dimse-bridge/sender';
 import { readP10 } from '../dicom/p10';
 import { studyHeaderFrom } from '../dicom/study-header';
-import { encodeResults, narrativeFor } from '../encoders';
 import type { Stage, StageContext, StageHandler } from '../jobs/types';
 import type { InstanceStore } from '../store/store';
-import { nodeVersion } from '../version';
-import { readArtifact, writeArtifact } from './artifacts';
-import { analysePrepared } from './analyse';
+import { readArtifactJson } from './artifacts';
 import { PermanentStageError } from './errors';
-import { identify, prepareCase, volumeBuilder, type PreparedCase, type StudySeriesFiles } from './prepare';
+import { identify, type StudySeriesFiles } from './prepare';
 import { pullMissingSeries, type PullReport } from './pull-missing';
 import { recordResults, predecessorsFor } from './results-registry';
+import { inThreadWork, type PrepareArgs, type StageWork } from './stage-work';
 
 export interface IdentifyOutput {
   selected: Record<string, string>;
@@ -90,6 +87,8 @@ export interface PipelineDeps {
   queue: DeviceQueue;
   /** Senders per destination type (defaults: STOW-RS and C-STORE). Tests may wrap them. */
   senders?: Partial<Record<Destination['type'], Sender>>;
+  /** Where the CPU-bound stage work runs (src/workers pool); in this thread when absent. */
+  work?: StageWork;
 }
 
 /** A study's instances in the store, grouped by series (our own result objects are not inputs). */
@@ -100,13 +99,15 @@ export function studyFilesFromStore(store: InstanceStore, studyInstanceUid: stri
   return { studyInstanceUid, studyDescription: study?.studyDescription ?? '', reasonForStudy: '', series };
 }
 
-function errorInfo(e: unknown): { reason: string; message: string } {
-  const err = e as Error & { reason?: string };
-  return { reason: err.reason ?? err.name ?? 'error', message: err.message ?? String(e) };
+/** The display series' first source instance, from the findings artifact's JSON (no voxels read). */
+async function referenceSopOf(workDir: string, artifact: string): Promise<string | undefined> {
+  const f = await readArtifactJson<Pick<Findings, 'referenceSeries'>>(workDir, artifact);
+  return f.referenceSeries.sources[0]?.sopInstanceUid;
 }
 
 export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler<S> } {
   const cfg = deps.config;
+  const work = deps.work ?? inThreadWork(deps.registry, cfg, deps.queue);
   const senders: Partial<Record<Destination['type'], Sender>> = deps.senders ?? {
     dicomweb: (d, o) => (d.type === 'dicomweb' ? stowToDestination(d, o) : Promise.reject(new Error('not a DICOMweb destination'))),
     dimse: dimseSender(cfg),
@@ -157,25 +158,8 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
   const preprocessing: StageHandler<'preprocessing'> = async (ctx) => {
     const files = studyFilesFromStore(ctx.store, ctx.studyInstanceUid);
     const idOut = ctx.outputs.identifying!;
-    const classification = { selected: idOut.selected, missing: idOut.missing, series: idOut.series } as Parameters<typeof prepareCase>[1];
-    const build = volumeBuilder(files, classification);
-    const out: PreprocessOutput = { models: [], notRun: [] };
-    for (const name of idOut.routed) {
-      const model = deps.registry.get(name);
-      if (!model) {
-        out.notRun.push({ model: name, reason: 'model-not-loaded', message: `model ${name} is no longer loaded` });
-        continue;
-      }
-      try {
-        const prepared = await prepareCase(model, classification, build);
-        const artifact = `prep-${name}`;
-        await writeArtifact(ctx.workDir, artifact, prepared);
-        out.models.push({ model: name, referenceRole: prepared.referenceRole, present: prepared.inputs.map((i) => i.role), artifact, warnings: prepared.warnings });
-      } catch (e) {
-        out.notRun.push({ model: name, ...errorInfo(e) });
-        ctx.logger.warn('model cannot run on this study', { model: name, ...errorInfo(e) });
-      }
-    }
+    const classification = { selected: idOut.selected, missing: idOut.missing, series: idOut.series } as PrepareArgs['classification'];
+    const out: PreprocessOutput = await work.prepare({ files, classification, models: idOut.routed, workDir: ctx.workDir }, ctx.logger, ctx.signal);
     if (!out.models.length) {
       throw new PermanentStageError(`no routed model can run: ${out.notRun.map((n) => `${n.model}: ${n.message}`).join('; ')}`, 'missing-modalities');
     }
@@ -185,17 +169,13 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
   const inferring: StageHandler<'inferring'> = async (ctx) => {
     const out: InferOutput = { models: [], notRun: [] };
     for (const p of ctx.outputs.preprocessing!.models) {
-      const model = deps.registry.get(p.model);
-      if (!model) {
+      if (!deps.registry.get(p.model)) {
         out.notRun.push({ model: p.model, reason: 'model-not-loaded', message: `model ${p.model} is no longer loaded` });
         continue;
       }
-      const prepared = await readArtifact<PreparedCase>(ctx.workDir, p.artifact);
-      const findings = await analysePrepared(model, ctx.studyInstanceUid, prepared, cfg, { queue: deps.queue, log: ctx.logger });
-      const artifact = `findings-${p.model}`;
-      await writeArtifact(ctx.workDir, artifact, findings);
-      out.models.push({ model: p.model, artifact, summary: summariseFindings(findings) });
-      ctx.logger.info('inference done', { model: p.model, executionProvider: findings.model.executionProvider, ms: Math.round(findings.timings.total ?? 0) });
+      const r = await work.infer({ model: p.model, studyInstanceUid: ctx.studyInstanceUid, workDir: ctx.workDir, artifact: p.artifact }, ctx.logger, ctx.signal);
+      out.models.push({ model: p.model, artifact: r.artifact, summary: r.summary });
+      ctx.logger.info('inference done', { model: p.model, executionProvider: r.executionProvider, ms: r.totalMs });
     }
     if (!out.models.length) throw new Error(`no model produced findings: ${out.notRun.map((n) => n.message).join('; ')}`);
     return out;
@@ -206,35 +186,15 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
     const out: EncodeOutput = { objects: [], notes: [], narrativeSource: 'template', narratives };
     const predecessors = await predecessorsFor(cfg.node.dataDir, ctx.studyInstanceUid, ctx.generation);
     for (const m of ctx.outputs.inferring!.models) {
-      const findings = await readArtifact<Findings>(ctx.workDir, m.artifact);
-      const headerSop = findings.referenceSeries.sources[0]?.sopInstanceUid;
+      const headerSop = await referenceSopOf(ctx.workDir, m.artifact);
       if (!headerSop) throw new PermanentStageError('the display series has no source instances', 'missing-sources');
       const header = studyHeaderFrom(readP10(await ctx.store.readInstance(headerSop), { headerOnly: true }).dataset);
-      const narrative = await narrativeFor(findings, cfg.pipeline.llm, { supersedes: predecessors.map((p) => p.sopInstanceUid) });
-      if (narrative.fallbackReason) out.notes.push(`narrative: ${narrative.fallbackReason}`);
+      const r = await work.encode({ model: m.model, workDir: ctx.workDir, artifact: m.artifact, header, predecessors, createdAt: ctx.job.createdAt }, ctx.logger, ctx.signal);
+      if (r.narrative.fallbackReason) out.notes.push(`narrative: ${r.narrative.fallbackReason}`);
       else if (cfg.pipeline.llm.enabled) out.narrativeSource = 'llm';
-      narratives[m.model] = { clinician: narrative.clinician, patient: narrative.patient, source: narrative.source };
-      const encoded = await encodeResults(findings, header, {
-        node: { name: cfg.node.name, version: nodeVersion() },
-        // The job's creation time: a re-run of this job writes byte-identical objects.
-        now: new Date(ctx.job.createdAt),
-        predecessors,
-        keyImages: { enabled: cfg.delivery.secondaryCapture },
-        pdf: { enabled: cfg.delivery.encapsulatedPdf },
-        narrative,
-      });
-      const errors = encoded.preflight.filter((i) => i.severity === 'error');
-      if (errors.length) {
-        throw new PermanentStageError(`outputs failed their pre-delivery check: ${errors.map((i) => `${i.rule}: ${i.message}`).join('; ')}`, 'preflight-failed');
-      }
-      const dir = join(ctx.workDir, 'out', m.model);
-      await mkdir(dir, { recursive: true });
-      for (const o of encoded.objects) {
-        const path = join(dir, o.fileName);
-        await writeFile(path, o.bytes);
-        out.objects.push({ model: m.model, kind: o.kind, sopClassUid: o.sopClassUid, sopInstanceUid: o.sopInstanceUid, seriesInstanceUid: o.seriesInstanceUid, studyInstanceUid: o.studyInstanceUid, path });
-      }
-      out.notes.push(...encoded.notes);
+      narratives[m.model] = { clinician: r.narrative.clinician, patient: r.narrative.patient, source: r.narrative.source };
+      out.objects.push(...r.objects);
+      out.notes.push(...r.notes);
     }
     await recordResults(cfg.node.dataDir, ctx.studyInstanceUid, ctx.generation, out.objects);
     return out;

@@ -7,6 +7,7 @@ import { ModelRegistry } from '../ai/registry';
 import { DeviceQueue } from '../ai/runtime';
 import { createLogger } from '../log/logger';
 import { startNode, type NodeHandle, type StartNodeOptions } from '../node';
+import { pooledWork, WorkerPool } from '../workers/pool';
 import { pipelineStages, type PipelineDeps } from './stages';
 
 export interface PipelineNode extends NodeHandle {
@@ -26,13 +27,22 @@ export async function startPipelineNode(
   for (const r of registry.reports.filter((x) => !x.ok)) log.error('model package not loaded', { dir: r.dir, reason: r.reason, error: r.message });
   if (!registry.names().length) log.warn('no model packages loaded: studies will be received and identified, then fail with "no model applies"', { dir: config.models.dir });
   const queue = new DeviceQueue(config.models.concurrencyPerDevice);
-  const stages = pipelineStages({ config, registry, queue, ...(opts.senders ? { senders: opts.senders } : {}) });
-  const node = await startNode(config, { ...opts, stages });
+  // The workers load their own sessions in the background; tasks wait for a ready worker.
+  const pool = config.pipeline.workers > 0 ? new WorkerPool(config.pipeline.workers, { config }, createLogger('workers')) : undefined;
+  const stages = pipelineStages({ config, registry, queue, ...(pool ? { work: pooledWork(pool, queue, registry) } : {}), ...(opts.senders ? { senders: opts.senders } : {}) });
+  let node: NodeHandle;
+  try {
+    node = await startNode(config, { ...opts, stages });
+  } catch (e) {
+    await pool?.close();
+    throw e;
+  }
   const close = node.close;
   return Object.assign(node, {
     registry,
     close: async () => {
       await close();
+      await pool?.close();
       await registry.close();
     },
   });

@@ -100,6 +100,8 @@ export interface IndexRow {
   remoteAddress?: string;
   user?: string;
   metadata: DicomJson;
+  /** Replace the row of the same SOP Instance UID (node.duplicatePolicy replace) instead of skipping this one. */
+  replace?: boolean;
 }
 
 interface InstanceRow {
@@ -199,7 +201,8 @@ export class InstanceIndex {
 
   private insertOne(r: IndexRow): void {
     const f = r.fields;
-    if (this.selectSha.get(f.instance.sopInstanceUid)) return;
+    if (r.replace) this.db.prepare('DELETE FROM instances WHERE sop_uid = ?').run(f.instance.sopInstanceUid);
+    else if (this.selectSha.get(f.instance.sopInstanceUid)) return;
     this.insertPatient.run(f.patient);
     const patientPk = (this.selectPatient.get(f.patient.patientId, f.patient.issuerOfPatientId) as { pk: number }).pk;
     this.upsertStudy.run({ ...f.study, patientPk, receivedAt: r.receivedAt });
@@ -376,6 +379,11 @@ export class InstanceIndex {
       if (patient) this.db.prepare('DELETE FROM patients WHERE pk = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE patient_pk = ?)').run(patient.patient_pk, patient.patient_pk);
       return { instances: sum.n, bytes: sum.bytes };
     })();
+  }
+
+  /** Study Instance UIDs with this Accession Number (exact match; operators' dashboard search). */
+  studyUidsByAccession(accessionNumber: string): string[] {
+    return (this.db.prepare('SELECT study_uid FROM studies WHERE accession_number = ?').all(accessionNumber) as Array<{ study_uid: string }>).map((r) => r.study_uid);
   }
 
   instanceCount(studyUid?: string): number {

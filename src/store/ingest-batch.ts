@@ -7,18 +7,23 @@
  *   commit(): every temp file durable -> claim the SOP Instance UIDs -> rename into place -> fsync folders ->
  *             one index transaction -> stored events -> outcomes resolve
  *
- * Same SOP Instance UID twice: in one batch, the second follows the first's outcome ('duplicate' when the bytes
- * are equal, 'conflict' otherwise); in two concurrent batches, the UID is claimed by whichever commits first and
- * the other waits for that commit and then compares (no lock ordering, so no deadlock).
+ * Same SOP Instance UID again: identical file bytes are answered at once ('duplicate'); other bytes are compared
+ * with the stored copy as data sets (same-dataset.ts): the same data set is a 'duplicate', a different one follows
+ * node.duplicatePolicy. keep-first (the stored copy never changes) compares at once, without a temp file, and
+ * answers a 'duplicate' with `conflict` set; replace writes a temp file like a new object, compares while the UID is
+ * claimed, and stores it over the old copy. In one batch, a second copy follows the first's outcome (the first copy
+ * wins). In two concurrent batches, the UID is claimed by whichever commits first and the other waits for that
+ * commit and then compares (no lock ordering, so no deadlock).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { fsyncFile, writeFileSynced } from './durable-fs';
 import { bufferSource, fileSource } from './p10-structure';
 import { instancePath, tempPath } from './paths';
+import { compareDataSets, type P10Object } from './same-dataset';
 import { diskSpaceMb, lowDiskMessage } from './disk-space';
 import { outcomeOf, type Analysed, type InstanceStore } from './store';
-import type { IngestContext, IngestOutcome } from './types';
+import type { IngestContext, IngestOutcome, InstanceRecord } from './types';
 
 interface Entry {
   analysed: Analysed;
@@ -80,7 +85,7 @@ export class IngestBatch {
         throw e;
       }
       return temp;
-    }, undefined);
+    }, undefined, buf);
   }
 
   /** Adds a file the caller wrote (the batch takes ownership of it); the outcome resolves at commit(). */
@@ -114,21 +119,29 @@ export class IngestBatch {
       const outcome = this.enter(analysed, sha256, async () => {
         if (this.store.durable) await fsyncFile(path);
         return path;
-      }, path);
+      }, path, path);
       entered();
       return outcome;
     })();
   }
 
-  private enter(analysed: Analysed, sha256: string, write: () => Promise<string>, ownedFile: string | undefined): Promise<IngestOutcome> {
+  private enter(analysed: Analysed, sha256: string, write: () => Promise<string>, ownedFile: string | undefined, object: P10Object): Promise<IngestOutcome> {
     if (this.committed) throw new Error('batch already committed');
     const sop = analysed.fields.instance.sopInstanceUid;
     const base = outcomeOf(analysed, sha256);
-    // Already stored: answered now (durable already), nothing written.
+    // Already stored with these very bytes: answered now (durable already), nothing written. Other bytes under a
+    // stored UID: compared below (keep-first), or written like a new object and compared at commit (settleResend).
     const existing = this.store.index.identity(sop);
-    if (existing) {
+    if (existing?.sha256 === sha256) {
       this.remove(ownedFile);
-      return Promise.resolve(existing.sha256 === sha256 ? { ...base, status: 'duplicate' } : this.conflict(base, existing.sha256, existing.size));
+      return Promise.resolve(this.identical(base, 'same file bytes'));
+    }
+    // keep-first never changes the stored copy: compare right away, with no temp file and no claim (a re-routed
+    // study from another AE costs a comparison, not a write + fsync per instance).
+    if (existing && this.store.duplicatePolicy === 'keep-first') {
+      const outcome = this.keepFirstResend(base, object, ownedFile);
+      this.settled.push(outcome);
+      return outcome;
     }
     // Twice in this batch: follow the first.
     const first = this.bySop.get(sop);
@@ -157,10 +170,34 @@ export class IngestBatch {
     return outcome;
   }
 
-  private conflict(base: IngestOutcome, sha: string, size: number): IngestOutcome {
-    const message = `SOP Instance ${base.sopInstanceUid} is already stored with different content (sha256 ${sha.slice(0, 12)}..., size ${size}); the first copy is kept`;
-    this.store.log.warn('conflicting resend refused', { sopInstanceUid: base.sopInstanceUid, source: this.ctx.source, remoteAddress: this.ctx.remoteAddress, callingAeTitle: this.ctx.callingAeTitle });
-    return { ...base, status: 'rejected', reason: 'conflict', message };
+  /** keep-first: compares a re-sent object with the stored copy; the batch owns `ownedFile` and removes it. */
+  private async keepFirstResend(base: IngestOutcome, object: P10Object, ownedFile: string | undefined): Promise<IngestOutcome> {
+    try {
+      const stored = this.store.index.getInstance(base.sopInstanceUid!);
+      if (!stored) return { ...base, status: 'rejected', reason: 'out-of-resources', message: 'the stored copy was deleted meanwhile; send the instance again' };
+      const cmp = await compareDataSets(object, stored.path, this.store.inMemoryLimit).catch((e: unknown) => ({ same: false, detail: `could not compare: ${(e as Error).message}` }));
+      return cmp.same ? this.identical(base, cmp.detail) : this.keptFirst(base, cmp.detail);
+    } finally {
+      if (ownedFile) await fsp.rm(ownedFile, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Who sent this copy, for the audit lines of resends. */
+  private get sender(): Record<string, unknown> {
+    return { source: this.ctx.source, callingAeTitle: this.ctx.callingAeTitle, remoteAddress: this.ctx.remoteAddress };
+  }
+
+  /** The same data set again: success, and the extra source goes into the log (the audit trail). */
+  private identical(base: IngestOutcome, how: string): IngestOutcome {
+    this.store.log.info(`instance received again: ${how}; the stored copy stands`, { sopInstanceUid: base.sopInstanceUid, ...this.sender });
+    return { ...base, status: 'duplicate' };
+  }
+
+  /** keep-first: a different data set under a stored UID is acknowledged with a warning and not kept. */
+  private keptFirst(base: IngestOutcome, detail: string): IngestOutcome {
+    const conflict = `SOP Instance already stored with a different data set (${detail}); the first copy is kept (node.duplicatePolicy keep-first)`;
+    this.store.log.warn('instance received again with different content: stored copy kept', { sopInstanceUid: base.sopInstanceUid, detail, ...this.sender });
+    return { ...base, status: 'duplicate', conflict };
   }
 
   /** Makes every added object durable and indexed (or rejected); resolves when all outcomes are final. */
@@ -176,10 +213,16 @@ export class IngestBatch {
   }
 
   private async run(): Promise<void> {
-    await Promise.allSettled(this.settled); // addFile() analyses asynchronously
+    // addFile() analyses asynchronously, and keep-first re-sends are compared asynchronously: wait for all of them,
+    // including those added while waiting.
+    for (let seen = -1; seen !== this.settled.length; ) {
+      seen = this.settled.length;
+      await Promise.allSettled(this.settled);
+    }
     this.committed = true;
     await Promise.all(this.entries.map((e) => e.written));
     const mine: Entry[] = [];
+    const resends: Entry[] = [];
     const deferred: Entry[] = [];
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
@@ -191,30 +234,30 @@ export class IngestBatch {
         this.finish(e, { ...this.store.rejection(e.writeError ?? new Error('temp file missing'), this.ctx), ...uidsOf(e) });
         continue;
       }
-      const existing = this.store.index.identity(sop);
-      if (existing) {
-        this.settleExisting(e, existing);
-        continue;
-      }
       if (this.store.claims.has(sop)) {
         deferred.push(e);
         continue;
       }
       this.store.claims.set(sop, released);
-      mine.push(e);
+      (this.store.index.identity(sop) ? resends : mine).push(e);
     }
     try {
       await this.place(mine);
+      for (const e of resends) await this.settleResend(e);
     } finally {
-      for (const e of mine) this.store.claims.delete(e.analysed.fields.instance.sopInstanceUid);
+      for (const e of [...mine, ...resends]) this.store.claims.delete(e.analysed.fields.instance.sopInstanceUid);
       release();
     }
     for (const e of deferred) await this.settleDeferred(e);
     await Promise.all(this.cleanup);
   }
 
-  /** Renames the claimed objects into place and indexes them together. */
-  private async place(entries: Entry[]): Promise<void> {
+  /**
+   * Renames the claimed objects into place and indexes them together. `replacing`: the stored copy the single
+   * entry replaces (its row is replaced in the same transaction; its file is overwritten, or removed afterwards
+   * when the new copy names another study or series).
+   */
+  private async place(entries: Entry[], replacing?: InstanceRecord): Promise<void> {
     if (!entries.length) return;
     const refuse = (e: Entry, message: string): void => {
       this.remove(e.temp);
@@ -251,7 +294,7 @@ export class IngestBatch {
         }
       }),
     );
-    const rows = placed.map(({ e, finalPath }) => this.store.indexRow(e.analysed, e.sha256, this.ctx, this.ctx.source, e.receivedAt, finalPath));
+    const rows = placed.map(({ e, finalPath }) => ({ ...this.store.indexRow(e.analysed, e.sha256, this.ctx, this.ctx.source, e.receivedAt, finalPath), replace: replacing !== undefined }));
     try {
       await this.store.enqueueIndex(rows, [...dirs]);
     } catch (err) {
@@ -260,8 +303,10 @@ export class IngestBatch {
       for (const { e } of placed) this.finish(e, { ...this.store.rejection(err, this.ctx), ...uidsOf(e) });
       return;
     }
+    for (const { finalPath } of placed) if (replacing && replacing.path !== finalPath) this.remove(replacing.path);
     for (const { e } of placed) {
       const f = e.analysed.fields;
+      // For a replaced copy too: the study tracker then opens a new generation, so the study is processed again.
       this.store.emitStored({
         sopInstanceUid: f.instance.sopInstanceUid,
         sopClassUid: f.instance.sopClassUid,
@@ -270,7 +315,7 @@ export class IngestBatch {
         source: this.ctx.source,
         receivedAt: e.receivedAt,
       });
-      this.finish(e, outcomeOf(e.analysed, e.sha256));
+      this.finish(e, { ...outcomeOf(e.analysed, e.sha256), ...(replacing ? { replaced: true } : {}) });
     }
   }
 
@@ -278,22 +323,45 @@ export class IngestBatch {
   private async settleDeferred(e: Entry): Promise<void> {
     const sop = e.analysed.fields.instance.sopInstanceUid;
     for (let c = this.store.claims.get(sop); c; c = this.store.claims.get(sop)) await c;
-    const existing = this.store.index.identity(sop);
-    if (existing) return this.settleExisting(e, existing);
     let release!: () => void;
     this.store.claims.set(sop, new Promise<void>((r) => (release = r)));
     try {
-      await this.place([e]);
+      if (this.store.index.identity(sop)) await this.settleResend(e);
+      else await this.place([e]);
     } finally {
       this.store.claims.delete(sop);
       release();
     }
   }
 
-  private settleExisting(e: Entry, existing: { sha256: string; size: number }): void {
-    this.remove(e.temp);
+  /**
+   * The UID is stored already (and claimed by this batch): compare the data sets, then answer duplicate, keep the
+   * first with a warning, or replace, per node.duplicatePolicy.
+   */
+  private async settleResend(e: Entry): Promise<void> {
+    const sop = e.analysed.fields.instance.sopInstanceUid;
+    const stored = this.store.index.getInstance(sop)!;
     const base = outcomeOf(e.analysed, e.sha256);
-    this.finish(e, existing.sha256 === e.sha256 ? { ...base, status: 'duplicate' } : this.conflict(base, existing.sha256, existing.size));
+    if (stored.sha256 === e.sha256) {
+      this.remove(e.temp);
+      return this.finish(e, this.identical(base, 'same file bytes'));
+    }
+    let cmp: { same: boolean; detail: string };
+    try {
+      cmp = await compareDataSets(e.temp!, stored.path, this.store.inMemoryLimit);
+    } catch (err) {
+      cmp = { same: false, detail: `could not compare: ${(err as Error).message}` };
+    }
+    if (cmp.same) {
+      this.remove(e.temp);
+      return this.finish(e, this.identical(base, cmp.detail));
+    }
+    if (this.store.duplicatePolicy === 'keep-first') {
+      this.remove(e.temp);
+      return this.finish(e, this.keptFirst(base, cmp.detail));
+    }
+    this.store.log.warn('instance received again with different content: replacing the stored copy (node.duplicatePolicy replace)', { sopInstanceUid: sop, detail: cmp.detail, ...this.sender });
+    await this.place([e], stored);
   }
 
   /** Resolves an entry and the later copies of the same UID in this batch. */
@@ -302,8 +370,8 @@ export class IngestBatch {
     for (const f of e.followers) {
       this.remove(f.temp);
       if (outcome.status === 'rejected') f.resolve(outcome);
-      else if (f.sha256 === e.sha256) f.resolve({ ...outcome, status: 'duplicate' });
-      else f.resolve(this.conflict({ ...outcome, sha256: f.sha256 }, e.sha256, e.analysed.size));
+      else if (f.sha256 === e.sha256) f.resolve({ ...outcome, status: 'duplicate', replaced: undefined });
+      else f.resolve(this.keptFirst({ ...outcome, sha256: f.sha256, replaced: undefined }, 'another copy in the same request came first'));
     }
   }
 }

@@ -62,6 +62,8 @@ export interface P10Structure {
   datasetOffset: number;
   /** Offset of the top-level (7FE0,0010) Pixel Data element's tag, when present (undefined for deflated files). */
   pixelDataOffset?: number;
+  /** Value length of a native (defined-length) top-level Pixel Data; undefined when encapsulated or absent. */
+  pixelDataLength?: number;
   /** Any of Pixel Data, Float Pixel Data or Double Float Pixel Data present at top level. */
   hasPixelData: boolean;
   /** Number of top-level data set elements. */
@@ -131,7 +133,7 @@ class Walker {
   }
 
   /** Walks elements from pos until `end` (defined length) or until an item delimiter (when end is undefined). */
-  elements(pos: number, end: number | undefined, depth: number, enc: Encoding, onTopLevel?: (tag: number, at: number) => void): number {
+  elements(pos: number, end: number | undefined, depth: number, enc: Encoding, onTopLevel?: (tag: number, at: number, length: number) => void): number {
     if (depth > MAX_DEPTH) throw new P10StructureError(`invalid DICOM data: sequences nested deeper than ${MAX_DEPTH}`, 'invalid');
     for (;;) {
       // A few trailing zero bytes that cannot hold an element are padding some writers add; anything else is not.
@@ -153,7 +155,7 @@ class Walker {
       if (h.tag === ITEM || h.tag === SEQ_DELIM) {
         throw new P10StructureError(`invalid DICOM data: item tag ${hexTag(h.tag)} outside a sequence at offset ${pos}`, 'invalid');
       }
-      onTopLevel?.(h.tag, pos);
+      onTopLevel?.(h.tag, pos, h.length);
       pos += h.size;
       if (h.length === UNDEFINED) {
         if (h.tag === PIXEL_DATA && depth === 0 && h.vr !== 'SQ') pos = this.fragments(pos, h.tag);
@@ -258,26 +260,30 @@ export function checkP10Structure(src: ByteSource): P10Structure {
       throw new P10StructureError(`truncated or corrupt deflated data set: ${(e as Error).message}`, 'truncated');
     }
     const inner = bufferSource(inflated);
-    const { count, hasPixelData } = walkTop(inner, 0, { explicit: true, littleEndian: true });
-    return { transferSyntaxUid, datasetOffset, elementCount: count, hasPixelData };
+    const { count, hasPixelData, pixelDataLength } = walkTop(inner, 0, { explicit: true, littleEndian: true });
+    return { transferSyntaxUid, datasetOffset, elementCount: count, hasPixelData, pixelDataLength };
   }
   const enc: Encoding = {
     explicit: transferSyntaxUid !== '1.2.840.10008.1.2',
     littleEndian: transferSyntaxUid !== '1.2.840.10008.1.2.2',
   };
-  const { count, pixelDataOffset, hasPixelData } = walkTop(src, datasetOffset, enc);
-  return { transferSyntaxUid, datasetOffset, pixelDataOffset, elementCount: count, hasPixelData };
+  const { count, pixelDataOffset, hasPixelData, pixelDataLength } = walkTop(src, datasetOffset, enc);
+  return { transferSyntaxUid, datasetOffset, pixelDataOffset, elementCount: count, hasPixelData, pixelDataLength };
 }
 
-function walkTop(src: ByteSource, start: number, enc: Encoding): { count: number; pixelDataOffset?: number; hasPixelData: boolean } {
+function walkTop(src: ByteSource, start: number, enc: Encoding): { count: number; pixelDataOffset?: number; pixelDataLength?: number; hasPixelData: boolean } {
   const w = new Walker(src, enc);
   let count = 0;
   let pixelDataOffset: number | undefined;
+  let pixelDataLength: number | undefined;
   let hasPixelData = false;
-  w.elements(start, src.size, 0, enc, (tag, at) => {
+  w.elements(start, src.size, 0, enc, (tag, at, length) => {
     count++;
-    if (tag === PIXEL_DATA) pixelDataOffset = at;
+    if (tag === PIXEL_DATA) {
+      pixelDataOffset = at;
+      pixelDataLength = length === UNDEFINED ? undefined : length;
+    }
     if (PIXEL_DATA_TAGS.has(tag)) hasPixelData = true;
   });
-  return { count, pixelDataOffset, hasPixelData };
+  return { count, pixelDataOffset, pixelDataLength, hasPixelData };
 }

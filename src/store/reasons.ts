@@ -18,14 +18,14 @@ export type RejectReason =
   | 'invalid-uid'
   /** An image (Rows/Columns present) without Pixel Data: most likely cut off exactly before it. */
   | 'missing-pixel-data'
+  /** Native Pixel Data shorter than Rows × Columns × samples × bytes × frames (pixel-length.ts). */
+  | 'short-pixel-data'
   /** File meta and data set disagree (MediaStorageSOPInstanceUID != SOPInstanceUID, ...). */
   | 'meta-mismatch'
   /** The SOP Class is not in node.acceptedSopClasses. */
   | 'sop-class-not-accepted'
   /** STOW-RS to /studies/{uid} with an instance of another study. */
   | 'study-mismatch'
-  /** Same SOP Instance UID already stored with different content; the first copy is kept. */
-  | 'conflict'
   /** Disk full or another resource problem. */
   | 'out-of-resources'
   /** Anything else (a bug or an I/O error); logged with details. */
@@ -42,12 +42,19 @@ const FAILURE_REASON: Record<RejectReason, number> = {
   'invalid-uid': 0xa900,
   'meta-mismatch': 0xa900,
   'missing-pixel-data': 0xa900,
+  'short-pixel-data': 0xa900,
   'sop-class-not-accepted': 0x0122,
   'study-mismatch': 0xc409,
-  conflict: 0x0111,
   'out-of-resources': 0xa700,
   internal: 0x0110,
 };
+
+/**
+ * The warning for a resend whose different content was not kept (node.duplicatePolicy keep-first): C-STORE status
+ * and STOW-RS WarningReason (0008,1196). PS3.4 B.2.3 names 0xB000 "coercion of data elements"; it is the warning
+ * class every sender treats as "stored, look at the comment", so the sender goes on with the rest of the study.
+ */
+export const DUPLICATE_WARNING = 0xb000;
 
 /** STOW-RS FailureReason (0008,1197) for a refusal. */
 export function stowFailureReason(reason: RejectReason): number {
@@ -57,7 +64,7 @@ export function stowFailureReason(reason: RejectReason): number {
 /**
  * C-STORE response status for a refusal (PS3.4 B.2.3 / PS3.7 C.4.2.1.4): 0xA7xx refused out of resources,
  * 0xA9xx data set does not match SOP Class, 0xCxxx cannot understand, 0x0122 SOP Class not supported,
- * 0x0111 duplicate SOP Instance, 0x0110 processing failure.
+ * 0x0110 processing failure. (A resend is never a failure: see IngestOutcome.conflict and DUPLICATE_WARNING.)
  */
 export function cStoreStatus(reason: RejectReason): number {
   // The same codes serve both: PS3.18 takes its FailureReason values from the C-STORE statuses.

@@ -3,9 +3,10 @@
  *
  * Ingest (STOW-RS and the DIMSE SCP call ingestBuffer / ingestFile, or batch() for many objects at once):
  *   1. structural walk (truncation is caught here, dcmjs would not), header decode, UID / SOP class checks;
- *   2. duplicate check: same SOP Instance UID + same SHA-256 -> 'duplicate'; different content -> 'conflict'
- *      (the first copy is kept; a deliberate policy so a later, possibly corrupted resend cannot replace data
- *      that was already acknowledged and processed);
+ *   2. duplicate check: same SOP Instance UID with the same data set (same file bytes, or same-dataset.ts after
+ *      the File Meta Information / decoded) -> 'duplicate'; a different data set follows node.duplicatePolicy:
+ *      keep-first (default: a later, possibly corrupted resend cannot replace data already acknowledged and
+ *      processed; the sender gets a warning) or replace (the new copy is stored, the study re-processed);
  *   3. temp file in store/tmp (same file system) + fsync, then rename to its UID path (ingest-batch.ts);
  *   4. group commit: the folders touched are fsynced, then every instance waiting is indexed in one SQLite
  *      transaction. Only then does the caller's promise resolve, so an outcome of 'stored' or 'duplicate' is
@@ -24,7 +25,8 @@ import { createLogger, type Logger } from '../log/logger';
 import { logLimited } from '../log/repeat-limit';
 import { openDatabase, type Db } from './database';
 import { toDicomJson, naturalizeDicomJson } from './dicom-json';
-import { decodeHeader, jsonString } from './header-decoder';
+import { decodeHeader, jsonNumbers, jsonString } from './header-decoder';
+import { shortPixelDataMessage, type PixelGeometry } from './pixel-length';
 import { fsyncDir, mkdirpTracked } from './durable-fs';
 import { extractIndexFields, type IndexFields } from './header';
 import { InstanceIndex, type IndexRow } from './index-db';
@@ -49,6 +51,8 @@ export interface StoreOptions {
   durableWrites?: boolean;
   /** Refuse new instances while the store's disk has less free space than this (node.minFreeDiskMb). 0: no check. */
   minFreeBytes?: number;
+  /** Same SOP Instance UID, different data set: keep the stored copy (default) or replace it (node.duplicatePolicy). */
+  duplicatePolicy?: 'keep-first' | 'replace';
   logger?: Logger;
 }
 
@@ -94,6 +98,8 @@ export class InstanceStore {
   readonly inMemoryLimit: number;
   /** @internal fsync before acknowledging (see StoreOptions.durableWrites). */
   readonly durable: boolean;
+  /** @internal See StoreOptions.duplicatePolicy. */
+  readonly duplicatePolicy: 'keep-first' | 'replace';
   private readonly ownsDb: boolean;
   private readonly events = new EventEmitter();
   /** Batches being committed (close() waits for them). */
@@ -114,6 +120,7 @@ export class InstanceStore {
     this.accepted = opts.acceptedSopClasses.includes('*') ? 'any' : new Set(opts.acceptedSopClasses);
     this.inMemoryLimit = opts.inMemoryLimitBytes ?? 64 * 1024 * 1024;
     this.durable = opts.durableWrites ?? true;
+    this.duplicatePolicy = opts.duplicatePolicy ?? 'keep-first';
     this.ownsDb = !opts.db;
     this.db = opts.db ?? openDatabase(this.layout.database);
     this.index = new InstanceIndex(this.db, this.layout.objects);
@@ -211,6 +218,10 @@ export class InstanceStore {
     checkUids(meta, uids);
     if (!structure.hasPixelData && dataset['00280010']?.Value && dataset['00280011']?.Value) {
       throw new Rejection('missing-pixel-data', 'image has Rows and Columns but no Pixel Data (cut off before (7FE0,0010)?)', uids);
+    }
+    if (structure.pixelDataLength !== undefined) {
+      const short = shortPixelDataMessage(pixelGeometry(dataset), structure.pixelDataLength);
+      if (short) throw new Rejection('short-pixel-data', short, uids);
     }
     if (this.accepted !== 'any' && !this.accepted.has(uids.sopClassUid!)) {
       throw new Rejection('sop-class-not-accepted', `SOP Class ${uids.sopClassUid} is not accepted by this node (node.acceptedSopClasses)`, uids);
@@ -495,6 +506,19 @@ export function outcomeOf(a: Analysed, sha256: string): IngestOutcome {
     transferSyntaxUid: a.transferSyntaxUid,
     sizeBytes: a.size,
     sha256,
+  };
+}
+
+/** The Image Pixel attributes of a decoded header (DICOM JSON). */
+export function pixelGeometry(ds: DicomJson): PixelGeometry {
+  const n = (tag: string): number | undefined => jsonNumbers(ds, tag)?.[0];
+  return {
+    rows: n('00280010'),
+    columns: n('00280011'),
+    samplesPerPixel: n('00280002'),
+    bitsAllocated: n('00280100'),
+    numberOfFrames: n('00280008'),
+    photometricInterpretation: jsonString(ds, '00280004'),
   };
 }
 

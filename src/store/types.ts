@@ -23,11 +23,17 @@ export interface IngestContext {
 export type IngestStatus = 'stored' | 'duplicate' | 'rejected';
 
 /**
- * What happened to one instance. 'stored' and 'duplicate' both mean "the node holds exactly these bytes, durably"
+ * What happened to one instance. 'stored' and 'duplicate' both mean "the node holds this SOP Instance durably"
  * (safe to acknowledge); 'rejected' says why not. UIDs are present whenever the object could be parsed that far.
+ * 'duplicate' is the same data set as the stored one (same-dataset.ts), unless `conflict` is set: then the content
+ * differed and the stored copy was kept (node.duplicatePolicy keep-first; receivers answer with a warning).
  */
 export interface IngestOutcome {
   status: IngestStatus;
+  /** 'duplicate' with different content: why the sent copy was not kept (the receivers' warning text). */
+  conflict?: string;
+  /** 'stored' over a different stored copy of the same SOP Instance (node.duplicatePolicy replace). */
+  replaced?: boolean;
   reason?: RejectReason;
   /** Human-readable explanation (no PHI), e.g. "truncated DICOM file: element (7FE0,0010) declares ...". */
   message?: string;

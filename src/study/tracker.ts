@@ -79,6 +79,28 @@ function toActivity(r: Row): StudyActivity {
   };
 }
 
+/** Filters for listing studies: state, a set of studies, first-arrival time range (ms since the epoch). */
+export interface StudyQuery {
+  state?: StudyState;
+  studyUids?: readonly string[];
+  arrivedFrom?: number;
+  arrivedTo?: number;
+}
+
+function studyWhere(q: StudyQuery): { where: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]): void => {
+    where.push(sql);
+    args.push(...values);
+  };
+  if (q.state) add('state = ?', q.state);
+  if (q.studyUids) add(`study_uid IN (${q.studyUids.map(() => '?').join(',') || 'NULL'})`, ...q.studyUids);
+  if (q.arrivedFrom !== undefined) add('first_arrival_at >= ?', q.arrivedFrom);
+  if (q.arrivedTo !== undefined) add('first_arrival_at < ?', q.arrivedTo);
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
+}
+
 export interface StudyTrackerOptions {
   db: Db;
   store: InstanceStore;
@@ -171,12 +193,19 @@ export class StudyTracker {
     return r && toActivity(r);
   }
 
-  list(opts: { state?: StudyState; limit?: number; offset?: number } = {}): StudyActivity[] {
+  list(opts: StudyQuery & { limit?: number; offset?: number } = {}): StudyActivity[] {
     this.flushArrivals();
-    const rows = (opts.state
-      ? this.db.prepare('SELECT * FROM study_activity WHERE state = ? ORDER BY last_arrival_at DESC LIMIT ? OFFSET ?').all(opts.state, opts.limit ?? -1, opts.offset ?? 0)
-      : this.db.prepare('SELECT * FROM study_activity ORDER BY last_arrival_at DESC LIMIT ? OFFSET ?').all(opts.limit ?? -1, opts.offset ?? 0)) as Row[];
+    const { where, args } = studyWhere(opts);
+    const rows = this.db.prepare(`SELECT * FROM study_activity ${where} ORDER BY last_arrival_at DESC LIMIT ? OFFSET ?`).all(...args, opts.limit ?? -1, opts.offset ?? 0) as Row[];
     return rows.map(toActivity);
+  }
+
+  /** How many studies match, per state. */
+  countByState(opts: StudyQuery = {}): Partial<Record<StudyState, number>> {
+    this.flushArrivals();
+    const { where, args } = studyWhere(opts);
+    const rows = this.db.prepare(`SELECT state, COUNT(*) AS n FROM study_activity ${where} GROUP BY state`).all(...args) as Array<{ state: StudyState; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
   /**

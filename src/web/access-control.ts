@@ -103,6 +103,7 @@ export function accessControl(opts: { users: readonly AccessUser[]; dicomwebBase
       return refuse(401, 'credentials not accepted');
     }
     res.locals.user = user.name;
+    res.locals.scopes = user.scopes;
     if (!allows(user.scopes, scope)) {
       logger.warn('request outside the user\'s scopes', { user: user.name, needs: scope, method: req.method, path: req.path });
       return refuse(403, `user "${user.name}" lacks the "${scope}" scope needed for ${req.method} ${req.path}`);

@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger';
 import { accessControl, refuseCrossSiteWrites, type AccessUser } from './access-control';
 import { corsAllowList } from './cors';
 import { uploadWatchdog, type UploadRate } from './upload-watchdog';
+import { isoTimes } from './iso-times';
 
 export interface AppParts {
   dicomwebBasePath: string;
@@ -80,10 +81,19 @@ export function buildApp(parts: AppParts): Express {
   app.use(parts.dicomwebBasePath, parts.dicomweb);
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }));
+  // Times leave the API as ISO 8601 strings (the stores keep ms since the epoch).
+  api.use((_req, res, next) => {
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => json(isoTimes(body));
+    next();
+  });
   for (const r of parts.api) api.use(r);
   app.use('/api', api);
   if (parts.metrics) app.use(parts.metrics);
   for (const p of parts.pages ?? []) app.use(p.path, p.router);
+  // The node's address in a browser opens the dashboard.
+  const home = parts.pages?.[0]?.path;
+  if (home) app.get('/', (_req, res) => res.redirect(302, home));
   app.use((req, res) => {
     res.status(404).json({ error: `no route ${req.method} ${req.path}`, status: 404 });
   });

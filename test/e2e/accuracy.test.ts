@@ -27,19 +27,29 @@ import { stow } from '../helpers/stow';
 type Item = NaturalDataset & { ContentSequence?: Item[]; ConceptNameCodeSequence?: NaturalDataset | NaturalDataset[]; MeasuredValueSequence?: NaturalDataset | NaturalDataset[] };
 const first = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v[0] : v);
 
-/** Volume (SCT 118565006) per tracking identifier ("WT - ...") from a TID 1500 SR. */
-function srVolumes(ds: NaturalDataset): Record<string, number> {
+/**
+ * Volume (SCT 118565006) per region from a TID 1500 SR: segment groups by tracking identifier ("NCR - ..."), the
+ * derived volumes (TC, WT; empty segments) by their measured-region modifier (the SEG's segment type, TC Neoplasm,
+ * WT Lesion).
+ */
+function srVolumes(ds: NaturalDataset, findings: Findings): Record<string, number> {
   const out: Record<string, number> = {};
-  const walk = (items: Item[] | undefined): void => {
+  const code = (n: Item, key: 'ConceptNameCodeSequence' | 'ConceptCodeSequence'): string => String((first(n[key] as NaturalDataset | NaturalDataset[] | undefined) as NaturalDataset | undefined)?.CodeValue ?? '');
+  const byType = new Map<string, string>([['108369006', 'TC'], ['52988006', 'WT'], ...(findings.segmentation?.segments ?? []).map((s) => [s.type.value, s.key] as [string, string])]);
+  const walk = (items: Item[] | undefined, derived: boolean): void => {
     for (const it of items ?? []) {
       const kids = it.ContentSequence ?? [];
-      const tracking = kids.find((k) => (first(k.ConceptNameCodeSequence) as NaturalDataset | undefined)?.CodeValue === '112039');
-      const vol = kids.find((k) => (first(k.ConceptNameCodeSequence) as NaturalDataset | undefined)?.CodeValue === '118565006');
+      const tracking = kids.find((k) => code(k, 'ConceptNameCodeSequence') === '112039');
+      const vol = kids.find((k) => code(k, 'ConceptNameCodeSequence') === '118565006');
       if (tracking && vol) out[String(tracking.TextValue).split(' ')[0]!] = Number((first(vol.MeasuredValueSequence) as NaturalDataset).NumericValue);
-      walk(kids);
+      if (derived && code(it, 'ConceptNameCodeSequence') === '118565006' && first(it.MeasuredValueSequence)) {
+        const region = kids.find((k) => code(k, 'ConceptNameCodeSequence') === 'REGION');
+        if (region) out[byType.get(code(region, 'ConceptCodeSequence')) ?? '?'] = Number((first(it.MeasuredValueSequence) as NaturalDataset).NumericValue);
+      }
+      walk(kids, derived || code(it, 'ConceptNameCodeSequence') === '126011');
     }
   };
-  walk((ds as Item).ContentSequence);
+  walk((ds as Item).ContentSequence, false);
   return out;
 }
 
@@ -99,7 +109,7 @@ describe('end-to-end accuracy of the committed glioma model (synthetic studies, 
       // SR volumes = the job's findings (what the audit record says is what the model produced).
       const inferred = JSON.parse(readFileSync(join(dataDir, 'jobs', String(job.id), 'inferring.json'), 'utf8')).output as InferOutput;
       const findings = await readArtifact<Findings>(join(dataDir, 'jobs', String(job.id), 'work'), inferred.models[0]!.artifact);
-      const vols = srVolumes(sr);
+      const vols = srVolumes(sr, findings);
       for (const r of findings.regions) expect(vols[r.key]).toBeCloseTo(r.volumeMl, 1);
     }
     const mean = (k: 'wt' | 'tc'): number => scores.reduce((s, x) => s + x[k], 0) / scores.length;

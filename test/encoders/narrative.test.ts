@@ -26,6 +26,14 @@ describe('templates', () => {
     expect(text).toMatch(/^AUTOMATED ANALYSIS - RESEARCH USE ONLY/);
   });
 
+  test('without T1ce, enhancement is "not assessable" with the reason, never a volume', () => {
+    const text = clinicianNarrative({ ...c.findings, missingModalities: ['t1ce'] });
+    expect(text).toContain('Enhancing tumour not assessable (no T1ce series: enhancement cannot be assessed)');
+    expect(text).toContain('Tumour core (NCR + ET) not assessable (no T1ce series: enhancement cannot be assessed)');
+    expect(text).toContain('Bidimensional (RANO-style, Enhancing tumour): not assessable');
+    expect(text).not.toMatch(/Enhancing tumour [<\d]/);
+  });
+
   test('patient text: plain words, no raw probabilities, says what it is not', () => {
     const text = patientNarrative(c.findings);
     expect(text).toContain('It is not a diagnosis');

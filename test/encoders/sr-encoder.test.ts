@@ -9,12 +9,13 @@ import { checkConformance, formatReport } from '../../conformance/check';
 import { SopClass } from '../../src/dicom/constants';
 import { readP10 } from '../../src/dicom/p10';
 import { encodeResults } from '../../src/encoders';
-import { PRIVATE_SCHEME } from '../../src/encoders/codes';
+import { codeItem, PRIVATE_SCHEME } from '../../src/encoders/codes';
+import { ucumUnits } from '../../src/encoders/conformance/validators';
 import type { EncoderOptions } from '../../src/encoders/options';
-import { AXIAL, syntheticCase, type GridSpec } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, regionsFromLabelmap, syntheticCase, type GridSpec } from '../../src/encoders/testing/synthetic-findings';
 import { runTool } from '../helpers/dcmtk';
 import { writeCase } from './helpers/case-files';
-import { codeValue, concept, find, groups, kids, numValue, one, type Node } from './helpers/sr-tree';
+import { codeValue, concept, derived, derivedFor, find, groups, kids, modifier, notAttempted, numValue, one, type Node } from './helpers/sr-tree';
 
 const GRID: GridSpec = { columns: 20, rows: 18, slices: 10, spacing: [1, 1, 2.5], ...AXIAL, origin: [-10, -9, 0] };
 const OPTS: EncoderOptions = { node: { name: 'sr-test', version: '0.1.0' }, now: new Date('2026-02-03T04:05:06'), pdf: { enabled: false }, keyImages: { enabled: false } };
@@ -77,33 +78,53 @@ describe('TID 1500 content', () => {
     }
   });
 
-  test('one TID 1411 group per region, each with tracking UID, segment reference and the volume in cm3', () => {
+  test('Imaging Measurements: one TID 1411 group per non-empty SEG segment, in segment order, one segment each, same measurements', () => {
     const g = groups(r.root);
     const seg = r.out.seg!;
-    expect([...g.keys()].map((k) => k.split(' ')[0])).toEqual(['Bidimensional', 'NCR', 'ED', 'ET', 'TC', 'WT', 'Modality']);
-    for (const region of r.c.findings.regions) {
-      const group = [...g.entries()].find(([k]) => k.startsWith(`${region.key} `))![1];
+    // Only the segments: TC, WT, the RANO measurement, importance and classification are elsewhere.
+    expect([...g.keys()].map((k) => k.split(' ')[0])).toEqual(seg.segments.map((s) => s.key));
+    const columns: string[][] = [];
+    for (const s of seg.segments) {
+      const group = [...g.entries()].find(([k]) => k.startsWith(`${s.key} `))![1];
+      const region = r.c.findings.regions.find((x) => x.key === s.key)!;
       expect((group.ContentTemplateSequence as Node[])[0]!.TemplateIdentifier).toBe('1411');
-      expect(String(one(group, '112040', 'DCM').UID)).toBe(r.out.uids.tracking(region.key));
+      expect(String(one(group, '112040', 'DCM').UID)).toBe(r.out.uids.tracking(s.key));
       const ref = (one(group, '121191', 'DCM').ReferencedSOPSequence as Node[])[0]!;
       expect(ref.ReferencedSOPInstanceUID).toBe(seg.sopInstanceUid);
-      const numbers = [ref.ReferencedSegmentNumber].flat().map(Number).sort();
-      expect(numbers).toEqual(region.labelValues.map((v) => seg.segments.find((s) => s.labelValues[0] === v)!.number).sort());
+      expect([ref.ReferencedSegmentNumber].flat().map(Number)).toEqual([s.number]);
+      expect(codeValue(one(group, '121071', 'DCM'))).toMatchObject({ value: s.type.value, scheme: s.type.scheme });
       expect(one(group, '121232', 'DCM').UID).toBe(r.c.findings.referenceSeries.seriesInstanceUid);
       const vol = numValue(one(group, '118565006', 'SCT'));
       expect(vol.unit).toBe('cm3');
       expect(Math.abs(vol.value - region.volumeMl)).toBeLessThanOrEqual(0.00005 + 1e-12); // 0.1 mm3 resolution
       expect(codeValue(one(group, '363698007', 'SCT')).value).toBe('12738006');
       expect(String(one(group, '111002', 'DCM').TextValue)).toContain(`sha256=${r.c.findings.model.sha256}`);
+      columns.push(kids(group).filter((k) => k.ValueType === 'NUM').map((k) => concept(k).value));
+    }
+    // Slicer takes its columns from the first group and fills the rows by position.
+    for (const c of columns) expect(c).toEqual(columns[0]);
+    expect(columns[0]!.slice(0, 2)).toEqual(['118565006', 'MEANUNC']);
+  });
+
+  test('TC and WT: derived volumes that name their segments, not groups of one segment', () => {
+    const seg = r.out.seg!;
+    const num = (key: string): number => seg.segments.find((s) => s.key === key)!.number;
+    for (const [key, code, members] of [['TC', '108369006', ['NCR', 'ET']], ['WT', '52988006', ['NCR', 'ED', 'ET']]] as const) {
+      const region = r.c.findings.regions.find((x) => x.key === key)!;
+      const [vol] = derivedFor(r.root, '118565006', code);
+      expect(numValue(vol!)).toEqual({ value: Math.round(region.volumeMl * 1e4) / 1e4, unit: 'cm3' });
+      const ref = kids(vol).find((k) => concept(k).value === '121191')!;
+      expect(ref.RelationshipType).toBe('INFERRED FROM');
+      const numbers = [(ref.ReferencedSOPSequence as Node[])[0]!.ReferencedSegmentNumber].flat().map(Number);
+      expect(numbers.sort()).toEqual(members.map(num).sort());
     }
   });
 
-  test('bidimensional group: long and short axis NUMs in mm, each inferred from a SCOORD line on the display image', () => {
+  test('bidimensional: long and short axis in the measured segment\'s group, each inferred from a SCOORD line; other groups: not attempted', () => {
     const b = r.c.findings.bidimensional!;
     expect(b.region).toBe('ET');
-    const group = groups(r.root).get('Bidimensional ET (RANO)')!;
-    expect((group.ContentTemplateSequence as Node[])[0]!.TemplateIdentifier).toBe('1501');
-    expect(String(one(group, '112040', 'DCM').UID)).toBe(r.out.uids.tracking('BIDIM-ET'));
+    const all = groups(r.root);
+    const group = [...all.entries()].find(([k]) => k.startsWith('ET '))![1];
     const spacing = [1, 1]; // GRID in-plane spacing
     const lines: number[][] = [];
     for (const [code, d] of [['103339001', b.long], ['103340004', b.short]] as const) {
@@ -128,40 +149,67 @@ describe('TID 1500 content', () => {
     expect(codeValue(one(group, 'RANOMEAS', PRIVATE_SCHEME)).value).toBe(b.measurable ? '373066001' : '373067005');
     // ET blob radius 0.12 x 20 columns: about 4.8 mm, so not measurable by RANO's 10 mm rule.
     expect(b.measurable).toBe(false);
+    for (const key of ['NCR', 'ED']) {
+      const other = [...all.entries()].find(([k]) => k.startsWith(`${key} `))![1];
+      const long = one(other, '103339001', 'SCT');
+      expect(notAttempted(long)).toBe(true);
+      expect(String(kids(long).find((k) => concept(k).value === '121106')!.TextValue)).toBe('bidimensional measurement made on Enhancing tumour only');
+    }
   });
 
-  test('classification in the WT group: coded values, probabilities, certainty, uncertainty', () => {
-    const wt = [...groups(r.root).entries()].find(([k]) => k.startsWith('WT '))![1];
-    expect(codeValue(one(wt, 'IDHSTAT', PRIVATE_SCHEME))).toMatchObject({ value: 'IDH-WT', meaning: 'IDH-wildtype' });
-    expect(codeValue(one(wt, 'CNSGRADE', PRIVATE_SCHEME))).toMatchObject({ value: 'C62397', scheme: 'NCIt' });
-    expect(codeValue(one(wt, '116677004', 'SCT')).value).toBe('INDET'); // histology head is indeterminate
-    expect(numValue(one(wt, 'P-IDH-MUTANT', PRIVATE_SCHEME))).toEqual({ value: 0.17, unit: '1' });
-    expect(numValue(one(wt, 'P-IDH-WILDTYPE', PRIVATE_SCHEME)).value).toBe(0.83);
-    const certainties = find(wt, '111013', 'DCM').map((n) => numValue(n));
+  test('classification: each result once in Qualitative Evaluations; one Probability concept with the class as modifier', () => {
+    const qe = one(r.root, 'C0034375', 'UMLS');
+    expect(codeValue(one(qe, 'IDHSTAT', PRIVATE_SCHEME))).toMatchObject({ value: 'IDH-WT', meaning: 'IDH-wildtype' });
+    expect(codeValue(one(qe, '1P19QSTAT', PRIVATE_SCHEME)).value).toBe('1P19Q-INTACT');
+    expect(codeValue(one(qe, 'CNSGRADE', PRIVATE_SCHEME))).toMatchObject({ value: 'C62397', scheme: 'NCIt' });
+    expect(codeValue(one(qe, '116677004', 'SCT')).value).toBe('INDET'); // histology head is indeterminate
+    expect(codeValue(one(qe, 'INTDX', PRIVATE_SCHEME))).toMatchObject({ value: 'C39750', scheme: 'NCIt' });
+    // No group carries a classification result.
+    for (const g of groups(r.root).values()) expect(find(g, 'IDHSTAT', PRIVATE_SCHEME)).toHaveLength(0);
+    const probabilities = derived(r.root).filter((n) => concept(n).value === '122157');
+    const idh = (cls: string): Node => probabilities.find((n) => modifier(n, 'IDHSTAT') === cls)!;
+    expect(numValue(idh('IDH-MUT'))).toEqual({ value: 0.17, unit: '1' });
+    expect(numValue(idh('IDH-WT')).value).toBe(0.83);
+    expect(probabilities.find((n) => modifier(n, 'INTDX') === 'C39750')).toBeDefined();
+    const certainties = derived(r.root).filter((n) => concept(n).value === '111013').map((n) => numValue(n));
     expect(certainties).toContainEqual({ value: 83, unit: '%' });
-    // Every NUM has a child (old OHIF crashed without one).
-    for (const n of kids(wt).filter((k) => k.ValueType === 'NUM')) expect(kids(n).length).toBeGreaterThan(0);
-    // Other groups carry no classification.
-    const et = [...groups(r.root).entries()].find(([k]) => k.startsWith('ET '))![1];
-    expect(find(et, 'IDHSTAT', PRIVATE_SCHEME)).toHaveLength(0);
+    // No private code per class; every NUM has a child (old OHIF crashed without one).
+    const allCodes = JSON.stringify(r.root);
+    expect(allCodes).not.toMatch(/"P-[0-9A-F]{6,}"/);
+    expect([...allCodes.matchAll(/"CodeMeaning":"([^"]*)"/g)].map((m) => m[1]).filter((m) => m!.endsWith('...'))).toEqual([]);
+    for (const n of derived(r.root)) expect(kids(n).length).toBeGreaterThan(0);
   });
 
-  test('radiomics with IBSI codes, modality importance group, qualitative evaluations and narratives', () => {
+  test('radiomics: IBSI meanings of PS3.16, the grid named; per-segment features aligned, composite ones derived; importance derived', () => {
+    const wtSph = derivedFor(r.root, 'QCFX', '52988006');
+    expect(wtSph).toHaveLength(1);
+    expect(concept(wtSph[0]!).meaning).toBe('Sphericity');
+    expect(numValue(wtSph[0]!).value).toBe(0.71);
+    const diam = derivedFor(r.root, 'L0JK', '52988006')[0]!;
+    expect(concept(diam).meaning).toBe('Maximum 3D Diameter of a Mesh');
+    expect(numValue(diam)).toEqual({ value: 58.2, unit: 'mm' });
+    const method = kids(diam).find((k) => concept(k).value === '370129005')!;
+    expect(codeValue(method)).toMatchObject({ value: 'RADIOMICS', meaning: 'Radiomic feature on the model input grid (resampled)' });
+    // The ET first-order feature sits in the ET group; NCR and ED list it as not attempted (same columns).
     const g = groups(r.root);
-    const wt = [...g.entries()].find(([k]) => k.startsWith('WT '))![1];
-    expect(numValue(one(wt, 'QCFX', 'IBSI')).value).toBe(0.71);
-    expect(numValue(one(wt, 'L0JK', 'IBSI'))).toEqual({ value: 58.2, unit: 'mm' });
-    const mi = g.get('Modality importance (leave-one-out)')!;
-    const deltas = find(mi, 'MIDELTA', PRIVATE_SCHEME);
+    const rfIn = (key: string): Node => kids([...g.entries()].find(([k]) => k.startsWith(`${key} `))![1]).find((k) => concept(k).value.startsWith('RF-'))!;
+    expect(numValue(rfIn('ET')).value).toBe(1.37);
+    expect(notAttempted(rfIn('NCR'))).toBe(true);
+    const deltas = derived(r.root).filter((n) => concept(n).value === 'MIDELTA');
     expect(deltas).toHaveLength(4);
-    expect(deltas.map((d) => codeValue(one(d, 'MIREMOVED', PRIVATE_SCHEME)).value)).toContain('SEQ-FLAIR');
+    expect(deltas.map((d) => modifier(d, 'MIREMOVED'))).toContain('SEQ-FLAIR');
     const qe = one(r.root, 'C0034375', 'UMLS');
     expect(kids(qe).every((k) => k.ValueType === 'CODE' || k.ValueType === 'TEXT')).toBe(true);
-    expect(codeValue(one(qe, 'INTDX', PRIVATE_SCHEME))).toMatchObject({ value: 'C39750', scheme: 'NCIt' });
     expect(codeValue(one(qe, 'UNCLEVEL', PRIVATE_SCHEME)).value).toBe('UNC-MODERATE');
     expect(String(one(qe, 'NARRDR', PRIVATE_SCHEME).TextValue)).toContain('RESEARCH USE ONLY');
     expect(String(one(qe, 'NARRPT', PRIVATE_SCHEME).TextValue)).toContain('not a diagnosis');
     expect(String(one(qe, '121106', 'DCM').TextValue)).toMatch(/trained on synthetic data/);
+  });
+
+  test('every unit is valid UCUM in CodeValue (NLM ucum-lhc)', () => {
+    expect(ucumUnits(r.root)).toEqual([]);
+    // The validator does reject what we used to write.
+    expect(ucumUnits({ MeasuredValueSequence: [{ MeasurementUnitsCodeSequence: [{ CodeValue: '{fraction of TC}', CodingSchemeDesignator: 'UCUM' }] }] })).toHaveLength(1);
   });
 });
 
@@ -179,18 +227,121 @@ describe('variants', () => {
     expect(String(one(qe, 'SUPERSEDES', PRIVATE_SCHEME).TextValue)).toBe('1.2.3.4.5');
   });
 
-  test('classification-only findings: no SEG, a TID 1501 group carries the heads', async () => {
+  test('classification-only findings: no SEG, no measurement group; results in Qualitative Evaluations, probabilities derived', async () => {
     const r = await encodeCase('cls-only', OPTS, (c) => {
       delete c.findings.segmentation;
       c.findings.regions = [];
     });
     expect(r.out.objects.map((o) => o.kind)).toEqual(['sr']);
-    const g = groups(r.root).get('Tumour classification')!;
-    expect((g.ContentTemplateSequence as Node[])[0]!.TemplateIdentifier).toBe('1501');
-    expect(find(g, '121191', 'DCM')).toHaveLength(0);
-    expect(codeValue(one(g, 'IDHSTAT', PRIVATE_SCHEME)).value).toBe('IDH-WT');
+    expect(groups(r.root).size).toBe(0);
+    expect(codeValue(one(one(r.root, 'C0034375', 'UMLS'), 'IDHSTAT', PRIVATE_SCHEME)).value).toBe('IDH-WT');
+    expect(derived(r.root).filter((n) => concept(n).value === '122157').length).toBeGreaterThan(0);
     const report = await checkConformance([...r.files, ...r.sourceFiles]);
     expect(report.ok ? '' : formatReport(report)).toBe('');
+  });
+
+  test('nothing segmented: no measurement group (Slicer: no table, a warning), every volume 0 as a derived measurement', async () => {
+    const r = await encodeCase('tumour-free', OPTS, (c) => {
+      const lm = c.findings.segmentation!.labelmap;
+      lm.data = new Uint8Array(lm.data.length);
+      c.findings.regions = regionsFromLabelmap(lm, c.findings.segmentation!.segments);
+      c.findings.radiomics = [];
+      delete c.findings.bidimensional;
+    });
+    expect(groups(r.root).size).toBe(0);
+    const volumes = derived(r.root).filter((n) => concept(n).value === '118565006').map((n) => numValue(n));
+    expect(volumes).toHaveLength(5);
+    expect(volumes.every((v) => v.value === 0 && v.unit === 'cm3')).toBe(true);
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+    expect(report.objects.flatMap((o) => o.issues).map((i) => i.rule)).toContain('slicer.table');
+  });
+
+  test('segmentation withheld: the tumour volume is "not attempted" with the withholding reason', async () => {
+    const r = await encodeCase('withheld', OPTS, (c) => {
+      delete c.findings.segmentation;
+      c.findings.regions = [];
+      delete c.findings.bidimensional;
+      c.findings.segmentationWithheld = { missing: ['flair'], requires: [['flair']], reason: 'segmentation withheld: FLAIR missing' };
+    });
+    const [vol] = derivedFor(r.root, '118565006', '52988006');
+    expect(notAttempted(vol!)).toBe(true);
+    expect(String(kids(vol).find((k) => concept(k).value === '121106')!.TextValue)).toBe('segmentation withheld: FLAIR missing');
+  });
+
+  test('no T1ce: no Enhancing segment in the SEG, ET and TC volumes "not attempted" with the reason, no zero', async () => {
+    const r = await encodeCase('no-t1ce', OPTS, (c) => {
+      c.findings.missingModalities = ['t1ce'];
+    });
+    const seg = r.out.seg!;
+    expect(seg.segments.map((s) => s.key)).toEqual(['NCR', 'ED']);
+    expect([...groups(r.root).keys()].map((k) => k.split(' ')[0])).toEqual(['NCR', 'ED']);
+    for (const code of ['C113842', '108369006']) {
+      const [vol] = derivedFor(r.root, '118565006', code);
+      expect(notAttempted(vol!)).toBe(true);
+      expect(String(kids(vol).find((k) => concept(k).value === '121106')!.TextValue)).toBe('no T1ce series: enhancement cannot be assessed');
+    }
+    const qe = one(r.root, 'C0034375', 'UMLS');
+    expect(find(qe, 'NOTASSESS', PRIVATE_SCHEME).map((n) => codeValue(n).value)).toEqual(['C113842', '108369006']);
+    // The RANO measurement was on ET: not reported either.
+    expect(JSON.stringify(r.root)).not.toContain('"103339001"');
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+  });
+
+  test('composite segments: TC and WT are SEG segments with their own groups (no derived TC/WT volumes)', async () => {
+    const r = await encodeCase('composite', { ...OPTS, compositeSegments: true });
+    expect([...groups(r.root).keys()].map((k) => k.split(' ')[0])).toEqual(['NCR', 'ED', 'ET', 'TC', 'WT']);
+    expect(derivedFor(r.root, '118565006', '52988006')).toHaveLength(0);
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+  });
+
+  test('an empty segment gets no group (Slicer creates no segment for it); its volume 0 is a derived measurement', async () => {
+    const r = await encodeCase('no-et', OPTS, (c) => {
+      const lm = c.findings.segmentation!.labelmap;
+      lm.data = lm.data.map((v) => (v === 3 ? 1 : v));
+      c.findings.regions = regionsFromLabelmap(lm, c.findings.segmentation!.segments);
+      delete c.findings.bidimensional;
+    });
+    expect([...groups(r.root).keys()].map((k) => k.split(' ')[0])).toEqual(['NCR', 'ED']);
+    expect(numValue(derivedFor(r.root, '118565006', 'C113842')[0]!)).toEqual({ value: 0, unit: 'cm3' });
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+  });
+
+  test('VASARI-style features: valid UCUM units, what the unit string said in the meaning; NaN is "not attempted"', async () => {
+    const r = await encodeCase('vasari', OPTS, (c) => {
+      c.findings.radiomics!.push(
+        { region: 'ET', family: 'vasari', name: 'F5_proportion_enhancing', value: Number.NaN, unit: 'fraction of TC' },
+        { region: 'WT', family: 'vasari', name: 'centroid_offset_from_midline', value: 12.5, unit: 'mm (+ = left)' },
+        { region: 'WT', family: 'vasari', name: 'T2FLAIR_rim_minus_core_flair', value: 0.8, unit: 'normalised units' },
+      );
+    });
+    const byMeaning = (m: string): Node => derived(r.root).find((n) => concept(n).meaning === m)!;
+    expect(notAttempted(byMeaning('F5_proportion_enhancing (fraction of TC)'))).toBe(true);
+    expect(numValue(byMeaning('centroid_offset_from_midline (+ = left)'))).toEqual({ value: 12.5, unit: 'mm' });
+    expect(numValue(byMeaning('T2FLAIR_rim_minus_core_flair (normalised intensity)'))).toEqual({ value: 0.8, unit: '1' });
+    expect(ucumUnits(r.root)).toEqual([]);
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+  });
+
+  test('two heads with the same class names: private class codes whose meanings name the head (no rule clash)', async () => {
+    const r = await encodeCase('two-heads', OPTS, (c) => {
+      const h = c.findings.heads.find((x) => x.head === 'idh')!;
+      for (const [head, title] of [['egfr', 'EGFR amplification'], ['tert', 'TERT promoter mutation']]) {
+        c.findings.heads.push({ ...h, head: head!, title: title!, classes: [{ name: 'present', probability: 0.7 }, { name: 'absent', probability: 0.3 }], predicted: 'present' });
+      }
+    });
+    const qe = one(r.root, 'C0034375', 'UMLS');
+    expect(codeValue(one(qe, 'H-EGFR', PRIVATE_SCHEME))).toMatchObject({ value: 'V-EGFR-PRESENT', meaning: 'present (EGFR amplification)' });
+    expect(codeValue(one(qe, 'H-TERT', PRIVATE_SCHEME)).meaning).toBe('present (TERT promoter mutation)');
+    expect(r.out.preflight.filter((i) => i.severity === 'error')).toEqual([]);
+  });
+
+  test('a code meaning longer than 64 characters is refused, never cut', () => {
+    expect(() => codeItem({ value: 'X', scheme: PRIVATE_SCHEME, meaning: 'x'.repeat(65) })).toThrow(/never cut/);
   });
 
   test('non-ASCII patient name: UTF-8 (ISO_IR 192) and read back intact', async () => {

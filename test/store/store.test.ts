@@ -46,14 +46,14 @@ describe('instance store', () => {
     expect(events[0]).toMatchObject({ sopInstanceUid: inst!.sopInstanceUid, source: 'stow' });
   });
 
-  it('a resend with the same bytes is a duplicate; different bytes under the same UID are a conflict and the first copy stays', async () => {
+  it('a resend with the same bytes is a duplicate; a different data set under the same UID is kept out with a warning (keep-first)', async () => {
     const [inst] = syntheticMrStudy({ seed: 'store-dup', series: 1, slicesPerSeries: 1 });
     const [other] = syntheticMrStudy({ seed: 'store-dup', series: 1, slicesPerSeries: 1, patientName: 'OTHER^NAME' });
     expect((await store.ingestBuffer(inst!.bytes, { source: 'stow' })).status).toBe('stored');
     expect((await store.ingestBuffer(inst!.bytes, { source: 'dimse' })).status).toBe('duplicate');
     const conflict = await store.ingestBuffer(other!.bytes, { source: 'stow' });
-    expect(conflict).toMatchObject({ status: 'rejected', reason: 'conflict', sopInstanceUid: inst!.sopInstanceUid });
-    expect(conflict.message).toMatch(/already stored with different content/);
+    expect(conflict).toMatchObject({ status: 'duplicate', sopInstanceUid: inst!.sopInstanceUid });
+    expect(conflict.conflict).toMatch(/already stored with a different data set \(element \(0010,0010\) differs\); the first copy is kept/);
     expect(sha(await store.readInstance(inst!.sopInstanceUid))).toBe(sha(inst!.bytes));
     expect(store.index.instanceCount()).toBe(1);
   });
@@ -65,7 +65,7 @@ describe('instance store', () => {
     expect(store.index.instanceCount()).toBe(1);
   });
 
-  it('concurrent batches sharing UIDs in opposite orders: each stored once, no deadlock; different bytes conflict', async () => {
+  it('concurrent batches sharing UIDs in opposite orders: each stored once, no deadlock; a different data set gets a warning', async () => {
     const [x, y] = syntheticMrStudy({ seed: 'store-batches', series: 1, slicesPerSeries: 2 });
     const [x2] = syntheticMrStudy({ seed: 'store-batches', series: 1, slicesPerSeries: 1, patientId: 'OTHER' });
     const a = store.batch({ source: 'stow' });
@@ -81,8 +81,8 @@ describe('instance store', () => {
     expect(ys).toEqual(['duplicate', 'stored']);
     // Whichever copy of x won, the other content is a conflict.
     const xWinner = sha(await store.readInstance(x!.sopInstanceUid));
-    if (xWinner === sha(x!.bytes)) expect(statuses[5]).toMatchObject({ status: 'rejected', reason: 'conflict' });
-    else expect(xs).toEqual(['rejected', 'rejected']);
+    if (xWinner === sha(x!.bytes)) expect(statuses[5]!.conflict).toMatch(/different data set/);
+    else expect([statuses[0]!, statuses[4]!].every((o) => o.status === 'duplicate' && o.conflict)).toBe(true);
     expect(store.index.instanceCount()).toBe(2);
     expect(readdirSync(storeLayout(dir).tmp)).toEqual([]);
   });

@@ -79,7 +79,8 @@ describe('study completeness', () => {
     const db = openDatabase(storeLayout(dir).database);
     const store = await InstanceStore.open({ dataDir: dir, acceptedSopClasses: ['*'], db });
     const own = 'neuro-onc-node project';
-    const tracker = new StudyTracker({ db, store, quietPeriodMs: 200, logger: createLogger('study'), ownManufacturer: own });
+    // The study is marked ready by hand; a long quiet period keeps a loaded machine's slow ingests from ending it first.
+    const tracker = new StudyTracker({ db, store, quietPeriodMs: 60_000, logger: createLogger('study'), ownManufacturer: own });
     const gens: GenerationEvent[] = [];
     tracker.onGeneration((e) => gens.push(e));
     tracker.start();
@@ -94,7 +95,7 @@ describe('study completeness', () => {
     expect(tracker.get(study)).toMatchObject({ state: 'ready', generation: 1 });
     // A restart's catch-up does not count it as a missed arrival either.
     tracker.close();
-    const again = new StudyTracker({ db, store, quietPeriodMs: 200, logger: createLogger('study'), ownManufacturer: own });
+    const again = new StudyTracker({ db, store, quietPeriodMs: 60_000, logger: createLogger('study'), ownManufacturer: own });
     again.onGeneration((e) => gens.push(e));
     again.start();
     expect(again.get(study)).toMatchObject({ state: 'ready', generation: 1 });

@@ -310,6 +310,22 @@ describe('http.pages settings', () => {
   });
 });
 
+describe('result page without T1ce', () => {
+  it('says enhancement is not assessable instead of a volume', () => {
+    const { findings } = syntheticCase({ grid, key: 'ui-no-t1ce' });
+    const page = renderResultPage(results({ ...findings, missingModalities: ['t1ce'] }), NODE);
+    expect(page).toContain('<tr data-region="ET" data-not-assessable>');
+    expect(page).toContain('not assessable: no T1ce series: enhancement cannot be assessed');
+    expect(page).not.toMatch(/data-region="ET"><td>[^]*?data-volume-ml/);
+    expect(page).toContain('<p data-bidimensional>Bidimensional (RANO-style, Enhancing tumour): not assessable');
+    // No NCR/ED/ET bar that would draw the not-assessable parts as zero, and no measurement in the viewer.
+    expect(page).not.toContain('data-volume-bar ');
+    expect(page).not.toContain('data-stack=');
+    expect(page).toContain('data-volume-bar-withheld');
+    expect(parseViewerData(viewerData({ ...findings, missingModalities: ['t1ce'] })!).header.bidimensional).toBeUndefined();
+  });
+});
+
 describe('key image', () => {
   it('is a PNG of the slice with the largest segmented area', () => {
     const { findings } = syntheticCase({ grid, key: 'ui-key' });

@@ -30,6 +30,8 @@ export interface OrthancPeer {
   /** http://127.0.0.1:<port>/dicom-web */
   dicomWebUrl: string;
   dir: string;
+  /** Orthanc's process id (tests pause it with SIGSTOP to hold a delivery in flight). */
+  pid: number;
   /** GET/POST helper against Orthanc's REST API, returns parsed JSON (or text). */
   rest<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   stop(): Promise<void>;
@@ -116,6 +118,7 @@ export async function startOrthanc(opts: OrthancOptions = {}): Promise<OrthancPe
     url,
     dicomWebUrl: `${url}/dicom-web`,
     dir,
+    pid: child.pid!,
     rest,
     async stop() {
       if (child.exitCode == null) {

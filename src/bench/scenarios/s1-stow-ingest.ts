@@ -93,7 +93,7 @@ function p95(xs: number[]): number {
   return s[Math.min(s.length - 1, Math.floor(0.95 * s.length))]!;
 }
 
-function waitListening(child: ChildProcess, what: string, ms = 60000): Promise<string> {
+export function waitListening(child: ChildProcess, what: string, ms = 60000): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -124,7 +124,7 @@ function peakRssOf(pid: number | undefined): number | undefined {
   }
 }
 
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
+export async function stopChild(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode != null || child.signalCode != null) return;
   const gone = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');

@@ -14,6 +14,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load';
+import { errorText } from '../../log/error-text';
 
 interface Opts {
   url?: string;
@@ -35,7 +36,7 @@ async function call(url: string, init: RequestInit = {}): Promise<unknown> {
   try {
     res = await fetch(url, { ...init, headers });
   } catch (e) {
-    process.stderr.write(`neuro-onc-node: cannot reach the node at ${url}: ${(e as Error).message}\n`);
+    process.stderr.write(`neuro-onc-node: cannot reach the node at ${url}: ${errorText(e)}\n`);
     process.exit(2);
   }
   const body = (await res.json().catch(() => ({}))) as { error?: string };

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../../config/load';
 import { deliveryConfigured } from '../../config/sections/delivery';
 import { createLogger } from '../../log/logger';
@@ -10,11 +10,18 @@ import { startPipelineNode } from '../../pipeline/start';
  * the next start, the store is closed cleanly. A second signal exits at once.
  * Prints one JSON line on stdout when ready: {"event":"listening","http":...,"dicomweb":...,"dimsePort":...}.
  */
+/** A TCP port from the command line: a whole number 0-65535 (0 = any free port), else a usage error (exit 2). */
+export function portNumber(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n > 65535) throw new InvalidArgumentError(`port must be a number from 0 to 65535, not "${v}"`);
+  return n;
+}
+
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the node: receive studies (STOW-RS, C-STORE), process them, serve DICOMweb and the job API')
-    .option('--port <port>', 'HTTP port (overrides http.port)', (v) => Number(v))
+    .option('--port <port>', 'HTTP port (overrides http.port)', portNumber)
     .option('--data-dir <dir>', 'data folder (overrides node.dataDir)')
     .action(async (opts: { port?: number; dataDir?: string }) => {
       const config = loadConfig({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dimseTlsSection } from './tls';
+import { isLoopbackHost } from './http';
 
 const aeTitle = z
   .string()
@@ -13,20 +14,29 @@ export const dimseSection = z
   .object({
     /** Start the C-ECHO/C-STORE SCP with the node. */
     enabled: z.boolean().default(true),
-    host: z.string().min(1).default('0.0.0.0'),
+    /** Address to listen on. Loopback by default: a network address also needs allowedCallingAeTitles (or allowAnyCallingAe). */
+    host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(11112),
     /** Our AE title: the called AE title peers must use, and our calling AE title as SCU (unless a destination overrides it). */
     aeTitle: aeTitle.default('NEUROONC'),
-    /** Calling AE titles allowed to associate; empty list = accept any. */
+    /** Calling AE titles allowed to associate; empty list = accept any (on loopback, or with allowAnyCallingAe). */
     allowedCallingAeTitles: z.array(aeTitle).default([]),
+    /** Accept any calling AE title on a network address (dimse.host not loopback) with an empty allow-list. */
+    allowAnyCallingAe: z.boolean().default(false),
     /** Reject associations whose called AE title is not `aeTitle` (called-AE-title-not-recognized). */
     checkCalledAeTitle: z.boolean().default(true),
     /** Concurrent associations; more are rejected (transient, local-limit-exceeded). */
     maxAssociations: z.number().int().min(1).max(1000).default(16),
-    /** Largest PDU we receive, announced in A-ASSOCIATE-AC (bytes). */
+    /** Connections still negotiating (no A-ASSOCIATE-RQ answered yet); more are closed at once. */
+    maxUnassociatedConnections: z.number().int().min(1).max(1000).default(16),
+    /**
+     * Largest P-DATA-TF PDU we receive, announced in A-ASSOCIATE-AC (bytes). A PDU declaring more (other PDUs:
+     * more than max(this, 64 KiB)) is answered A-ABORT and the connection closed, before its body is read.
+     */
     maxPduLength: z.number().int().min(4096).max(4 * 1024 * 1024).default(262144),
-    /** Seconds to wait for the association request after connect, and for each further PDU (SCP and SCU). */
-    associationTimeoutSeconds: z.number().positive().default(30),
+    /** SCP: seconds from connect until the A-ASSOCIATE-RQ is received and answered; then the connection is closed. */
+    associationTimeoutSeconds: z.number().positive().default(5),
+    /** SCP: seconds an association may stay without a PDU. */
     idleTimeoutSeconds: z.number().positive().default(120),
     /** Instances up to this size are collected in memory while they arrive; larger ones in the store's tmp folder. */
     spoolMemoryLimitMb: z.number().positive().default(32),
@@ -42,6 +52,16 @@ export const dimseSection = z
     /** DICOM TLS listener (docs/security.md): certificate, key, CA of client certificates, port (default 2762). */
     tls: dimseTlsSection.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((d, ctx) => {
+    // Same rule as http.host: reachable from the network only with an allow-list, or by an explicit choice.
+    if (d.enabled && !isLoopbackHost(d.host) && d.allowedCallingAeTitles.length === 0 && !d.allowAnyCallingAe) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowedCallingAeTitles'],
+        message: `dimse.host ${d.host} is reachable from the network but dimse.allowedCallingAeTitles is empty: any peer could store instances. List the calling AE titles of your PACS and scanners, or set dimse.allowAnyCallingAe: true`,
+      });
+    }
+  });
 
 export { aeTitle as aeTitleSchema };

@@ -53,6 +53,13 @@ export const nodeSection = z
      * dataDir has less free space than this, so a full disk never corrupts what was received. 0 = no check.
      */
     minFreeDiskMb: z.number().min(0).default(1024),
+    /**
+     * A SOP Instance received again with a different data set (an identical data set, whatever its preamble, File
+     * Meta Information or transfer syntax, is always a plain success): keep-first keeps the stored copy and answers
+     * with a warning (C-STORE 0xB000, STOW WarningReason 0xB000); replace stores the new copy and re-processes the
+     * study. Senders are never stopped (docs/dimse.md, Duplicates).
+     */
+    duplicatePolicy: z.enum(['keep-first', 'replace']).default('keep-first'),
     /** How long the node keeps a processed study (docs/retention.md). The PACS is the archive, not the node. */
     retention: z
       .object({

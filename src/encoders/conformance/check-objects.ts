@@ -1,6 +1,7 @@
 /**
  * The conformance check `npm test` runs on every produced object (and `neuro-onc-node check <files>` runs on any
- * files): our structural checks + dciodvfy (zero errors required) + dsrdump/dcsrdump for SR + dcentvfy across
+ * files): our structural checks + the reader rules (SR) + dciodvfy (zero errors required) + dsrdump/dcsrdump and
+ * the UCUM validator for SR + dcentvfy across
  * sources and outputs. Give it the outputs together with their source images so references and geometry can be
  * resolved; without sources, unresolved references are warnings instead of errors.
  */
@@ -17,7 +18,8 @@ import {
   type CheckContext,
   type Issue,
 } from './structural-checks';
-import { dciodvfy, dcentvfy, dcsrdump, dsrdump } from './validators';
+import { checkReaderRules } from './reader-rules';
+import { dciodvfy, dcentvfy, dcsrdump, dsrdump, ucumUnits } from './validators';
 
 export type ObjectKind = 'seg' | 'sr' | 'sc' | 'pdf' | 'source';
 
@@ -68,7 +70,7 @@ function structuralIssuesUnsafe(kind: ObjectKind, ds: NaturalDataset, ctx: Check
     case 'seg':
       return checkSeg(ds, ctx);
     case 'sr':
-      return checkSr(ds, ctx);
+      return [...checkSr(ds, ctx), ...checkReaderRules(ds, ctx)];
     case 'sc':
       return checkSecondaryCapture(ds, ctx);
     case 'pdf':
@@ -102,7 +104,7 @@ export async function checkConformance(files: string[], opts: CheckOptions = {})
     const issues = structuralIssues(p.kind, p.ds, ctx);
     if (validators) {
       issues.push(...(await dciodvfy(p.file)));
-      if (p.kind === 'sr') issues.push(...(await dsrdump(p.file)), ...(await dcsrdump(p.file)));
+      if (p.kind === 'sr') issues.push(...(await dsrdump(p.file)), ...(await dcsrdump(p.file)), ...ucumUnits(p.ds));
     }
     objects.push({ file: p.file, kind: p.kind, sopClassUid: String(p.ds.SOPClassUID), sopInstanceUid: String(p.ds.SOPInstanceUID), issues });
   }

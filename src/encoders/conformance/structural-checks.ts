@@ -37,18 +37,18 @@ export function items(v: unknown): Item[] {
   return Array.isArray(v) ? (v as Item[]) : [];
 }
 
-function nums(v: unknown): number[] {
+export function nums(v: unknown): number[] {
   if (v == null) return [];
   return (Array.isArray(v) ? v : [v]).map(Number);
 }
 
-function codeOf(seq: unknown): { value: string; scheme: string; meaning: string } | undefined {
+export function codeOf(seq: unknown): { value: string; scheme: string; meaning: string } | undefined {
   const c = items(seq)[0];
   if (!c) return undefined;
   return { value: String(c.CodeValue ?? c.LongCodeValue ?? ''), scheme: String(c.CodingSchemeDesignator ?? ''), meaning: String(c.CodeMeaning ?? '') };
 }
 
-function hasCode(seq: unknown, value: string, scheme: string): boolean {
+export function hasCode(seq: unknown, value: string, scheme: string): boolean {
   const c = codeOf(seq);
   return c?.value === value && c.scheme === scheme;
 }
@@ -259,8 +259,12 @@ function voxelVolumeMm3(seg: NaturalDataset): number | undefined {
   return ps.length === 2 && dz > 0 ? ps[0]! * ps[1]! * dz : undefined;
 }
 
-/** Voxels per segment of a SEG (sum of set bits over its frames). */
+const voxelCountCache = new WeakMap<NaturalDataset, Map<number, number>>();
+
+/** Voxels per segment of a SEG (sum of set bits over its frames); decoded once per data set. */
 export function segVoxelCounts(seg: NaturalDataset): Map<number, number> {
+  const cached = voxelCountCache.get(seg);
+  if (cached) return cached;
   const decoded = decodeSeg(seg);
   const counts = new Map<number, number>();
   const frameSize = decoded.rows * decoded.columns;
@@ -270,6 +274,7 @@ export function segVoxelCounts(seg: NaturalDataset): Map<number, number> {
     for (let b = start; b < start + frameSize; b++) n += (decoded.pixelData[b >>> 3]! >>> (b & 7)) & 1;
     counts.set(f.segmentNumber, (counts.get(f.segmentNumber) ?? 0) + n);
   }
+  voxelCountCache.set(seg, counts);
   return counts;
 }
 
@@ -299,6 +304,32 @@ function unionVoxels(seg: NaturalDataset, numbers: number[]): number {
   let total = 0;
   for (const v of union) total += v;
   return total;
+}
+
+/** A Volume NUM against the union of the referenced segments in the SEG (not-attempted volumes have no value). */
+function checkVolume(volume: Item, segNumbers: number[], segDs: NaturalDataset, where: string, err: (rule: string, message: string) => void): void {
+  const mv = items(volume.MeasuredValueSequence)[0];
+  if (!mv) return;
+  const value = Number(nums(mv.NumericValue)[0]);
+  const unit = codeOf(mv.MeasurementUnitsCodeSequence)?.value;
+  const toMm3 = unit === 'mm3' ? 1 : unit === 'cm3' || unit === 'mL' || unit === 'ml' ? 1000 : undefined;
+  const vox = voxelVolumeMm3(segDs);
+  if (toMm3 == null) {
+    err('sr.volume', `${where}: volume unit ${String(unit)} is not mm3/cm3/mL`);
+    return;
+  }
+  if (!vox || !segNumbers.length) return;
+  let expected: number;
+  try {
+    expected = unionVoxels(segDs, segNumbers) * vox;
+  } catch (e) {
+    err('sr.volume', `${where}: cannot decode the referenced SEG to verify the volume (${(e as Error).message})`);
+    return;
+  }
+  const tol = Math.max(0.6 * toMm3 * 10 ** -3, vox * 0.5, expected * 1e-3);
+  if (Math.abs(value * toMm3 - expected) > tol) {
+    err('sr.volume', `${where}: volume ${value} ${unit} differs from the SEG (${(expected / toMm3).toFixed(3)} ${unit})`);
+  }
 }
 
 export function checkSr(ds: NaturalDataset, ctx: CheckContext = emptyContext()): Issue[] {
@@ -335,13 +366,17 @@ export function checkSr(ds: NaturalDataset, ctx: CheckContext = emptyContext()):
   }
   for (const s of schemes) if (s.startsWith('99') && !declared.has(s)) err('sr.private-scheme', `private coding scheme ${s} is not declared in CodingSchemeIdentificationSequence`);
 
-  // NUMs: value, UCUM unit, and a child item.
+  // NUMs: a value with a UCUM unit, or none and a Numeric Value Qualifier (CID 42, e.g. not attempted); a child item.
   for (const { item, path } of nodes) {
     if (item.ValueType !== 'NUM') continue;
     const mv = items(item.MeasuredValueSequence)[0];
     const unit = codeOf(mv?.MeasurementUnitsCodeSequence);
-    if (!mv || mv.NumericValue == null || !Number.isFinite(Number(nums(mv.NumericValue)[0]))) err('sr.num', `NUM ${path} has no numeric value`);
-    if (unit?.scheme !== 'UCUM') err('sr.num', `NUM ${path} unit is not UCUM`);
+    if (!mv) {
+      if (!codeOf(item.NumericValueQualifierCodeSequence)) err('sr.num', `NUM ${path} has neither a value nor a Numeric Value Qualifier`);
+    } else {
+      if (mv.NumericValue == null || !Number.isFinite(Number(nums(mv.NumericValue)[0]))) err('sr.num', `NUM ${path} has no numeric value`);
+      if (unit?.scheme !== 'UCUM') err('sr.num', `NUM ${path} unit is not UCUM`);
+    }
     if (!items(item.ContentSequence).length) warn('sr.num-children', `NUM ${path} has no child item (OHIF before PR 5703 crashes on that)`);
   }
   // Root Qualitative Evaluations: CODE/TEXT only.
@@ -385,25 +420,20 @@ export function checkSr(ds: NaturalDataset, ctx: CheckContext = emptyContext()):
       err('sr.volume', `group ${path}: no Volume (118565006, SCT)`);
       continue;
     }
-    const mv = items(volume.MeasuredValueSequence)[0];
-    const value = Number(nums(mv?.NumericValue)[0]);
-    const unit = codeOf(mv?.MeasurementUnitsCodeSequence)?.value;
-    const toMm3 = unit === 'mm3' ? 1 : unit === 'cm3' || unit === 'mL' || unit === 'ml' ? 1000 : undefined;
-    const vox = voxelVolumeMm3(segDs);
-    if (toMm3 == null) err('sr.volume', `group ${path}: volume unit ${String(unit)} is not mm3/cm3/mL`);
-    else if (vox && segNumbers.length) {
-      let expected: number;
-      try {
-        expected = unionVoxels(segDs, segNumbers) * vox;
-      } catch (e) {
-        err('sr.volume', `group ${path}: cannot decode the referenced SEG to verify the volume (${(e as Error).message})`);
-        continue;
-      }
-      const tol = Math.max(0.6 * toMm3 * 10 ** -3, vox * 0.5, expected * 1e-3);
-      if (Math.abs(value * toMm3 - expected) > tol) {
-        err('sr.volume', `group ${path}: volume ${value} ${unit} differs from the SEG (${(expected / toMm3).toFixed(3)} ${unit})`);
-      }
+    checkVolume(volume, segNumbers, segDs, `group ${path}`, err);
+  }
+  // Derived volumes (TC, WT) that name the segments they are made of: the union of those segments.
+  for (const { item, path, parentConcept } of nodes) {
+    if (parentConcept !== '126011' || item.ValueType !== 'NUM' || !conceptIs(item, '118565006', 'SCT')) continue;
+    const ref = items(item.ContentSequence).find((k) => conceptIs(k, '121191', 'DCM'));
+    const sop = items(ref?.ReferencedSOPSequence)[0];
+    if (!sop) continue;
+    const segDs = ctx.byUid.get(String(sop.ReferencedSOPInstanceUID));
+    if (!segDs) {
+      err('sr.referenced-segment', `derived volume ${path}: referenced SEG ${String(sop.ReferencedSOPInstanceUID)} is not in the delivered set`);
+      continue;
     }
+    checkVolume(item, nums(sop.ReferencedSegmentNumber), segDs, `derived volume ${path}`, err);
   }
   // Every referenced instance is evidence, and resolvable.
   const evidence = new Set<string>();

@@ -4,6 +4,7 @@
  * constraints). Output lines are parsed into errors and warnings. Side effects: child processes only.
  */
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { Issue } from './structural-checks';
 
 export interface ToolRun {
@@ -83,4 +84,57 @@ export async function dcsrdump(file: string): Promise<Issue[]> {
   const issues = parseDicom3toolsOutput('dcsrdump', r.output);
   if (r.code !== 0) issues.push({ severity: 'error', rule: 'dcsrdump', message: `dcsrdump exited with ${String(r.code)}` });
   return issues;
+}
+
+interface UcumValidator {
+  validateUnitString(unit: string, suggest?: boolean): { status: string; msg?: string[] };
+}
+
+let ucum: UcumValidator | null | undefined;
+
+/** The NLM UCUM validator (npm @lhncbc/ucum-lhc, a development dependency); null where it is not installed. */
+function ucumValidator(): UcumValidator | null {
+  if (ucum === undefined) {
+    try {
+      const pkg = createRequire(__filename)('@lhncbc/ucum-lhc') as { UcumLhcUtils: { getInstance(): UcumValidator } };
+      ucum = pkg.UcumLhcUtils.getInstance();
+    } catch {
+      ucum = null;
+    }
+  }
+  return ucum;
+}
+
+/**
+ * Every measurement unit of an SR must be valid UCUM, in CodeValue (readers that look only at CodeValue see a
+ * LongCodeValue unit as none).
+ */
+export function ucumUnits(sr: Record<string, unknown>): Issue[] {
+  const v = ucumValidator();
+  if (!v) return [{ severity: 'warning', rule: 'ucum', message: '@lhncbc/ucum-lhc is not installed: units not validated' }];
+  const seen = new Map<string, Issue | null>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    for (const mv of [o.MeasuredValueSequence].flat()) {
+      for (const u of [(mv as Record<string, unknown> | undefined)?.MeasurementUnitsCodeSequence].flat()) {
+        if (!u || typeof u !== 'object') continue;
+        const unit = u as Record<string, unknown>;
+        const code = String(unit.CodeValue ?? unit.LongCodeValue ?? '');
+        if (seen.has(code)) continue;
+        let issue: Issue | null = null;
+        if (unit.CodingSchemeDesignator !== 'UCUM') issue = { severity: 'error', rule: 'ucum', message: `unit ${code} is not in the UCUM scheme` };
+        else if (unit.CodeValue == null) issue = { severity: 'error', rule: 'ucum', message: `unit ${code} is a LongCodeValue: readers of CodeValue see no unit` };
+        else {
+          const r = v.validateUnitString(code, false);
+          if (r.status !== 'valid') issue = { severity: 'error', rule: 'ucum', message: `unit "${code}" is not valid UCUM (${(r.msg ?? []).join('; ') || r.status})` };
+        }
+        seen.set(code, issue);
+      }
+    }
+    for (const [k, val] of Object.entries(o)) if (k !== 'MeasuredValueSequence' && typeof val === 'object') visit(val);
+  };
+  visit(sr);
+  return [...seen.values()].filter((i): i is Issue => i !== null);
 }

@@ -8,7 +8,7 @@ import type { Findings, HeadResult, RegionKey } from '../../ai/findings';
 import { ROLE_NAMES } from '../codes';
 import { bidimensionalPlace } from '../../ai/bidimensional';
 import type { Narrative } from '../options';
-import { regionText } from '../seg/segment-catalog';
+import { notAssessableRegions, regionText } from '../seg/segment-catalog';
 
 const REGION_ORDER: RegionKey[] = ['WT', 'TC', 'ET', 'NCR', 'ED', 'GTV'];
 
@@ -46,10 +46,14 @@ export function clinicianNarrative(f: Findings, opts: { supersedes?: string[] } 
   if (f.segmentation) {
     const ref = f.inputs.find((s) => s.seriesInstanceUid === f.referenceSeries.seriesInstanceUid);
     const on = ref ? ` on ${ROLE_NAMES[ref.role]}${ref.seriesNumber != null ? ` (series ${ref.seriesNumber})` : ''}` : '';
+    // A region the inputs cannot support is "not assessable", never a volume of 0.
+    const na = new Map(notAssessableRegions(f).map((n) => [n.key, n.reason]));
+    const volume = (k: RegionKey, v: number): string => (na.has(k) ? `${regionText(k)} not assessable (${na.get(k)})` : `${regionText(k)} ${ml(v)}`);
     if (regions.every((r) => r.voxelCount === 0)) lines.push(`Segmentation${on}: no tumour voxels segmented.`);
-    else lines.push(`Segmentation${on}: ${regions.map((r) => `${regionText(r.key)} ${ml(r.volumeMl)}`).join('; ')}.`);
+    else lines.push(`Segmentation${on}: ${regions.map((r) => volume(r.key, r.volumeMl)).join('; ')}.`);
     const b = f.bidimensional;
-    if (b) {
+    if (b && na.has(b.region)) lines.push(`Bidimensional (RANO-style, ${regionText(b.region)}): not assessable (${na.get(b.region)}).`);
+    else if (b) {
       const where = `${bidimensionalPlace(b)}${on}`;
       lines.push(
         `Bidimensional (RANO-style, ${regionText(b.region)}, ${where}): ${b.long.lengthMm.toFixed(1)} x ${b.short.lengthMm.toFixed(1)} mm, product ${b.productMm2.toFixed(0)} mm2; ${b.measurable ? 'measurable' : 'not measurable'} (both diameters >= 10 mm).`,

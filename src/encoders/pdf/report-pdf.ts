@@ -9,7 +9,7 @@ import type { StudyHeader } from '../../dicom/study-header';
 import { ROLE_NAMES } from '../codes';
 import { RESEARCH_USE_STATEMENT, type EncoderOptions, type Narrative } from '../options';
 import type { RgbImage } from '../sc/bitmap-font';
-import { regionText } from '../seg/segment-catalog';
+import { notAssessableRegions, regionText } from '../seg/segment-catalog';
 import { encodePng } from './png';
 
 const A4: [number, number] = [595.28, 841.89];
@@ -151,11 +151,15 @@ export async function renderReportPdf(input: PdfReportInput): Promise<Uint8Array
   if (f.missingModalities.length) L.paragraph(`Missing sequences: ${f.missingModalities.map((r) => ROLE_NAMES[r]).join(', ')}.`);
 
   if (f.regions.length) {
+    // Not assessable is not zero (e.g. enhancement without T1ce): the reason instead of a volume.
+    const na = new Map(notAssessableRegions(f).map((n) => [n.key, n.reason]));
     L.heading('Volumes');
     L.table(
       [
         ['Region', 'Volume (mL)', 'Mean voxel uncertainty'],
-        ...f.regions.map((r) => [regionText(r.key), r.volumeMl.toFixed(2), r.meanUncertainty != null ? r.meanUncertainty.toFixed(3) : '-']),
+        ...f.regions.map((r) =>
+          na.has(r.key) ? [regionText(r.key), 'not assessable', na.get(r.key)!] : [regionText(r.key), r.volumeMl.toFixed(2), r.meanUncertainty != null ? r.meanUncertainty.toFixed(3) : '-'],
+        ),
       ],
       [250, 110, 139],
     );

@@ -1,11 +1,39 @@
 /**
  * Which segments the SEG holds and how each is described: numbers 1..N in label order (OHIF indexes segment
  * metadata by array position, research/seg_sr.md §3.1), codes from CID 7168/7169 (as the Findings give them),
- * colours as DICOM CIELab, and optionally the composites TC and WT as extra overlapping segments.
+ * colours as DICOM CIELab, and optionally the composites TC and WT as extra overlapping segments. Segments the
+ * inputs cannot support (enhancement without a post-contrast T1) are left out: not assessable is not zero.
  */
 import type { CodedConcept, Findings, RegionKey, SegmentDefinition } from '../../ai/findings';
+import { ROLE_NAMES, type ModelRole } from '../../series-id/roles';
 import { EncoderInputError } from '../options';
 import { SCT } from '../codes';
+
+export interface NotAssessableRegion {
+  key: RegionKey;
+  /** Why, for the SR, the report and the pages (no PHI). */
+  reason: string;
+}
+
+/** Regions whose tissue class can only be told apart with a given sequence: enhancement needs contrast. */
+const REGION_NEEDS: Partial<Record<RegionKey, ModelRole>> = { ET: 't1ce', TC: 't1ce' };
+
+/**
+ * The regions the model declares that the inputs cannot support: ET and TC (which contains ET) without a T1ce.
+ * Without a segmentation (withheld), no region is listed here: the SR then reports the tumour volume as not attempted.
+ */
+export function notAssessableRegions(findings: Findings): NotAssessableRegion[] {
+  const declared = new Set<RegionKey>((findings.segmentation?.segments ?? []).map((s) => s.key));
+  if (declared.has('ET') && (declared.has('NCR') || findings.regions.some((r) => r.key === 'TC'))) declared.add('TC');
+  const out: NotAssessableRegion[] = [];
+  for (const key of ['NCR', 'ED', 'ET', 'GTV', 'TC', 'WT'] as RegionKey[]) {
+    const need = REGION_NEEDS[key];
+    if (declared.has(key) && need && findings.missingModalities.includes(need)) {
+      out.push({ key, reason: `no ${ROLE_NAMES[need]} series: enhancement cannot be assessed` });
+    }
+  }
+  return out;
+}
 
 export interface SegmentSpec {
   /** SegmentNumber, 1..N. */
@@ -118,14 +146,16 @@ export function segmentCatalog(findings: Findings, compositeSegments: boolean): 
     }
     seen.add(d.labelValue);
   }
-  const specs = defs.map((d, i) => fromDefinition(d, i + 1));
+  const dropped = new Set(notAssessableRegions(findings).map((n) => n.key));
+  const specs = defs.filter((d) => !dropped.has(d.key)).map((d, i) => fromDefinition(d, i + 1));
   if (compositeSegments) {
     const composites: Array<{ key: 'TC' | 'WT'; type: CodedConcept }> = [
       { key: 'TC', type: SCT.neoplasm },
       { key: 'WT', type: SCT.lesion },
     ];
     for (const comp of composites) {
-      const labels = compositeLabels(findings, comp.key, defs);
+      if (dropped.has(comp.key)) continue;
+      const labels = compositeLabels(findings, comp.key, defs).filter((v) => specs.some((sp) => sp.labelValues[0] === v));
       if (labels.length < 2) continue;
       specs.push({
         number: specs.length + 1,

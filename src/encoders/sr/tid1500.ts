@@ -1,36 +1,43 @@
 /**
- * The TID 1500 "Imaging Measurement Report" content tree (PS3.16), laid out as research/seg_sr.md §2.2 validated:
+ * The TID 1500 "Imaging Measurement Report" content tree (PS3.16), laid out the way the readers that use it read it
+ * (docs/outputs.md "Reader rules"; checked by src/encoders/conformance/reader-rules.ts):
  *
  *   CONTAINER (126000, DCM) root, template DCMR/1500
  *    + language, device observer (TID 1001/1004), procedure reported
  *    + Image Library (TID 1600): one group per input series with its role, IMAGE items for its instances
- *    + Imaging Measurements (126010)
- *        - one TID 1411 Volumetric ROI group per region (NCR, ED, ET, TC, WT ...): tracking id + UID, finding,
- *          finding site, Referenced Segment -> our SEG, source series, algorithm (TID 4019), Volume (cm3), mean
- *          voxel uncertainty, radiomic features; the tumour group (WT, else TC/GTV) also carries the classification
- *          heads (CODE + probability NUMs) and diagnosis probabilities
- *        - without a SEG, a TID 1501 group carries the classification instead
- *        - a TID 1501 group for modality importance (leave-one-modality-out)
- *    + Qualitative Evaluations (C0034375, CODE/TEXT only): layered diagnosis, uncertainty level, missing sequences,
- *      warnings, intended use, narrative texts
+ *    + Imaging Measurements (126010): one TID 1411 group per non-empty SEG segment, in segment order, each
+ *      referencing that one segment and holding the same measurements in the same order (Volume, mean voxel
+ *      uncertainty, the RANO bidimensional axes, IBSI features); a measurement a group lacks is a NUM qualified
+ *      "Measurement not attempted" with the reason. dcmqi/Slicer map group i to loaded segment i and take the
+ *      table's columns from the first group; OHIF draws the bidimensional lines from the group that carries them.
+ *    + Derived Imaging Measurements (126011, TID 300 NUMs): what belongs to no single segment: TC and WT (unless
+ *      they are SEG segments), volumes of empty segments, regions the inputs cannot assess (not attempted + reason),
+ *      VASARI-style features, class probabilities, certainty and uncertainty, modality importance
+ *    + Qualitative Evaluations (C0034375, CODE/TEXT only): each classification result once, layered diagnosis,
+ *      RANO measurability, regions not assessable, uncertainty level, missing sequences, warnings, narratives
  */
 import type { Findings, HeadResult, RadiomicFeature, RegionKey, RegionMeasurement } from '../../ai/findings';
 import { SopClass } from '../../dicom/constants';
 import {
-  classProbabilityConcept,
   classValueCode,
+  codeItem,
   DCM,
   derivedPrivateCode,
+  diagnosisCode,
   headConcept,
+  IBSI_MEANINGS,
   MISC,
+  molecularConcept,
+  molecularHead,
   PRIV,
   ROLE_CODES,
   SCT,
   UCUM,
+  ucumFor,
   type CodedConcept,
 } from '../codes';
-import { EncoderInputError, RESEARCH_USE_STATEMENT, type EncoderOptions, type Narrative } from '../options';
-import { regionText, type SegmentSpec } from '../seg/segment-catalog';
+import { RESEARCH_USE_STATEMENT, type EncoderOptions, type Narrative } from '../options';
+import { notAssessableRegions, regionText, type NotAssessableRegion, type SegmentSpec } from '../seg/segment-catalog';
 import type { OutputUids } from '../uid-scheme';
 import {
   codeContent,
@@ -49,6 +56,8 @@ import type { Diameter } from '../../ai/bidimensional';
 export interface SegReference {
   sopInstanceUid: string;
   segments: SegmentSpec[];
+  /** SegmentNumbers without frames: Slicer creates no segment for them, so they get no measurement group. */
+  emptySegments: number[];
 }
 
 export interface ReportContext {
@@ -58,8 +67,6 @@ export interface ReportContext {
   seg?: SegReference;
   narrative: Narrative;
 }
-
-const GROUP_ORDER: RegionKey[] = ['NCR', 'ED', 'ET', 'GTV', 'TC', 'WT'];
 
 function observerContext(ctx: ReportContext): ContentItem[] {
   const node = ctx.options.node;
@@ -105,143 +112,74 @@ function trackingItems(label: string, uid: string): ContentItem[] {
   ];
 }
 
-/** Probability NUMs carry a child naming how they were computed (old OHIF crashed on NUMs without children). */
-function probabilityNum(concept: CodedConcept, p: number, task: CodedConcept): ContentItem {
-  return numContent('CONTAINS', concept, roundTo(p, 4), UCUM.noUnits, [
-    codeContent('HAS CONCEPT MOD', SCT.measurementMethod, PRIV.calibratedSoftmax),
-    codeContent('HAS CONCEPT MOD', PRIV.classificationTask, task),
+/**
+ * A NUM without a value, qualified (CID 42) "Measurement not attempted", with the reason as its child (the child
+ * also keeps old OHIF, which dereferenced every NUM's children, from crashing).
+ */
+export function notAttemptedNum(concept: CodedConcept, reason: string, modifiers: ContentItem[] = []): ContentItem {
+  return {
+    RelationshipType: 'CONTAINS',
+    ValueType: 'NUM',
+    ConceptNameCodeSequence: [codeItem(concept)],
+    MeasuredValueSequence: [],
+    NumericValueQualifierCodeSequence: [codeItem(DCM.measurementNotAttempted)],
+    ContentSequence: [...modifiers, textContent('HAS PROPERTIES', DCM.comment, reason)],
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ regions
+
+/** The coded concept of a region: its SEG segment type, or the composite's (TC Neoplasm, WT Lesion, as in the SEG). */
+function regionConcept(f: Findings, key: RegionKey): CodedConcept {
+  const def = f.segmentation?.segments.find((s) => s.key === key);
+  if (def) return def.type;
+  return key === 'TC' ? SCT.neoplasm : SCT.lesion;
+}
+
+function regionModifier(f: Findings, key: RegionKey): ContentItem {
+  return codeContent('HAS CONCEPT MOD', PRIV.measuredRegion, regionConcept(f, key));
+}
+
+function volumeNum(region: RegionMeasurement, extra: ContentItem[] = []): ContentItem {
+  return numContent('CONTAINS', SCT.volume, roundTo(region.volumeMl, 4), UCUM.cubicCentimeter, [
+    codeContent('HAS CONCEPT MOD', SCT.measurementMethod, DCM.sumOfSegmentedVoxels),
+    ...extra,
   ]);
 }
 
-export function headItems(h: HeadResult): ContentItem[] {
-  const task = headConcept(h.head, h.title);
-  const predictedClass = h.classes.find((c) => c.name === h.predicted);
-  const value = h.indeterminate ? PRIV.indeterminate : classValueCode(h.head, h.predicted, predictedClass?.code);
-  const items: ContentItem[] = [
-    codeContent('CONTAINS', task, value),
-    numContent('CONTAINS', DCM.certaintyOfImpression, roundTo(h.confidence * 100, 2), UCUM.percent, [
-      codeContent('HAS CONCEPT MOD', PRIV.classificationTask, task),
-    ]),
-    ...h.classes.map((cl) => probabilityNum(classProbabilityConcept(h.head, h.title, cl.name), cl.probability, task)),
-    numContent('CONTAINS', PRIV.normalisedEntropy, roundTo(h.uncertainty.normalisedEntropy, 4), UCUM.noUnits, [
-      codeContent('HAS CONCEPT MOD', PRIV.classificationTask, task),
-    ]),
-  ];
-  if (h.uncertainty.ttaVariance != null) {
-    items.push(
-      numContent('CONTAINS', PRIV.ttaVariance, roundTo(h.uncertainty.ttaVariance, 6), UCUM.noUnits, [
-        codeContent('HAS CONCEPT MOD', PRIV.classificationTask, task),
-      ]),
-    );
-  }
-  return items;
+function uncertaintyNum(value: number, extra: ContentItem[] = []): ContentItem {
+  return numContent('CONTAINS', PRIV.meanVoxelUncertainty, roundTo(value, 4), UCUM.noUnits, [
+    codeContent('HAS CONCEPT MOD', SCT.measurementMethod, PRIV.meanOfUncertaintyMap),
+    ...extra,
+  ]);
 }
 
-function diagnosisProbabilityItems(f: Findings): ContentItem[] {
-  const dx = f.diagnosis;
-  if (!dx) return [];
-  const items = [probabilityNum(classProbabilityConcept('dx', 'Integrated diagnosis', dx.integrated.label), dx.integrated.probability, PRIV.integratedDiagnosis)];
-  for (const b of dx.branches) {
-    if (b.label === dx.integrated.label) continue;
-    items.push(probabilityNum(classProbabilityConcept('dx', 'Integrated diagnosis', b.label), b.probability, PRIV.integratedDiagnosis));
-  }
-  return items;
+/** The concept of a radiomic feature: IBSI identifier with its PS3.16 meaning, else a private code. */
+function radiomicConcept(r: RadiomicFeature): CodedConcept {
+  const note = ucumFor(r.unit).note;
+  if (r.ibsiId) return { value: r.ibsiId, scheme: 'IBSI', meaning: IBSI_MEANINGS[r.ibsiId] ?? r.name };
+  return derivedPrivateCode('RF', `${r.family}:${r.name}`, note ? `${r.name} (${note})` : r.name);
 }
 
-/** UCUM unit for a radiomic feature's unit string. */
-function ucumUnit(unit: string | undefined): CodedConcept {
-  switch (unit) {
-    case undefined:
-    case '':
-    case '1':
-      return UCUM.noUnits;
-    case 'mm':
-      return UCUM.millimeter;
-    case 'mm2':
-      return UCUM.squareMillimeter;
-    case 'mm3':
-      return UCUM.cubicMillimeter;
-    case 'mL':
-    case 'ml':
-    case 'cm3':
-      return UCUM.cubicCentimeter;
-    case '%':
-      return UCUM.percent;
-    default:
-      // An annotation keeps the unit's text while staying valid UCUM ("{...}" = 1).
-      return { value: `{${unit}}`, scheme: 'UCUM', meaning: unit };
-  }
-}
-
-export function radiomicItem(r: RadiomicFeature): ContentItem {
-  const concept: CodedConcept = r.ibsiId
-    ? { value: r.ibsiId, scheme: 'IBSI', meaning: r.name }
-    : derivedPrivateCode('RF', `${r.family}:${r.name}`, r.name);
-  const children = [codeContent('HAS CONCEPT MOD', SCT.measurementMethod, PRIV.radiomicsMethod)];
+/** A radiomic feature NUM; the method says it was computed on the model input grid (not the SEG's grid). */
+export function radiomicItem(r: RadiomicFeature, extra: ContentItem[] = []): ContentItem {
+  const children = [codeContent('HAS CONCEPT MOD', SCT.measurementMethod, r.family === 'vasari' ? PRIV.vasariMethod : PRIV.radiomicsMethod)];
   if (r.sequence) children.push(codeContent('HAS CONCEPT MOD', PRIV.intensitySequence, ROLE_CODES[r.sequence]));
-  return numContent('CONTAINS', concept, Number(r.value.toPrecision(8)), ucumUnit(r.unit), children);
+  // A ratio over an empty region has no value: say so rather than write NaN.
+  if (!Number.isFinite(r.value)) return notAttemptedNum(radiomicConcept(r), 'not defined for this region (no voxels)', [...children, ...extra]);
+  return numContent('CONTAINS', radiomicConcept(r), Number(r.value.toPrecision(8)), ucumFor(r.unit).unit, [...children, ...extra]);
 }
 
-function segmentNumbersFor(region: RegionMeasurement, seg: SegReference): number[] {
-  const own = seg.segments.find((s) => s.key === region.key && s.labelValues.length === region.labelValues.length);
-  if (own && region.labelValues.length > 1) return [own.number];
-  const numbers = seg.segments
-    .filter((s) => s.labelValues.length === 1 && region.labelValues.includes(s.labelValues[0]!))
-    .map((s) => s.number);
-  if (numbers.length !== region.labelValues.length) {
-    throw new EncoderInputError(
-      `region ${region.key} refers to label values ${region.labelValues.join(',')} that are not all SEG segments`,
-      'bad-reference',
-    );
-  }
-  return numbers;
+function radiomicKey(r: RadiomicFeature): string {
+  return `rf:${r.ibsiId ?? `${r.family}:${r.name}`}:${r.sequence ?? ''}`;
 }
 
-function findingFor(region: RegionMeasurement, seg: SegReference, numbers: number[]): { category: CodedConcept; type: CodedConcept } {
-  if (numbers.length === 1) {
-    const s = seg.segments.find((x) => x.number === numbers[0])!;
-    return { category: s.category, type: s.type };
-  }
-  return { category: SCT.morphologicallyAbnormalStructure, type: region.key === 'TC' ? SCT.neoplasm : SCT.lesion };
+function radiomicMissing(r: RadiomicFeature): ContentItem {
+  const children = r.sequence ? [codeContent('HAS CONCEPT MOD', PRIV.intensitySequence, ROLE_CODES[r.sequence])] : [];
+  return notAttemptedNum(radiomicConcept(r), 'feature not computed for this region', children);
 }
 
-/** The region group that carries the classification: the whole tumour when reported. */
-export function classificationAnchor(f: Findings): RegionKey | undefined {
-  if (!f.segmentation) return undefined;
-  return (['WT', 'TC', 'GTV'] as RegionKey[]).find((k) => f.regions.some((r) => r.key === k));
-}
-
-function regionGroup(ctx: ReportContext, region: RegionMeasurement, seg: SegReference, anchor: boolean): ContentItem {
-  const f = ctx.findings;
-  const numbers = segmentNumbersFor(region, seg);
-  const finding = findingFor(region, seg, numbers);
-  const items: ContentItem[] = [
-    ...trackingItems(`${region.key} - ${regionText(region.key)}`, ctx.uids.tracking(region.key)),
-    codeContent('CONTAINS', SCT.findingCategory, finding.category),
-    codeContent('CONTAINS', DCM.finding, finding.type),
-    codeContent('HAS CONCEPT MOD', SCT.findingSite, SCT.brain),
-    ...algorithmIdentification(f, ctx),
-    imageContent('CONTAINS', DCM.referencedSegment, {
-      sopClassUid: SopClass.Segmentation,
-      sopInstanceUid: seg.sopInstanceUid,
-      segmentNumbers: numbers,
-    }),
-    uidrefContent('CONTAINS', DCM.sourceSeriesForSegmentation, f.referenceSeries.seriesInstanceUid),
-    numContent('CONTAINS', SCT.volume, roundTo(region.volumeMl, 4), UCUM.cubicCentimeter, [
-      codeContent('HAS CONCEPT MOD', SCT.measurementMethod, DCM.sumOfSegmentedVoxels),
-    ]),
-  ];
-  if (region.meanUncertainty != null) {
-    items.push(
-      numContent('CONTAINS', PRIV.meanVoxelUncertainty, roundTo(region.meanUncertainty, 4), UCUM.noUnits, [
-        codeContent('HAS CONCEPT MOD', SCT.measurementMethod, PRIV.meanOfUncertaintyMap),
-      ]),
-    );
-  }
-  for (const r of f.radiomics ?? []) if (r.region === region.key) items.push(radiomicItem(r));
-  if (anchor) items.push(...f.heads.flatMap(headItems), ...diagnosisProbabilityItems(f));
-  return container('CONTAINS', DCM.measurementGroup, items, '1411');
-}
+// ------------------------------------------------------------------------------------------------ RANO
 
 /** Pixel-centre coordinates of a diameter's end points, for a POLYLINE of two points. */
 function lineData(d: Diameter): number[] {
@@ -249,102 +187,203 @@ function lineData(d: Diameter): number[] {
 }
 
 /**
- * TID 1501 group with the RANO-style bidimensional measurement: NUM long and short axis, each INFERRED FROM a
- * SCOORD line on the display series image (the planar form viewers draw: OHIF, research/seg_sr.md 3.2), their
- * product, and whether both reach 10 mm.
+ * The RANO-style bidimensional measurement: long and short axis, each INFERRED FROM a SCOORD line on the display
+ * series image (the planar form OHIF draws), and their product.
  */
-function bidimensionalGroup(ctx: ReportContext, seg: SegReference): ContentItem | undefined {
-  const f = ctx.findings;
-  const b = f.bidimensional;
-  const region = b && f.regions.find((r) => r.key === b.region);
-  if (!b || !region) return undefined;
+function bidimensionalNums(f: Findings, extra: ContentItem[] = []): Map<string, ContentItem> {
+  const b = f.bidimensional!;
   const image: ImageRef = { sopClassUid: b.source.sopClassUid, sopInstanceUid: b.source.sopInstanceUid, ...(b.source.frameNumber ? { frameNumbers: [b.source.frameNumber] } : {}) };
-  const finding = findingFor(region, seg, segmentNumbersFor(region, seg));
-  return container(
-    'CONTAINS',
-    DCM.measurementGroup,
-    [
-      ...trackingItems(`Bidimensional ${region.key} (RANO)`, ctx.uids.tracking(`BIDIM-${region.key}`)),
-      codeContent('CONTAINS', SCT.findingCategory, finding.category),
-      codeContent('CONTAINS', DCM.finding, finding.type),
-      codeContent('HAS CONCEPT MOD', SCT.findingSite, SCT.brain),
-      ...algorithmIdentification(f, ctx),
-      numContent('CONTAINS', SCT.longAxis, roundTo(b.long.lengthMm, 1), UCUM.millimeter, [scoordContent('INFERRED FROM', 'POLYLINE', lineData(b.long), image)]),
-      numContent('CONTAINS', SCT.shortAxis, roundTo(b.short.lengthMm, 1), UCUM.millimeter, [scoordContent('INFERRED FROM', 'POLYLINE', lineData(b.short), image)]),
-      numContent('CONTAINS', PRIV.bidimensionalProduct, roundTo(b.productMm2, 1), UCUM.squareMillimeter, [
-        codeContent('HAS CONCEPT MOD', SCT.measurementMethod, PRIV.bidimensionalMethod),
-      ]),
-      codeContent('CONTAINS', PRIV.measurableDisease, b.measurable ? SCT.yes : SCT.no),
-    ],
-    '1501',
-  );
+  return new Map([
+    ['rano:long', numContent('CONTAINS', SCT.longAxis, roundTo(b.long.lengthMm, 1), UCUM.millimeter, [scoordContent('INFERRED FROM', 'POLYLINE', lineData(b.long), image), ...extra])],
+    ['rano:short', numContent('CONTAINS', SCT.shortAxis, roundTo(b.short.lengthMm, 1), UCUM.millimeter, [scoordContent('INFERRED FROM', 'POLYLINE', lineData(b.short), image), ...extra])],
+    ['rano:product', numContent('CONTAINS', PRIV.bidimensionalProduct, roundTo(b.productMm2, 1), UCUM.squareMillimeter, [codeContent('HAS CONCEPT MOD', SCT.measurementMethod, PRIV.bidimensionalMethod), ...extra])],
+  ]);
 }
 
-/** TID 1501 group for the classification when there is no segmentation to anchor it. */
-function classificationGroup(ctx: ReportContext): ContentItem {
-  const f = ctx.findings;
-  return container(
-    'CONTAINS',
-    DCM.measurementGroup,
-    [
-      ...trackingItems('Tumour classification', ctx.uids.tracking('CLASSIFICATION')),
-      codeContent('HAS CONCEPT MOD', SCT.findingSite, SCT.brain),
-      ...algorithmIdentification(f, ctx),
-      ...f.heads.flatMap(headItems),
-      ...diagnosisProbabilityItems(f),
-    ],
-    '1501',
-  );
+const RANO_CONCEPTS: Record<string, CodedConcept> = { 'rano:long': SCT.longAxis, 'rano:short': SCT.shortAxis, 'rano:product': PRIV.bidimensionalProduct };
+
+// ------------------------------------------------------------------------------------------------ layout
+
+interface Layout {
+  /** Non-empty SEG segments, in segment order: one TID 1411 group each. */
+  grouped: SegmentSpec[];
+  notAssessable: NotAssessableRegion[];
+  /** Whether the bidimensional measurement goes into a segment group (its region is one of them). */
+  bidimInGroup: boolean;
 }
 
-function modalityImportanceGroup(ctx: ReportContext): ContentItem | undefined {
+function layoutOf(ctx: ReportContext): Layout {
   const f = ctx.findings;
-  if (!f.modalityImportance?.length) return undefined;
+  const notAssessable = f.segmentation ? notAssessableRegions(f) : [];
+  const grouped = ctx.seg ? [...ctx.seg.segments].sort((a, b) => a.number - b.number).filter((s) => !ctx.seg!.emptySegments.includes(s.number)) : [];
+  const b = f.bidimensional;
+  const bidimAssessable = !!b && !notAssessable.some((n) => n.key === b.region);
+  return { grouped, notAssessable, bidimInGroup: bidimAssessable && grouped.some((s) => s.key === b!.region) };
+}
+
+/** The measurements of one segment group, keyed so that every group lists the same ones in the same order. */
+function groupMeasurements(f: Findings, key: RegionKey, layout: Layout): Map<string, ContentItem> {
+  const out = new Map<string, ContentItem>();
+  const region = f.regions.find((r) => r.key === key);
+  if (region) out.set('volume', volumeNum(region));
+  if (region?.meanUncertainty != null) out.set('uncertainty', uncertaintyNum(region.meanUncertainty));
+  if (layout.bidimInGroup && f.bidimensional!.region === key) for (const [k, v] of bidimensionalNums(f)) out.set(k, v);
+  for (const r of f.radiomics ?? []) if (r.region === key && r.family !== 'vasari') out.set(radiomicKey(r), radiomicItem(r));
+  return out;
+}
+
+/** What a group lacking measurement `k` writes instead: the same concept, not attempted, and why. */
+function missingMeasurement(f: Findings, k: string): ContentItem {
+  if (k === 'volume') return notAttemptedNum(SCT.volume, 'region not measured');
+  if (k === 'uncertainty') return notAttemptedNum(PRIV.meanVoxelUncertainty, 'no uncertainty map for this region');
+  if (k.startsWith('rano:')) {
+    return notAttemptedNum(RANO_CONCEPTS[k]!, `bidimensional measurement made on ${regionText(f.bidimensional!.region)} only`);
+  }
+  const r = (f.radiomics ?? []).find((x) => radiomicKey(x) === k)!;
+  return radiomicMissing(r);
+}
+
+function segmentGroups(ctx: ReportContext, layout: Layout): ContentItem[] {
+  const f = ctx.findings;
+  const seg = ctx.seg!;
+  const perGroup = layout.grouped.map((s) => groupMeasurements(f, s.key, layout));
+  // One order for every group (Slicer takes its columns from the first group and fills cells by position).
+  const order: string[] = [];
+  for (const m of perGroup) for (const k of m.keys()) if (!order.includes(k)) order.push(k);
+  const rank = (k: string): number => (k === 'volume' ? 0 : k === 'uncertainty' ? 1 : k.startsWith('rano:') ? 2 : 3);
+  order.sort((a, b) => rank(a) - rank(b));
+  return layout.grouped.map((s, i) => {
+    const measured = perGroup[i]!;
+    const items: ContentItem[] = [
+      ...trackingItems(`${s.key} - ${regionText(s.key)}`, ctx.uids.tracking(s.key)),
+      codeContent('CONTAINS', SCT.findingCategory, s.category),
+      codeContent('CONTAINS', DCM.finding, s.type),
+      codeContent('HAS CONCEPT MOD', SCT.findingSite, SCT.brain),
+      ...algorithmIdentification(f, ctx),
+      imageContent('CONTAINS', DCM.referencedSegment, { sopClassUid: SopClass.Segmentation, sopInstanceUid: seg.sopInstanceUid, segmentNumbers: [s.number] }),
+      uidrefContent('CONTAINS', DCM.sourceSeriesForSegmentation, f.referenceSeries.seriesInstanceUid),
+      ...order.map((k) => measured.get(k) ?? missingMeasurement(f, k)),
+    ];
+    if (layout.bidimInGroup && f.bidimensional!.region === s.key) {
+      items.push(codeContent('CONTAINS', PRIV.measurableDisease, f.bidimensional!.measurable ? SCT.yes : SCT.no));
+    }
+    return container('CONTAINS', DCM.measurementGroup, items, '1411');
+  });
+}
+
+/** The SEG segments a composite region is made of, when all of them are in the SEG. */
+function memberSegments(region: RegionMeasurement, seg: SegReference | undefined): number[] | undefined {
+  if (!seg) return undefined;
+  const numbers = region.labelValues.map((v) => seg.segments.find((s) => s.labelValues.length === 1 && s.labelValues[0] === v)?.number);
+  return numbers.every((n): n is number => n != null) ? numbers : undefined;
+}
+
+function headNums(h: HeadResult): ContentItem[] {
+  const task = headConcept(h.head, h.title);
+  const taskMod = codeContent('HAS CONCEPT MOD', PRIV.classificationTask, task);
+  const predicted = h.classes.find((c) => c.name === h.predicted);
   const items: ContentItem[] = [
-    ...trackingItems('Modality importance (leave-one-out)', ctx.uids.tracking('MODALITY-IMPORTANCE')),
-    codeContent('HAS CONCEPT MOD', SCT.measurementMethod, PRIV.leaveOneOut),
-    ...algorithmIdentification(f, ctx),
+    numContent('CONTAINS', DCM.certaintyOfImpression, roundTo(h.confidence * 100, 2), UCUM.percent, [
+      h.indeterminate || !predicted ? taskMod : codeContent('HAS CONCEPT MOD', task, classValueCode(h.head, predicted.name, predicted.code, h.title)),
+    ]),
+    // One concept "Probability", the class as its modifier (instead of a private code per class).
+    ...h.classes.map((cl) =>
+      numContent('CONTAINS', DCM.probability, roundTo(cl.probability, 4), UCUM.noUnits, [
+        codeContent('HAS CONCEPT MOD', task, classValueCode(h.head, cl.name, cl.code, h.title)),
+        codeContent('HAS CONCEPT MOD', SCT.measurementMethod, PRIV.calibratedSoftmax),
+      ]),
+    ),
+    numContent('CONTAINS', PRIV.normalisedEntropy, roundTo(h.uncertainty.normalisedEntropy, 4), UCUM.noUnits, [taskMod]),
   ];
-  for (const m of f.modalityImportance) {
+  if (h.uncertainty.ttaVariance != null) {
+    items.push(numContent('CONTAINS', PRIV.ttaVariance, roundTo(h.uncertainty.ttaVariance, 6), UCUM.noUnits, [taskMod]));
+  }
+  return items;
+}
+
+function diagnosisNums(f: Findings): ContentItem[] {
+  const dx = f.diagnosis;
+  if (!dx) return [];
+  return dx.branches.map((b) =>
+    numContent('CONTAINS', DCM.probability, roundTo(b.probability, 4), UCUM.noUnits, [
+      codeContent('HAS CONCEPT MOD', PRIV.integratedDiagnosis, diagnosisCode(b.label, b.code)),
+    ]),
+  );
+}
+
+function modalityImportanceNums(f: Findings): ContentItem[] {
+  const items: ContentItem[] = [];
+  const method = codeContent('HAS CONCEPT MOD', SCT.measurementMethod, PRIV.leaveOneOut);
+  for (const m of f.modalityImportance ?? []) {
     const removed = codeContent('HAS CONCEPT MOD', PRIV.removedSequence, ROLE_CODES[m.role]);
     for (const [head, delta] of Object.entries(m.headDeltas)) {
       const title = f.heads.find((h) => h.head === head)?.title ?? head;
-      items.push(
-        numContent('CONTAINS', PRIV.importanceDelta, roundTo(delta, 4), UCUM.noUnits, [
-          removed,
-          codeContent('HAS CONCEPT MOD', PRIV.classificationTask, headConcept(head, title)),
-        ]),
-      );
+      items.push(numContent('CONTAINS', PRIV.importanceDelta, roundTo(delta, 4), UCUM.noUnits, [method, removed, codeContent('HAS CONCEPT MOD', PRIV.classificationTask, headConcept(head, title))]));
     }
-    if (m.diceToFull != null) items.push(numContent('CONTAINS', PRIV.importanceDice, roundTo(m.diceToFull, 4), UCUM.noUnits, [removed]));
+    if (m.diceToFull != null) items.push(numContent('CONTAINS', PRIV.importanceDice, roundTo(m.diceToFull, 4), UCUM.noUnits, [method, removed]));
   }
-  return container('CONTAINS', DCM.measurementGroup, items, '1501');
+  return items;
 }
 
-function qualitativeEvaluations(ctx: ReportContext): ContentItem {
+/** TID 300 measurements that belong to no single segment (see the file comment). */
+function derivedMeasurements(ctx: ReportContext, layout: Layout): ContentItem[] {
   const f = ctx.findings;
+  const groupedKeys = new Set(layout.grouped.map((s) => s.key));
+  const notAssessable = new Set(layout.notAssessable.map((n) => n.key));
   const items: ContentItem[] = [];
+  for (const region of f.regions) {
+    if (groupedKeys.has(region.key) || notAssessable.has(region.key)) continue;
+    const mod = regionModifier(f, region.key);
+    const members = region.labelValues.length > 1 ? memberSegments(region, ctx.seg) : undefined;
+    const ref = members
+      ? [imageContent('INFERRED FROM', DCM.referencedSegment, { sopClassUid: SopClass.Segmentation, sopInstanceUid: ctx.seg!.sopInstanceUid, segmentNumbers: members })]
+      : [];
+    items.push(volumeNum(region, [mod, ...ref]));
+    if (region.meanUncertainty != null) items.push(uncertaintyNum(region.meanUncertainty, [mod]));
+  }
+  for (const n of layout.notAssessable) items.push(notAttemptedNum(SCT.volume, n.reason, [regionModifier(f, n.key)]));
+  if (f.segmentationWithheld) items.push(notAttemptedNum(SCT.volume, f.segmentationWithheld.reason, [codeContent('HAS CONCEPT MOD', PRIV.measuredRegion, SCT.lesion)]));
+  const b = f.bidimensional;
+  if (b && !layout.bidimInGroup && !notAssessable.has(b.region)) items.push(...bidimensionalNums(f, [regionModifier(f, b.region)]).values());
+  for (const r of f.radiomics ?? []) {
+    if (notAssessable.has(r.region)) continue;
+    if (r.family === 'vasari' || !groupedKeys.has(r.region)) items.push(radiomicItem(r, [regionModifier(f, r.region)]));
+  }
+  items.push(...f.heads.flatMap(headNums), ...diagnosisNums(f), ...modalityImportanceNums(f));
+  return items;
+}
+
+/** Each classification result once (heads first; a diagnosis layer only where no head gave that concept). */
+function classificationResults(f: Findings): ContentItem[] {
+  const items: ContentItem[] = [];
+  const said = new Set<string>();
+  const add = (concept: CodedConcept, value: CodedConcept): void => {
+    const key = `${concept.scheme}|${concept.value}`;
+    if (said.has(key)) return;
+    said.add(key);
+    items.push(codeContent('CONTAINS', concept, value));
+  };
+  for (const h of f.heads) {
+    const predicted = h.classes.find((c) => c.name === h.predicted);
+    add(headConcept(h.head, h.title), h.indeterminate ? PRIV.indeterminate : classValueCode(h.head, h.predicted, predicted?.code, h.title));
+  }
   const dx = f.diagnosis;
   if (dx) {
-    const integrated = dx.integrated.indeterminate
-      ? PRIV.indeterminate
-      : (dx.integrated.code ?? derivedPrivateCode('DX', dx.integrated.label, dx.integrated.label));
-    items.push(codeContent('CONTAINS', PRIV.integratedDiagnosis, integrated));
-    if (dx.histology) {
-      items.push(codeContent('CONTAINS', SCT.associatedMorphology, dx.histology.code ?? classValueCode('histology', dx.histology.label)));
-    }
-    if (dx.grade) items.push(codeContent('CONTAINS', PRIV.gradeLayer, dx.grade.code ?? derivedPrivateCode('V', `grade:${dx.grade.label}`, dx.grade.label)));
-    for (const mol of dx.molecular) {
-      items.push(
-        codeContent(
-          'CONTAINS',
-          derivedPrivateCode('M', mol.name, `${mol.name} status (model prediction)`),
-          mol.code ?? derivedPrivateCode('V', `${mol.name}:${mol.status}`, `${mol.name} ${mol.status}`),
-        ),
-      );
-    }
+    add(PRIV.integratedDiagnosis, dx.integrated.indeterminate ? PRIV.indeterminate : diagnosisCode(dx.integrated.label, dx.integrated.code));
+    if (dx.histology) add(SCT.associatedMorphology, dx.histology.code ?? classValueCode('histology', dx.histology.label, undefined, f.heads.find((h) => h.head === 'histology')?.title));
+    if (dx.grade) add(PRIV.gradeLayer, diagnosisCode(dx.grade.label, dx.grade.code));
+    for (const mol of dx.molecular) add(molecularConcept(mol.name), classValueCode(molecularHead(mol.name), mol.status, mol.code, f.heads.find((h) => h.head === molecularHead(mol.name))?.title ?? mol.name));
     for (const r of dx.reasoning) items.push(textContent('CONTAINS', PRIV.reasoning, r));
   }
+  return items;
+}
+
+function qualitativeEvaluations(ctx: ReportContext, layout: Layout): ContentItem {
+  const f = ctx.findings;
+  const items: ContentItem[] = classificationResults(f);
+  const b = f.bidimensional;
+  if (b && !layout.notAssessable.some((n) => n.key === b.region)) items.push(codeContent('CONTAINS', PRIV.measurableDisease, b.measurable ? SCT.yes : SCT.no));
+  for (const n of layout.notAssessable) items.push(codeContent('CONTAINS', PRIV.notAssessable, regionConcept(f, n.key)));
   const level = { low: PRIV.uncertaintyLow, moderate: PRIV.uncertaintyModerate, high: PRIV.uncertaintyHigh }[f.uncertaintySummary.level];
   items.push(codeContent('CONTAINS', PRIV.uncertaintyLevel, level));
   for (const n of f.uncertaintySummary.notes) items.push(textContent('CONTAINS', PRIV.uncertaintyNote, n));
@@ -365,25 +404,16 @@ function qualitativeEvaluations(ctx: ReportContext): ContentItem {
 
 /** The root's ContentSequence. */
 export function measurementReportContent(ctx: ReportContext): ContentItem[] {
-  const f = ctx.findings;
-  const groups: ContentItem[] = [];
-  const anchor = ctx.seg ? classificationAnchor(f) : undefined;
-  if (ctx.seg) {
-    const regions = [...f.regions].sort((a, b) => GROUP_ORDER.indexOf(a.key) - GROUP_ORDER.indexOf(b.key));
-    // First: OHIF's SR viewport opens on the first measurement group and can only show one with coordinates.
-    const bidim = bidimensionalGroup(ctx, ctx.seg);
-    if (bidim) groups.push(bidim);
-    for (const r of regions) groups.push(regionGroup(ctx, r, ctx.seg, r.key === anchor));
-  }
-  if (!anchor && (f.heads.length || f.diagnosis)) groups.push(classificationGroup(ctx));
-  const mi = modalityImportanceGroup(ctx);
-  if (mi) groups.push(mi);
+  const layout = layoutOf(ctx);
+  const groups = layout.grouped.length ? segmentGroups(ctx, layout) : [];
+  const derived = derivedMeasurements(ctx, layout);
   return [
     codeContent('HAS CONCEPT MOD', DCM.language, MISC.englishUS),
     ...observerContext(ctx),
     codeContent('HAS CONCEPT MOD', DCM.procedureReported, MISC.mrBrain),
-    imageLibrary(f),
+    imageLibrary(ctx.findings),
     ...(groups.length ? [container('CONTAINS', DCM.imagingMeasurements, groups)] : []),
-    qualitativeEvaluations(ctx),
+    ...(derived.length ? [container('CONTAINS', DCM.derivedImagingMeasurements, derived)] : []),
+    qualitativeEvaluations(ctx, layout),
   ];
 }

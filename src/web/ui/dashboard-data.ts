@@ -6,7 +6,7 @@
  * study date and descriptions never reach this structure; Study Instance UIDs and job numbers identify the work.
  */
 import type { JobMachine } from '../../jobs/machine';
-import { STAGES, TERMINAL_STATES, type JobRecord, type JobState, type Stage, type StageRun } from '../../jobs/types';
+import { STAGES, type JobRecord, type JobState, type Stage, type StageRun } from '../../jobs/types';
 import type { InstanceStore } from '../../store/store';
 import type { StudyTracker } from '../../study/tracker';
 
@@ -58,9 +58,67 @@ export interface DashboardJob {
 export interface DashboardData {
   node: { name: string; version: string };
   generatedAt: number;
+  /** Over everything the node holds (not only this page). */
   counts: { receiving: number; ready: number; active: number; done: number; failed: number };
   studies: DashboardStudy[];
   jobs: DashboardJob[];
+  filter: DashboardFilter;
+  /** Paging of both tables: the page shows up to `size` studies and `size` jobs. */
+  page: { number: number; size: number; studies: number; jobs: number; pages: number };
+}
+
+/** Search and paging of the dashboard (query string of /ui and /ui/dashboard.json). */
+export interface DashboardFilter {
+  /** A job state: only jobs in it (studies are not filtered by it). */
+  state?: JobState;
+  /** YYYY-MM-DD (UTC), inclusive: studies first received and jobs created from this day on. */
+  from?: string;
+  /** YYYY-MM-DD (UTC), inclusive. */
+  to?: string;
+  /** Exact Accession Number: only its studies and their jobs (operators only: the operate scope). */
+  accession?: string;
+  /** 1-based. */
+  page: number;
+}
+
+export const DASHBOARD_PAGE_SIZE = 50;
+const JOB_STATES: readonly JobState[] = ['received', 'ready', ...STAGES, 'done', 'failed', 'superseded'];
+const DAY_MS = 86_400_000;
+
+function dayStart(d: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(d);
+  if (!m) return undefined;
+  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return new Date(t).toISOString().startsWith(d) ? t : undefined;
+}
+
+/** Reads the filter from a query string; an error names the bad parameter (the page answers 400 with it). */
+export function parseDashboardFilter(q: Record<string, unknown>, mayUseAccession: boolean): { filter: DashboardFilter } | { error: string; status: number } {
+  const str = (k: string): string | undefined => (typeof q[k] === 'string' && (q[k] as string).trim() ? (q[k] as string).trim() : undefined);
+  const filter: DashboardFilter = { page: 1 };
+  const state = str('state');
+  if (state) {
+    if (!JOB_STATES.includes(state as JobState)) return { error: `state must be one of ${JOB_STATES.join(', ')}`, status: 400 };
+    filter.state = state as JobState;
+  }
+  for (const k of ['from', 'to'] as const) {
+    const v = str(k);
+    if (v === undefined) continue;
+    if (dayStart(v) === undefined) return { error: `${k} must be a date as YYYY-MM-DD`, status: 400 };
+    filter[k] = v;
+  }
+  const accession = str('accession');
+  if (accession) {
+    if (!mayUseAccession) return { error: 'searching by accession number needs the operate scope', status: 403 };
+    if (accession.length > 64) return { error: 'accession must be at most 64 characters', status: 400 };
+    filter.accession = accession;
+  }
+  const page = str('page');
+  if (page) {
+    if (!/^\d{1,6}$/.test(page) || Number(page) < 1) return { error: 'page must be a whole number from 1', status: 400 };
+    filter.page = Number(page);
+  }
+  return { filter };
 }
 
 export interface DashboardSources {
@@ -135,12 +193,21 @@ function jobRow(job: JobRecord, runs: StageRun[], now: number, delivers: boolean
   };
 }
 
-export function dashboardData(src: DashboardSources, now = Date.now()): DashboardData {
-  const limit = src.limit ?? 200;
-  const jobs = src.jobs.list({ limit }).map((j) => jobRow(j, src.jobs.jobs.runs(j.id), now, src.delivers ?? true));
+export function dashboardData(src: DashboardSources, now = Date.now(), filter: DashboardFilter = { page: 1 }): DashboardData {
+  const size = src.limit ?? DASHBOARD_PAGE_SIZE;
+  const offset = (filter.page - 1) * size;
+  const from = filter.from !== undefined ? dayStart(filter.from) : undefined;
+  const to = filter.to !== undefined ? dayStart(filter.to)! + DAY_MS : undefined;
+  const studyUids = filter.accession !== undefined ? src.store.index.studyUidsByAccession(filter.accession) : undefined;
+  const jobQuery = { ...(filter.state ? { state: filter.state } : {}), ...(studyUids ? { studyUids } : {}), ...(from !== undefined ? { createdFrom: from } : {}), ...(to !== undefined ? { createdTo: to } : {}) };
+  const studyQuery = { ...(studyUids ? { studyUids } : {}), ...(from !== undefined ? { arrivedFrom: from } : {}), ...(to !== undefined ? { arrivedTo: to } : {}) };
+  const sum = (c: Partial<Record<string, number>>): number => Object.values(c).reduce<number>((a, b) => a + (b ?? 0), 0);
+  const jobTotal = sum(src.jobs.jobs.countByState(jobQuery));
+  const studyTotal = sum(src.studies.countByState(studyQuery));
+  const jobs = src.jobs.list({ ...jobQuery, limit: size, offset }).map((j) => jobRow(j, src.jobs.jobs.runs(j.id), now, src.delivers ?? true));
   const latestJob = new Map<string, number>();
   for (const j of jobs) if (!latestJob.has(j.studyInstanceUid)) latestJob.set(j.studyInstanceUid, j.id); // newest first
-  const studies: DashboardStudy[] = src.studies.list({ limit }).map((a) => {
+  const studies: DashboardStudy[] = src.studies.list({ ...studyQuery, limit: size, offset }).map((a) => {
     const counts = src.store.getStudy(a.studyInstanceUid); // read for the counts only
     const latest = latestJob.get(a.studyInstanceUid);
     return {
@@ -156,17 +223,21 @@ export function dashboardData(src: DashboardSources, now = Date.now()): Dashboar
       ...(latest != null ? { latestJobId: latest } : {}),
     };
   });
+  const jobCounts = src.jobs.jobs.countByState();
+  const studyCounts = src.studies.countByState();
   return {
     node: src.node,
     generatedAt: now,
     counts: {
-      receiving: studies.filter((s) => s.state === 'receiving').length,
-      ready: studies.filter((s) => s.state === 'ready').length,
-      active: jobs.filter((j) => !TERMINAL_STATES.has(j.state)).length,
-      done: jobs.filter((j) => j.state === 'done').length,
-      failed: jobs.filter((j) => j.state === 'failed').length,
+      receiving: studyCounts.receiving ?? 0,
+      ready: studyCounts.ready ?? 0,
+      active: sum(jobCounts) - (jobCounts.done ?? 0) - (jobCounts.failed ?? 0) - (jobCounts.superseded ?? 0),
+      done: jobCounts.done ?? 0,
+      failed: jobCounts.failed ?? 0,
     },
     studies,
     jobs,
+    filter,
+    page: { number: filter.page, size, studies: studyTotal, jobs: jobTotal, pages: Math.max(1, Math.ceil(Math.max(studyTotal, jobTotal) / size)) },
   };
 }

@@ -56,11 +56,36 @@ function counts(d: DashboardData): SafeHtml {
   return html`<div class="cards">${card('receiving', 'studies receiving')}${card('ready', 'studies complete')}${card('active', 'jobs in progress')}${card('done', 'jobs done')}${card('failed', 'jobs failed', d.counts.failed ? 'bad' : '')}</div>`;
 }
 
-export function renderDashboard(d: DashboardData): string {
+const STATE_OPTIONS = ['received', 'ready', 'identifying', 'preprocessing', 'inferring', 'encoding', 'delivering', 'done', 'failed', 'superseded'];
+
+/** The search form (a plain GET form: works without the script) and the pager. */
+function search(d: DashboardData, accession: boolean): SafeHtml {
+  const f = d.filter;
+  const link = (page: number): string => {
+    const q = new URLSearchParams();
+    for (const k of ['state', 'from', 'to', 'accession'] as const) if (f[k]) q.set(k, f[k]);
+    if (page > 1) q.set('page', String(page));
+    const s = q.toString();
+    return s ? `/ui?${s}` : '/ui';
+  };
+  const p = d.page;
+  return html`<form class="search" method="get" action="/ui" role="search" data-search>
+<label>Job state <select name="state"><option value="">any</option>${STATE_OPTIONS.map((s) => html`<option value="${s}"${f.state === s ? html` selected` : ''}>${s}</option>`)}</select></label>
+<label>From <input type="date" name="from" value="${f.from ?? ''}"></label>
+<label>To <input type="date" name="to" value="${f.to ?? ''}"></label>
+${accession ? html`<label>Accession <input type="search" name="accession" value="${f.accession ?? ''}" maxlength="64" autocomplete="off"></label>` : ''}
+<button type="submit">Search</button>${f.state || f.from || f.to || f.accession ? html` <a href="/ui">Clear</a>` : ''}
+</form>
+<p class="pager" data-pager>Page ${p.number} of ${p.pages} <span class="muted">(${p.studies} studies, ${p.jobs} jobs match; ${p.size} per page)</span>${p.number > 1 ? html` <a href="${link(p.number - 1)}" rel="prev">Previous</a>` : ''}${p.number < p.pages ? html` <a href="${link(p.number + 1)}" rel="next">Next</a>` : ''}</p>`;
+}
+
+/** `accession`: the viewer may search by accession number (operate scope). */
+export function renderDashboard(d: DashboardData, accession = true): string {
   const body = html`<h1>Operator dashboard</h1>
 <p class="sub">Studies this node received and the analysis job of each. Updated <span id="updated">${when(d.generatedAt)}</span>; refreshes every few seconds.</p>
 <p id="status" role="status" aria-live="polite"></p>
 ${counts(d)}
+${search(d, accession)}
 <section class="panel">
 <h2>Studies received</h2>
 <table>

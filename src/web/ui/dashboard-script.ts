@@ -109,7 +109,8 @@ export const DASHBOARD_JS = String.raw`'use strict';
   var timer = null;
   function refresh() {
     if (timer) clearTimeout(timer);
-    return fetch('/ui/dashboard.json', { headers: { Accept: 'application/json' }, cache: 'no-store' })
+    // The same search and page as the page was opened with.
+    return fetch('/ui/dashboard.json' + window.location.search, { headers: { Accept: 'application/json' }, cache: 'no-store' })
       .then(function (r) {
         if (!r.ok) throw new Error('HTTP ' + r.status);
         return r.json();
@@ -142,6 +143,11 @@ export const DASHBOARD_JS = String.raw`'use strict';
     b.disabled = true;
     if (b.getAttribute('data-action') === 'retry') {
       var id = b.getAttribute('data-job');
+      // A re-run repeats the whole analysis and sends the results to the destinations again: ask first.
+      if (b.textContent === 'Re-run' && !window.confirm('Re-run job ' + id + ' from the first stage? Its results are sent to the destinations again.')) {
+        b.disabled = false;
+        return;
+      }
       post('/api/jobs/' + encodeURIComponent(id) + '/retry', (b.textContent === 'Re-run' ? 'Re-run' : 'Retry') + ' of job ' + id);
     } else if (b.getAttribute('data-action') === 'ready') {
       var uid = b.getAttribute('data-study');

@@ -8,7 +8,7 @@
  */
 import type { Findings, HeadResult, RegionKey } from '../../ai/findings';
 import { templateNarrative } from '../../encoders/narrative/templates';
-import { regionText } from '../../encoders/seg/segment-catalog';
+import { notAssessableRegions, regionText } from '../../encoders/seg/segment-catalog';
 import { ROLE_NAMES } from '../../encoders/codes';
 import { bidimensionalPlace } from '../../ai/bidimensional';
 import { isModelRole } from '../../series-id/roles';
@@ -71,10 +71,14 @@ function volumes(f: Findings): SafeHtml {
   if (f.segmentationWithheld) return html`<p class="warn" data-withheld>${f.segmentationWithheld.reason.replace(/^segmentation withheld/, 'Segmentation withheld')}.</p>`;
   if (!f.segmentation) return html`<p class="muted">This model produces no segmentation.</p>`;
   if (!regions.length) return html`<p class="muted">No regions reported.</p>`;
+  // Not assessable is not zero: no volume for a region the inputs cannot support (e.g. enhancement without T1ce).
+  const na = new Map(notAssessableRegions(f).map((n) => [n.key, n.reason]));
   return html`<table class="volumes">
 <thead><tr><th>Region</th><th class="num">Volume</th><th class="num">Voxels</th><th class="num">Mean uncertainty</th></tr></thead>
-<tbody>${regions.map(
-    (r) => html`<tr data-region="${r.key}"><td>${swatch(f, r.key)}${regionText(r.key)} <span class="muted">(${r.key})</span></td><td class="num" data-volume-ml="${r.volumeMl.toFixed(1)}">${ml(r.volumeMl)}</td><td class="num">${r.voxelCount}</td><td class="num">${r.meanUncertainty != null ? r.meanUncertainty.toFixed(2) : '–'}</td></tr>`,
+<tbody>${regions.map((r) =>
+    na.has(r.key)
+      ? html`<tr data-region="${r.key}" data-not-assessable><td>${regionText(r.key)} <span class="muted">(${r.key})</span></td><td colspan="3" class="muted">not assessable: ${na.get(r.key)!}</td></tr>`
+      : html`<tr data-region="${r.key}"><td>${swatch(f, r.key)}${regionText(r.key)} <span class="muted">(${r.key})</span></td><td class="num" data-volume-ml="${r.volumeMl.toFixed(1)}">${ml(r.volumeMl)}</td><td class="num">${r.voxelCount}</td><td class="num">${r.meanUncertainty != null ? r.meanUncertainty.toFixed(2) : '–'}</td></tr>`,
   )}</tbody>
 </table>${volumeBar(f)}${bidimensional(f)}`;
 }
@@ -97,6 +101,9 @@ export function stackWidths(values: number[]): number[] {
 function volumeBar(f: Findings): SafeHtml {
   const parts = STACK.map((k) => f.regions.find((r) => r.key === k)).filter((r) => r != null);
   if (!parts.length || parts.every((r) => r.volumeMl <= 0)) return html``;
+  // A part that is not assessable is not zero: drawing the others as the whole would mislead.
+  const na = notAssessableRegions(f).filter((n) => parts.some((r) => r.key === n.key));
+  if (na.length) return html`<p class="muted" data-volume-bar-withheld>No NCR / ED / ET bar: ${na.map((n) => n.key).join(', ')} not assessable.</p>`;
   const widths = stackWidths(parts.map((r) => r.volumeMl));
   return html`<div class="stack" data-volume-bar role="img" aria-label="${parts.map((r) => `${regionText(r.key)} ${ml(r.volumeMl)}`).join(', ')}">${parts.map(
     (r, i) => html`<span class="c-${r.key} p${widths[i]!}" data-stack="${r.key}" title="${regionText(r.key)} ${ml(r.volumeMl)}"></span>`,
@@ -108,6 +115,8 @@ function volumeBar(f: Findings): SafeHtml {
 function bidimensional(f: Findings): SafeHtml {
   const b = f.bidimensional;
   if (!b) return html``;
+  const na = notAssessableRegions(f).find((n) => n.key === b.region);
+  if (na) return html`<p data-bidimensional>Bidimensional (RANO-style, ${regionText(b.region)}): not assessable (${na.reason}).</p>`;
   const where = bidimensionalPlace(b);
   return html`<p data-bidimensional>Bidimensional (RANO-style, ${regionText(b.region)}, ${where} of the display series): <strong>${b.long.lengthMm.toFixed(1)} × ${b.short.lengthMm.toFixed(1)} mm</strong>, product ${b.productMm2.toFixed(0)} mm²; ${b.measurable ? 'measurable' : 'not measurable'} (both diameters ≥ 10 mm).</p>`;
 }

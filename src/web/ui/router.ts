@@ -26,7 +26,7 @@ import type { Logger } from '../../log/logger';
 import type { InstanceStore } from '../../store/store';
 import type { StudyTracker } from '../../study/tracker';
 import { nodeVersion } from '../../version';
-import { dashboardData } from './dashboard-data';
+import { dashboardData, parseDashboardFilter } from './dashboard-data';
 import { renderDashboard } from './dashboard-page';
 import { DASHBOARD_JS } from './dashboard-script';
 import { html } from './html';
@@ -135,10 +135,25 @@ export function uiRouter(deps: UiDeps): Router {
     res.type('text/javascript').send(VIEWER_JS);
   });
 
-  const data = (): ReturnType<typeof dashboardData> => dashboardData({ jobs: deps.jobs, studies: deps.studies, store: deps.store, node, delivers: deliveryConfigured(deps.config) });
-  r.get('/', route((_req, res) => sendPage(res, 200, renderDashboard(data()))));
-  r.get('/dashboard.json', route((_req, res) => {
-    res.json(data());
+  // The dashboard's search and paging come from the query string; an accession number is searched for operators only.
+  const data = (req: Request, res: Response): ReturnType<typeof dashboardData> | undefined => {
+    const scopes = res.locals.scopes as readonly string[] | undefined;
+    const parsed = parseDashboardFilter(req.query as Record<string, unknown>, scopes === undefined || scopes.includes('operate'));
+    if ('error' in parsed) {
+      if (req.path.endsWith('.json')) res.status(parsed.status).json({ error: parsed.error, status: parsed.status });
+      else problem(res, parsed.status, 'Bad search', parsed.error);
+      return undefined;
+    }
+    return dashboardData({ jobs: deps.jobs, studies: deps.studies, store: deps.store, node, delivers: deliveryConfigured(deps.config) }, Date.now(), parsed.filter);
+  };
+  r.get('/', route((req, res) => {
+    const d = data(req, res);
+    const scopes = res.locals.scopes as readonly string[] | undefined;
+    if (d) sendPage(res, 200, renderDashboard(d, scopes === undefined || scopes.includes('operate')));
+  }));
+  r.get('/dashboard.json', route((req, res) => {
+    const d = data(req, res);
+    if (d) res.json(d);
   }));
 
   r.get('/jobs/:id', route(async (req, res) => {

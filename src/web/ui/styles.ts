@@ -29,6 +29,10 @@ section.panel { background: var(--panel); border: 1px solid var(--line); border-
 .sub { color: var(--muted); font-size: 0.9rem; margin: -0.4rem 0 1rem; }
 .muted { color: var(--muted); }
 .cards { display: flex; gap: 0.8rem; flex-wrap: wrap; margin-bottom: 1.2rem; }
+.search { display: flex; gap: 0.6rem 1rem; flex-wrap: wrap; align-items: end; margin-bottom: 0.4rem; }
+.search label { display: flex; flex-direction: column; font-size: 0.85rem; color: var(--muted); gap: 0.2rem; }
+.pager { font-size: 0.9rem; margin: 0 0 1rem; }
+.pager a { margin-left: 0.8rem; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 0.6rem 1rem; min-width: 8.5rem; }
 .card .n { font-size: 1.6rem; font-weight: 700; display: block; }
 .card .l { color: var(--muted); font-size: 0.85rem; }

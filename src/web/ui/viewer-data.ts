@@ -10,7 +10,7 @@
  * bytes, x fastest. Pure.
  */
 import type { Findings } from '../../ai/findings';
-import { dicomLabToRgb, segmentCatalog } from '../../encoders/seg/segment-catalog';
+import { dicomLabToRgb, notAssessableRegions, segmentCatalog } from '../../encoders/seg/segment-catalog';
 import type { Vec3 } from '../../imaging/volume';
 
 export const MAX_AXIS = 256;
@@ -138,7 +138,8 @@ export function viewerData(findings: Findings): Buffer | undefined {
       const n = src[a.axis]!;
       return (a.flip ? n - 1 - ijk[a.axis]! : ijk[a.axis]!) / step[p]!;
     }) as Vec3;
-  const b = findings.bidimensional;
+  // Not drawn where the result page says the measurement is not assessable.
+  const b = notAssessableRegions(findings).some((n) => n.key === findings.bidimensional?.region) ? undefined : findings.bidimensional;
   const at = (ij: [number, number]): Vec3 => toGrid([ij[0], ij[1], b!.slice]);
   const header: ViewerHeader = {
     dims,

@@ -19,9 +19,9 @@ function ae(title: string): Buffer {
   return Buffer.from(title.padEnd(16, ' ').slice(0, 16), 'latin1');
 }
 
-/** A-ASSOCIATE-RQ with one presentation context (id 1) for `sopClassUid` in Explicit VR LE. */
-export function associateRq(calling: string, called: string, sopClassUid: string): Buffer {
-  const pc = Buffer.concat([Buffer.from([1, 0, 0, 0]), item(0x30, Buffer.from(sopClassUid)), item(0x40, Buffer.from(TransferSyntax.ExplicitVRLittleEndian))]);
+/** A-ASSOCIATE-RQ with one presentation context (id 1) for `sopClassUid` in one transfer syntax (Explicit VR LE). */
+export function associateRq(calling: string, called: string, sopClassUid: string, transferSyntaxUid: string = TransferSyntax.ExplicitVRLittleEndian): Buffer {
+  const pc = Buffer.concat([Buffer.from([1, 0, 0, 0]), item(0x30, Buffer.from(sopClassUid)), item(0x40, Buffer.from(transferSyntaxUid))]);
   const maxLen = Buffer.alloc(4);
   maxLen.writeUInt32BE(16384, 0);
   const variable = Buffer.concat([item(0x10, Buffer.from('1.2.840.10008.3.1.1.1')), item(0x20, pc), item(0x50, item(0x51, maxLen))]);
@@ -99,10 +99,7 @@ export async function storeThenDropMidTransfer(port: number, calling: string, ca
     const p = splitP10(file);
     sock.write(pData(1, 0x03, cStoreRqCommand(p.sopClassUid, p.sopInstanceUid, msg++)));
     sock.write(pData(1, 0x02, file.subarray(p.datasetOffset)));
-    const rsp = await reader.next();
-    // Status (0000,0900) inside the command: find the tag bytes 00 00 00 09.
-    const at = rsp.indexOf(Buffer.from([0x00, 0x00, 0x00, 0x09]), 12);
-    statuses.push(rsp.readUInt16LE(at + 8));
+    statuses.push(statusOf(await reader.next()));
   }
   const p = splitP10(partial);
   const data = partial.subarray(p.datasetOffset);
@@ -110,5 +107,51 @@ export async function storeThenDropMidTransfer(port: number, calling: string, ca
   sock.write(pData(1, 0x00, data.subarray(0, Math.floor(data.length / 2)))); // not the last fragment
   await new Promise((r) => setTimeout(r, 200));
   sock.destroy();
+  return statuses;
+}
+
+/** (0000,0900) Status of a C-STORE-RSP PDU (one PDV): walks the command elements after the PDV header. */
+function statusOf(rsp: Buffer): number {
+  for (let pos = 12; pos + 8 <= rsp.length; pos += 8 + rsp.readUInt32LE(pos + 4)) {
+    if (rsp.readUInt16LE(pos) === 0x0000 && rsp.readUInt16LE(pos + 2) === 0x0900) return rsp.readUInt16LE(pos + 8);
+  }
+  throw new Error('no Status (0000,0900) in the response');
+}
+
+/**
+ * Sends Part 10 objects of one SOP class and transfer syntax (taken from the first one's File Meta Information) in
+ * one association, their data set bytes exactly as they are (in 16 KiB PDVs), and returns each C-STORE-RSP status
+ * (undefined where none came). Unlike an SCU library it never parses or re-encodes what it sends: for fuzzing.
+ */
+export async function storeRaw(port: number, calling: string, called: string, files: Buffer[], timeoutMs = 10000): Promise<Array<number | undefined>> {
+  const first = splitP10(files[0]!);
+  const sock = connect({ host: '127.0.0.1', port, noDelay: true });
+  sock.on('error', () => undefined);
+  await once(sock, 'connect');
+  const reader = new PduReader(sock);
+  sock.write(associateRq(calling, called, first.sopClassUid, first.transferSyntaxUid));
+  const ac = await reader.next(timeoutMs);
+  if (ac[0] !== 0x02) throw new Error(`association not accepted (PDU type ${ac[0]})`);
+  const statuses: Array<number | undefined> = [];
+  try {
+    let msg = 1;
+    for (const file of files) {
+      const p = splitP10(file);
+      const data = file.subarray(p.datasetOffset);
+      sock.write(pData(1, 0x03, cStoreRqCommand(p.sopClassUid, p.sopInstanceUid, msg++)));
+      for (let o = 0; o < data.length || o === 0; o += 16384) {
+        const last = o + 16384 >= data.length;
+        sock.write(pData(1, last ? 0x02 : 0x00, data.subarray(o, o + 16384)));
+        if (last) break;
+      }
+      const rsp = await reader.next(timeoutMs).catch(() => undefined);
+      statuses.push(rsp && rsp[0] === 0x04 ? statusOf(rsp) : undefined);
+      if (!rsp || rsp[0] !== 0x04) break;
+    }
+    sock.write(Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0])); // A-RELEASE-RQ
+    await reader.next(timeoutMs).catch(() => undefined);
+  } finally {
+    sock.destroy();
+  }
   return statuses;
 }

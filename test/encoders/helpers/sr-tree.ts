@@ -36,3 +36,26 @@ export function groups(root: Node): Map<string, Node> {
   const im = find(root, '126010', 'DCM')[0];
   return new Map(find(im, '125007', 'DCM').map((g) => [String(one(g, '112039', 'DCM').TextValue), g]));
 }
+
+/** The NUMs of Derived Imaging Measurements (126011). */
+export function derived(root: Node): Node[] {
+  return kids(find(root, '126011', 'DCM')[0]);
+}
+
+/** The value code of a NUM's HAS CONCEPT MOD child with concept `value`. */
+export function modifier(n: Node, value: string): string | undefined {
+  const m = kids(n).find((k) => k.RelationshipType === 'HAS CONCEPT MOD' && concept(k).value === value);
+  return m ? codeValue(m).value : undefined;
+}
+
+/** Derived NUMs of concept `value` measured on the region coded `region` (PRIV REGION modifier). */
+export function derivedFor(root: Node, value: string, region: string): Node[] {
+  return derived(root).filter((n) => concept(n).value === value && modifier(n, 'REGION') === region);
+}
+
+/** True when a NUM carries no value and the CID 42 qualifier "Measurement not attempted" (114007, DCM). */
+export function notAttempted(n: Node): boolean {
+  const q = (n.NumericValueQualifierCodeSequence as Node[] | undefined)?.[0];
+  const mv = n.MeasuredValueSequence as Node[] | undefined;
+  return (!mv || mv.length === 0) && q?.CodeValue === '114007' && q?.CodingSchemeDesignator === 'DCM';
+}
