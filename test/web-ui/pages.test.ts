@@ -14,7 +14,11 @@ import { findResultFile, type JobResults } from '../../src/web/ui/job-results';
 import { keyImagePng } from '../../src/web/ui/key-image';
 import { renderPatientPage } from '../../src/web/ui/patient-page';
 import { chanceWords, plainKind, sizeComparison, sureWords } from '../../src/encoders/narrative/plain-language';
-import { renderResultPage } from '../../src/web/ui/result-page';
+import { patientContextOf, renderResultPage, stackWidths, withHeadTitles } from '../../src/web/ui/result-page';
+import { certaintyOf } from '../../src/web/ui/patient-page';
+import { MAX_AXIS, parseViewerData, patientAxes, viewerData } from '../../src/web/ui/viewer-data';
+import { ohifLink } from '../../src/config/sections/ui-pages';
+import { parseConfig } from '../../src/config/load';
 
 const NODE = { name: 'test-node', version: '9.9.9' };
 const grid = { columns: 40, rows: 36, slices: 14, spacing: [1, 1, 3] as [number, number, number], origin: [-20, -18, -20] as [number, number, number], ...AXIAL };
@@ -103,18 +107,44 @@ describe('plain language', () => {
 describe('patient page', () => {
   const { findings } = syntheticCase({ grid, key: 'ui-patient' });
 
-  it('gives each decided head its answer, sureness and chance in words, and says when it could not decide', () => {
+  it('gives each decided head its answer and chance in words with the research caveat in the same sentence, and says when it could not decide', () => {
     const text = visibleText(renderPatientPage(results(findings), NODE));
-    expect(text).toContain('The program’s best guess: this change is probably not there . It is somewhat sure about this: it gives this answer a chance of about 8 in 10.');
-    expect(text).toContain('The program’s best guess: these pieces are probably not missing . It is fairly sure about this: it gives this answer a chance of about 9 in 10.');
-    expect(text).toContain('The program’s best guess: a fast-growing tumour (grade 4) . It is unsure about this: it gives this answer a chance of about 6 in 10.');
+    const research = 'The best guess of this research program, which learned only from computer-made pictures and does not give a diagnosis:';
+    const caveat = ', but overall it is not very sure about this scan (see “How sure is the program?” below).';
+    expect(text).toContain(`${research} this change is probably not there . It gives this answer a chance of about 8 in 10${caveat}`);
+    expect(text).toContain(`${research} these pieces are probably not missing . It gives this answer a chance of about 9 in 10${caveat}`);
+    expect(text).toContain(`${research} a fast-growing tumour (grade 4) . It gives this answer a chance of about 6 in 10${caveat}`);
     expect(text).toContain('What kind of brain cells the tumour may have grown from The program could not decide about this.');
-    expect(text).toContain('only moderately sure');
     expect(text).toContain('The chances above come from a program that has only been tested on computer-made pictures');
     expect(text).toContain('Reference for your care team: job 7.');
     expect(text).not.toMatch(/\d\s*%/);
     expect(text).not.toMatch(/\d+(\.\d+){3,}/);
     for (const jargon of ['IDH', '1p/19q', 'WHO', 'wildtype', 'glioma-mtl', 'probability', 'entropy', 'FLAIR']) expect(text).not.toContain(jargon);
+  });
+
+  it('states one certainty for the whole page: the least certain of the case summary and every decided head', () => {
+    // The case summary says "moderate", but the grade head gives its answer only 6 in 10: the page says "not very sure" everywhere.
+    expect(certaintyOf(findings)).toEqual({ level: 'high', words: 'not very sure' });
+    const text = visibleText(renderPatientPage(results(findings), NODE));
+    const sureness = text.match(/\b(fairly sure|somewhat sure|only moderately sure|not very sure|unsure)\b/g) ?? [];
+    expect(sureness.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(sureness)).toEqual(new Set(['not very sure']));
+    // Everything confident and a low case uncertainty: "fairly sure", and no caveat on the guesses.
+    const confident = { ...findings, uncertaintySummary: { ...findings.uncertaintySummary, level: 'low' as const }, heads: findings.heads.map((h) => ({ ...h, confidence: 0.93, indeterminate: false, predicted: h.classes[0]!.name })) };
+    expect(certaintyOf(confident).words).toBe('fairly sure');
+    const calm = visibleText(renderPatientPage(results(confident), NODE));
+    expect(new Set(calm.match(/\b(fairly sure|somewhat sure|only moderately sure|not very sure|unsure)\b/g))).toEqual(new Set(['fairly sure']));
+    expect(calm).not.toContain('but overall');
+    // An indeterminate head does not lower the certainty of the others (it says "could not decide" instead).
+    expect(certaintyOf({ ...confident, heads: [...confident.heads, { ...findings.heads[3]! }] }).level).toBe('low');
+  });
+
+  it('shows a picture: the key image, with a caption that says it is the program’s outline', () => {
+    const page = renderPatientPage(results(findings), NODE);
+    expect(page).toContain('src="/ui/jobs/7/key-image.png?model=glioma-mtl"');
+    expect(visibleText(page)).toContain('The coloured area is the program’s outline, not a doctor’s.');
+    const none = syntheticCase({ grid, key: 'ui-none', labelmap: new Uint8Array(grid.columns * grid.rows * grid.slices) }).findings;
+    expect(renderPatientPage(results(none), NODE)).not.toContain('key-image.png');
   });
 
   it('says which pictures were missing and when nothing was outlined', () => {
@@ -185,6 +215,101 @@ describe('result page', () => {
   });
 });
 
+describe('result page: patient context, OHIF link, volume bar, importance heatmap', () => {
+  const { findings } = syntheticCase({ grid, key: 'ui-context' });
+  const patient = patientContextOf({ patientName: 'Doe^Jane^^Dr', patientId: 'PID-0042', accessionNumber: 'ACC-77', studyDate: '20260103' });
+
+  it('formats the store record for the reader', () => {
+    expect(patient).toEqual({ name: 'Doe, Dr Jane', id: 'PID-0042', accession: 'ACC-77', studyDate: '2026-01-03' });
+    expect(patientContextOf({ patientName: 'Solo', patientId: '', accessionNumber: '', studyDate: '' }).name).toBe('Solo');
+  });
+
+  it('shows the patient at the top, the OHIF link when configured, the patient page link only when enabled', () => {
+    const ohif = ohifLink('https://ohif.example.org/viewer?StudyInstanceUIDs={studyInstanceUid}', findings.studyInstanceUid)!;
+    const page = renderResultPage(results(findings), NODE, { patient, ohifUrl: ohif, patientPage: false });
+    const main = page.slice(page.indexOf('<main>'));
+    expect(main.indexOf('data-patient-context')).toBeLessThan(main.indexOf('<h1>'));
+    expect(page).toContain('<dd data-patient-name>Doe, Dr Jane</dd>');
+    expect(page).toContain('<dd data-patient-id>PID-0042</dd>');
+    expect(page).toContain('<dd data-accession>ACC-77</dd>');
+    expect(page).toContain('<dd data-study-date>2026-01-03</dd>');
+    expect(page).toContain(`href="https://ohif.example.org/viewer?StudyInstanceUIDs=${findings.studyInstanceUid}" data-ohif`);
+    expect(page).not.toContain('/patient"');
+    const plain = renderResultPage(results(findings), NODE, { patientPage: true });
+    expect(plain).not.toContain('data-ohif');
+    expect(plain).toContain('href="/ui/jobs/7/patient"');
+    expect(plain).toContain('no longer holds this study’s record');
+    expect(plain).toContain('<script src="/ui/assets/viewer.js" defer></script>');
+    expect(plain).toContain('data-viewer="/ui/jobs/7/viewer-data?model=glioma-mtl"');
+    expect(plain).not.toMatch(/ style=/);
+  });
+
+  it('draws NCR / ED / ET as a stacked bar whose widths add up to 100%', () => {
+    expect(stackWidths([1, 1, 1])).toEqual([34, 33, 33]);
+    expect(stackWidths([0, 0, 0])).toEqual([0, 0, 0]);
+    expect(stackWidths([0.2, 10, 2.3]).reduce((a, b) => a + b)).toBe(100);
+    const page = renderResultPage(results(findings), NODE);
+    const parts = [...page.matchAll(/<span class="c-(NCR|ED|ET) p(\d+)" data-stack/g)].map((m) => [m[1], Number(m[2])] as const);
+    expect(parts.map((p) => p[0])).toEqual(['NCR', 'ED', 'ET']);
+    const vol = (k: string): number => findings.regions.find((r) => r.key === k)!.volumeMl;
+    expect(parts.map((p) => p[1])).toEqual(stackWidths([vol('NCR'), vol('ED'), vol('ET')]));
+  });
+
+  it('shows modality importance as a heatmap with the heads’ titles, not their ids', () => {
+    const page = renderResultPage(results(findings), NODE);
+    const heat = page.slice(page.indexOf('data-heatmap'), page.indexOf('</table>', page.indexOf('data-heatmap')));
+    for (const id of ['idh', 'grade']) expect(heat).toContain(`<th data-head-title="${id}">${findings.heads.find((h) => h.head === id)!.title}</th>`);
+    expect(heat).toContain('<td class="heat h4 num">+0.21</td>');
+    expect(heat).toContain('<td class="heat h3 num">+0.12</td>');
+    expect(heat).toContain('<th scope="row">FLAIR</th>');
+    expect(withHeadTitles(findings, 'indeterminate heads: idh, histology')).toBe(`indeterminate: ${findings.heads.find((h) => h.head === 'idh')!.title}, Histological type`);
+    expect(withHeadTitles(findings, 'grade 4 is likely')).toBe('grade 4 is likely');
+  });
+});
+
+describe('viewer data', () => {
+  it('turns the display series onto patient axes with its label map, windowed to 8 bits, and the bidimensional measurement on its slice', () => {
+    const { findings } = syntheticCase({ grid: { ...grid, descending: true }, key: 'ui-viewer' });
+    const axes = patientAxes(findings.referenceSeries.affine);
+    expect(axes.map((a) => a.axis)).toEqual([0, 1, 2]);
+    expect(axes[2]!.flip).toBe(true); // slices stored head-to-foot are shown foot-to-head
+    const { header, voxels, labels } = parseViewerData(viewerData(findings)!);
+    expect(header.dims).toEqual([grid.columns, grid.rows, grid.slices]);
+    expect(header.step).toEqual([1, 1, 1]);
+    const [c, r, n] = [grid.columns, grid.rows, grid.slices];
+    const src = findings.segmentation!.labelmap.data;
+    let same = 0;
+    for (let k = 0; k < n; k++) for (let i = 0; i < c * r; i++) if (labels[(n - 1 - k) * c * r + i] === src[k * c * r + i]) same++;
+    expect(same).toBe(c * r * n);
+    expect(Math.max(...voxels)).toBe(255);
+    expect(header.labels.map((l) => l.key)).toEqual(['NCR', 'ED', 'ET']);
+    const b = findings.bidimensional!;
+    expect(header.bidimensional!.long[0]).toEqual([b.long.from[0], b.long.from[1], n - 1 - b.slice]);
+    expect(header.focus[2]).toBe(n - 1 - b.slice);
+    expect(viewerData({ ...findings, segmentation: undefined })).toBeUndefined();
+  });
+
+  it('subsamples an axis longer than 256 voxels', () => {
+    const wide = { ...grid, columns: 300, rows: 20, slices: 4 };
+    const { findings } = syntheticCase({ grid: wide, key: 'ui-wide' });
+    const { header } = parseViewerData(viewerData(findings)!);
+    expect(header.step).toEqual([2, 1, 1]);
+    expect(header.dims).toEqual([150, 20, 4]);
+    expect(header.spacing[0]).toBe(2);
+    expect(Math.max(...header.dims)).toBeLessThanOrEqual(MAX_AXIS);
+  });
+});
+
+describe('http.pages settings', () => {
+  it('patient page off by default; an OHIF template must carry {studyInstanceUid}', () => {
+    expect(parseConfig({}).http.pages).toEqual({ patientPage: false });
+    expect(parseConfig({ http: { pages: { ohifUrl: 'https://o.example.org/viewer?StudyInstanceUIDs={studyInstanceUid}', patientPage: true } } }).http.pages.patientPage).toBe(true);
+    expect(() => parseConfig({ http: { pages: { ohifUrl: 'https://o.example.org/viewer' } } })).toThrow(/studyInstanceUid/);
+    expect(ohifLink('https://o.example.org/v?s={studyInstanceUid}&x={studyInstanceUid}', '1.2 3')).toBe('https://o.example.org/v?s=1.2%203&x=1.2%203');
+    expect(ohifLink(undefined, '1.2')).toBeUndefined();
+  });
+});
+
 describe('result page without T1ce', () => {
   it('says enhancement is not assessable instead of a volume', () => {
     const { findings } = syntheticCase({ grid, key: 'ui-no-t1ce' });
@@ -193,6 +318,11 @@ describe('result page without T1ce', () => {
     expect(page).toContain('not assessable: no T1ce series: enhancement cannot be assessed');
     expect(page).not.toMatch(/data-region="ET"><td>[^]*?data-volume-ml/);
     expect(page).toContain('<p data-bidimensional>Bidimensional (RANO-style, Enhancing tumour): not assessable');
+    // No NCR/ED/ET bar that would draw the not-assessable parts as zero, and no measurement in the viewer.
+    expect(page).not.toContain('data-volume-bar ');
+    expect(page).not.toContain('data-stack=');
+    expect(page).toContain('data-volume-bar-withheld');
+    expect(parseViewerData(viewerData({ ...findings, missingModalities: ['t1ce'] })!).header.bidimensional).toBeUndefined();
   });
 });
 

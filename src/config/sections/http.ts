@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { tlsServerSection } from './tls';
+import { uiPagesSection } from './ui-pages';
 
 /**
  * What a caller may do: send instances (STOW-RS), read (QIDO/WADO, job and study views, web pages), operate (retry,
@@ -73,6 +74,8 @@ export const httpSection = z
     dicomwebBasePath: z.string().startsWith('/').default('/dicom-web'),
     /** Serve the web pages under /ui (operator dashboard, result pages; docs/web-ui.md). */
     ui: z.boolean().default(true),
+    /** Options of the result pages: a site's OHIF link, the patient page (src/config/sections/ui-pages.ts). */
+    pages: uiPagesSection.prefault({}),
     auth: httpAuthSection.prefault({}),
     /** Serve HTTPS instead of HTTP. */
     tls: tlsServerSection.optional(),

@@ -1,9 +1,12 @@
 /**
- * GET /ui/jobs/{id}/patient: the plain-language version for the patient. Large type, short sentences, no codes,
- * no identifiers, no percentages without words; says what the program is, what it guessed, how sure it is and,
- * just as prominently, what the result is not. Pure: JobResults in, HTML out.
+ * GET /ui/jobs/{id}/patient: the plain-language version for the patient (served only with http.pages.patientPage).
+ * Large type, short sentences, no codes, no identifiers, no percentages without words; says what the program is,
+ * what it guessed, how sure it is (one statement for the whole page, certaintyOf) and, just as prominently, what
+ * the result is not. Every guess says in the same sentence that it comes from a research program that learned from
+ * computer-made pictures and is not a diagnosis. Pure: JobResults in, HTML out.
  */
 import type { Findings } from '../../ai/findings';
+import { keySliceOf } from './key-image';
 import { html, type SafeHtml } from './html';
 import type { JobResults } from './job-results';
 import { page } from './layout';
@@ -11,6 +14,25 @@ import { outlinedArea, overallSureness, plainGuess, sizeComparison } from '../..
 
 const PATIENT_BANNER = html`<strong>For research only.</strong> This result comes from a computer program that is still being tested.
 It learned from computer-made pictures, not from real patients. It is not a diagnosis.`;
+
+type Level = 'low' | 'moderate' | 'high';
+const RANK: Record<Level, number> = { low: 0, moderate: 1, high: 2 };
+
+/** The uncertainty a head's own confidence stands for (same thresholds as sureWords: 0.85 and 0.65). */
+function headLevel(confidence: number): Level {
+  return confidence >= 0.85 ? 'low' : confidence >= 0.65 ? 'moderate' : 'high';
+}
+
+/**
+ * The one certainty the page states: the least certain of the case's uncertainty summary and every decided
+ * head. A head may give its answer 9 in 10 while the checks on the scan say the result is shaky; the patient then
+ * reads "not very sure" everywhere, never "fairly sure" next to "not very sure". Pure.
+ */
+export function certaintyOf(f: Findings): { level: Level; words: string } {
+  let level: Level = f.uncertaintySummary.level;
+  for (const h of f.heads) if (!h.indeterminate && RANK[headLevel(h.confidence)] > RANK[level]) level = headLevel(h.confidence);
+  return { level, words: overallSureness(level) };
+}
 
 const dateOnly = (ms: number): string => new Date(ms).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 
@@ -39,17 +61,30 @@ function whatWasFound(f: Findings): SafeHtml {
     text = html`<p>The program did not outline any area that it would call a tumour. This does not prove that there is no tumour: the program can miss things.</p>`;
   } else {
     const v = area.volumeMl;
-    text = html`<p data-size>The program outlined an area on your scan that may be a tumour, together with the swelling around it.
+    text = html`<p data-size>The research program outlined an area on your scan that may be a tumour, together with the swelling around it.
 This area measures about <strong>${v < 1 ? 'less than 1' : Math.round(v)} millilitre${v >= 1.5 ? 's' : ''}</strong>, which is ${sizeComparison(v)}.</p>
 <p>The outline is drawn by the program, not by a doctor. Your doctors will look at the scan themselves.</p>`;
   }
   return html`<section class="panel"><h2>What the program found</h2>${text}</section>`;
 }
 
-function guesses(f: Findings): SafeHtml {
+function picture(jobId: number, model: string, f: Findings): SafeHtml {
+  const key = keySliceOf(f);
+  if (!key || !key.tumourVoxels || f.segmentationWithheld) return html``;
+  return html`<section class="panel">
+<h2>A picture from your scan</h2>
+<figure class="patient-picture" data-picture>
+<img class="keyimage" src="/ui/jobs/${jobId}/key-image.png?model=${encodeURIComponent(model)}" alt="One slice of your brain scan, with the area the program outlined shown in colour" width="384">
+<figcaption>One slice of your scan. The coloured area is the program’s outline, not a doctor’s. The words “research use only” are written on the picture because it comes from a research program.</figcaption>
+</figure>
+</section>`;
+}
+
+function guesses(f: Findings, sure: { level: Level; words: string }): SafeHtml {
   const items = f.heads.map(plainGuess).filter((g) => g != null);
   const unexplained = f.heads.length - items.length;
   if (!items.length && !unexplained) return html``;
+  const caveat = sure.level === 'low' ? '' : html`, but overall it is <strong>${sure.words}</strong> about this scan (see “How sure is the program?” below)`;
   return html`<section class="panel">
 <h2>The program’s guesses about the tumour</h2>
 <p>Some features of a tumour are normally found by testing a small piece of it in a laboratory. The program tried to guess them from the pictures alone. <strong>These are guesses, not test results.</strong></p>
@@ -57,7 +92,7 @@ ${items.map(
     (g) => html`<div class="guess" data-guess>
 <p class="what">${g.topic}</p>
 <p>${g.answer
-      ? html`The program’s best guess: <strong>${g.answer}</strong>. It is ${g.sure} about this: it gives this answer a chance of ${g.chance}.`
+      ? html`The best guess of this research program, which learned only from computer-made pictures and does not give a diagnosis: <strong>${g.answer}</strong>. It gives this answer a chance of ${g.chance}${caveat}.`
       : html`The program <strong>could not decide</strong> about this.`}</p>
 </div>`,
   )}
@@ -65,10 +100,10 @@ ${unexplained ? html`<p>The program also looked at ${unexplained === 1 ? 'one ot
 </section>`;
 }
 
-function howSure(f: Findings): SafeHtml {
+function howSure(f: Findings, sure: { level: Level; words: string }): SafeHtml {
   return html`<section class="panel">
 <h2>How sure is the program?</h2>
-<p>The program checks itself by looking at the pictures in slightly different ways. Overall, it says it is <strong data-overall>${overallSureness(f.uncertaintySummary.level)}</strong> about this result.</p>
+<p>The program checks itself by looking at the pictures in slightly different ways. Taking those checks and all its guesses together, it is <strong data-overall>${sure.words}</strong> about this result.</p>
 <p>Even when it says it is sure, it can be wrong. ${f.heads.some((h) => !h.indeterminate) ? 'The chances above come from a program that' : 'The program'} has only been tested on computer-made pictures, so nobody knows yet how often it is right for real patients.</p>
 </section>`;
 }
@@ -94,13 +129,15 @@ const NOT_TOLD = html`<section class="panel">
 export function renderPatientPage(r: JobResults, node: { name: string; version: string }): string {
   const model = r.models.find((m) => m.findings);
   const f = model?.findings;
-  const body = f
+  const sure = f ? certaintyOf(f) : undefined;
+  const body = f && sure
     ? html`<h1>Your brain scan: research analysis</h1>
 <p class="sub">Analysed on ${r.analysedAt ? dateOnly(r.analysedAt) : 'an unknown date'}. Reference for your care team: job ${r.job.id}.</p>
 ${whatWasDone(f)}
 ${whatWasFound(f)}
-${guesses(f)}
-${howSure(f)}
+${picture(r.job.id, model!.model, f)}
+${guesses(f, sure)}
+${howSure(f, sure)}
 ${NOT_TOLD}`
     : html`<h1>Your brain scan: research analysis</h1>
 <section class="panel"><p>There is no result to show yet. ${r.job.state === 'failed' ? 'The program could not finish its analysis.' : 'The analysis has not finished.'} Your care team can tell you more.</p></section>

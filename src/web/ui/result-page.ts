@@ -2,7 +2,9 @@
  * GET /ui/jobs/{id}: the clinician's result page. Pure: JobResults (job-results.ts) in, HTML out.
  * Shows identified series with roles, confidence and reasons; per model the key image, tumour volumes, the layered
  * diagnosis with per-head probabilities and uncertainty, missing modalities, provenance and the clinician
- * narrative; then the result files and their delivery. No patient name, ID or birth date.
+ * narrative; then the result files and their delivery. At the top, whose scan it is (name, ID, accession, study
+ * date): a result read against the wrong patient is the worst error this page could cause, so, unlike the
+ * dashboard, it shows them (docs/security.md). Birth date is not shown.
  */
 import type { Findings, HeadResult, RegionKey } from '../../ai/findings';
 import { templateNarrative } from '../../encoders/narrative/templates';
@@ -16,6 +18,34 @@ import { html, type SafeHtml } from './html';
 import type { DestinationView, JobResults, ModelResult, ResultFile } from './job-results';
 import { keySliceOf } from './key-image';
 import { page } from './layout';
+import type { StudyRecord } from '../../store/types';
+
+/** Whose scan this is, from the store's study record. */
+export interface PatientContext {
+  name: string;
+  id: string;
+  accession: string;
+  /** YYYY-MM-DD, or '' when the study has no date. */
+  studyDate: string;
+}
+
+export interface ResultPageOptions {
+  /** Absent when the node no longer holds the study (deleted): the page says so. */
+  patient?: PatientContext;
+  /** The study in the site's OHIF (http.pages.ohifUrl), when configured. */
+  ohifUrl?: string;
+  /** Whether the patient page is served (http.pages.patientPage). */
+  patientPage: boolean;
+}
+
+/** DICOM PN "Doe^Jane^^Dr" -> "Doe, Jane Dr"; DA "20260101" -> "2026-01-01". Pure. */
+export function patientContextOf(s: Pick<StudyRecord, 'patientName' | 'patientId' | 'accessionNumber' | 'studyDate'>): PatientContext {
+  const [family = '', given = '', middle = '', prefix = '', suffix = ''] = s.patientName.split('=')[0]!.split('^');
+  const rest = [prefix, given, middle, suffix].filter(Boolean).join(' ');
+  const name = family && rest ? `${family}, ${rest}` : family || rest;
+  const d = /^(\d{4})(\d{2})(\d{2})$/.exec(s.studyDate);
+  return { name, id: s.patientId, accession: s.accessionNumber, studyDate: d ? `${d[1]}-${d[2]}-${d[3]}` : s.studyDate };
+}
 
 const REGION_ORDER: RegionKey[] = ['WT', 'TC', 'ET', 'NCR', 'ED', 'GTV'];
 const KIND_NAMES: Record<string, string> = { seg: 'Segmentation (SEG)', sr: 'Structured report (SR, TID 1500)', sc: 'Key image (Secondary Capture)', pdf: 'Report (Encapsulated PDF)' };
@@ -50,7 +80,35 @@ function volumes(f: Findings): SafeHtml {
       ? html`<tr data-region="${r.key}" data-not-assessable><td>${regionText(r.key)} <span class="muted">(${r.key})</span></td><td colspan="3" class="muted">not assessable: ${na.get(r.key)!}</td></tr>`
       : html`<tr data-region="${r.key}"><td>${swatch(f, r.key)}${regionText(r.key)} <span class="muted">(${r.key})</span></td><td class="num" data-volume-ml="${r.volumeMl.toFixed(1)}">${ml(r.volumeMl)}</td><td class="num">${r.voxelCount}</td><td class="num">${r.meanUncertainty != null ? r.meanUncertainty.toFixed(2) : '–'}</td></tr>`,
   )}</tbody>
-</table>${bidimensional(f)}`;
+</table>${volumeBar(f)}${bidimensional(f)}`;
+}
+
+/** The parts of the tumour that add up to the whole, in the order a stacked bar shows them. */
+const STACK: RegionKey[] = ['NCR', 'ED', 'ET'];
+
+/** Widths in whole percent that add up to 100 (largest remainder), for the p0..p100 classes. */
+export function stackWidths(values: number[]): number[] {
+  const total = values.reduce((a, b) => a + b, 0);
+  if (total <= 0) return values.map(() => 0);
+  const exact = values.map((v) => (v / total) * 100);
+  const out = exact.map(Math.floor);
+  const order = exact.map((e, i) => ({ i, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r);
+  for (let n = 100 - out.reduce((a, b) => a + b, 0), k = 0; n > 0; n--, k++) out[order[k % order.length]!.i]!++;
+  return out;
+}
+
+/** A stacked bar of NCR / ED / ET volumes (CSS classes only: inline styles are blocked). */
+function volumeBar(f: Findings): SafeHtml {
+  const parts = STACK.map((k) => f.regions.find((r) => r.key === k)).filter((r) => r != null);
+  if (!parts.length || parts.every((r) => r.volumeMl <= 0)) return html``;
+  // A part that is not assessable is not zero: drawing the others as the whole would mislead.
+  const na = notAssessableRegions(f).filter((n) => parts.some((r) => r.key === n.key));
+  if (na.length) return html`<p class="muted" data-volume-bar-withheld>No NCR / ED / ET bar: ${na.map((n) => n.key).join(', ')} not assessable.</p>`;
+  const widths = stackWidths(parts.map((r) => r.volumeMl));
+  return html`<div class="stack" data-volume-bar role="img" aria-label="${parts.map((r) => `${regionText(r.key)} ${ml(r.volumeMl)}`).join(', ')}">${parts.map(
+    (r, i) => html`<span class="c-${r.key} p${widths[i]!}" data-stack="${r.key}" title="${regionText(r.key)} ${ml(r.volumeMl)}"></span>`,
+  )}</div>
+<p class="legend">${parts.map((r) => html`<span class="nowrap"><span class="swatch c-${r.key}"></span>${r.key} ${ml(r.volumeMl)}</span> `)}</p>`;
 }
 
 /** The RANO-style diameters (also in the SR as lines on the image). */
@@ -109,16 +167,37 @@ function inputs(f: Findings): SafeHtml {
   return html`<dl class="facts">
 <dt>Inputs used</dt><dd>${f.inputs.map((s, i) => html`${i ? ', ' : ''}${roleName(s.role)}${s.seriesNumber != null ? ` (series ${s.seriesNumber})` : ''}`)}</dd>
 <dt>Missing modalities</dt><dd data-missing>${f.missingModalities.length ? f.missingModalities.map(roleName).join(', ') : 'none'}</dd>
-<dt>Uncertainty</dt><dd><span class="pill s-${f.uncertaintySummary.level === 'low' ? 'ok' : f.uncertaintySummary.level === 'moderate' ? 'retrying' : 'failed'}">${f.uncertaintySummary.level}</span>${f.uncertaintySummary.meanSegmentationUncertainty != null ? ` mean segmentation uncertainty ${f.uncertaintySummary.meanSegmentationUncertainty.toFixed(2)}` : ''}${f.uncertaintySummary.notes.length ? html`<ul class="reasons">${f.uncertaintySummary.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}</dd>
+<dt>Uncertainty</dt><dd><span class="pill s-${f.uncertaintySummary.level === 'low' ? 'ok' : f.uncertaintySummary.level === 'moderate' ? 'retrying' : 'failed'}">${f.uncertaintySummary.level}</span>${f.uncertaintySummary.meanSegmentationUncertainty != null ? ` mean segmentation uncertainty ${f.uncertaintySummary.meanSegmentationUncertainty.toFixed(2)}` : ''}${f.uncertaintySummary.notes.length ? html`<ul class="reasons">${f.uncertaintySummary.notes.map((n) => html`<li>${withHeadTitles(f, n)}</li>`)}</ul>` : ''}</dd>
 </dl>`;
 }
 
+/** The engine's note "indeterminate heads: idh, codeletion_1p19q" with the heads' titles instead of their ids. Pure. */
+export function withHeadTitles(f: Pick<Findings, 'heads'>, note: string): string {
+  const m = /^indeterminate heads: (.*)$/.exec(note);
+  if (!m) return note;
+  return `indeterminate: ${m[1]!.split(', ').map((id) => f.heads.find((h) => h.head === id)?.title ?? id).join(', ')}`;
+}
+
+/** Colour step of a change of probability (0 = none .. 5 = 0.35 or more), for the heatmap's h0..h5 classes. */
+export function heatStep(delta: number): number {
+  const d = Math.abs(delta);
+  return d < 0.02 ? 0 : d < 0.05 ? 1 : d < 0.1 ? 2 : d < 0.2 ? 3 : d < 0.35 ? 4 : 5;
+}
+
+/** Leave-one-out importance as a heatmap: sequences down, heads across (by their titles, not their ids). */
 function modalityImportance(f: Findings): SafeHtml {
   if (!f.modalityImportance?.length) return html``;
+  const ids = [...new Set(f.modalityImportance.flatMap((m) => Object.keys(m.headDeltas)))];
+  const title = (id: string): string => f.heads.find((h) => h.head === id)?.title ?? id;
+  const dice = f.modalityImportance.some((m) => m.diceToFull != null);
   return html`<h3>Modality importance (leave one out)</h3>
-<table><thead><tr><th>Without</th><th>Change of predicted-class probability</th><th class="num">WT Dice to full</th></tr></thead>
+<p class="muted">How much the predicted-class probability changes when a sequence is left out; darker = the model leans on that sequence more.</p>
+<table class="heatmap" data-heatmap><thead><tr><th>Without</th>${ids.map((h) => html`<th data-head-title="${h}">${title(h)}</th>`)}${dice ? html`<th class="num">Whole-tumour overlap (Dice) with all sequences</th>` : ''}</tr></thead>
 <tbody>${f.modalityImportance.map(
-    (m) => html`<tr><td>${roleName(m.role)}</td><td>${Object.entries(m.headDeltas).map(([h, d], i) => `${i ? ', ' : ''}${h} ${d >= 0 ? '+' : ''}${d.toFixed(2)}`)}</td><td class="num">${m.diceToFull != null ? m.diceToFull.toFixed(2) : '–'}</td></tr>`,
+    (m) => html`<tr><th scope="row">${roleName(m.role)}</th>${ids.map((h) => {
+      const d = m.headDeltas[h];
+      return d == null ? html`<td class="heat">–</td>` : html`<td class="heat h${heatStep(d)} num">${d >= 0 ? '+' : ''}${d.toFixed(2)}</td>`;
+    })}${dice ? html`<td class="num">${m.diceToFull != null ? m.diceToFull.toFixed(2) : '–'}</td>` : ''}</tr>`,
   )}</tbody></table>`;
 }
 
@@ -133,6 +212,34 @@ function provenance(f: Findings): SafeHtml {
 <dt>Training data</dt><dd>${m.trainingData}</dd>
 ${f.timings.total != null ? html`<dt>Inference time</dt><dd>${(f.timings.total / 1000).toFixed(1)} s</dd>` : ''}
 </dl>`;
+}
+
+/** The slice viewer (viewer-script.ts draws it from viewer-data.ts); controls are plain form elements. */
+function viewer(jobId: number, model: string): SafeHtml {
+  return html`<h3>Images</h3>
+<div class="viewer" data-viewer="/ui/jobs/${jobId}/viewer-data?model=${encodeURIComponent(model)}">
+<div class="viewer-bar">
+<span role="group" aria-label="Plane"><button type="button" data-plane="axial">Axial</button> <button type="button" class="secondary" data-plane="coronal">Coronal</button> <button type="button" class="secondary" data-plane="sagittal">Sagittal</button></span>
+<label>Window <select data-wl><option value="128,256">Full range</option><option value="120,170">Brain</option><option value="150,110">High contrast</option><option value="100,320">Low contrast</option></select></label>
+<label><input type="checkbox" data-overlay checked> Overlay</label>
+</div>
+<canvas data-view tabindex="0" width="384" height="384" aria-label="Display series with the segmentation overlay: mouse wheel or arrow keys change the slice, drag changes window and level"></canvas>
+<input type="range" data-slice min="0" max="0" value="0" aria-label="Slice">
+<p class="muted" data-viewer-status>Loading the images…</p>
+<p class="muted">Display series with the model’s segmentation (necrotic core red, oedema green, enhancing tumour yellow) and the bidimensional measurement (cyan long, magenta short axis) on its slice. Wheel, arrow keys or the slider scroll; drag on the image for window and level. Large series are shown subsampled to at most 256 voxels per axis.</p>
+</div>`;
+}
+
+function patientContext(p: PatientContext | undefined): SafeHtml {
+  if (!p) return html`<section class="panel ctx" data-patient-context><p class="warn">The node no longer holds this study’s record, so the patient cannot be shown: check the patient in the PACS before reading the result.</p></section>`;
+  return html`<section class="panel ctx" data-patient-context aria-label="Patient">
+<dl class="ctx">
+<div><dt>Patient</dt><dd data-patient-name>${p.name || '–'}</dd></div>
+<div><dt>Patient ID</dt><dd data-patient-id>${p.id || '–'}</dd></div>
+<div><dt>Accession</dt><dd data-accession>${p.accession || '–'}</dd></div>
+<div><dt>Study date</dt><dd data-study-date>${p.studyDate || '–'}</dd></div>
+</dl>
+</section>`;
 }
 
 function modelSection(jobId: number, m: ModelResult, supersedes: string[], delivered?: { clinician: string }): SafeHtml {
@@ -150,15 +257,16 @@ function modelSection(jobId: number, m: ModelResult, supersedes: string[], deliv
   return html`<section class="panel" data-model="${m.model}">
 <h2>Model ${f.model.name} <span class="muted">${f.model.version}</span></h2>
 <div class="grid2">
-<div>${image}</div>
+<div>${f.segmentation ? viewer(jobId, m.model) : image}</div>
 <div>
 <h3>Diagnosis</h3>
 ${diagnosis(f)}
 </div>
 </div>
 <div class="grid2">
-<div><h3>Tumour volumes</h3>${volumes(f)}</div>
-<div><h3>Inputs and uncertainty</h3>${inputs(f)}</div>
+<div><h3>Tumour volumes</h3>${volumes(f)}
+<h3>Inputs and uncertainty</h3>${inputs(f)}</div>
+<div>${f.segmentation ? html`<h3>Key image (as sent to the PACS)</h3>${image}` : ''}</div>
 </div>
 ${heads(f)}
 ${modalityImportance(f)}
@@ -259,15 +367,20 @@ function jobStatus(r: JobResults): SafeHtml {
   return html`<section class="panel"><p><span class="pill s-${j.state}">${j.state}</span> ${text}</p>${err}${j.supersededBy != null ? html`<p><a href="/ui/jobs/${j.supersededBy}">Go to job ${j.supersededBy}</a></p>` : ''}</section>`;
 }
 
-export function renderResultPage(r: JobResults, node: { name: string; version: string }): string {
+export function renderResultPage(r: JobResults, node: { name: string; version: string }, o: ResultPageOptions = { patientPage: false }): string {
   const j = r.job;
-  const body = html`<h1>Result · job #${j.id}</h1>
-<p class="sub">Study <span class="mono">${j.studyInstanceUid}</span>${j.generation > 1 ? ` (generation ${j.generation})` : ''} · <span class="pill s-${j.state}" data-job-state="${j.state}">${j.state}</span>${r.analysedAt ? ` · analysed ${when(r.analysedAt)}` : ''} · <a href="/ui/jobs/${j.id}/patient">Patient version</a></p>
+  const links = [
+    ...(o.ohifUrl ? [html`<a href="${o.ohifUrl}" data-ohif rel="noopener noreferrer" target="_blank">Open in OHIF</a>`] : []),
+    ...(o.patientPage ? [html`<a href="/ui/jobs/${j.id}/patient">Patient version</a>`] : []),
+  ];
+  const body = html`${patientContext(o.patient)}
+<h1>Result · job #${j.id}</h1>
+<p class="sub">Study <span class="mono">${j.studyInstanceUid}</span>${j.generation > 1 ? ` (generation ${j.generation})` : ''} · <span class="pill s-${j.state}" data-job-state="${j.state}">${j.state}</span>${r.analysedAt ? ` · analysed ${when(r.analysedAt)}` : ''}${links.map((l) => html` · ${l}`)}</p>
 ${jobStatus(r)}
 ${r.models.length ? r.models.map((m) => modelSection(j.id, m, r.supersedes, r.encode?.narratives?.[m.model])) : j.state === 'done' ? '' : html``}
 ${notRun(r)}
 ${seriesSection(r)}
 ${filesSection(r)}
 <p class="muted">Raw stage outputs (JSON): ${r.job.state === 'received' ? 'none yet' : ['identifying', 'preprocessing', 'inferring', 'encoding', 'delivering'].map((s, i) => html`${i ? ' · ' : ''}<a href="/api/jobs/${j.id}/outputs/${s}">${STAGE_LABELS[s]}</a>`)}</p>`;
-  return page({ title: `Job ${j.id} result`, node, body });
+  return page({ title: `Job ${j.id} result`, node, body, scripts: ['/ui/assets/viewer.js'] });
 }

@@ -4,16 +4,19 @@
  *   GET /ui                                   operator dashboard (studies, jobs per stage, errors, Retry, Mark complete)
  *   GET /ui/dashboard.json                    the dashboard's data (PHI-free), polled by the page
  *   GET /ui/jobs/{id}                         clinician result page
- *   GET /ui/jobs/{id}/patient                 plain-language patient page
+ *   GET /ui/jobs/{id}/patient                 plain-language patient page (only with http.pages.patientPage)
  *   GET /ui/jobs/{id}/key-image.png?model=    slice with the largest segmented area, overlay burned in
+ *   GET /ui/jobs/{id}/viewer-data?model=      the slice viewer's volume and label map (viewer-data.ts)
  *   GET /ui/jobs/{id}/files/{SOPInstanceUID}  a result object the encoding stage wrote (application/dicom)
- *   GET /ui/assets/ui.css, /ui/assets/dashboard.js, /ui/assets/favicon.svg
+ *   GET /ui/assets/ui.css, /ui/assets/dashboard.js, /ui/assets/viewer.js, /ui/assets/favicon.svg
  *
  * Every response carries a strict Content-Security-Policy (everything from the node itself, no inline script or
  * style) and no-store caching. The buttons call the operator API (/api). Who may see the pages and press the buttons
  * is decided before this router, by http.auth (src/web/access-control.ts, docs/security.md).
  */
 import { createReadStream } from 'node:fs';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { basename } from 'node:path';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../../config/schema';
@@ -31,9 +34,15 @@ import { FindingsCache, loadJobResults, resultFilePath, workDirOf } from './job-
 import { keyImagePng } from './key-image';
 import { page } from './layout';
 import { renderPatientPage } from './patient-page';
-import { renderResultPage } from './result-page';
+import { patientContextOf, renderResultPage } from './result-page';
+import { viewerData } from './viewer-data';
+import { VIEWER_JS } from './viewer-script';
+import { ohifLink } from '../../config/sections/ui-pages';
+import type { Findings } from '../../ai/findings';
 import { FAVICON_SVG, UI_CSS } from './styles';
 import { deliveryConfigured } from '../../config/sections/delivery';
+
+const gzipAsync = promisify(gzip);
 
 export interface UiDeps {
   jobs: JobMachine;
@@ -75,6 +84,7 @@ export function uiRouter(deps: UiDeps): Router {
   const r = Router();
   const node = { name: deps.config.node.name, version: nodeVersion() };
   const cache = new FindingsCache(2);
+  const pages = deps.config.http.pages;
   const sources = { jobs: deps.jobs, cache, dataDir: deps.config.node.dataDir, destinations: deps.config.delivery.to };
 
   const sendPage = (res: Response, status: number, body: string): void => {
@@ -121,6 +131,9 @@ export function uiRouter(deps: UiDeps): Router {
   r.get('/assets/dashboard.js', (_req, res) => {
     res.type('text/javascript').send(DASHBOARD_JS);
   });
+  r.get('/assets/viewer.js', (_req, res) => {
+    res.type('text/javascript').send(VIEWER_JS);
+  });
 
   // The dashboard's search and paging come from the query string; an accession number is searched for operators only.
   const data = (req: Request, res: Response): ReturnType<typeof dashboardData> | undefined => {
@@ -146,25 +159,56 @@ export function uiRouter(deps: UiDeps): Router {
   r.get('/jobs/:id', route(async (req, res) => {
     const id = jobOf(req, res);
     if (id === undefined) return;
-    sendPage(res, 200, renderResultPage((await loadJobResults(sources, id))!, node));
+    const results = (await loadJobResults(sources, id))!;
+    // Identifying data on purpose: the reader must see whose scan this is (wrong-patient risk; docs/security.md).
+    const study = deps.store.getStudy(results.job.studyInstanceUid);
+    sendPage(res, 200, renderResultPage(results, node, {
+      ...(study ? { patient: patientContextOf(study) } : {}),
+      ...(pages.ohifUrl ? { ohifUrl: ohifLink(pages.ohifUrl, results.job.studyInstanceUid)! } : {}),
+      patientPage: pages.patientPage,
+    }));
   }));
 
   r.get('/jobs/:id/patient', route(async (req, res) => {
+    if (!pages.patientPage) return problem(res, 404, 'No patient page', 'The patient page is turned off on this node (setting http.pages.patientPage).');
     const id = jobOf(req, res);
     if (id === undefined) return;
     sendPage(res, 200, renderPatientPage((await loadJobResults(sources, id))!, node));
   }));
 
-  r.get('/jobs/:id/key-image.png', route(async (req, res) => {
-    const id = jobOf(req, res);
-    if (id === undefined) return;
+  /** The Findings of ?model= (else the job's first model), or undefined after answering 404. */
+  const findingsOf = async (req: Request, res: Response, id: number, what: string): Promise<Findings | undefined> => {
     const infer = (await deps.jobs.readOutput(id, 'inferring'))?.output as { models?: Array<{ model: string; artifact: string }> } | undefined;
     const want = typeof req.query.model === 'string' ? req.query.model : undefined;
     const m = infer?.models?.find((x) => want === undefined || x.model === want);
-    if (!m) return problem(res, 404, 'No key image', want ? `Job ${id} has no findings of model "${want}".` : `Job ${id} has no findings yet.`);
-    const img = keyImagePng(await cache.get(workDirOf(deps.jobs, id), m.artifact));
-    if (!img) return problem(res, 404, 'No key image', `Model ${m.model} produced no segmentation for job ${id}.`);
+    if (!m) {
+      problem(res, 404, `No ${what}`, want ? `Job ${id} has no findings of model "${want}".` : `Job ${id} has no findings yet.`);
+      return undefined;
+    }
+    return cache.get(workDirOf(deps.jobs, id), m.artifact);
+  };
+
+  r.get('/jobs/:id/key-image.png', route(async (req, res) => {
+    const id = jobOf(req, res);
+    if (id === undefined) return;
+    const findings = await findingsOf(req, res, id, 'key image');
+    if (!findings) return;
+    const img = keyImagePng(findings);
+    if (!img) return problem(res, 404, 'No key image', `Model ${findings.model.name} produced no segmentation for job ${id}.`);
     res.type('image/png').send(img.png);
+  }));
+
+  r.get('/jobs/:id/viewer-data', route(async (req, res) => {
+    const id = jobOf(req, res);
+    if (id === undefined) return;
+    const findings = await findingsOf(req, res, id, 'viewer data');
+    if (!findings) return;
+    const data = viewerData(findings);
+    if (!data) return problem(res, 404, 'No viewer data', `Model ${findings.model.name} produced no segmentation for job ${id}.`);
+    res.type('application/octet-stream').set('Vary', 'Accept-Encoding');
+    // The label map is mostly zeros: gzip (fast level) makes the payload several times smaller.
+    if (req.acceptsEncodings('gzip')) res.set('Content-Encoding', 'gzip').send(await gzipAsync(data, { level: 1 }));
+    else res.send(data);
   }));
 
   r.get('/jobs/:id/files/:sop', route(async (req, res) => {

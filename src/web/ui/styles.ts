@@ -62,7 +62,7 @@ button:disabled { opacity: 0.5; cursor: default; }
 #status { min-height: 1.4rem; color: var(--muted); font-size: 0.9rem; margin-bottom: 0.6rem; }
 #status.bad { color: var(--bad); }
 .grid2 { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1.2rem; }
-@media (max-width: 900px) { .grid2 { grid-template-columns: 1fr; } }
+@media (max-width: 900px) { .grid2 { grid-template-columns: minmax(0, 1fr); } }
 .keyimage { max-width: 100%; image-rendering: pixelated; border: 1px solid var(--line); border-radius: 4px; background: #000; }
 .bar { display: inline-block; width: 8rem; height: 0.6rem; background: var(--idle-bg); border-radius: 3px; vertical-align: middle; margin-right: 0.4rem; overflow: hidden; }
 .bar > span { display: block; height: 100%; background: var(--accent); }
@@ -82,6 +82,40 @@ ul.reasons { margin: 0; padding-left: 1.1rem; color: var(--muted); font-size: 0.
 .c-NCR { background: rgb(220,40,40); } .c-ED { background: rgb(40,200,60); } .c-ET { background: rgb(250,220,0); }
 .c-GTV { background: rgb(230,60,220); } .c-TC { background: rgb(240,130,20); } .c-WT { background: rgb(70,130,255); }
 footer { color: var(--muted); font-size: 0.8rem; text-align: center; padding: 1rem; }
+
+/* Result page: whose scan it is, the slice viewer, the volume bar, the importance heatmap. */
+section.ctx { border-left: 4px solid var(--accent); padding: 0.6rem 1rem; }
+dl.ctx { display: flex; flex-wrap: wrap; gap: 0.3rem 2rem; margin: 0; }
+dl.ctx dt { color: var(--muted); font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.04em; }
+dl.ctx dd { margin: 0; font-weight: 700; font-size: 1.1rem; overflow-wrap: anywhere; }
+.sub { overflow-wrap: anywhere; }
+.viewer canvas { display: block; max-width: 100%; height: auto; background: #000; border-radius: 4px; touch-action: none; cursor: crosshair; }
+.viewer canvas:focus { outline: 2px solid var(--accent); outline-offset: 2px; }
+.viewer-bar { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: center; margin-bottom: 0.5rem; font-size: 0.9rem; }
+.viewer input[type=range] { width: 100%; max-width: 512px; margin: 0.4rem 0 0; }
+.viewer p { margin: 0.3rem 0; font-size: 0.85rem; }
+.stack { display: flex; height: 1.1rem; border-radius: 3px; overflow: hidden; margin: 0.7rem 0 0.3rem; background: var(--idle-bg); }
+.stack > span { display: block; height: 100%; }
+.legend { font-size: 0.85rem; margin: 0 0 0.6rem; }
+table.heatmap td.heat { text-align: center; }
+table.heatmap tbody th { text-transform: none; letter-spacing: 0; font-size: 0.92rem; color: var(--ink); background: none; }
+.h0 { background: #f6f8fb; } .h1 { background: #dbe8f6; } .h2 { background: #b4cfee; }
+.h3 { background: #7eaae0; } .h4 { background: #3f7bc6; color: #fff; } .h5 { background: #1f4f8f; color: #fff; }
+${Array.from({ length: 101 }, (_, i) => `.p${i} { width: ${i}% }`).join(' ')}
+
+/* Phones: tables scroll inside their panel instead of widening the page. */
+@media (max-width: 700px) {
+  main { padding: 0.8rem 0.6rem 2rem; }
+  section.panel { padding: 0.8rem; }
+  header.top { padding: 0.6rem 0.8rem; gap: 0.8rem; }
+  .banner { padding: 0.5rem 0.8rem; }
+  main table { display: block; overflow-x: auto; max-width: 100%; }
+  th, td { padding: 0.35rem 0.4rem; }
+  th { letter-spacing: 0; }
+  dl.facts { grid-template-columns: 1fr; }
+  dl.facts dt { margin-top: 0.3rem; }
+  .error { max-width: 100%; }
+}
 
 /* Patient page: large, calm, readable. */
 body.patient { background: #fbfaf7; }
