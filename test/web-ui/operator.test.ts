@@ -106,6 +106,10 @@ describe('operator conveniences', () => {
     expect(viewerPage).not.toContain('name="accession"');
     const opPage = await (await fetch(`${node.httpUrl}/ui`, { headers: auth(OP) })).text();
     expect(opPage).toContain('name="accession"');
+    // The patient page is off by default: the dashboard offers the results, not a patient version.
+    expect(opPage).toMatch(/href="\/ui\/jobs\/\d+">Results</);
+    expect(opPage).not.toContain('Patient version');
+    expect(one.body.patientPage).toBe(false);
 
     expect(((await json('/ui/dashboard.json?state=failed')).body.jobs as unknown[]).length).toBe(0);
     expect(((await json('/ui/dashboard.json?state=done')).body.jobs as unknown[]).length).toBe(3);

@@ -63,6 +63,8 @@ export interface DashboardData {
   studies: DashboardStudy[];
   jobs: DashboardJob[];
   filter: DashboardFilter;
+  /** The patient page is served (http.pages.patientPage): the dashboard links to it only then. */
+  patientPage: boolean;
   /** Paging of both tables: the page shows up to `size` studies and `size` jobs. */
   page: { number: number; size: number; studies: number; jobs: number; pages: number };
 }
@@ -129,6 +131,8 @@ export interface DashboardSources {
   limit?: number;
   /** False when no delivery destination is configured (config deliveryConfigured): done jobs were not delivered. */
   delivers?: boolean;
+  /** http.pages.patientPage (default false). */
+  patientPage?: boolean;
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
@@ -238,6 +242,7 @@ export function dashboardData(src: DashboardSources, now = Date.now(), filter: D
     studies,
     jobs,
     filter,
+    patientPage: src.patientPage ?? false,
     page: { number: filter.page, size, studies: studyTotal, jobs: jobTotal, pages: Math.max(1, Math.ceil(Math.max(studyTotal, jobTotal) / size)) },
   };
 }

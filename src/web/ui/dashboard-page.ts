@@ -34,7 +34,7 @@ export function studyRow(s: DashboardStudy): SafeHtml {
 </tr>`;
 }
 
-export function jobRowHtml(j: DashboardJob): SafeHtml {
+export function jobRowHtml(j: DashboardJob, patientPage = false): SafeHtml {
   const stages = j.stages.map(
     (c) => html`<span class="stage s-${c.status}" data-stage="${c.stage}" data-status="${c.status}" title="${STAGE_LABELS[c.stage]}: ${c.status}${c.detail ? ` — ${c.detail}` : ''}">${STAGE_LABELS[c.stage]}</span>`,
   );
@@ -46,7 +46,7 @@ export function jobRowHtml(j: DashboardJob): SafeHtml {
 <td><div class="stages">${stages}</div></td>
 <td>${err}</td>
 <td class="t">${when(j.updatedAt)}</td>
-<td class="actions">${j.hasResults ? html`<a href="/ui/jobs/${j.id}">Results</a><a href="/ui/jobs/${j.id}/patient">Patient version</a>` : ''}${j.canRetry ? html`<button type="button" class="${j.state === 'done' ? 'secondary' : ''}" data-action="retry" data-job="${j.id}">${j.state === 'done' ? 'Re-run' : 'Retry'}</button>` : ''}</td>
+<td class="actions">${j.hasResults ? html`<a href="/ui/jobs/${j.id}">Results</a>${patientPage ? html`<a href="/ui/jobs/${j.id}/patient">Patient version</a>` : ''}` : ''}${j.canRetry ? html`<button type="button" class="${j.state === 'done' ? 'secondary' : ''}" data-action="retry" data-job="${j.id}">${j.state === 'done' ? 'Re-run' : 'Retry'}</button>` : ''}</td>
 </tr>`;
 }
 
@@ -97,7 +97,7 @@ ${search(d, accession)}
 <h2>Jobs</h2>
 <table>
 <thead><tr><th>Job</th><th>Study</th><th>State</th><th>Stages</th><th>Last error</th><th>Updated</th><th></th></tr></thead>
-<tbody id="jobs-body">${d.jobs.length ? d.jobs.map(jobRowHtml) : html`<tr><td class="empty" colspan="7">No jobs yet.</td></tr>`}</tbody>
+<tbody id="jobs-body">${d.jobs.length ? d.jobs.map((j) => jobRowHtml(j, d.patientPage)) : html`<tr><td class="empty" colspan="7">No jobs yet.</td></tr>`}</tbody>
 </table>
 </section>`;
   return page({ title: 'Dashboard', node: d.node, body, scripts: ['/ui/assets/dashboard.js'] });

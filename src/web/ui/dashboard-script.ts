@@ -52,7 +52,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       el('td', { class: 'actions' }, s.state === 'receiving' ? el('button', { type: 'button', class: 'secondary', 'data-action': 'ready', 'data-study': s.studyInstanceUid }, 'Mark complete') : null));
   }
 
-  function jobRow(j) {
+  function jobRow(j, patientPage) {
     var stages = el('div', { class: 'stages' });
     j.stages.forEach(function (c) {
       stages.appendChild(el('span', { class: 'stage s-' + c.status, 'data-stage': c.stage, 'data-status': c.status,
@@ -61,7 +61,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     var actions = el('td', { class: 'actions' });
     if (j.hasResults) {
       actions.appendChild(el('a', { href: '/ui/jobs/' + j.id }, 'Results'));
-      actions.appendChild(el('a', { href: '/ui/jobs/' + j.id + '/patient' }, 'Patient version'));
+      if (patientPage) actions.appendChild(el('a', { href: '/ui/jobs/' + j.id + '/patient' }, 'Patient version'));
     }
     if (j.canRetry) {
       var rerun = j.state === 'done';
@@ -88,7 +88,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
 
   function render(d) {
     fill('studies-body', d.studies.map(studyRow), 'No studies received yet.', 9);
-    fill('jobs-body', d.jobs.map(jobRow), 'No jobs yet.', 7);
+    fill('jobs-body', d.jobs.map(function (j) { return jobRow(j, d.patientPage); }), 'No jobs yet.', 7);
     Object.keys(d.counts).forEach(function (k) {
       var n = document.querySelector('[data-count="' + k + '"]');
       if (!n) return;

@@ -144,7 +144,7 @@ export function uiRouter(deps: UiDeps): Router {
       else problem(res, parsed.status, 'Bad search', parsed.error);
       return undefined;
     }
-    return dashboardData({ jobs: deps.jobs, studies: deps.studies, store: deps.store, node, delivers: deliveryConfigured(deps.config) }, Date.now(), parsed.filter);
+    return dashboardData({ jobs: deps.jobs, studies: deps.studies, store: deps.store, node, delivers: deliveryConfigured(deps.config), patientPage: deps.config.http.pages.patientPage }, Date.now(), parsed.filter);
   };
   r.get('/', route((req, res) => {
     const d = data(req, res);
