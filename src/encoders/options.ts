@@ -51,8 +51,11 @@ export interface EncoderOptions {
    * The SR lists every input series either way.
    */
   referenceAllInputs?: boolean;
-  /** Secondary Capture key images with the overlay burned in (default: enabled, 3 images). */
-  keyImages?: { enabled?: boolean; count?: number };
+  /**
+   * Secondary Capture key images with the overlay burned in (default: enabled): three orthogonal planes through the
+   * tumour ('orthogonal', default), or `count` acquired slices spread over it ('spread').
+   */
+  keyImages?: { enabled?: boolean; count?: number; planes?: 'orthogonal' | 'spread' };
   /** Encapsulated PDF report (default enabled). */
   pdf?: { enabled?: boolean };
   /** Narrative to include; default: the deterministic templates. */

@@ -12,6 +12,7 @@ import { readP10 } from '../../src/dicom/p10';
 import { encodeResults } from '../../src/encoders';
 import { drawText, type RgbImage } from '../../src/encoders/sc/bitmap-font';
 import { keySlices } from '../../src/encoders/sc/key-images';
+import { orthogonalKeyPlanes, planeName, planeRaster } from '../../src/encoders/sc/key-planes';
 import { orientationLetters } from '../../src/encoders/sc/sc-encoder';
 import { pixelBytes } from '../../src/encoders/seg/seg-decoder';
 import { dicomLabToRgb, rgbToDicomLab } from '../../src/encoders/seg/segment-catalog';
@@ -74,6 +75,64 @@ test('SC key images: RGB, banner burned in, overlay colours on tumour pixels', a
   let tinted = 0;
   for (let i = 0; i < px.length; i += 3) if (Math.abs(px[i]! - px[i + 1]!) > 40 || Math.abs(px[i + 1]! - px[i + 2]!) > 40) tinted++;
   expect(tinted).toBeGreaterThan(100);
+});
+
+test('key planes: the acquired, and the two reformatted planes with the most tumour', () => {
+  const dims: [number, number, number] = [6, 5, 4];
+  const lm = new Uint8Array(6 * 5 * 4);
+  const at = (i: number, j: number, k: number): number => i + 6 * (j + 5 * k);
+  for (const [i, j, k] of [[1, 3, 2], [2, 3, 2], [4, 3, 2], [2, 1, 2], [2, 3, 0], [2, 3, 1]]) lm[at(i!, j!, k!)] = 1;
+  // Most tumour: slice k = 2 (4 voxels), row j = 3 (5), column i = 2 (4).
+  expect(orthogonalKeyPlanes(lm, dims)).toEqual([{ axis: 2, index: 2, voxels: 4 }, { axis: 1, index: 3, voxels: 5 }, { axis: 0, index: 2, voxels: 4 }]);
+  expect(orthogonalKeyPlanes(new Uint8Array(120), dims)).toEqual([]);
+});
+
+test('reformatted planes: square pixels, head up, patient left on the right, named by the nearest patient plane', () => {
+  // Axial stack: columns run to the patient's left (+x), rows to posterior (+y), slices 3 mm apart towards the head.
+  const affine = new Float64Array([1, 0, 0, -10, 0, 1, 0, -10, 0, 0, 3, -20, 0, 0, 0, 1]);
+  const vol = { dims: [6, 5, 4] as [number, number, number], spacing: [1, 1, 3] as [number, number, number], affine };
+  const coronal = planeRaster(vol, { axis: 1, index: 3, voxels: 0 });
+  expect([coronal.width, coronal.height]).toEqual([6, 12]); // 4 slices x 3 mm = 12 pixels of 1 mm
+  expect(coronal.right).toEqual([1, 0, 0]);
+  expect(coronal.down).toEqual([-0, -0, -1]); // towards the feet: the top row is the highest slice
+  expect(coronal.voxel(0, 0)).toBe(0 + 6 * (3 + 5 * 3));
+  expect(coronal.voxel(5, 11)).toBe(5 + 6 * (3 + 5 * 0));
+  expect(planeName(coronal)).toBe('CORONAL');
+  const sagittal = planeRaster(vol, { axis: 0, index: 2, voxels: 0 });
+  expect([sagittal.width, sagittal.height]).toEqual([5, 12]);
+  expect(sagittal.right).toEqual([0, 1, 0]);
+  expect(planeName(sagittal)).toBe('SAGITTAL');
+  const axial = planeRaster(vol, { axis: 2, index: 1, voxels: 0 });
+  expect(planeName(axial)).toBe('AXIAL');
+  expect(axial.voxel(2, 3)).toBe(2 + 6 * (3 + 5 * 1)); // the acquired plane as stored
+});
+
+test('SC key images are three orthogonal planes through the tumour, each referencing the source slices it shows', async () => {
+  const out = await encodeResults(c.findings, c.header, OPTS);
+  const scs = out.objects.filter((o) => o.kind === 'sc').map((o) => readP10(o.bytes).dataset);
+  expect(scs).toHaveLength(3);
+  const names = scs.map((ds) => String(ds.DerivationDescription).includes('reformatted'));
+  expect(names).toEqual([false, true, true]);
+  // Three different patient planes: the orientation pairs differ.
+  const orient = scs.map((ds) => [ds.PatientOrientation].flat().join('\\'));
+  expect(new Set(orient).size).toBe(3);
+  expect(orient[1]).toBe('L\\F'); // coronal: patient left to the right, feet down
+  expect(orient[2]).toBe('P\\F'); // sagittal: posterior to the right, feet down
+  const lm = c.findings.segmentation!.labelmap.data;
+  const frame = c.findings.referenceSeries.dims[0] * c.findings.referenceSeries.dims[1];
+  const sources = c.findings.referenceSeries.sources;
+  for (const ds of scs) {
+    const refs = ds.SourceImageSequence as Array<{ ReferencedSOPInstanceUID: string }>;
+    expect(refs.length).toBeGreaterThan(0);
+    for (const r of refs) {
+      const k = sources.findIndex((s) => s.sopInstanceUid === r.ReferencedSOPInstanceUID);
+      expect(lm.subarray(k * frame, (k + 1) * frame).some((v) => v)).toBe(true); // every referenced slice holds tumour
+    }
+  }
+  // The old choice stays available: acquired slices spread over the tumour.
+  const spread = await encodeResults(c.findings, c.header, { ...OPTS, keyImages: { planes: 'spread' } });
+  const spreadDs = spread.objects.filter((o) => o.kind === 'sc').map((o) => readP10(o.bytes).dataset);
+  expect(spreadDs.every((ds) => !String(ds.DerivationDescription).includes('reformatted'))).toBe(true);
 });
 
 test('bitmap font draws the glyphs and CIELab colours round-trip', () => {

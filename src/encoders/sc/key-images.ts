@@ -5,6 +5,7 @@
 import type { Findings } from '../../ai/findings';
 import { drawText, textWidth, GLYPH_HEIGHT, type RgbImage } from './bitmap-font';
 import { dicomLabToRgb, type SegmentSpec } from '../seg/segment-catalog';
+import { planeRaster, type PlaneRaster } from './key-planes';
 
 export const RESEARCH_BANNER = 'RESEARCH USE ONLY - NOT FOR DIAGNOSIS';
 
@@ -45,10 +46,9 @@ export function keySlices(labelmap: Uint8Array, frameSize: number, slices: numbe
   return out;
 }
 
-/** 1st..99.5th percentile window of the non-zero voxels of a slice. */
-function window(data: ArrayLike<number>, start: number, size: number): [number, number] {
-  const vals: number[] = [];
-  for (let i = start; i < start + size; i++) if (data[i]) vals.push(data[i]!);
+/** 1st..99.5th percentile window of the non-zero voxels of a plane. */
+function window(values: number[]): [number, number] {
+  const vals = values.filter((v) => v);
   if (!vals.length) return [0, 1];
   vals.sort((a, b) => a - b);
   const lo = vals[Math.floor(vals.length * 0.01)]!;
@@ -61,20 +61,21 @@ function fitScale(text: string, width: number, max: number): number {
   return 1;
 }
 
+/** Renders the acquired slice `slice` of the display series as a key image (caption + "SLICE k/n"). */
+export function renderKeyImage(findings: Findings, segments: readonly SegmentSpec[], slice: number, caption: string): RgbImage {
+  const ref = findings.referenceSeries;
+  const raster = planeRaster(ref, { axis: 2, index: slice, voxels: 0 });
+  return renderPlaneImage(findings, segments, raster, `${caption} SLICE ${slice + 1}/${ref.dims[2]}`);
+}
+
 /**
- * Renders one key image: upscaled (nearest neighbour, integer factor) so text stays legible on small matrices,
- * with a black band above (banner) and below (caption + legend).
+ * Renders one plane of the display series as a key image: upscaled (nearest neighbour, integer factor) so text stays
+ * legible on small matrices, with a black band above (banner) and below (caption + legend).
  */
-export function renderKeyImage(
-  findings: Findings,
-  segments: readonly SegmentSpec[],
-  slice: number,
-  caption: string,
-): RgbImage {
+export function renderPlaneImage(findings: Findings, segments: readonly SegmentSpec[], raster: PlaneRaster, text: string): RgbImage {
   const ref = findings.referenceSeries;
   const labelmap = findings.segmentation!.labelmap.data;
-  const [cols, rows, slices] = ref.dims;
-  const frameSize = cols * rows;
+  const { width: cols, height: rows } = raster;
   const scale = Math.max(1, Math.min(8, Math.ceil(384 / Math.max(cols, rows))));
   const width = cols * scale;
   const textScale = Math.max(1, Math.min(3, Math.floor(width / 240)));
@@ -86,20 +87,22 @@ export function renderKeyImage(
   const colour = new Map<number, [number, number, number]>();
   for (const s of segments) if (s.labelValues.length === 1) colour.set(s.labelValues[0]!, dicomLabToRgb(s.cielab));
 
-  const base = slice * frameSize;
-  const [lo, hi] = window(ref.data, base, frameSize);
+  const index = new Int32Array(cols * rows);
+  for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) index[y * cols + x] = raster.voxel(x, y);
+  const [lo, hi] = window(Array.from(index, (i) => ref.data[i]!));
+  const labelAt = (x: number, y: number): number => labelmap[index[y * cols + x]!]!;
   const top = band;
   for (let j = 0; j < rows; j++) {
     for (let i = 0; i < cols; i++) {
-      const idx = base + j * cols + i;
+      const idx = index[j * cols + i]!;
       const g = Math.max(0, Math.min(255, Math.round(((ref.data[idx]! - lo) / (hi - lo)) * 255)));
       const label = labelmap[idx]!;
       let rgb: [number, number, number] = [g, g, g];
       const c = label ? colour.get(label) : undefined;
       if (c) {
         const edge =
-          (i > 0 && labelmap[idx - 1] !== label) || (i < cols - 1 && labelmap[idx + 1] !== label) ||
-          (j > 0 && labelmap[idx - cols] !== label) || (j < rows - 1 && labelmap[idx + cols] !== label);
+          (i > 0 && labelAt(i - 1, j) !== label) || (i < cols - 1 && labelAt(i + 1, j) !== label) ||
+          (j > 0 && labelAt(i, j - 1) !== label) || (j < rows - 1 && labelAt(i, j + 1) !== label);
         const a = edge ? 1 : 0.35;
         rgb = [Math.round(g * (1 - a) + c[0] * a), Math.round(g * (1 - a) + c[1] * a), Math.round(g * (1 - a) + c[2] * a)];
       }
@@ -116,7 +119,6 @@ export function renderKeyImage(
   const yellow: [number, number, number] = [255, 210, 0];
   const white: [number, number, number] = [235, 235, 235];
   drawText(img, RESEARCH_BANNER, 4, 4, fitScale(RESEARCH_BANNER, width, textScale), yellow);
-  const text = `${caption} SLICE ${slice + 1}/${slices}`;
   drawText(img, text, 4, top + rows * scale + 4, fitScale(text, width, textScale), white);
   // Legend: "NCR ED ET" in their colours.
   let x = 4;

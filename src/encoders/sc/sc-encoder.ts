@@ -11,14 +11,17 @@ import { DEFAULT_SERIES_NUMBERS, type EncoderOptions } from '../options';
 import { writePart10, type DicomJson } from '../part10-writer';
 import type { SegmentSpec } from '../seg/segment-catalog';
 import type { OutputUids } from '../uid-scheme';
-import { keySlices, renderKeyImage } from './key-images';
+import { keySlices, renderPlaneImage } from './key-images';
+import { orthogonalKeyPlanes, planeName, planeRaster, type KeyPlane, type PlaneRaster } from './key-planes';
 import type { RgbImage } from './bitmap-font';
 
 export interface EncodedKeyImage {
   bytes: Buffer;
   sopInstanceUid: string;
   seriesInstanceUid: string;
+  /** The acquired slice shown, or for a reformatted plane the source slice holding most of its tumour. */
   slice: number;
+  plane: KeyPlane;
   image: RgbImage;
 }
 
@@ -34,17 +37,55 @@ export function orientationLetters(v: readonly number[]): string {
   return axes.map((a) => (a.c > 0 ? a.pos : a.neg)).join('') || 'L';
 }
 
-function captionFor(findings: Findings, slice: number): string {
-  const frameSize = findings.referenceSeries.dims[0] * findings.referenceSeries.dims[1];
+function captionFor(findings: Findings, plane: KeyPlane, raster: PlaneRaster): string {
   const lm = findings.segmentation!.labelmap;
-  const voxelMl = (lm.spacing[0] * lm.spacing[1] * lm.spacing[2]) / 1000;
   const wt = findings.regions.find((r) => r.key === 'WT' || r.key === 'GTV');
-  let n = 0;
-  for (let i = slice * frameSize; i < (slice + 1) * frameSize; i++) if (lm.data[i]) n++;
   const parts = [`${findings.model.name.toUpperCase()} ${findings.model.version}`];
   if (wt) parts.push(`${wt.key} ${wt.volumeMl.toFixed(1)} ML`);
-  parts.push(`THIS SLICE ${(n * voxelMl).toFixed(1)} ML`);
-  return parts.join(' | ');
+  if (plane.axis === 2) {
+    parts.push(`THIS SLICE ${((plane.voxels * lm.spacing[0] * lm.spacing[1] * lm.spacing[2]) / 1000).toFixed(1)} ML`);
+    return `${parts.join(' | ')} SLICE ${plane.index + 1}/${findings.referenceSeries.dims[2]}`;
+  }
+  // The plane's name instead of an area: the caption must fit the image's width.
+  return `${parts.join(' | ')} | ${planeName(raster)} REFORMAT`;
+}
+
+/** The source slices (acquired planes) a key plane shows tumour from, in slice order. */
+function sourceSlices(findings: Findings, plane: KeyPlane, raster: PlaneRaster): number[] {
+  if (plane.axis === 2) return [plane.index];
+  const lm = findings.segmentation!.labelmap.data;
+  const frame = findings.referenceSeries.dims[0] * findings.referenceSeries.dims[1];
+  const slices = new Set<number>();
+  for (let y = 0; y < raster.height; y++) {
+    for (let x = 0; x < raster.width; x++) {
+      const v = raster.voxel(x, y);
+      if (lm[v]) slices.add(Math.floor(v / frame));
+    }
+  }
+  return [...slices].sort((a, b) => a - b);
+}
+
+/** Of the source slices a reformatted plane crosses, the one holding most of its tumour. */
+function mostTumour(findings: Findings, raster: PlaneRaster, shown: number[]): number {
+  const lm = findings.segmentation!.labelmap.data;
+  const frame = findings.referenceSeries.dims[0] * findings.referenceSeries.dims[1];
+  const count = new Map<number, number>();
+  for (let y = 0; y < raster.height; y++) {
+    for (let x = 0; x < raster.width; x++) {
+      const v = raster.voxel(x, y);
+      if (lm[v]) count.set(Math.floor(v / frame), (count.get(Math.floor(v / frame)) ?? 0) + 1);
+    }
+  }
+  return shown.reduce((best, k) => ((count.get(k) ?? 0) > (count.get(best) ?? 0) ? k : best), shown[0]!);
+}
+
+/** The planes to show: three orthogonal planes through the tumour (default), or acquired slices spread over it. */
+function keyPlanes(findings: Findings, options: EncoderOptions): KeyPlane[] {
+  const ref = findings.referenceSeries;
+  const labelmap = findings.segmentation!.labelmap.data;
+  if ((options.keyImages?.planes ?? 'orthogonal') === 'orthogonal') return orthogonalKeyPlanes(labelmap, ref.dims);
+  const [cols, rows, slices] = ref.dims;
+  return keySlices(labelmap, cols * rows, slices, options.keyImages?.count ?? 3).map((k) => ({ axis: 2, index: k.slice, voxels: k.voxels }));
 }
 
 export function encodeKeyImages(
@@ -56,19 +97,23 @@ export function encodeKeyImages(
 ): EncodedKeyImage[] {
   if (!findings.segmentation || options.keyImages?.enabled === false) return [];
   const ref = findings.referenceSeries;
-  const [cols, rows, slices] = ref.dims;
-  const chosen = keySlices(findings.segmentation.labelmap.data, cols * rows, slices, options.keyImages?.count ?? 3);
   const now = options.now ?? new Date();
-  const iop = ref.imageOrientationPatient;
-  return chosen.map(({ slice }, n) => {
-    const image = renderKeyImage(findings, segments, slice, captionFor(findings, slice));
-    const src = ref.sources[slice]!;
-    const sourceItem: DicomJson = {
-      ReferencedSOPClassUID: src.sopClassUid,
-      ReferencedSOPInstanceUID: src.sopInstanceUid,
-      PurposeOfReferenceCodeSequence: [codeItem(DCM.sourceImageForProcessing)],
-    };
-    if (src.frameNumber != null) sourceItem.ReferencedFrameNumber = src.frameNumber;
+  return keyPlanes(findings, options).map((plane, n) => {
+    const raster = planeRaster(ref, plane);
+    const image = renderPlaneImage(findings, segments, raster, captionFor(findings, plane, raster));
+    const shown = sourceSlices(findings, plane, raster);
+    // The source slice with most of the plane's tumour first: a viewer that follows one reference lands there.
+    const main = plane.axis === 2 ? plane.index : mostTumour(findings, raster, shown);
+    const sourceItems: DicomJson[] = [main, ...shown.filter((k) => k !== main)].map((k) => {
+      const src = ref.sources[k]!;
+      const item: DicomJson = {
+        ReferencedSOPClassUID: src.sopClassUid,
+        ReferencedSOPInstanceUID: src.sopInstanceUid,
+        PurposeOfReferenceCodeSequence: [codeItem(DCM.sourceImageForProcessing)],
+      };
+      if (src.frameNumber != null) item.ReferencedFrameNumber = src.frameNumber;
+      return item;
+    });
     const sopUid = uids.sc(n + 1);
     const ds: DicomJson = {
       ...sopCommon(SopClass.SecondaryCapture, sopUid, uids.series.sc, options.seriesNumbers?.sc ?? DEFAULT_SERIES_NUMBERS.sc, n + 1, now),
@@ -78,15 +123,18 @@ export function encodeKeyImages(
       ConversionType: 'WSD',
       SeriesDescription: 'AI key images - RESEARCH USE ONLY',
       ImageType: ['DERIVED', 'SECONDARY'],
-      DerivationDescription: 'Automatic tumour segmentation burned into the source slice; research use only',
+      DerivationDescription:
+        plane.axis === 2
+          ? 'Automatic tumour segmentation burned into the source slice; research use only'
+          : 'Automatic tumour segmentation burned into a plane reformatted from the source slices (nearest neighbour); research use only',
       ImageComments: 'RESEARCH USE ONLY - segmentation overlay burned in',
       BurnedInAnnotation: 'YES',
       // Brain is unpaired; without it dciodvfy asks for the General Series Laterality (Type 2C).
       ImageLaterality: 'U',
-      PatientOrientation: [orientationLetters(iop.slice(0, 3)), orientationLetters(iop.slice(3, 6))],
+      PatientOrientation: [orientationLetters(raster.right), orientationLetters(raster.down)],
       DateOfSecondaryCapture: dicomDate(now),
       TimeOfSecondaryCapture: dicomTime(now),
-      SourceImageSequence: [sourceItem],
+      SourceImageSequence: sourceItems,
       SamplesPerPixel: 3,
       PhotometricInterpretation: 'RGB',
       PlanarConfiguration: 0,
@@ -100,6 +148,6 @@ export function encodeKeyImages(
       PixelData: image.data,
       _vrMap: { PixelData: 'OB' },
     };
-    return { bytes: writePart10(withCharacterSet(ds)), sopInstanceUid: sopUid, seriesInstanceUid: uids.series.sc, slice, image };
+    return { bytes: writePart10(withCharacterSet(ds)), sopInstanceUid: sopUid, seriesInstanceUid: uids.series.sc, slice: main, plane, image };
   });
 }
