@@ -2,7 +2,7 @@
  * Persistence of jobs, their stage runs and their state history (SQLite, same database as the store).
  * Every state change is one transaction; nothing about a job lives only in memory.
  */
-import { migrate, type Db } from '../store/database';
+import { migrate, whereOf, type Db } from '../store/database';
 import type { JobError, JobEvent, JobRecord, JobState, Stage, StageRun } from './types';
 
 const MIGRATIONS = [
@@ -108,18 +108,13 @@ export interface JobQuery {
 }
 
 function jobWhere(q: JobQuery): { where: string; args: unknown[] } {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  const add = (sql: string, ...values: unknown[]): void => {
-    where.push(sql);
-    args.push(...values);
-  };
-  if (q.state) add('state = ?', q.state);
-  if (q.studyUid) add('study_uid = ?', q.studyUid);
-  if (q.studyUids) add(`study_uid IN (${q.studyUids.map(() => '?').join(',') || 'NULL'})`, ...q.studyUids);
-  if (q.createdFrom !== undefined) add('created_at >= ?', q.createdFrom);
-  if (q.createdTo !== undefined) add('created_at < ?', q.createdTo);
-  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
+  return whereOf([
+    q.state && ['state = ?', q.state],
+    q.studyUid && ['study_uid = ?', q.studyUid],
+    q.studyUids && [`study_uid IN (${q.studyUids.map(() => '?').join(',') || 'NULL'})`, ...q.studyUids],
+    q.createdFrom !== undefined && ['created_at >= ?', q.createdFrom],
+    q.createdTo !== undefined && ['created_at < ?', q.createdTo],
+  ]);
 }
 
 export class JobStore {

@@ -40,3 +40,9 @@ export function migrate(db: Db, component: string, steps: string[]): void {
     db.prepare('INSERT INTO schema_versions (component, version) VALUES (?, ?) ON CONFLICT(component) DO UPDATE SET version = excluded.version').run(component, steps.length);
   })();
 }
+
+/** A WHERE clause from optional conditions, each [sql, ...values]; falsy ones are left out. */
+export function whereOf(conditions: ReadonlyArray<readonly [string, ...unknown[]] | false | '' | undefined>): { where: string; args: unknown[] } {
+  const given = conditions.filter((c): c is readonly [string, ...unknown[]] => !!c);
+  return { where: given.length ? `WHERE ${given.map((c) => c[0]).join(' AND ')}` : '', args: given.flatMap((c) => c.slice(1)) };
+}

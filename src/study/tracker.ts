@@ -9,7 +9,7 @@
  * commit and this tracker's update.
  */
 import type { Db } from '../store/database';
-import { migrate } from '../store/database';
+import { migrate, whereOf } from '../store/database';
 import type { Logger } from '../log/logger';
 import type { InstanceStore } from '../store/store';
 
@@ -88,17 +88,12 @@ export interface StudyQuery {
 }
 
 function studyWhere(q: StudyQuery): { where: string; args: unknown[] } {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  const add = (sql: string, ...values: unknown[]): void => {
-    where.push(sql);
-    args.push(...values);
-  };
-  if (q.state) add('state = ?', q.state);
-  if (q.studyUids) add(`study_uid IN (${q.studyUids.map(() => '?').join(',') || 'NULL'})`, ...q.studyUids);
-  if (q.arrivedFrom !== undefined) add('first_arrival_at >= ?', q.arrivedFrom);
-  if (q.arrivedTo !== undefined) add('first_arrival_at < ?', q.arrivedTo);
-  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
+  return whereOf([
+    q.state && ['state = ?', q.state],
+    q.studyUids && [`study_uid IN (${q.studyUids.map(() => '?').join(',') || 'NULL'})`, ...q.studyUids],
+    q.arrivedFrom !== undefined && ['first_arrival_at >= ?', q.arrivedFrom],
+    q.arrivedTo !== undefined && ['first_arrival_at < ?', q.arrivedTo],
+  ]);
 }
 
 export interface StudyTrackerOptions {
