@@ -88,7 +88,8 @@ describe('neuro-onc-node classify (child process on real DICOM files)', () => {
     writeFileSync(cfg, "seriesId:\n  overrides:\n    - pattern: 't2_tse('\n      role: t2\n");
     const bad = await runCli(['-c', cfg, 'classify', join(dir, 'series-4'), '--json']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/seriesId\.overrides\.0\.pattern: invalid regular expression/);
+    // The bad value is named by its path and its place in the file.
+    expect(bad.stderr).toMatch(/seriesId\.overrides\.0\.pattern \(\S*site\.yaml:\d+:\d+\): invalid regular expression/);
     expect(bad.stdout).toBe('');
   });
 
