@@ -37,6 +37,8 @@ import type { DimseScp } from './dimse-bridge/scp';
 import { Notifier } from './notify/notifier';
 import { admission, routingRouter } from './routing/api';
 import { CompletionWatcher } from './routing/completion';
+import { AuditTrail, type AuditSink } from './audit';
+import { recordStart, recordStop } from './audit/application';
 
 export interface StartNodeOptions {
   /** Listen on http.host:http.port (default true). Port 0 picks a free port. */
@@ -66,6 +68,8 @@ export interface NodeHandle {
   dimse?: DimseScp;
   /** Webhook and e-mail notifications (docs/notifications.md). */
   notifier: Notifier;
+  /** The tamper-evident audit trail (docs/audit.md): audit.record(event). */
+  audit: AuditSink;
   close(): Promise<void>;
 }
 
@@ -75,6 +79,8 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const https = config.http.tls && opts.listen !== false ? serverTlsOptions('http.tls', config.http.tls) : undefined;
   mkdirSync(config.node.dataDir, { recursive: true });
   const db = openDatabase(storeLayout(config.node.dataDir).database);
+  const audit = AuditTrail.open({ dataDir: config.node.dataDir, db, logger: createLogger('audit') });
+  recordStart(audit, config);
   const store = await InstanceStore.open({
     dataDir: config.node.dataDir,
     acceptedSopClasses: config.node.acceptedSopClasses,
@@ -174,11 +180,13 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
       metrics.close();
       await jobs.close();
       await store.close();
+      recordStop(audit);
+      audit.close();
       db.close();
       log.info('node stopped');
     })();
     return closing;
   };
 
-  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, close };
+  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, audit, close };
 }
