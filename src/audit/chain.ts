@@ -81,58 +81,74 @@ function parseRecord(line: string): AuditRecord | string {
 }
 
 /**
- * Checks a whole log (its lines, in file order) against itself and the anchors. Says for each break which line and
- * record, and what: a record whose content no longer matches its hash (edited), a gap in the numbers (removed), a
- * number out of order (reordered), a link to the previous record that does not match (removed or rewritten), an
- * anchored head that the log no longer has (rewritten or truncated). Stops listing after `maxProblems`.
+ * Checks a log line by line (file order) against itself, then against the anchors. Says for each break which line
+ * and record, and what: a record whose content no longer matches its hash (edited), a gap in the numbers
+ * (removed), a number out of order (reordered), a link to the previous record that does not match (removed or
+ * rewritten), an anchored head that the log no longer has (rewritten or cut off). Lists at most `maxProblems`.
  */
-export function verifyChain(lines: readonly string[], anchors: readonly Anchor[] = [], maxProblems = 20): VerifyReport {
-  const problems: ChainProblem[] = [];
-  const add = (p: ChainProblem): void => void (problems.length < maxProblems && problems.push(p));
-  const bySeq = new Map<number, { hash: string; line: number }>();
-  let expected = 1;
-  let prevHash = GENESIS;
-  let records = 0;
-  let head: { seq: number; hash: string } | undefined;
-  let lineNo = 0;
-  for (const raw of lines) {
-    lineNo++;
-    if (raw === '') continue; // a trailing newline
+export class ChainVerifier {
+  private readonly problems: ChainProblem[] = [];
+  private readonly bySeq = new Map<number, { hash: string; line: number }>();
+  private expected = 1;
+  private prevHash = GENESIS;
+  private records = 0;
+  private head?: { seq: number; hash: string };
+  private lineNo = 0;
+
+  constructor(private readonly maxProblems = 20) {}
+
+  private add(p: ChainProblem): void {
+    if (this.problems.length < this.maxProblems) this.problems.push(p);
+  }
+
+  push(raw: string): void {
+    const lineNo = ++this.lineNo;
+    if (raw === '') return; // a trailing newline
     const r = parseRecord(raw);
     if (typeof r === 'string') {
-      add({ line: lineNo, seq: expected, kind: 'unreadable', message: `line ${lineNo}: ${r}; expected record ${expected} here` });
-      expected++;
-      prevHash = '';
-      continue;
+      this.add({ line: lineNo, seq: this.expected, kind: 'unreadable', message: `line ${lineNo}: ${r}; expected record ${this.expected} here` });
+      this.expected++;
+      this.prevHash = '';
+      return;
     }
-    records++;
+    const expected = this.expected;
+    this.records++;
     const selfOk = recordHash(r) === r.hash;
-    if (!selfOk) add({ line: lineNo, seq: r.seq, kind: 'edited', message: `record ${r.seq} (line ${lineNo}) was changed: its content does not match its hash` });
-    if (r.seq !== expected) {
-      if (r.seq > expected) {
-        const gap = r.seq - expected === 1 ? `record ${expected} is missing` : `records ${expected}-${r.seq - 1} are missing`;
-        add({ line: lineNo, seq: expected, kind: bySeq.has(r.seq) ? 'inserted' : 'missing', message: `line ${lineNo} holds record ${r.seq} where record ${expected} belongs: ${gap} or out of order` });
-      } else {
-        add({ line: lineNo, seq: r.seq, kind: bySeq.has(r.seq) ? 'inserted' : 'reordered', message: `line ${lineNo} holds record ${r.seq} after record ${expected - 1}: ${bySeq.has(r.seq) ? 'a second copy of it' : 'records out of order'}` });
+    if (!selfOk) this.add({ line: lineNo, seq: r.seq, kind: 'edited', message: `record ${r.seq} (line ${lineNo}) was changed: its content does not match its hash` });
+    const seen = this.bySeq.has(r.seq);
+    if (r.seq > expected) {
+      const gap = r.seq - expected === 1 ? `record ${expected} is missing` : `records ${expected}-${r.seq - 1} are missing`;
+      this.add({ line: lineNo, seq: expected, kind: 'missing', message: `line ${lineNo} holds record ${r.seq} where record ${expected} belongs: ${gap} (removed, or moved further down)` });
+    } else if (r.seq < expected) {
+      this.add({ line: lineNo, seq: r.seq, kind: seen ? 'inserted' : 'reordered', message: seen ? `line ${lineNo} holds a second copy of record ${r.seq}` : `line ${lineNo} holds record ${r.seq} after record ${expected - 1}: records out of order` });
+    } else if (this.prevHash && r.prev !== this.prevHash) {
+      this.add({ line: lineNo, seq: r.seq, kind: 'broken-link', message: `record ${r.seq} (line ${lineNo}) does not follow the record before it: its link to record ${r.seq - 1} does not match (a record before it was removed, replaced or rewritten)` });
+    }
+    if (!seen) this.bySeq.set(r.seq, { hash: r.hash, line: lineNo });
+    if (this.problems.length === 0) this.head = { seq: r.seq, hash: r.hash };
+    this.expected = Math.max(expected, r.seq + 1);
+    this.prevHash = r.hash;
+  }
+
+  finish(anchors: readonly Anchor[] = []): VerifyReport {
+    const last = this.expected - 1;
+    let anchorsChecked = 0;
+    for (const a of anchors) {
+      anchorsChecked++;
+      const found = this.bySeq.get(a.seq);
+      if (!found) {
+        this.add({ line: 0, seq: a.seq, kind: 'truncated', message: a.seq > last ? `the database anchored record ${a.seq} (on ${a.at}) but the log ends at record ${last}: records were removed from the end` : `the database anchored record ${a.seq} (on ${a.at}) but the log has no such record` });
+      } else if (found.hash !== a.hash) {
+        this.add({ line: found.line, seq: a.seq, kind: 'anchor-mismatch', message: `record ${a.seq} (line ${found.line}) differs from the copy of its hash anchored in the database on ${a.at}: the log up to there was rewritten` });
       }
-    } else if (prevHash && r.prev !== prevHash) {
-      add({ line: lineNo, seq: r.seq, kind: 'broken-link', message: `record ${r.seq} (line ${lineNo}) does not follow record ${r.seq - 1}: its link to the previous record does not match (a record before it was removed, replaced or rewritten)` });
     }
-    if (!bySeq.has(r.seq)) bySeq.set(r.seq, { hash: r.hash, line: lineNo });
-    if (selfOk && r.seq === expected && (r.prev === prevHash || !prevHash) && problems.length === 0) head = { seq: r.seq, hash: r.hash };
-    expected = Math.max(expected, r.seq) + 1;
-    prevHash = r.hash;
+    return { ok: this.problems.length === 0, records: this.records, ...(this.head ? { head: this.head } : {}), anchorsChecked, problems: this.problems };
   }
-  let anchorsChecked = 0;
-  const last = records ? expected - 1 : 0;
-  for (const a of anchors) {
-    anchorsChecked++;
-    const found = bySeq.get(a.seq);
-    if (!found) {
-      add({ line: 0, seq: a.seq, kind: 'truncated', message: a.seq > last ? `the database anchored record ${a.seq} (at ${a.at}) but the log ends at record ${last}: records were removed from the end` : `the database anchored record ${a.seq} (at ${a.at}) but the log has no such record` });
-    } else if (found.hash !== a.hash) {
-      add({ line: found.line, seq: a.seq, kind: 'anchor-mismatch', message: `record ${a.seq} (line ${found.line}) differs from the copy of its hash anchored in the database at ${a.at}: the log up to here was rewritten` });
-    }
-  }
-  return { ok: problems.length === 0, records, ...(head ? { head } : {}), anchorsChecked, problems };
+}
+
+/** verifyChain over lines held in memory (tests, small logs). */
+export function verifyChain(lines: readonly string[], anchors: readonly Anchor[] = [], maxProblems = 20): VerifyReport {
+  const v = new ChainVerifier(maxProblems);
+  for (const l of lines) v.push(l);
+  return v.finish(anchors);
 }
