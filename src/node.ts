@@ -37,7 +37,10 @@ import type { DimseScp } from './dimse-bridge/scp';
 import { Notifier } from './notify/notifier';
 import { admission, routingRouter } from './routing/api';
 import { CompletionWatcher } from './routing/completion';
-import { AuditTrail, type AuditSink } from './audit';
+import { AuditTrail } from './audit';
+import { AuditRecorder } from './audit/recorder';
+import { watchJobs } from './audit/job-watch';
+import { AuditExporter } from './audit/export';
 import { recordStart, recordStop } from './audit/application';
 
 export interface StartNodeOptions {
@@ -69,7 +72,9 @@ export interface NodeHandle {
   /** Webhook and e-mail notifications (docs/notifications.md). */
   notifier: Notifier;
   /** The tamper-evident audit trail (docs/audit.md): audit.record(event). */
-  audit: AuditSink;
+  audit: AuditRecorder;
+  /** Sends the trail to the audit record repository (audit.export), when configured. */
+  auditExporter?: AuditExporter;
   close(): Promise<void>;
 }
 
@@ -79,8 +84,11 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const https = config.http.tls && opts.listen !== false ? serverTlsOptions('http.tls', config.http.tls) : undefined;
   mkdirSync(config.node.dataDir, { recursive: true });
   const db = openDatabase(storeLayout(config.node.dataDir).database);
-  const audit = AuditTrail.open({ dataDir: config.node.dataDir, db, logger: createLogger('audit') });
-  recordStart(audit, config);
+  const trail = AuditTrail.open({ dataDir: config.node.dataDir, db, logger: createLogger('audit'), anchorEvery: config.audit.anchorEvery, anchorIntervalMs: config.audit.anchorIntervalSeconds * 1000 });
+  // Before the start record, so a repository configured for the first time receives it.
+  const auditExporter = config.audit.export ? new AuditExporter({ config: config.audit.export, trail, db, logger: createLogger('audit'), aeTitle: config.dimse.aeTitle, nodeName: config.node.name }) : undefined;
+  recordStart(trail, config);
+  const audit = new AuditRecorder(trail);
   const store = await InstanceStore.open({
     dataDir: config.node.dataDir,
     acceptedSopClasses: config.node.acceptedSopClasses,
@@ -106,12 +114,13 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     ...(config.routing.rules.length ? { admit: (uid: string) => admission(config, store, uid) } : {}),
   });
   for (const [stage, handler] of Object.entries(opts.stages ?? {})) jobs.registerStage(stage as Stage, handler as StageHandler);
+  const unwatchJobs = watchJobs(jobs, audit, createLogger('audit'));
   jobs.attach(studies);
   studies.start();
   const completion = new CompletionWatcher({ store, tracker: studies, config, logger: createLogger('routing') });
   completion.start();
   if (opts.runJobs !== false) jobs.start();
-  const retention = new Retention({ store, studies, jobs, days: config.node.retention.days, sweepIntervalMinutes: config.node.retention.sweepIntervalMinutes, logger: createLogger('retention') });
+  const retention = new Retention({ store, studies, jobs, days: config.node.retention.days, sweepIntervalMinutes: config.node.retention.sweepIntervalMinutes, logger: createLogger('retention'), audit });
   if (opts.runJobs !== false) retention.start();
   const links = { base: undefined as string | undefined };
   const notifier = new Notifier({ db, config, jobs, disk: store.disk, logger: createLogger('notify'), pageBase: () => links.base });
@@ -121,23 +130,24 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const metrics = new NodeMetrics({ store, studies, jobs, dimse: () => scp.current });
   const app = buildApp({
     dicomwebBasePath: config.http.dicomwebBasePath,
-    dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, publicBaseUrl: config.http.publicBaseUrl, maxUploadBytes: config.http.maxUploadBytes, maxPartsPerRequest: config.http.maxPartsPerRequest, logger: createLogger('dicomweb') }),
+    dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, publicBaseUrl: config.http.publicBaseUrl, maxUploadBytes: config.http.maxUploadBytes, maxPartsPerRequest: config.http.maxPartsPerRequest, logger: createLogger('dicomweb'), audit }),
     api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs, retention }), routingRouter({ config, store }), dimseRouter(config)],
     logger: createLogger('http'),
     health: () => {
       const d = store.disk.last;
       return { name: config.node.name, instances: store.index.instanceCount(), ...(d ? { disk: { ...diskSpaceMb(d), accepting: d.accepting } } : {}) };
     },
-    pages: config.http.ui ? [{ path: '/ui', router: uiRouter({ jobs, studies, store, config, logger: createLogger('ui') }) }] : [],
+    pages: config.http.ui ? [{ path: '/ui', router: uiRouter({ jobs, studies, store, config, logger: createLogger('ui'), audit }) }] : [],
     users: config.http.auth.users,
     corsOrigins: config.http.corsOrigins,
     uploadRate: { minBytesPerSecond: config.http.uploadMinBytesPerSecond, windowSeconds: config.http.uploadRateWindowSeconds },
     metrics: metricsRouter(metrics),
+    audit,
   });
 
   // DIMSE bridge (src/dimse-bridge): C-ECHO/C-STORE SCP into the same store, so C-STORE instances reach the same
   // study tracker and jobs as STOW-RS ones.
-  const dimse = await startDimseService(config, store);
+  const dimse = await startDimseService(config, store, audit);
   scp.current = dimse;
 
   let server: Server | undefined;
@@ -180,13 +190,18 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
       metrics.close();
       await jobs.close();
       await store.close();
-      recordStop(audit);
-      audit.close();
+      unwatchJobs();
+      audit.flush();
+      recordStop(trail);
+      // The stop record and any backlog get two seconds to reach the repository; the rest waits in the outbox.
+      if (auditExporter) await Promise.race([auditExporter.idle(), new Promise((r) => setTimeout(r, 2000).unref())]);
+      await auditExporter?.close();
+      trail.close();
       db.close();
       log.info('node stopped');
     })();
     return closing;
   };
 
-  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, audit, close };
+  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, audit, ...(auditExporter ? { auditExporter } : {}), close };
 }

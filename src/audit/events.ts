@@ -23,14 +23,16 @@ export interface ReceiptEvent {
   actor: AuditActor;
   /** Our AE title as the peer called it (C-STORE). */
   calledAeTitle?: string;
-  studyInstanceUid: string;
+  /** Absent for objects refused before their study could be read (not DICOM, cut off). */
+  studyInstanceUid?: string;
   /** Newly stored instances. */
   stored: number;
   /** Instances already held (same data set, or a kept-first conflict). */
   duplicates: number;
   /** Instances refused, by reason (e.g. {"sop-class-not-accepted": 2}). */
   rejected: Record<string, number>;
-  sopClassUids: string[];
+  /** Instances held (stored or duplicates) per SOP Class UID. */
+  sopClasses: Record<string, number>;
 }
 
 /** A job changed state (src/jobs): received -> ready -> ... -> done | failed | superseded. */

@@ -5,6 +5,7 @@
 import { Router, type Request } from 'express';
 import type { Logger } from '../log/logger';
 import type { InstanceStore } from '../store/store';
+import type { AuditRecorder } from '../audit/recorder';
 import type { RetrieveBase } from './qido';
 import { qidoHandler } from './qido';
 import { stowHandler } from './stow';
@@ -21,6 +22,8 @@ export interface DicomwebOptions {
   maxPartsPerRequest?: number;
   maxInMemoryPartBytes?: number;
   logger: Logger;
+  /** Receipts and WADO-RS retrievals go into the audit trail. */
+  audit?: Pick<AuditRecorder, 'received' | 'accessed'>;
 }
 
 /**
@@ -49,8 +52,8 @@ export function retrieveUrls(basePath: string, publicBaseUrl?: string) {
 export function dicomwebRouter(opts: DicomwebOptions): Router {
   const r = Router();
   const urls = retrieveUrls(opts.basePath, opts.publicBaseUrl);
-  const deps = { store: opts.store, urls, logger: opts.logger };
-  const stow = stowHandler({ store: opts.store, maxUploadBytes: opts.maxUploadBytes, maxPartsPerRequest: opts.maxPartsPerRequest, maxInMemoryPartBytes: opts.maxInMemoryPartBytes, urls, logger: opts.logger });
+  const deps = { store: opts.store, urls, logger: opts.logger, audit: opts.audit };
+  const stow = stowHandler({ store: opts.store, maxUploadBytes: opts.maxUploadBytes, maxPartsPerRequest: opts.maxPartsPerRequest, maxInMemoryPartBytes: opts.maxInMemoryPartBytes, urls, logger: opts.logger, audit: opts.audit });
 
   r.post('/studies', stow);
   r.post('/studies/:study', stow);

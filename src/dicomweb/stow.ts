@@ -23,6 +23,7 @@ import type { Logger } from '../log/logger';
 import type { IngestBatch } from '../store/ingest-batch';
 import type { InstanceStore } from '../store/store';
 import type { IngestContext, IngestOutcome } from '../store/types';
+import type { AuditRecorder } from '../audit/recorder';
 import { MultipartError, MultipartRelatedParser, parseMediaType, type MultipartEvent } from './multipart';
 import { buildStowResponse, PRIVATE_CREATOR, type PartResult, type RetrieveUrls } from './stow-response';
 
@@ -37,6 +38,8 @@ export interface StowOptions {
   maxConcurrentIngests?: number;
   urls(req: Request): RetrieveUrls;
   logger: Logger;
+  /** The audit trail (one receipt record per request and study). */
+  audit?: Pick<AuditRecorder, 'received'>;
 }
 
 const DICOM_JSON = 'application/dicom+json';
@@ -336,6 +339,7 @@ export function stowHandler(opts: StowOptions): (req: Request, res: Response) =>
     // Complete parts are kept even when the request is cut off (413, client gone): they are whole and valid, and a
     // resend of them is a harmless duplicate.
     await commit();
+    opts.audit?.received(ctx, results.map((x) => x.outcome));
 
     const urls = opts.urls(req);
     if (ending === 'aborted') {

@@ -19,11 +19,13 @@ import { shortPixelDataMessage } from '../store/pixel-length';
 import type { DicomJson, InstanceRecord } from '../store/types';
 import { parseMediaType } from './multipart';
 import type { RetrieveBase } from './qido';
+import { httpActor, type AuditRecorder } from '../audit/recorder';
 
 interface Deps {
   store: InstanceStore;
   urls(req: Request): RetrieveBase;
   logger: Logger;
+  audit?: Pick<AuditRecorder, 'accessed'>;
 }
 
 function fail(res: Response, status: number, message: string): void {
@@ -111,6 +113,7 @@ export function retrieveHandler(deps: Deps) {
     if (!validParams(req, res)) return;
     const instances = addressed(deps.store, req);
     if (!instances.length) return fail(res, 404, 'no such study, series or instance in this node');
+    deps.audit?.accessed('wado', httpActor(req, res), instances);
     const neg = negotiateDicom(req.headers.accept, Boolean(req.params.instance));
     if ('error' in neg) return fail(res, 406, neg.error);
     const mismatch = tsMismatch(instances, neg.transferSyntax);
@@ -155,6 +158,7 @@ export function metadataHandler(deps: Deps) {
       .instanceMetadata({ studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: sop })
       .filter((r) => r.record.studyInstanceUid === study && (!series || r.record.seriesInstanceUid === series));
     if (!rows.length) return fail(res, 404, 'no such study, series or instance in this node');
+    deps.audit?.accessed('wado', httpActor(req, res), rows.map((r) => r.record));
     const urls = deps.urls(req);
     const out: DicomJson[] = rows.map(({ record: r, metadata }) => {
       const ds: DicomJson = { ...metadata };
@@ -233,6 +237,7 @@ export function framesHandler(deps: Deps) {
     if (!validParams(req, res)) return;
     const [rec] = addressed(deps.store, req);
     if (!rec) return fail(res, 404, 'no such instance in this node');
+    deps.audit?.accessed('wado', httpActor(req, res), [rec]);
     const list = String(req.params.frames).split(',').map((f) => Number(f.trim()));
     const nFrames = rec.numberOfFrames ?? 1;
     const bad = list.find((f) => !Number.isInteger(f) || f < 1 || f > nFrames);
@@ -298,6 +303,7 @@ export function bulkdataHandler(deps: Deps) {
     if (String(req.params.tag).toUpperCase() !== '7FE00010') return fail(res, 404, 'only Pixel Data (7FE00010) is served as bulk data');
     const [rec] = addressed(deps.store, req);
     if (!rec) return fail(res, 404, 'no such instance in this node');
+    deps.audit?.accessed('wado', httpActor(req, res), [rec]);
     try {
       const layout = await pixelDataLayout(rec);
       if (layout.encapsulated) {

@@ -29,6 +29,7 @@ import { buildFileMetaHeader } from './file-meta';
 import { InstanceSpool, type SpoolResult } from './instance-spool';
 import { ContextResult, decideContext, sopClassAcceptor } from './negotiation';
 import { quietDimseLibrary } from './library-log';
+import type { AuditRecorder } from '../audit/recorder';
 import { encodeAbortPdu, PduLengthGuard, pduLimits, type PduViolation } from './pdu-guard';
 
 const { RejectResult, RejectSource, RejectReason } = constants;
@@ -64,6 +65,8 @@ export interface ScpOptions {
   /** Storage SOP classes to accept (node.acceptedSopClasses; default: conformance.ts STORAGE_SOP_CLASSES). */
   acceptedSopClasses?: readonly string[];
   sink: InstanceSink;
+  /** The audit trail (one receipt record per calling AE, study and burst of C-STOREs). */
+  audit?: Pick<AuditRecorder, 'received'>;
   /** DICOM TLS listener (dimse.tls): server TLS options (PEM buffers read at start-up) and its port (0 = free port). */
   tls?: { port: number; options: TlsOptions; alsoPlain: boolean };
 }
@@ -273,6 +276,7 @@ class StorageScp extends Scp {
     try {
       received = spool.result();
       const outcome = received.kind === 'buffer' ? await this.opts.sink.ingestBuffer(received.buffer, ctx) : await this.opts.sink.ingestFile(received.path, ctx);
+      this.opts.audit?.received(ctx, [outcome]);
       return this.statusFor(outcome, sopInstanceUid, meta);
     } catch (e) {
       this.counters.failed++;

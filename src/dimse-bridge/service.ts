@@ -6,13 +6,13 @@ import type { Config } from '../config/schema';
 import type { Destination } from '../config/sections/destinations';
 import type { InstanceStore } from '../store/store';
 import { readPemFiles, serverTlsOptions } from '../config/tls-files';
-import { startScp, type DimseScp, type InstanceSink } from './scp';
+import { startScp, type DimseScp, type InstanceSink, type ScpOptions } from './scp';
 import type { DimsePeer, ScuTimeouts } from './scu';
 
 export type DimseDestination = Extract<Destination, { type: 'dimse' }>;
 
 /** Starts the SCP when dimse.enabled; resolves undefined otherwise. */
-export async function startDimseService(config: Config, store: InstanceSink & Pick<InstanceStore, 'layout'>): Promise<DimseScp | undefined> {
+export async function startDimseService(config: Config, store: InstanceSink & Pick<InstanceStore, 'layout'>, audit?: ScpOptions['audit']): Promise<DimseScp | undefined> {
   const d = config.dimse;
   if (!d.enabled) return undefined;
   return startScp({
@@ -31,6 +31,7 @@ export async function startDimseService(config: Config, store: InstanceSink & Pi
     spoolMemoryLimitBytes: Math.round(d.spoolMemoryLimitMb * 1024 * 1024),
     acceptedSopClasses: config.node.acceptedSopClasses,
     sink: store,
+    audit,
     ...(d.tls ? { tls: { port: d.tls.port, alsoPlain: d.tls.alsoPlain, options: serverTlsOptions('dimse.tls', d.tls) } } : {}),
   });
 }

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { JobMachine } from '../jobs/machine';
 import { TERMINAL_STATES, type JobRecord } from '../jobs/types';
 import type { Logger } from '../log/logger';
+import type { AuditActor, AuditSink } from '../audit/events';
 import type { InstanceStore } from '../store/store';
 import type { StudyTracker } from '../study/tracker';
 
@@ -30,6 +31,8 @@ export interface RetentionOptions {
   sweepIntervalMinutes: number;
   logger: Logger;
   now?: () => number;
+  /** Every deletion goes into the audit trail. */
+  audit?: AuditSink;
 }
 
 export interface DeletedStudy {
@@ -128,7 +131,7 @@ export class Retention {
   }
 
   /** Deletes one study now (operator). Refused while it is receiving or has a job that has not ended. */
-  async deleteStudy(studyInstanceUid: string, reason: DeletedStudy['reason'] = 'operator'): Promise<DeletedStudy> {
+  async deleteStudy(studyInstanceUid: string, reason: DeletedStudy['reason'] = 'operator', actor?: AuditActor): Promise<DeletedStudy> {
     const study = this.opts.studies.get(studyInstanceUid);
     if (!this.opts.store.getStudy(studyInstanceUid)) throw new StudyDeletionRefused(`the node holds no instances of study ${studyInstanceUid}${study ? ' (already deleted)' : ''}`, 404);
     if (study?.state === 'receiving') {
@@ -138,10 +141,10 @@ export class Retention {
     if (active.length) {
       throw new StudyDeletionRefused(`study ${studyInstanceUid} has job(s) ${active.map((j) => `${j.id} (${j.state})`).join(', ')} not finished; wait for them or let them fail first`, 409);
     }
-    return this.remove(studyInstanceUid, reason);
+    return this.remove(studyInstanceUid, reason, actor);
   }
 
-  private async remove(studyInstanceUid: string, reason: DeletedStudy['reason']): Promise<DeletedStudy> {
+  private async remove(studyInstanceUid: string, reason: DeletedStudy['reason'], actor?: AuditActor): Promise<DeletedStudy> {
     const removed = await this.opts.store.purgeStudy(studyInstanceUid);
     const jobs: number[] = [];
     for (const j of this.opts.jobs.list({ studyUid: studyInstanceUid, limit: 1000 })) {
@@ -150,6 +153,7 @@ export class Retention {
       jobs.push(j.id);
     }
     const d: DeletedStudy = { studyInstanceUid, reason, ...removed, jobs };
+    this.opts.audit?.record({ type: 'deletion', reason, studyInstanceUid, instances: removed.instances, ...(actor ? { actor } : {}) });
     this.opts.logger.info('study deleted', { ...d });
     return d;
   }

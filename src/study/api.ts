@@ -13,6 +13,7 @@ import type { JobMachine } from '../jobs/machine';
 import type { InstanceStore } from '../store/store';
 import type { StudyTracker } from './tracker';
 import { StudyDeletionRefused, type Retention } from '../retention/retention';
+import { httpActor } from '../audit/recorder';
 import { noBody } from '../web/request-body';
 
 function bad(res: Response, status: number, message: string): void {
@@ -56,7 +57,7 @@ export function studiesRouter(deps: { tracker: StudyTracker; store: InstanceStor
     if (!isValidUid(uid)) return bad(res, 400, 'not a valid Study Instance UID');
     if (!deps.retention) return bad(res, 501, 'study deletion is not available on this node');
     try {
-      res.json({ deleted: await deps.retention.deleteStudy(uid, 'operator') });
+      res.json({ deleted: await deps.retention.deleteStudy(uid, 'operator', httpActor(req, res)) });
     } catch (e) {
       if (e instanceof StudyDeletionRefused) return bad(res, e.status, e.message);
       throw e;

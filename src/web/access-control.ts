@@ -14,6 +14,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { AccessScope } from '../config/sections/http';
 import type { Logger } from '../log/logger';
+import type { AuditSink } from '../audit/events';
 import { drainThenClose, hasBody } from './drain-then-close';
 
 export interface AccessUser {
@@ -82,7 +83,7 @@ const CHALLENGES = ['Basic realm="neuro-onc-node", charset="UTF-8"', 'Bearer rea
  * Express middleware enforcing http.auth. With no users configured every request passes (the configuration
  * allows that only on loopback or with http.auth.anonymous). Sets res.locals.user for the request log.
  */
-export function accessControl(opts: { users: readonly AccessUser[]; dicomwebBasePath: string; logger: Logger }): RequestHandler {
+export function accessControl(opts: { users: readonly AccessUser[]; dicomwebBasePath: string; logger: Logger; audit?: AuditSink }): RequestHandler {
   const { users, logger } = opts;
   return (req, res, next) => {
     if (users.length === 0) return next();
@@ -100,12 +101,14 @@ export function accessControl(opts: { users: readonly AccessUser[]; dicomwebBase
     const user = authenticate(users, presented);
     if (!user) {
       logger.warn('credentials refused', { claimedUser: presented.kind === 'basic' ? presented.user.slice(0, 64) : '(bearer)', remoteAddress: remote(req), method: req.method, path: req.path });
+      opts.audit?.record({ type: 'authentication', outcome: 'refused', actor: { ...(presented.kind === 'basic' ? { user: presented.user.slice(0, 64) } : {}), address: remote(req) }, detail: `${req.method} ${req.path}`.slice(0, 200) });
       return refuse(401, 'credentials not accepted');
     }
     res.locals.user = user.name;
     res.locals.scopes = user.scopes;
     if (!allows(user.scopes, scope)) {
       logger.warn('request outside the user\'s scopes', { user: user.name, needs: scope, method: req.method, path: req.path });
+      opts.audit?.record({ type: 'authentication', outcome: 'forbidden', actor: { user: user.name, address: remote(req) }, detail: `needs scope ${scope}: ${req.method} ${req.path}`.slice(0, 200) });
       return refuse(403, `user "${user.name}" lacks the "${scope}" scope needed for ${req.method} ${req.path}`);
     }
     next();

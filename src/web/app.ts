@@ -7,6 +7,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from '../log/logger';
 import { accessControl, refuseCrossSiteWrites, type AccessUser } from './access-control';
+import type { AuditSink } from '../audit/events';
 import { corsAllowList } from './cors';
 import { uploadWatchdog, type UploadRate } from './upload-watchdog';
 import { isoTimes } from './iso-times';
@@ -29,6 +30,8 @@ export interface AppParts {
   corsOrigins?: readonly string[];
   /** Slowest accepted request body (http.uploadMinBytesPerSecond over http.uploadRateWindowSeconds). */
   uploadRate?: UploadRate;
+  /** Refused credentials and out-of-scope requests go into the audit trail. */
+  audit?: AuditSink;
 }
 
 /** The Study Instance UID a path names (DICOMweb and API routes), for the access log. */
@@ -74,7 +77,7 @@ export function buildApp(parts: AppParts): Express {
   app.use(corsAllowList(parts.corsOrigins ?? []));
   if (parts.uploadRate) app.use(uploadWatchdog(parts.uploadRate, parts.logger));
   app.use(refuseCrossSiteWrites(parts.logger, parts.corsOrigins ?? []));
-  app.use(accessControl({ users: parts.users ?? [], dicomwebBasePath: parts.dicomwebBasePath, logger: parts.logger }));
+  app.use(accessControl({ users: parts.users ?? [], dicomwebBasePath: parts.dicomwebBasePath, logger: parts.logger, audit: parts.audit }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ...(parts.health?.() ?? {}) });
   });

@@ -26,6 +26,7 @@ import type { Logger } from '../../log/logger';
 import type { InstanceStore } from '../../store/store';
 import type { StudyTracker } from '../../study/tracker';
 import { nodeVersion } from '../../version';
+import { httpActor, type AuditRecorder } from '../../audit/recorder';
 import { dashboardData, parseDashboardFilter } from './dashboard-data';
 import { renderDashboard } from './dashboard-page';
 import { DASHBOARD_JS } from './dashboard-script';
@@ -50,6 +51,8 @@ export interface UiDeps {
   store: InstanceStore;
   config: Config;
   logger: Logger;
+  /** Result pages looked at go into the audit trail (one record per user, job and burst). */
+  audit?: Pick<AuditRecorder, 'accessed'>;
 }
 
 export const CONTENT_SECURITY_POLICY = [
@@ -101,10 +104,12 @@ export function uiRouter(deps: UiDeps): Router {
       return undefined;
     }
     const id = Number(raw);
-    if (!deps.jobs.get(id)) {
+    const job = deps.jobs.get(id);
+    if (!job) {
       problem(res, 404, 'No such job', `This node has no job ${id}.`);
       return undefined;
     }
+    deps.audit?.accessed('result-page', httpActor(req, res), [{ studyInstanceUid: job.studyInstanceUid }], id);
     return id;
   };
   /** Async route with an HTML error page instead of the API's JSON error. */
