@@ -28,12 +28,19 @@ declare -A probes=(
   # The PDF report embeds DejaVu Sans (src/encoders/pdf/truetype-font.ts); pdffonts/pdftotext check it.
   [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
   [poppler-utils]=/usr/bin/pdffonts
+  # The audit trail's ATNA export goes to a real rsyslog (with its OpenSSL TLS driver) and every message is
+  # validated against the DICOM audit message schema with jing (test/audit/atna-export.test.ts).
+  [rsyslog]=/usr/sbin/rsyslogd
+  [rsyslog-openssl]=/usr/lib/*/rsyslog/lmnsd_ossl.so  # any architecture: checked by glob below
+  [jing]=/usr/bin/jing
 )
 missing=()
 for pkg in "${!probes[@]}"; do
   # orthanc-dicomweb's library version differs between Debian releases: accept any.
   if [ "$pkg" = orthanc-dicomweb ]; then
     compgen -G '/usr/lib/orthanc/libOrthancDicomWeb.so*' >/dev/null && continue
+  elif [ "$pkg" = rsyslog-openssl ]; then
+    compgen -G '/usr/lib/*/rsyslog/lmnsd_ossl.so' >/dev/null && continue
   elif [ -e "${probes[$pkg]}" ]; then
     continue
   fi

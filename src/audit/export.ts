@@ -8,6 +8,7 @@
  * A repository configured for the first time starts at the record after the current end of the log.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { AuditExportConfig } from '../config/sections/audit';
 import { readPemFiles } from '../config/tls-files';
@@ -73,7 +74,7 @@ export class AuditExporter {
       opts.transport ??
       (c.transport === 'udp'
         ? udpTransport(c.host, c.port)
-        : tlsTransport({ host: c.host, port: c.port, ...readPemFiles('audit.export.tls', c.tls ?? {}), servername: c.tls?.servername ?? c.host, rejectUnauthorized: true }));
+        : tlsTransport({ host: c.host, port: c.port, ...readPemFiles('audit.export.tls', c.tls ?? {}), ...((c.tls?.servername ?? (isIP(c.host) ? undefined : c.host)) ? { servername: c.tls?.servername ?? c.host } : {}), rejectUnauthorized: true }));
     this.ctx = { sourceId: c.sourceId ?? opts.nodeName, ...(c.enterpriseSiteId ? { enterpriseSiteId: c.enterpriseSiteId } : {}), aeTitle: opts.aeTitle, hostname: this.host, pid: process.pid };
     const row = opts.db.prepare('SELECT seq, offset FROM audit_export WHERE repository = ?').get(this.repository) as ExportCursor | undefined;
     this.cursor = row ?? { seq: opts.trail.last?.seq ?? 0, offset: opts.trail.size };
