@@ -9,6 +9,8 @@ import type { Request, Response } from 'express';
 import type { Logger } from '../log/logger';
 import { QueryError, searchKeys, tagOf, keywordOf, type QueryLevel } from '../store/query';
 import type { InstanceStore } from '../store/store';
+import type { AuditSink } from '../audit/events';
+import { httpActor } from '../audit/recorder';
 import type { DicomJson, InstanceRecord, SeriesRecord, StudyRecord } from '../store/types';
 
 export interface RetrieveBase {
@@ -149,7 +151,7 @@ function sortTags(ds: DicomJson): DicomJson {
   return Object.fromEntries(Object.entries(ds).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-export function qidoHandler(level: QueryLevel, deps: { store: InstanceStore; urls(req: Request): RetrieveBase; logger: Logger }) {
+export function qidoHandler(level: QueryLevel, deps: { store: InstanceStore; urls(req: Request): RetrieveBase; logger: Logger; audit?: AuditSink }) {
   return (req: Request, res: Response): void => {
     const studyUid = typeof req.params.study === 'string' ? req.params.study : undefined;
     const seriesUid = typeof req.params.series === 'string' ? req.params.series : undefined;
@@ -202,6 +204,8 @@ export function qidoHandler(level: QueryLevel, deps: { store: InstanceStore; url
         out.push(withIncludes(base, q.include, meta));
       }
     }
+    // Which attributes were matched on, never their values (they may be patient names).
+    deps.audit?.record({ type: 'query', actor: httpActor(req, res), level, keys: Object.keys(req.query).sort().slice(0, 50).map((k) => k.slice(0, 64)), ...(studyUid ? { studyInstanceUid: studyUid } : {}), results: out.length });
     res.status(200);
     res.setHeader('Content-Type', 'application/dicom+json; charset=utf-8');
     res.end(JSON.stringify(out.map(sortTags)));

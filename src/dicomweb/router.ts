@@ -23,7 +23,7 @@ export interface DicomwebOptions {
   maxInMemoryPartBytes?: number;
   logger: Logger;
   /** Receipts and WADO-RS retrievals go into the audit trail. */
-  audit?: Pick<AuditRecorder, 'received' | 'accessed'>;
+  audit?: Pick<AuditRecorder, 'received' | 'accessed' | 'record'>;
 }
 
 /**

@@ -90,6 +90,8 @@ describe('audit export to a real syslog daemon (IHE ATNA)', () => {
     // it to show, so its status does not matter: a page of an existing job is audited before it is built).
     expect((await fetch(`${node.dicomwebUrl}/studies/${studyUid}/metadata`)).status).toBe(200);
     await (await fetch(`${node.httpUrl}/ui/jobs/${job!.id}`)).arrayBuffer();
+    // A QIDO-RS search by patient name: audited as a Query with the attribute's name, not the name searched for.
+    expect((await fetch(`${node.dicomwebUrl}/studies?PatientName=AUDITTEST*`)).status).toBe(200);
     node.audit.flush(); // end the access and C-STORE bursts now
     await waitFor(async () => node!.auditExporter!.backlog >= 10, 10_000, 'records waiting in the outbox');
     const waiting = node.auditExporter!.backlog;
@@ -111,7 +113,9 @@ describe('audit export to a real syslog daemon (IHE ATNA)', () => {
     expect(msgs).toHaveLength(records.reduce((n, rec) => n + atnaMessages(rec, ctx).length, 0));
     const ids = eventIds(msgs);
     expect(ids[0]).toBe('110100'); // application start first
-    expect(ids).toEqual(expect.arrayContaining(['110100', '110104', '110102', '110103', 'JOB']));
+    expect(ids).toEqual(expect.arrayContaining(['110100', '110104', '110102', '110103', '110112', 'JOB']));
+    const query = msgs.find((m) => m.includes('csd-code="110112"'))!;
+    expect(Buffer.from(/<ParticipantObjectQuery>([^<]+)</.exec(query)![1]!, 'base64').toString()).toBe('study: PatientName');
     expect(new Set(msgs).size).toBe(msgs.length);
     expect(invalid(msgs, 'tls')).toBe('');
     // C-STORE receipt names the calling AE; the STOW one the node as destination. No PHI anywhere.
