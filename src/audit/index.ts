@@ -2,8 +2,10 @@
  * The audit trail (docs/audit.md): what happened to which study, who did it, tamper-evident.
  *
  * Other capabilities record through an AuditSink (node.audit):
- *   node.audit.record({ type: 'review', actor: { user }, jobId, studyInstanceUid, model, decision: 'accepted' });
+ *   node.audit.record({ type: 'review', actor: httpActor(req, res), jobId, studyInstanceUid, model, decision: 'accepted' });
  *   node.audit.record({ type: 'molecular-entry', actor: { user }, studyInstanceUid, fields: ['idh', 'grade'] });
  */
 export * from './events';
 export { AuditTrail, auditLogPath } from './trail';
+/** httpActor(req, res): the user and address of an HTTP request, for an event's `actor`. */
+export { AuditRecorder, httpActor } from './recorder';
