@@ -106,8 +106,9 @@ export class ChainVerifier {
     if (raw === '') return; // a trailing newline
     const r = parseRecord(raw);
     if (typeof r === 'string') {
+      // Not counted as a record: a torn line (crash mid-write) is followed by the record it would have been; a
+      // record overwritten with garbage also shows as missing when the next one comes. The next link is unknown.
       this.add({ line: lineNo, seq: this.expected, kind: 'unreadable', message: `line ${lineNo}: ${r}; expected record ${this.expected} here` });
-      this.expected++;
       this.prevHash = '';
       return;
     }

@@ -126,3 +126,26 @@ describe('audit verify', () => {
     expect(trail.openProblems).toHaveLength(1);
   });
 });
+
+describe('a record cut off by a crash mid-write', () => {
+  it('is reported as unreadable at its line; the node notes it at start-up and the chain goes on after it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'audit-torn-'));
+    dirs.push(dataDir);
+    let db = openDatabase(storeLayout(dataDir).database);
+    let trail = AuditTrail.open({ dataDir, db, logger, anchorEvery: 100 });
+    for (const e of events(3)) trail.record(e);
+    trail.close();
+    db.close();
+    const path = auditLogPath(dataDir);
+    writeFileSync(path, readFileSync(path, 'utf8') + '{"at":"2026-12-06T12:00:00.000Z","event":{"jobId":1,'); // torn
+    db = openDatabase(storeLayout(dataDir).database);
+    trail = AuditTrail.open({ dataDir, db, logger, anchorEvery: 100 });
+    trail.record(events(1)[0]!);
+    trail.close();
+    db.close();
+    expect(trail.openProblems).toEqual([expect.stringContaining('ended in the middle of a line')]);
+    const r = await verifyLog(dataDir);
+    expect(r.problems).toEqual([expect.objectContaining({ kind: 'unreadable', line: 4 })]);
+    expect(r.records).toBe(5); // 3 + tamper-detected + the new one, linked to record 3
+  });
+});
