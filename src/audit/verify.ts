@@ -3,7 +3,7 @@
  * Reads the database read-only, so it can run beside a running node (a record being appended at that moment may
  * show as a torn last line; run it again).
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { storeLayout } from '../store/paths';
@@ -26,12 +26,35 @@ export function anchorsOf(databasePath: string): Anchor[] {
   }
 }
 
-export async function verifyLog(dataDir: string, maxProblems = 20): Promise<VerifyReport & { path: string }> {
+/** Whether the file's last byte is a newline (else its last line is being written, or a crash cut it off). */
+function endsWithNewline(path: string, size: number): boolean {
+  if (size === 0) return true;
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, size - 1);
+    return b[0] === 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function verifyLog(dataDir: string, maxProblems = 20): Promise<VerifyReport & { path: string; incompleteLastLine: boolean }> {
   const path = auditLogPath(dataDir);
   if (!existsSync(path)) throw new AuditLogMissing(`no audit log at ${path} (is node.dataDir right?)`);
+  // Anchors first: every anchor then refers to bytes already in the file when it is read.
   const anchors = anchorsOf(storeLayout(dataDir).database);
+  const size = statSync(path).size;
+  const complete = endsWithNewline(path, size);
   const v = new ChainVerifier(maxProblems);
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of lines) v.push(line);
-  return { path, ...v.finish(anchors) };
+  // Only the bytes present now (a running node may append meanwhile); a last line without its newline is a record
+  // being written (or cut off by a crash, which the node notes at its next start): not checked, reported.
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8', end: Math.max(0, size - 1) }), crlfDelay: Infinity });
+  let pending: string | undefined;
+  for await (const line of lines) {
+    if (pending !== undefined) v.push(pending);
+    pending = line;
+  }
+  if (pending !== undefined && complete) v.push(pending);
+  return { path, incompleteLastLine: !complete, ...v.finish(anchors) };
 }

@@ -128,7 +128,7 @@ describe('audit verify', () => {
 });
 
 describe('a record cut off by a crash mid-write', () => {
-  it('is reported as unreadable at its line; the node notes it at start-up and the chain goes on after it', async () => {
+  it("is skipped while it may be a write in progress, then reported as unreadable at its line once the node restarted (which notes it); the chain goes on after it", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'audit-torn-'));
     dirs.push(dataDir);
     let db = openDatabase(storeLayout(dataDir).database);
@@ -138,6 +138,8 @@ describe('a record cut off by a crash mid-write', () => {
     db.close();
     const path = auditLogPath(dataDir);
     writeFileSync(path, readFileSync(path, 'utf8') + '{"at":"2026-12-06T12:00:00.000Z","event":{"jobId":1,'); // torn
+    // Before the node restarts, the last line looks like a record being written: not checked, reported.
+    expect(await verifyLog(dataDir)).toMatchObject({ ok: true, incompleteLastLine: true, records: 3 });
     db = openDatabase(storeLayout(dataDir).database);
     trail = AuditTrail.open({ dataDir, db, logger, anchorEvery: 100 });
     trail.record(events(1)[0]!);

@@ -24,6 +24,7 @@ export function registerAuditCommand(program: Command): void {
         process.stderr.write(`neuro-onc-node: ${e.message}\n`);
         process.exit(2);
       }
+      if (report.incompleteLastLine && !opts.json) process.stdout.write('note: the last line has no newline yet (a record being written, or cut off by a crash): not checked\n');
       if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       else if (report.ok) {
         process.stdout.write(`audit log intact: ${report.records} record(s), last #${report.head?.seq ?? 0} ${report.head?.hash ?? ''}, ${report.anchorsChecked} anchor(s) match (${report.path})\n`);
