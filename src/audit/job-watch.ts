@@ -55,8 +55,12 @@ function previousOf(state: JobState, seen: JobState | undefined): JobState | nul
 export function watchJobs(jobs: JobMachine, audit: AuditSink, log: Logger): () => void {
   const last = new Map<number, JobState>();
   const afterDelivery = async (job: JobRecord): Promise<void> => {
-    const raw = await readFile(join(jobs.jobDir(job.id), 'work', 'delivery-state.json'), 'utf8').catch(() => undefined);
-    if (raw !== undefined) for (const e of deliveries(job, JSON.parse(raw) as DeliveryStateFile)) audit.record(e);
+    // A delivered job's stage output holds the final state; a dead-lettered one failed its stage, so only the
+    // delivery state the stage kept in its work folder has it.
+    const out = job.state === 'done' ? ((await jobs.readOutput(job.id, 'delivering'))?.output as DeliveryStateFile | undefined) : undefined;
+    const raw = out?.destinations ? undefined : await readFile(join(jobs.jobDir(job.id), 'work', 'delivery-state.json'), 'utf8').catch(() => undefined);
+    const state = out?.destinations ? out : raw !== undefined ? (JSON.parse(raw) as DeliveryStateFile) : undefined;
+    if (state) for (const e of deliveries(job, state)) audit.record(e);
   };
   const afterInference = async (job: JobRecord): Promise<void> => {
     const out = await jobs.readOutput(job.id, 'inferring');
