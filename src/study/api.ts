@@ -35,7 +35,7 @@ export function studiesRouter(deps: { tracker: StudyTracker; store: InstanceStor
   });
 
   r.get('/studies/:uid', (req, res) => {
-    const uid = req.params.uid as string;
+    const uid = req.params.uid;
     if (!isValidUid(uid)) return bad(res, 400, 'not a valid Study Instance UID');
     const v = view(uid);
     if (!v) return bad(res, 404, `study ${uid} has not been received by this node`);

@@ -45,7 +45,7 @@ describe('reader rules', () => {
   const broken = (fn: (sr: Item) => void): NaturalDataset => {
     const sr = clone(base.sr) as Item;
     fn(sr);
-    return sr as NaturalDataset;
+    return sr;
   };
 
   test('our SRs pass: full, no T1ce, composite segments', async () => {

@@ -32,7 +32,7 @@ async function encodeCase(key: string, opts: EncoderOptions = OPTS, mutate?: (c:
   const files = out.objects.map((o) => join(caseDir, o.fileName));
   out.objects.forEach((o, i) => writeFileSync(files[i]!, o.bytes));
   const sr = out.objects.find((o) => o.kind === 'sr')!;
-  return { c, out, files, sourceFiles, srFile: join(caseDir, 'sr.dcm'), root: readP10(sr.bytes).dataset as Node };
+  return { c, out, files, sourceFiles, srFile: join(caseDir, 'sr.dcm'), root: readP10(sr.bytes).dataset };
 }
 
 describe('TID 1500 content', () => {

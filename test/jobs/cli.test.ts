@@ -25,7 +25,7 @@ describe('operator CLI: jobs, job, retry, ready', () => {
       stages: {
         encoding: (async () => {
           throw new Error('no encoder today');
-        }) as never,
+        }),
       },
     });
   }, 300000);

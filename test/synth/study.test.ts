@@ -179,9 +179,9 @@ describe('synthetic study: geometry round trip', () => {
       for (let i = 0; i < v.data.length; i++) {
         if (v.data[i]! < 0.25 * max) continue;
         const p = applyAffine(v.affine, [i % nx, Math.floor(i / nx) % ny, Math.floor(i / (nx * ny))]);
-        s[0] += p[0];
-        s[1] += p[1];
-        s[2] += p[2];
+        s[0] = s[0]! + p[0];
+        s[1] = s[1]! + p[1];
+        s[2] = s[2]! + p[2];
         n++;
       }
       return [s[0]! / n, s[1]! / n, s[2]! / n];

@@ -197,7 +197,7 @@ describe('web interface in Chromium against a real node', () => {
     const kinds: string[] = [];
     for (let i = 0; i < n; i++) {
       const [download] = await Promise.all([page.waitForEvent('download'), links.nth(i).click()]);
-      const bytes = readFileSync((await download.path())!);
+      const bytes = readFileSync((await download.path()));
       expect(bytes.subarray(128, 132).toString('latin1')).toBe('DICM');
       kinds.push(/-(seg|sr|sc|pdf)-/.exec(download.suggestedFilename())?.[1] ?? download.suggestedFilename());
       const sop = (await links.nth(i).getAttribute('href'))!.split('/').pop()!;

@@ -152,7 +152,7 @@ describe('slow and oversized HTTP clients', () => {
         c.close();
       },
     });
-    const r = await fetch(`${node.dicomwebUrl}/studies`, { method: 'POST', headers: { 'Content-Type': multipartContentType('b0und4ry') }, body: stream, duplex: 'half' } as RequestInit);
+    const r = await fetch(`${node.dicomwebUrl}/studies`, { method: 'POST', headers: { 'Content-Type': multipartContentType('b0und4ry') }, body: stream, duplex: 'half' });
     const text = await r.text();
     const ms = Date.now() - t0;
     polling = false;

@@ -92,7 +92,7 @@ export function checkReaderRules(sr: NaturalDataset, ctx: CheckContext): Issue[]
   const out: Issue[] = [];
   const err = (rule: string, message: string): void => void out.push({ severity: 'error', rule, message });
   const warn = (rule: string, message: string): void => void out.push({ severity: 'warning', rule, message });
-  const root = sr as Item;
+  const root = sr;
 
   const template = items(sr.ContentTemplateSequence)[0];
   if (sr.Modality !== 'SR' || !SLICER_SR_CLASSES.has(String(sr.SOPClassUID)) || String(template?.TemplateIdentifier) !== '1500') {

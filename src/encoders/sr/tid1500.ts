@@ -252,7 +252,7 @@ function layoutOf(ctx: ReportContext): Layout {
   const grouped = ctx.seg ? [...ctx.seg.segments].sort((a, b) => a.number - b.number).filter((s) => !ctx.seg!.emptySegments.includes(s.number)) : [];
   const b = f.bidimensional;
   const bidimAssessable = !!b && !notAssessable.some((n) => n.key === b.region);
-  return { grouped, notAssessable, bidimInGroup: bidimAssessable && grouped.some((s) => s.key === b!.region) };
+  return { grouped, notAssessable, bidimInGroup: bidimAssessable && grouped.some((s) => s.key === b.region) };
 }
 
 /** The measurements of one segment group, keyed so that every group lists the same ones in the same order. */

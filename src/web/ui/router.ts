@@ -138,7 +138,7 @@ export function uiRouter(deps: UiDeps): Router {
   // The dashboard's search and paging come from the query string; an accession number is searched for operators only.
   const data = (req: Request, res: Response): ReturnType<typeof dashboardData> | undefined => {
     const scopes = res.locals.scopes as readonly string[] | undefined;
-    const parsed = parseDashboardFilter(req.query as Record<string, unknown>, scopes === undefined || scopes.includes('operate'));
+    const parsed = parseDashboardFilter(req.query, scopes === undefined || scopes.includes('operate'));
     if ('error' in parsed) {
       if (req.path.endsWith('.json')) res.status(parsed.status).json({ error: parsed.error, status: parsed.status });
       else problem(res, parsed.status, 'Bad search', parsed.error);
