@@ -1,6 +1,6 @@
 /**
  * Coded concepts the encoders write, in one place so that conformance/objects.md and the code cannot drift apart.
- * Standard codes come from DICOM PS3.16 (DCM, SCT, NCIt, UCUM, LN) as collected in research/seg_sr.md; concepts the
+ * Standard codes come from DICOM PS3.16 (DCM, SCT, NCIt, UCUM, LN), listed in conformance/objects.md; concepts the
  * standard lacks (model probabilities, uncertainty, modality importance, narrative) use our private coding scheme
  * 99NEUROONC, declared in every SR's CodingSchemeIdentificationSequence.
  */

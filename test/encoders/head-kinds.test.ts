@@ -14,7 +14,7 @@ import { encodeResults } from '../../src/encoders';
 import { PRIVATE_SCHEME } from '../../src/encoders/codes';
 import { patientNarrative } from '../../src/encoders/narrative/templates';
 import type { EncoderOptions } from '../../src/encoders/options';
-import { AXIAL, syntheticCase, type GridSpec } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, syntheticCase, type GridSpec } from '../../src/testing/synthetic-findings';
 import { codeValue, concept, derived, kids, modifier, numValue, one, type Node } from './helpers/sr-tree';
 
 const GRID: GridSpec = { columns: 20, rows: 18, slices: 10, spacing: [1, 1, 2.5], ...AXIAL, origin: [-10, -9, 0] };

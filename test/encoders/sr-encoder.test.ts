@@ -12,7 +12,7 @@ import { encodeResults } from '../../src/encoders';
 import { codeItem, PRIVATE_SCHEME } from '../../src/encoders/codes';
 import { ucumUnits } from '../../src/encoders/conformance/validators';
 import type { EncoderOptions } from '../../src/encoders/options';
-import { AXIAL, regionsFromLabelmap, syntheticCase, type GridSpec } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, regionsFromLabelmap, syntheticCase, type GridSpec } from '../../src/testing/synthetic-findings';
 import { runTool } from '../helpers/dcmtk';
 import { writeCase } from './helpers/case-files';
 import { codeValue, concept, derived, derivedFor, find, groups, kids, modifier, notAttempted, numValue, one, type Node } from './helpers/sr-tree';

@@ -1,12 +1,12 @@
 /**
  * The UI's pure parts on fixed inputs: escaping, per-stage status, the patient wording for decided and undecided
  * heads (the tiny test model in browser.test.ts decides nothing), the result page on hostile text, the key image
- * PNG and the result-file lookup. Findings come from the encoders' synthetic case (src/encoders/testing).
+ * PNG and the result-file lookup. Findings come from the encoders' synthetic case (src/testing).
  */
 import { inflateSync } from 'node:zlib';
 import type { Findings } from '../../src/ai/findings';
 import type { HeadKind } from '../../src/ai/manifest';
-import { AXIAL, syntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, syntheticCase } from '../../src/testing/synthetic-findings';
 import type { JobRecord, StageRun } from '../../src/jobs/types';
 import type { EncodeOutput } from '../../src/pipeline/stages';
 import { stageCells } from '../../src/web/ui/dashboard-data';

@@ -4,14 +4,14 @@
  * encoders can be exercised on any geometry (axial, oblique, odd Rows x Columns, gaps, empty segments) without
  * running a model.
  */
-import { bidimensionalOf } from '../../ai/bidimensional';
-import { inputGeometry, type Findings, type RegionMeasurement, type SegmentDefinition } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
-import { SopClass } from '../../dicom/constants';
-import { deterministicUid } from '../../dicom/uids';
-import { affineFromDicom, voxelToPatient, type SeriesVolume, type Vec3, type Volume } from '../../imaging/volume';
-import type { ModelRole } from '../../series-id/roles';
-import { NCIT, SCT } from '../codes';
+import { bidimensionalOf } from '../ai/bidimensional';
+import { inputGeometry, type Findings, type RegionMeasurement, type SegmentDefinition } from '../ai/findings';
+import type { StudyHeader } from '../dicom/study-header';
+import { SopClass } from '../dicom/constants';
+import { deterministicUid } from '../dicom/uids';
+import { affineFromDicom, voxelToPatient, type SeriesVolume, type Vec3, type Volume } from '../imaging/volume';
+import type { ModelRole } from '../series-id/roles';
+import { NCIT, SCT } from '../encoders/codes';
 
 export interface GridSpec {
   columns: number;
