@@ -16,4 +16,10 @@ export default tseslint.config(
     },
   },
   { files: ['bin/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  // Test fixtures (src/testing) and the bench (src/bench) are not part of the product build (tsconfig.build.json).
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/testing/**', 'src/bench/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/testing/*', '**/bench/*'], message: 'src/testing and src/bench are not shipped; product code must not import them.' }] }] },
+  },
 );

@@ -41,7 +41,7 @@ import { CompletionWatcher } from './routing/completion';
 export interface StartNodeOptions {
   /** Listen on http.host:http.port (default true). Port 0 picks a free port. */
   listen?: boolean;
-  /** Stage handlers to register (later issues' pipeline wiring passes its real handlers here). */
+  /** Stage handlers to register (src/pipeline passes the real ones; tests may pass their own). */
   stages?: { [S in Stage]?: StageHandler<S> };
   /** Job retry back-off override (tests use short delays). */
   backoffMs?: (failedAttempts: number) => number;

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseConfig } from '../config/load';
 import type { ConfigInput } from '../config/schema';
 import type { Findings } from '../ai/findings';
+import type { HeadKind } from '../ai/manifest';
 import type { JobRecord } from '../jobs/types';
 import { readArtifact } from '../pipeline/artifacts';
 import { startPipelineNode } from '../pipeline/start';
@@ -131,9 +132,10 @@ export async function runDemo(o: DemoOptions): Promise<{ job: JobRecord; outDir?
         say(`   ${r.key.padEnd(6)} ${r.volumeMl.toFixed(1).padStart(10)}   ${d === undefined || Number.isNaN(d) ? '-' : d.toFixed(2)}`);
       }
       say('   head                         prediction                     probability   synthetic truth');
-      const truthOf: Record<string, string | null> = { idh: truth.idh, codeletion_1p19q: truth.codeletion_1p19q, grade: truth.grade, histology: truth.histology, egfr: truth.egfr };
+      // By the head's kind, so a model that names its heads differently still lines up with the synthetic truth.
+      const truthOf: Partial<Record<HeadKind, string | null>> = { idh: truth.idh, codeletion_1p19q: truth.codeletion_1p19q, who_grade: truth.grade, histology: truth.histology, egfr: truth.egfr };
       for (const h of f.heads) {
-        say(`   ${h.title.padEnd(28)} ${h.predicted.padEnd(30)} ${pct(h.confidence).padStart(11)}   ${truthOf[h.head] ?? '-'}`);
+        say(`   ${h.title.padEnd(28)} ${h.predicted.padEnd(30)} ${pct(h.confidence).padStart(11)}   ${truthOf[h.kind] ?? '-'}`);
       }
       if (f.diagnosis) say(`   integrated diagnosis: ${f.diagnosis.integrated.label} (${pct(f.diagnosis.integrated.probability)})   truth: ${truth.integratedDiagnosis}`);
       say(`   uncertainty: ${f.uncertaintySummary.level}`);

@@ -1,8 +1,8 @@
 /**
  * Base contrast from vendor sequence names: Siemens SequenceName (`*tfl3d1_16ns`, `*tir2d1_21`, `*spcir_278ns`),
  * GE SequenceName / private pulse sequence names / ScanOptions (`efgre3d`, `CubeT2flair`, `T2FLAIR_GEMS`),
- * Philips PulseSequenceName / private ScanningTechnique (`T1TFE`, `TSE`, `IR`). Catalogue:
- * ../shared/research/series_and_data.md §2.2 (NILS SequenceName list, SWANe, MagickBox).
+ * Philips PulseSequenceName / private ScanningTechnique (`T1TFE`, `TSE`, `IR`). Catalogue: the
+ * NILS SequenceName list, SWANe and MagickBox.
  *
  * Names that do not fix the contrast on their own (a TSE can be T1, T2 or PD) hand over to the physics helpers with
  * the family they imply, so the reason still names the sequence.

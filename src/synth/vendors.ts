@@ -1,7 +1,7 @@
 /**
  * Vendor-like series headers for Siemens, GE and Philips: the SeriesDescription / ProtocolName strings, sequence
- * names and MR acquisition parameters real scanners write (research/series_and_data.md sections 2.2-2.3 and the
- * real strings in series_labels_dev.csv). Includes the known traps on purpose: GE's exam-level ProtocolName, Philips
+ * names and MR acquisition parameters real scanners write (published vendor naming and real
+ * series descriptions). Includes the known traps on purpose: GE's exam-level ProtocolName, Philips
  * 3D TFE with TR ~8 ms and InversionTime 0, Siemens "tirm"/"dark-fluid" FLAIR names, numbered Philips series.
  * Values are drawn within the published ranges so series identification cannot key on one exact number.
  */

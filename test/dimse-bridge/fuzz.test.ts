@@ -1,5 +1,5 @@
 /**
- * Fuzz run against a real node (issue 11 item 9): 320 mutants of 4 base files (Explicit VR LE, JPEG Lossless SV1,
+ * Fuzz run against a real node: 320 mutants of 4 base files (Explicit VR LE, JPEG Lossless SV1,
  * Enhanced MR multi-frame, Implicit VR LE), each sent by STOW-RS and by C-STORE. Mutations are seeded (the run is
  * the same every time): byte flips, length fields set to huge or random values, VR bytes garbled, chunks inserted,
  * deleted or duplicated, and cuts, mostly in the header where the parsers work. The node must answer every one

@@ -1,5 +1,5 @@
 /**
- * The malformed-input corpus (issue 11 item 9): hand-made bad data sets, each with the answer the node must give,
+ * The malformed-input corpus: hand-made bad data sets, each with the answer the node must give,
  * sent in ONE association by C-STORE (the association must survive every one of them) and as parts of ONE STOW-RS
  * request. The C-STORE status and the STOW FailureReason come from the same table (src/store/reasons.ts).
  */

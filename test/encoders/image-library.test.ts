@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { checkConformance } from '../../conformance/check';
 import { readP10 } from '../../src/dicom/p10';
 import { encodeResults } from '../../src/encoders';
-import { obliqueCosines, syntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import { obliqueCosines, syntheticCase } from '../../src/testing/synthetic-findings';
 import { codeValue, concept, find, kids, numValue, one, type Node } from './helpers/sr-tree';
 
 test('Image Library groups carry TID 1602/1604 descriptors and entries their positions; the SR passes dciodvfy and dsrdump', async () => {

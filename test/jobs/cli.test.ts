@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { ensureBuilt } from '../helpers/build';
 import { startTestNode, type TestNode } from '../web/node-fixture';
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { JobMachine } from '../../src/jobs/machine';
 import { STAGES, type Stage, type StageContext, type StageHandler } from '../../src/jobs/types';
 import { createLogger } from '../../src/log/logger';

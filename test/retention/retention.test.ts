@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import type { JobRecord } from '../../src/jobs/types';
 import { dueForDeletion, Retention } from '../../src/retention/retention';
 import { storeLayout, studyDir } from '../../src/store/paths';

@@ -1,6 +1,6 @@
 /**
  * Synthetic full-study header sets for Siemens, GE, Philips and Canon: realistic names, sequence names and timings
- * (../shared/research/series_and_data.md §2), with the distractors a real brain-tumour exam has (localizers,
+ * (published vendor naming), with the distractors a real brain-tumour exam has (localizers,
  * calibration, DWI/ADC, SWI, perfusion, MPR/MIP, screenshots, SEG) and the known traps. Each series lists the role
  * and selection the classifier must produce.
  */

@@ -1,5 +1,5 @@
 import dcmjs from 'dcmjs';
-import { syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { SopClass, TransferSyntax } from '../../src/dicom/constants';
 import { readP10, writeP10 } from '../../src/dicom/p10';
 import { toDicomJson } from '../../src/store/dicom-json';

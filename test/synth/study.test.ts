@@ -22,7 +22,8 @@ import { labelVolume } from '../../src/synth/ground-truth';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
 import { writeStudy } from '../../src/synth/write-study';
 import { runTool } from '../helpers/dcmtk';
-import { dciodvfyErrors, hashTree, listFiles, meanWhere, tempDir } from './util';
+import { dciodvfyErrors } from './dciodvfy';
+import { hashTree, listFiles, meanWhere, tempDir } from './util';
 
 const OPTS = ['--tumor', 'gbm', '--seed', '11', '--vendor', 'siemens', '--size', 'small', '--distractors', 'all', '--transfer-syntax', 'explicit'];
 

@@ -14,7 +14,8 @@ import { classifyStudy } from '../../src/series-id/classify';
 import { seriesHeadersFromDatasets } from '../../src/series-id/header-from-datasets';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
 import { writeStudy } from '../../src/synth/write-study';
-import { dciodvfyErrors, tempDir } from './util';
+import { dciodvfyErrors } from './dciodvfy';
+import { tempDir } from './util';
 
 let work: string;
 beforeAll(() => {

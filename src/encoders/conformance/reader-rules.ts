@@ -22,7 +22,7 @@
  *     ohif.tracking-uid       groups are merged by Tracking Unique Identifier; a group without one throws
  *     ohif.lines              SCOORD lines are read only from NUMs (INFERRED FROM) or groups under Imaging
  *                             Measurements; lines elsewhere are not drawn
- *   Coding (issue 12):
+ *   Coding:
  *     code.one-per-meaning    two different codes with the same meaning (e.g. "IDH-wildtype" private twice)
  *     code.meaning-cut        a CodeMeaning cut with "..."
  *     code.result-once        a classification result (IDH, 1p/19q, grade, histology, diagnosis) reported twice

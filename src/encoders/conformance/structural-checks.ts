@@ -1,6 +1,6 @@
 /**
- * Our own structural checks on produced objects: the invariants that dciodvfy does not test (research/seg_sr.md
- * §4) and that OHIF/Slicer rely on. Pure functions over naturalized data sets (dcmjs readP10 output), so the
+ * Our own structural checks on produced objects: the invariants that dciodvfy does not test and
+ * that OHIF/Slicer rely on. Pure functions over naturalized data sets (dcmjs readP10 output), so the
  * pipeline can also run them before delivery, and tests can run them without files.
  *
  * SEG: SegmentSequence 1..N; NumberOfFrames = per-frame items; Pixel Data length and zero padding bits;

@@ -1,8 +1,8 @@
 /**
  * DICOM Segmentation (BINARY, 1.2.840.10008.5.1.4.1.1.66.4) on the native grid of the display series.
  * Every frame is pixel-aligned with one source slice: its PlanePositionSequence is that slice's IPP, and its
- * DerivationImageSequence[0].SourceImageSequence[0] names that slice (what OHIF/cornerstone3D use to place it,
- * research/seg_sr.md §3.1). Checklist and choices: conformance/objects.md.
+ * DerivationImageSequence[0].SourceImageSequence[0] names that slice (what OHIF/cornerstone3D use to place
+ * it). Checklist and choices: conformance/objects.md.
  */
 import type { Findings } from '../../ai/findings';
 import type { StudyHeader } from '../../dicom/study-header';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { readP10, type NaturalDataset } from '../../../src/dicom/p10';
 import { writeSeries, type SeriesFormat } from '../../../src/dicom/series-writer';
 import type { SliceSource, Vec3 } from '../../../src/imaging/volume';
-import type { SyntheticCase } from '../../../src/encoders/testing/synthetic-findings';
+import type { SyntheticCase } from '../../../src/testing/synthetic-findings';
 
 export interface CaseOnDisk {
   case: SyntheticCase;
