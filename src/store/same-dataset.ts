@@ -16,7 +16,8 @@ import { decodeFrameBytes, initPixelCodecs, needsCodecs, splitFrames } from '../
 import { pixelFormatOf } from '../imaging/pixel-format';
 import { readImageInstance } from '../imaging/p10-image-reader';
 import { decodeHeader } from './header-decoder';
-import { bufferSource, checkP10Structure, fileSource } from './p10-structure';
+import { bufferSource, fileSource } from '../dicom/byte-source';
+import { checkP10Structure } from './p10-structure';
 import type { DicomJson } from './types';
 
 export interface Comparison {

@@ -10,7 +10,8 @@
 import { TransferSyntax as TS } from '../../src/dicom/constants';
 import { writeSeries, type SeriesWriterOptions } from '../../src/dicom/series-writer';
 import { splitP10 } from '../../src/dimse-bridge/p10-split';
-import { checkP10Structure, bufferSource } from '../../src/store/p10-structure';
+import { bufferSource } from '../../src/dicom/byte-source';
+import { checkP10Structure } from '../../src/store/p10-structure';
 import { runTool } from '../helpers/dcmtk';
 import { multipartRelated } from '../helpers/stow';
 import { AXIAL, ch2Series } from '../imaging/helpers/ch2-series';

@@ -4,7 +4,8 @@ import { SopClass, TransferSyntax } from '../../src/dicom/constants';
 import { readP10, writeP10 } from '../../src/dicom/p10';
 import { toDicomJson } from '../../src/store/dicom-json';
 import { decodeHeader } from '../../src/store/header-decoder';
-import { bufferSource, checkP10Structure } from '../../src/store/p10-structure';
+import { bufferSource } from '../../src/dicom/byte-source';
+import { checkP10Structure } from '../../src/store/p10-structure';
 
 /** The reference: dcmjs' parse, cleaned into DICOM JSON the same way. */
 function viaDcmjs(buf: Buffer): { meta: unknown; dataset: unknown } {
