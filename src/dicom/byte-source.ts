@@ -40,7 +40,5 @@ export function fileSource(path: string): ByteSource & { close(): void } {
 
 /** The bytes as latin1 text (UIDs, code strings), without the trailing NUL/space padding. */
 export function paddedAscii(b: Uint8Array, start: number, length: number): string {
-  let s = '';
-  for (let i = start; i < start + length; i++) s += String.fromCharCode(b[i]!);
-  return s.replace(/[\0 ]+$/, '');
+  return Buffer.from(b.buffer, b.byteOffset + start, length).toString('latin1').replace(/[\0 ]+$/, '');
 }

@@ -10,7 +10,7 @@
  * Speed: readElementHeader works on a Uint8Array with plain byte arithmetic and fills a caller-owned header, so the
  * hot loops of the readers allocate nothing per element.
  */
-import { bufferSource, paddedAscii, type ByteSource } from './byte-source';
+import { paddedAscii, type ByteSource } from './byte-source';
 import { ITEM, ITEM_DELIM, LONG_VRS, PIXEL_DATA, SEQ_DELIM, TransferSyntax, UNDEFINED_LENGTH } from './constants';
 import { DicomParseError } from './p10';
 
@@ -221,35 +221,48 @@ export interface FileMeta {
   datasetOffset: number;
 }
 
+/** File Meta larger than this is taken as corrupt (it holds a few UIDs and names). */
+const MAX_FILE_META = 1 << 24;
+
 /**
  * Reads File Meta Information (group 0002, always explicit VR little endian, PS3.10 7.1) from offset 132; the
  * caller has checked the preamble and "DICM" magic.
  */
 export function readFileMeta(src: ByteSource): FileMeta {
-  const meta: FileMeta = { transferSyntaxUid: '', mediaStorageSopClassUid: '', mediaStorageSopInstanceUid: '', datasetOffset: 132 };
-  const h = newElementHeader();
-  let pos = 132;
-  while (pos + 8 <= src.size) {
-    const b = src.bytes(pos, 12);
-    if (u16(b, 0, true) !== 0x0002) break;
-    readElementHeader(b, 0, EXPLICIT_LE, h, pos);
-    if (h.length === UNDEFINED_LENGTH) throw new DicomParseError('invalid DICOM file meta: undefined length element', 'invalid');
-    const valueAt = pos + h.size;
-    if (valueAt + h.length > src.size) throw truncated('file meta information (group 0002) is cut short');
-    const element = h.tag & 0xffff;
-    if (element === 0x0002 || element === 0x0003 || element === 0x0010) {
-      const v = paddedAscii(src.bytes(valueAt, h.length), 0, h.length);
-      if (element === 0x0002) meta.mediaStorageSopClassUid = v;
-      else if (element === 0x0003) meta.mediaStorageSopInstanceUid = v;
-      else meta.transferSyntaxUid = v;
-    }
-    pos = valueAt + h.length;
+  // File Meta is small: read it from one window, a larger one only when it does not end inside the first.
+  for (let window = 1 << 14; ; window *= 4) {
+    const b = src.bytes(0, Math.min(src.size, window));
+    const meta = fileMetaIn(b, src.size);
+    if (meta) return meta;
+    if (window >= MAX_FILE_META) throw invalid(`file meta information larger than ${MAX_FILE_META} bytes`);
   }
-  meta.datasetOffset = pos;
-  return meta;
 }
 
 /** readFileMeta over bytes in memory. */
 export function readFileMetaOf(bytes: Uint8Array): FileMeta {
-  return readFileMeta(bufferSource(bytes));
+  return fileMetaIn(bytes, bytes.length)!;
+}
+
+/** Parses File Meta in `b`, the first bytes of a `size`-byte file; undefined when it goes on past `b`. */
+function fileMetaIn(b: Uint8Array, size: number): FileMeta | undefined {
+  const meta: FileMeta = { transferSyntaxUid: '', mediaStorageSopClassUid: '', mediaStorageSopInstanceUid: '', datasetOffset: 132 };
+  const whole = b.length >= size;
+  const h = newElementHeader();
+  let pos = 132;
+  for (;;) {
+    if (pos + 12 > b.length && !whole) return undefined;
+    if (pos + 8 > b.length || u16(b, pos, true) !== 0x0002) break;
+    readElementHeader(b, pos, EXPLICIT_LE, h);
+    if (h.length === UNDEFINED_LENGTH) throw new DicomParseError('invalid DICOM file meta: undefined length element', 'invalid');
+    const valueAt = pos + h.size;
+    if (valueAt + h.length > size) throw truncated('file meta information (group 0002) is cut short');
+    if (valueAt + h.length > b.length) return undefined;
+    const element = h.tag & 0xffff;
+    if (element === 0x0002) meta.mediaStorageSopClassUid = paddedAscii(b, valueAt, h.length);
+    else if (element === 0x0003) meta.mediaStorageSopInstanceUid = paddedAscii(b, valueAt, h.length);
+    else if (element === 0x0010) meta.transferSyntaxUid = paddedAscii(b, valueAt, h.length);
+    pos = valueAt + h.length;
+  }
+  meta.datasetOffset = pos;
+  return meta;
 }

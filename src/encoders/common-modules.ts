@@ -3,7 +3,7 @@
  * results with their study and dcentvfy finds them consistent), equipment (the node), and SOP Common.
  */
 import { PATIENT_STUDY, type StudyHeader } from '../dicom/study-header';
-import type { DicomJson } from './part10-writer';
+import type { DicomJson } from '../dicom/part10-writer';
 import { DEFAULT_MANUFACTURER, type EncoderOptions } from './options';
 
 /** UTF-8 when any text is not ASCII: patient names may carry any script, and derived objects must not lose characters. */

@@ -18,7 +18,7 @@ import {
   needValue,
   newElementHeader,
   readElementHeader,
-  readFileMeta,
+  readFileMetaOf,
   walkFragments,
   walkSequence,
   type ElementHeader,
@@ -202,7 +202,7 @@ export function readImageInstance(bytes: Uint8Array): InstanceData {
   if (!hasP10Magic(bytes)) throw new DicomParseError('not a DICOM Part 10 file (no "DICM" magic at offset 128)', 'not-dicom');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const src = bufferSource(bytes);
-  const meta = readFileMeta(src);
+  const meta = readFileMetaOf(bytes);
   const ts = meta.transferSyntaxUid;
   if (!ts) throw new DicomParseError('invalid DICOM file: File Meta Information has no TransferSyntaxUID', 'invalid');
   if (ts === TransferSyntax.DeflatedExplicitVRLittleEndian || ts === TransferSyntax.ExplicitVRBigEndian) {

@@ -7,7 +7,7 @@ import { SopClass } from '../../dicom/constants';
 import { codeItem, MISC } from '../codes';
 import { equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
 import { DEFAULT_SERIES_NUMBERS, type EncoderOptions } from '../options';
-import { writePart10, type DicomJson } from '../part10-writer';
+import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { OutputUids } from '../uid-scheme';
 
 export interface EncodedPdf {

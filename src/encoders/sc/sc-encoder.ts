@@ -8,7 +8,7 @@ import { SopClass } from '../../dicom/constants';
 import { codeItem, DCM } from '../codes';
 import { dicomDate, dicomTime, equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
 import { DEFAULT_SERIES_NUMBERS, type EncoderOptions } from '../options';
-import { writePart10, type DicomJson } from '../part10-writer';
+import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { SegmentSpec } from '../seg/segment-catalog';
 import type { OutputUids } from '../uid-scheme';
 import { keySlices, renderPlaneImage } from './key-images';

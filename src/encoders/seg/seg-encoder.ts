@@ -11,7 +11,7 @@ import { voxelToPatient, type SeriesVolume, type Vec3 } from '../../imaging/volu
 import { codeItem, DCM } from '../codes';
 import { equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
 import { DEFAULT_SERIES_NUMBERS, EncoderInputError, type EncoderOptions } from '../options';
-import { writePart10, type DicomJson } from '../part10-writer';
+import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { OutputUids } from '../uid-scheme';
 import { packFrames } from './bitpack';
 import { planFrames, sliceDistances, sliceHistogram, type FramePlan } from './frame-plan';

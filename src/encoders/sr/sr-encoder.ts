@@ -10,7 +10,7 @@ import { SopClass } from '../../dicom/constants';
 import { codeItem, DCM, EXTRA_SCHEME_IDENTIFICATION, PRIVATE_SCHEME, PRIVATE_SCHEME_IDENTIFICATION } from '../codes';
 import { equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
 import { DEFAULT_SERIES_NUMBERS, type EncoderOptions, type Narrative, type ObjectReference } from '../options';
-import { writePart10, type DicomJson } from '../part10-writer';
+import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { OutputUids } from '../uid-scheme';
 import { codingSchemesUsed } from './content-items';
 import { measurementReportContent, type SegReference } from './tid1500';
