@@ -85,8 +85,9 @@ function isUpper(c: number): boolean {
 export function readElementHeader(b: Uint8Array, pos: number, enc: Encoding, out: ElementHeader, at = 0): ElementHeader {
   if (pos + 8 > b.length) throw truncated(`element header at offset ${at + pos} needs 8 bytes, ${Math.max(0, b.length - pos)} left`);
   const le = enc.littleEndian;
-  const group = u16(b, pos, le);
-  const tag = ((group << 16) | u16(b, pos + 2, le)) >>> 0;
+  // The little endian path is spelled out: it is every data set the node meets but one rare syntax.
+  const group = le ? b[pos]! | (b[pos + 1]! << 8) : u16(b, pos, false);
+  const tag = ((group << 16) | (le ? b[pos + 2]! | (b[pos + 3]! << 8) : u16(b, pos + 2, false))) >>> 0;
   out.tag = tag;
   // Items and delimiters are always tag + 4-byte length; implicit VR data sets are always little endian.
   if (group === 0xfffe || !enc.explicit) {
