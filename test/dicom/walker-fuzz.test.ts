@@ -12,7 +12,7 @@ import { DicomParseError } from '../../src/dicom/p10';
 import { writePart10 } from '../../src/dicom/part10-writer';
 import { splitP10 } from '../../src/dimse-bridge/p10-split';
 import { readImageInstance } from '../../src/imaging/p10-image-reader';
-import { decodeHeader } from '../../src/store/header-decoder';
+import { decodeInstanceJson } from '../../src/store/instance-json-decoder';
 import { checkP10Structure, P10StructureError } from '../../src/store/p10-structure';
 import { writeSeries, type SeriesWriterOptions } from '../../src/synth/series-writer';
 import { mutateP10, prng } from '../helpers/dicom-mutants';
@@ -72,7 +72,7 @@ function outcomes(b: Buffer): string[] {
   } catch {
     structure = undefined;
   }
-  if (structure) out.push(run(() => decodeHeader(b, structure.datasetOffset, structure.transferSyntaxUid), () => undefined));
+  if (structure) out.push(run(() => decodeInstanceJson(b, structure.datasetOffset, structure.transferSyntaxUid), () => undefined));
   return out;
 }
 

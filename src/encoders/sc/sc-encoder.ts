@@ -3,7 +3,7 @@
  * viewers that show neither SEG nor SR. BurnedInAnnotation YES: the images carry the research-use banner.
  */
 import type { Findings } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import { codeItem, DCM } from '../codes';
 import { dicomDate, dicomTime, equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
@@ -90,7 +90,7 @@ function keyPlanes(findings: Findings, options: EncoderOptions): KeyPlane[] {
 
 export function encodeKeyImages(
   findings: Findings,
-  header: StudyHeader,
+  header: StudyAttributes,
   options: EncoderOptions,
   uids: OutputUids,
   segments: readonly SegmentSpec[],

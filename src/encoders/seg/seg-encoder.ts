@@ -5,7 +5,7 @@
  * research/seg_sr.md §3.1). Checklist and choices: conformance/objects.md.
  */
 import type { Findings } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import { voxelToPatient, type SeriesVolume, type Vec3 } from '../../imaging/volume';
 import { codeItem, DCM } from '../codes';
@@ -146,7 +146,7 @@ function sliceSpacing(distances: number[], fallback: number): number {
   return gaps[Math.floor(gaps.length / 2)]!;
 }
 
-export function encodeSeg(findings: Findings, header: StudyHeader, options: EncoderOptions, uids: OutputUids): EncodedSeg {
+export function encodeSeg(findings: Findings, header: StudyAttributes, options: EncoderOptions, uids: OutputUids): EncodedSeg {
   validateSegInput(findings);
   const seg = findings.segmentation!;
   const ref = findings.referenceSeries;

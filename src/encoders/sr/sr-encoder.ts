@@ -5,7 +5,7 @@
  * by-reference relationships, so the SOP class will not have to change when those come.
  */
 import type { Findings } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import { codeItem, DCM, EXTRA_SCHEME_IDENTIFICATION, PRIVATE_SCHEME, PRIVATE_SCHEME_IDENTIFICATION } from '../codes';
 import { equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
@@ -63,7 +63,7 @@ export function evidence(findings: Findings, uids: OutputUids, seg?: SegReferenc
 
 export function encodeSr(
   findings: Findings,
-  header: StudyHeader,
+  header: StudyAttributes,
   options: EncoderOptions,
   uids: OutputUids,
   narrative: Narrative,

@@ -17,7 +17,7 @@
  *      RANO measurability, regions not assessable, uncertainty level, missing sequences, warnings, narratives
  */
 import type { Findings, HeadResult, InputGeometry, InputSeries, RadiomicFeature, RegionKey, RegionMeasurement } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import {
   classValueCode,
@@ -70,7 +70,7 @@ export interface ReportContext {
   seg?: SegReference;
   narrative: Narrative;
   /** Source study (Image Library study date/time). */
-  header?: StudyHeader;
+  header?: StudyAttributes;
 }
 
 function observerContext(ctx: ReportContext): ContentItem[] {
@@ -86,7 +86,7 @@ function observerContext(ctx: ReportContext): ContentItem[] {
 }
 
 /** TID 1602/1604 descriptors shared by a series' images, on the Image Library Group. */
-function seriesDescriptors(g: InputGeometry | undefined, header: StudyHeader | undefined): ContentItem[] {
+function seriesDescriptors(g: InputGeometry | undefined, header: StudyAttributes | undefined): ContentItem[] {
   const out: ContentItem[] = [];
   const mm = (concept: CodedConcept, v: number): ContentItem => numContent('HAS ACQ CONTEXT', concept, roundTo(v, 6), UCUM.millimeter);
   if (header?.StudyDate) out.push(dateContent('HAS ACQ CONTEXT', DCM.studyDate, header.StudyDate));
@@ -113,7 +113,7 @@ function libraryEntry(s: InputSeries, uid: string): ContentItem {
   return entry;
 }
 
-function imageLibrary(f: Findings, header?: StudyHeader): ContentItem {
+function imageLibrary(f: Findings, header?: StudyAttributes): ContentItem {
   const groups = f.inputs.map((s) =>
     container('CONTAINS', DCM.imageLibraryGroup, [
       codeContent('HAS ACQ CONTEXT', DCM.modality, DCM.magneticResonance),

@@ -1,5 +1,5 @@
 /**
- * Decodes a Part 10 header (File Meta Information and every data set element before Pixel Data) straight into
+ * Decodes an instance JSON: File Meta Information and every data set element before Pixel Data, straight into
  * the DICOM JSON model (PS3.18 F.2), for the store's index and WADO-RS metadata.
  *
  * Why not dcmjs: dcmjs builds and naturalizes an object graph per element; at ~0.5 ms per MR slice it was the
@@ -104,7 +104,7 @@ class Decoder {
         json[key] = this.value(vr, pos, length);
         if (tag === 0x00080005) {
           const cs = charsetOf(json[key]!.Value);
-          if (!cs) throw new UnsupportedHeader(`Specific Character Set ${JSON.stringify(json[key]!.Value)}`);
+          if (!cs) throw new UnsupportedEncoding(`Specific Character Set ${JSON.stringify(json[key]!.Value)}`);
           this.charset = cs;
           // The JSON holds Unicode text now, so it says UTF-8 (as dcmjs does when it decodes).
           json[key] = { vr: 'CS', Value: ['ISO_IR 192'] };
@@ -123,7 +123,7 @@ class Decoder {
       const { tag, length } = readElementHeader(this.buf, pos, this.enc, h);
       pos += 8;
       if (tag === SEQ_DELIM) return { items, pos };
-      if (tag !== ITEM) throw new UnsupportedHeader(`unexpected tag in a sequence at ${pos - 8}`);
+      if (tag !== ITEM) throw new UnsupportedEncoding(`unexpected tag in a sequence at ${pos - 8}`);
       const r = this.dataset(pos, length === UNDEFINED_LENGTH ? undefined : pos + length, false);
       items.push(r.json);
       pos = length === UNDEFINED_LENGTH ? r.pos : pos + length;
@@ -198,9 +198,9 @@ class Decoder {
   }
 }
 
-export class UnsupportedHeader extends Error {}
+export class UnsupportedEncoding extends Error {}
 
-export interface DecodedHeader {
+export interface DecodedInstanceJson {
   meta: DicomJson;
   dataset: DicomJson;
 }
@@ -210,7 +210,7 @@ export interface DecodedHeader {
  * Decodes File Meta (from offset 132) and the data set up to Pixel Data. `datasetOffset` and the transfer syntax
  * come from the structural walk. Returns undefined when this decoder does not handle the object (see above).
  */
-export function decodeHeader(buf: Buffer, datasetOffset: number, transferSyntaxUid: string): DecodedHeader | undefined {
+export function decodeInstanceJson(buf: Buffer, datasetOffset: number, transferSyntaxUid: string): DecodedInstanceJson | undefined {
   if (transferSyntaxUid === TransferSyntax.ExplicitVRBigEndian || transferSyntaxUid === TransferSyntax.DeflatedExplicitVRLittleEndian) return undefined;
   try {
     const meta = new Decoder(buf, EXPLICIT_LE).dataset(132, datasetOffset, false).json;
@@ -218,7 +218,7 @@ export function decodeHeader(buf: Buffer, datasetOffset: number, transferSyntaxU
     const dataset = new Decoder(buf, enc).dataset(datasetOffset, buf.length, true).json;
     return { meta, dataset };
   } catch (e) {
-    if (e instanceof UnsupportedHeader || e instanceof DicomParseError || e instanceof RangeError) return undefined;
+    if (e instanceof UnsupportedEncoding || e instanceof DicomParseError || e instanceof RangeError) return undefined;
     throw e;
   }
 }
