@@ -26,7 +26,7 @@ import { logLimited } from '../log/repeat-limit';
 import { openDatabase, type Db } from './database';
 import { toDicomJson, naturalizeDicomJson } from './dicom-json';
 import { decodeInstanceJson, jsonNumbers, jsonString } from './instance-json-decoder';
-import { shortPixelDataMessage, type PixelGeometry } from './pixel-length';
+import { shortPixelDataMessage, type PixelGeometry } from '../dicom/pixel-length';
 import { fsyncDir, mkdirpTracked } from './durable-fs';
 import { extractIndexFields, type IndexFields } from './index-fields';
 import { InstanceIndex, type IndexRow } from './index-db';
