@@ -38,6 +38,17 @@ export function fileSource(path: string): ByteSource & { close(): void } {
   };
 }
 
+/** One array holding `parts` one after the other (fragments of one frame). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
 /** The bytes as latin1 text (UIDs, code strings), without the trailing NUL/space padding. */
 export function paddedAscii(b: Uint8Array, start: number, length: number): string {
   return Buffer.from(b.buffer, b.byteOffset + start, length).toString('latin1').replace(/[\0 ]+$/, '');

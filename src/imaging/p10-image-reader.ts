@@ -10,7 +10,7 @@
  * fall back to dcmjs via readP10. Errors are DicomParseError, as everywhere else.
  */
 import { DicomParseError, hasP10Magic, readP10, str, type NaturalDataset } from '../dicom/p10';
-import { bufferSource, type ByteSource } from '../dicom/byte-source';
+import { bufferSource, concatBytes, type ByteSource } from '../dicom/byte-source';
 import { ITEM, ITEM_DELIM, SEQ_DELIM, TransferSyntax, UNDEFINED_LENGTH } from '../dicom/constants';
 import {
   encodingOf,
@@ -24,56 +24,62 @@ import {
   type ElementHeader,
   type Encoding,
 } from '../dicom/element-walker';
-import type { InstanceData } from './instance-input';
+
+/** One image instance as the volume builder takes it. */
+export interface InstanceData {
+  /** Naturalized data set including PixelData as dcmjs returns it. */
+  dataset: NaturalDataset;
+  transferSyntaxUid: string;
+}
 
 type Kind = 'str' | 'strs' | 'num' | 'us' | 'ul' | 'fd' | 'seq' | 'pixel';
 
-/** Tag (as group << 16 | element) -> keyword, VR (for implicit VR) and how the value is decoded. */
-const WANTED = new Map<number, { key: string; vr: string; kind: Kind }>([
-  [0x00080016, { key: 'SOPClassUID', vr: 'UI', kind: 'str' }],
-  [0x00080018, { key: 'SOPInstanceUID', vr: 'UI', kind: 'str' }],
-  [0x00080032, { key: 'AcquisitionTime', vr: 'TM', kind: 'str' }],
-  [0x00080060, { key: 'Modality', vr: 'CS', kind: 'str' }],
-  [0x00180050, { key: 'SliceThickness', vr: 'DS', kind: 'num' }],
-  [0x00180081, { key: 'EchoTime', vr: 'DS', kind: 'num' }],
-  [0x00180086, { key: 'EchoNumbers', vr: 'IS', kind: 'num' }],
-  [0x00180088, { key: 'SpacingBetweenSlices', vr: 'DS', kind: 'num' }],
-  [0x00181060, { key: 'TriggerTime', vr: 'DS', kind: 'num' }],
-  [0x00189074, { key: 'FrameAcquisitionDateTime', vr: 'DT', kind: 'str' }],
-  [0x00189082, { key: 'EffectiveEchoTime', vr: 'FD', kind: 'fd' }],
-  [0x00189114, { key: 'MREchoSequence', vr: 'SQ', kind: 'seq' }],
-  [0x0020000d, { key: 'StudyInstanceUID', vr: 'UI', kind: 'str' }],
-  [0x0020000e, { key: 'SeriesInstanceUID', vr: 'UI', kind: 'str' }],
-  [0x00200011, { key: 'SeriesNumber', vr: 'IS', kind: 'num' }],
-  [0x00200012, { key: 'AcquisitionNumber', vr: 'IS', kind: 'num' }],
-  [0x00200013, { key: 'InstanceNumber', vr: 'IS', kind: 'num' }],
-  [0x00200032, { key: 'ImagePositionPatient', vr: 'DS', kind: 'num' }],
-  [0x00200037, { key: 'ImageOrientationPatient', vr: 'DS', kind: 'num' }],
-  [0x00200052, { key: 'FrameOfReferenceUID', vr: 'UI', kind: 'str' }],
-  [0x00200100, { key: 'TemporalPositionIdentifier', vr: 'IS', kind: 'num' }],
-  [0x00209111, { key: 'FrameContentSequence', vr: 'SQ', kind: 'seq' }],
-  [0x00209113, { key: 'PlanePositionSequence', vr: 'SQ', kind: 'seq' }],
-  [0x00209116, { key: 'PlaneOrientationSequence', vr: 'SQ', kind: 'seq' }],
-  [0x00209128, { key: 'TemporalPositionIndex', vr: 'UL', kind: 'ul' }],
-  [0x00209156, { key: 'FrameAcquisitionNumber', vr: 'US', kind: 'us' }],
-  [0x00280002, { key: 'SamplesPerPixel', vr: 'US', kind: 'us' }],
-  [0x00280004, { key: 'PhotometricInterpretation', vr: 'CS', kind: 'str' }],
-  [0x00280006, { key: 'PlanarConfiguration', vr: 'US', kind: 'us' }],
-  [0x00280008, { key: 'NumberOfFrames', vr: 'IS', kind: 'num' }],
-  [0x00280010, { key: 'Rows', vr: 'US', kind: 'us' }],
-  [0x00280011, { key: 'Columns', vr: 'US', kind: 'us' }],
-  [0x00280030, { key: 'PixelSpacing', vr: 'DS', kind: 'num' }],
-  [0x00280100, { key: 'BitsAllocated', vr: 'US', kind: 'us' }],
-  [0x00280101, { key: 'BitsStored', vr: 'US', kind: 'us' }],
-  [0x00280102, { key: 'HighBit', vr: 'US', kind: 'us' }],
-  [0x00280103, { key: 'PixelRepresentation', vr: 'US', kind: 'us' }],
-  [0x00281052, { key: 'RescaleIntercept', vr: 'DS', kind: 'num' }],
-  [0x00281053, { key: 'RescaleSlope', vr: 'DS', kind: 'num' }],
-  [0x00289110, { key: 'PixelMeasuresSequence', vr: 'SQ', kind: 'seq' }],
-  [0x00289145, { key: 'PixelValueTransformationSequence', vr: 'SQ', kind: 'seq' }],
-  [0x52009229, { key: 'SharedFunctionalGroupsSequence', vr: 'SQ', kind: 'seq' }],
-  [0x52009230, { key: 'PerFrameFunctionalGroupsSequence', vr: 'SQ', kind: 'seq' }],
-  [0x7fe00010, { key: 'PixelData', vr: 'OW', kind: 'pixel' }],
+/** Tag (as group << 16 | element) -> keyword and how the value is decoded. */
+const WANTED = new Map<number, { key: string; kind: Kind }>([
+  [0x00080016, { key: 'SOPClassUID', kind: 'str' }],
+  [0x00080018, { key: 'SOPInstanceUID', kind: 'str' }],
+  [0x00080032, { key: 'AcquisitionTime', kind: 'str' }],
+  [0x00080060, { key: 'Modality', kind: 'str' }],
+  [0x00180050, { key: 'SliceThickness', kind: 'num' }],
+  [0x00180081, { key: 'EchoTime', kind: 'num' }],
+  [0x00180086, { key: 'EchoNumbers', kind: 'num' }],
+  [0x00180088, { key: 'SpacingBetweenSlices', kind: 'num' }],
+  [0x00181060, { key: 'TriggerTime', kind: 'num' }],
+  [0x00189074, { key: 'FrameAcquisitionDateTime', kind: 'str' }],
+  [0x00189082, { key: 'EffectiveEchoTime', kind: 'fd' }],
+  [0x00189114, { key: 'MREchoSequence', kind: 'seq' }],
+  [0x0020000d, { key: 'StudyInstanceUID', kind: 'str' }],
+  [0x0020000e, { key: 'SeriesInstanceUID', kind: 'str' }],
+  [0x00200011, { key: 'SeriesNumber', kind: 'num' }],
+  [0x00200012, { key: 'AcquisitionNumber', kind: 'num' }],
+  [0x00200013, { key: 'InstanceNumber', kind: 'num' }],
+  [0x00200032, { key: 'ImagePositionPatient', kind: 'num' }],
+  [0x00200037, { key: 'ImageOrientationPatient', kind: 'num' }],
+  [0x00200052, { key: 'FrameOfReferenceUID', kind: 'str' }],
+  [0x00200100, { key: 'TemporalPositionIdentifier', kind: 'num' }],
+  [0x00209111, { key: 'FrameContentSequence', kind: 'seq' }],
+  [0x00209113, { key: 'PlanePositionSequence', kind: 'seq' }],
+  [0x00209116, { key: 'PlaneOrientationSequence', kind: 'seq' }],
+  [0x00209128, { key: 'TemporalPositionIndex', kind: 'ul' }],
+  [0x00209156, { key: 'FrameAcquisitionNumber', kind: 'us' }],
+  [0x00280002, { key: 'SamplesPerPixel', kind: 'us' }],
+  [0x00280004, { key: 'PhotometricInterpretation', kind: 'str' }],
+  [0x00280006, { key: 'PlanarConfiguration', kind: 'us' }],
+  [0x00280008, { key: 'NumberOfFrames', kind: 'num' }],
+  [0x00280010, { key: 'Rows', kind: 'us' }],
+  [0x00280011, { key: 'Columns', kind: 'us' }],
+  [0x00280030, { key: 'PixelSpacing', kind: 'num' }],
+  [0x00280100, { key: 'BitsAllocated', kind: 'us' }],
+  [0x00280101, { key: 'BitsStored', kind: 'us' }],
+  [0x00280102, { key: 'HighBit', kind: 'us' }],
+  [0x00280103, { key: 'PixelRepresentation', kind: 'us' }],
+  [0x00281052, { key: 'RescaleIntercept', kind: 'num' }],
+  [0x00281053, { key: 'RescaleSlope', kind: 'num' }],
+  [0x00289110, { key: 'PixelMeasuresSequence', kind: 'seq' }],
+  [0x00289145, { key: 'PixelValueTransformationSequence', kind: 'seq' }],
+  [0x52009229, { key: 'SharedFunctionalGroupsSequence', kind: 'seq' }],
+  [0x52009230, { key: 'PerFrameFunctionalGroupsSequence', kind: 'seq' }],
+  [0x7fe00010, { key: 'PixelData', kind: 'pixel' }],
 ]);
 
 /** The walk over one instance: its bytes, their encoding, one reusable element header. */
@@ -150,14 +156,7 @@ function readEncapsulated(w: Walk, tag: number): Uint8Array[] {
   return offsets.map((start, i) => {
     const stop = offsets[i + 1] ?? Infinity;
     const parts = fragments.filter((f) => f.at >= start && f.at < stop).map((f) => f.data);
-    if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return parts.length === 1 ? parts[0]! : concatBytes(parts);
   });
 }
 
