@@ -1,5 +1,5 @@
 /**
- * Encoders: Findings + StudyHeader + options -> DICOM Part 10 objects (SEG, SR, optional SC key images and an
+ * Encoders: Findings + StudyAttributes + options -> DICOM Part 10 objects (SEG, SR, optional SC key images and an
  * Encapsulated PDF). Pure: no network, no disk. Deterministic UIDs (uid-scheme.ts) make re-delivery idempotent.
  *
  *   const narrative = await narrativeFor(findings, config.pipeline.llm);      // optional LLM, else templates
@@ -9,7 +9,7 @@
  * What is written, and why, is in conformance/objects.md; how to view it in docs/outputs.md.
  */
 import type { Findings } from '../ai/findings';
-import type { StudyHeader } from '../dicom/study-header';
+import type { StudyAttributes } from '../dicom/study-attributes';
 import { SopClass } from '../dicom/constants';
 import { preflight } from './conformance/preflight';
 import type { Issue } from './conformance/structural-checks';
@@ -58,7 +58,7 @@ export interface EncodedResults {
   preflight: Issue[];
 }
 
-export async function encodeResults(findings: Findings, header: StudyHeader, options: EncoderOptions): Promise<EncodedResults> {
+export async function encodeResults(findings: Findings, header: StudyAttributes, options: EncoderOptions): Promise<EncodedResults> {
   if (header.StudyInstanceUID !== findings.studyInstanceUid) {
     throw new EncoderInputError(
       `study header ${header.StudyInstanceUID} does not match findings study ${findings.studyInstanceUid}`,

@@ -1,5 +1,5 @@
 /**
- * What the encoders need besides Findings and the StudyHeader: who we are (equipment / device observer), when the
+ * What the encoders need besides Findings and the StudyAttributes: who we are (equipment / device observer), when the
  * result was made, which earlier results this one supersedes, and which optional objects to emit.
  */
 

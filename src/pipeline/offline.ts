@@ -12,7 +12,7 @@ import { summariseFindings } from '../ai/summary';
 import type { Findings } from '../ai/findings';
 import { groupFiles, inferStudy, type StudyOutcome } from './infer-study';
 import { readP10 } from '../dicom/p10';
-import { studyHeaderFrom } from '../dicom/study-header';
+import { studyAttributesFrom } from '../dicom/study-attributes';
 import { encodeResults, narrativeFor } from '../encoders';
 import type { Logger } from '../log/logger';
 import { nodeVersion } from '../version';
@@ -42,7 +42,7 @@ export interface OfflineOptions {
 /** Encodes one model's findings and writes the objects, the report text and a findings summary into `dir`. */
 async function writeResults(findings: Findings, study: StudySeriesFiles, dir: string, cfg: Config, opts: OfflineOptions): Promise<{ files: string[]; errors: string[] }> {
   const headerFile = study.series[findings.referenceSeries.seriesInstanceUid]![0]!;
-  const header = studyHeaderFrom(readP10(await readFile(headerFile), { headerOnly: true }).dataset);
+  const header = studyAttributesFrom(readP10(await readFile(headerFile), { headerOnly: true }).dataset);
   const narrative = await narrativeFor(findings, cfg.pipeline.llm);
   const encoded = await encodeResults(findings, header, {
     node: { name: cfg.node.name, version: nodeVersion() },

@@ -14,7 +14,7 @@ import type { Findings } from '../ai/findings';
 import type { ModelRegistry } from '../ai/registry';
 import type { DeviceQueue } from '../ai/runtime';
 import { summariseFindings } from '../ai/summary';
-import type { StudyHeader } from '../dicom/study-header';
+import type { StudyAttributes } from '../dicom/study-attributes';
 import { encodeResults, narrativeFor, type ObjectReference } from '../encoders';
 import type { Logger } from '../log/logger';
 import type { StudyClassification } from '../series-id/classify';
@@ -57,7 +57,7 @@ export interface EncodeArgs {
   workDir: string;
   /** Findings artifact. */
   artifact: string;
-  header: StudyHeader;
+  header: StudyAttributes;
   predecessors: ObjectReference[];
   /** The job's creation time (ms): a re-run of the job writes byte-identical objects. */
   createdAt: number;

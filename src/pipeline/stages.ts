@@ -24,7 +24,7 @@ import { stowToDestination } from '../delivery/dicomweb-sender';
 import type { OutgoingObject } from '../delivery/types';
 import { dimseSender } from '../dimse-bridge/sender';
 import { readP10 } from '../dicom/p10';
-import { studyHeaderFrom } from '../dicom/study-header';
+import { studyAttributesFrom } from '../dicom/study-attributes';
 import type { Stage, StageContext, StageHandler } from '../jobs/types';
 import type { InstanceStore } from '../store/store';
 import { readArtifactJson } from './artifacts';
@@ -188,7 +188,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
     for (const m of ctx.outputs.inferring!.models) {
       const headerSop = await referenceSopOf(ctx.workDir, m.artifact);
       if (!headerSop) throw new PermanentStageError('the display series has no source instances', 'missing-sources');
-      const header = studyHeaderFrom(readP10(await ctx.store.readInstance(headerSop), { headerOnly: true }).dataset);
+      const header = studyAttributesFrom(readP10(await ctx.store.readInstance(headerSop), { headerOnly: true }).dataset);
       const r = await work.encode({ model: m.model, workDir: ctx.workDir, artifact: m.artifact, header, predecessors, createdAt: ctx.job.createdAt }, ctx.logger, ctx.signal);
       if (r.narrative.fallbackReason) out.notes.push(`narrative: ${r.narrative.fallbackReason}`);
       else if (cfg.pipeline.llm.enabled) out.narrativeSource = 'llm';

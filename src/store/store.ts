@@ -25,12 +25,13 @@ import { createLogger, type Logger } from '../log/logger';
 import { logLimited } from '../log/repeat-limit';
 import { openDatabase, type Db } from './database';
 import { toDicomJson, naturalizeDicomJson } from './dicom-json';
-import { decodeHeader, jsonNumbers, jsonString } from './header-decoder';
-import { shortPixelDataMessage, type PixelGeometry } from './pixel-length';
+import { decodeInstanceJson, jsonNumbers, jsonString } from './instance-json-decoder';
+import { shortPixelDataMessage, type PixelGeometry } from '../dicom/pixel-length';
 import { fsyncDir, mkdirpTracked } from './durable-fs';
-import { extractIndexFields, type IndexFields } from './header';
+import { extractIndexFields, type IndexFields } from './index-fields';
 import { InstanceIndex, type IndexRow } from './index-db';
-import { bufferSource, checkP10Structure, P10StructureError, type ByteSource } from './p10-structure';
+import { bufferSource, type ByteSource } from '../dicom/byte-source';
+import { checkP10Structure, P10StructureError } from './p10-structure';
 import { instancePath, seriesDir, storeLayout, studyDir, tempPath, type StoreLayout } from './paths';
 import { DiskSpaceGuard } from './disk-space';
 import type { RejectReason } from './reasons';
@@ -484,7 +485,7 @@ function decodeHeaderBytes(
   ts: string,
 ): { meta: DicomJson; dataset: DicomJson } {
   const head = headerBytes(pixelDataOffset !== undefined ? Math.min(size, pixelDataOffset + 12) : undefined);
-  const fast = decodeHeader(head, datasetOffset, ts);
+  const fast = decodeInstanceJson(head, datasetOffset, ts);
   if (fast) return fast;
   try {
     const parsed = readP10(head, { headerOnly: true });

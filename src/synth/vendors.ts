@@ -93,7 +93,7 @@ export interface SeriesContext {
   sourceDescription?: string;
 }
 
-export interface SeriesHeader {
+export interface SeriesDescriptor {
   description: string;
   protocolName: string;
   /** MR acquisition attributes (ScanningSequence, TR, TE, ...), ImageType and friends. */
@@ -111,12 +111,12 @@ const ORI = {
 const round = (v: number, d = 2): number => Number(v.toFixed(d));
 
 /** Header of one series kind on one vendor's scanner. */
-export function seriesHeader(kind: SeriesKind, ctx: SeriesContext): SeriesHeader {
+export function seriesHeader(kind: SeriesKind, ctx: SeriesContext): SeriesDescriptor {
   const { rng: r, scanner } = ctx;
   const v = scanner.vendor;
   const o = ORI[v][ctx.orientation];
   const at3 = scanner.fieldStrength === 3;
-  const h = (description: string, attrs: NaturalDataset, contrast: string, protocol = description): SeriesHeader => ({
+  const h = (description: string, attrs: NaturalDataset, contrast: string, protocol = description): SeriesDescriptor => ({
     description, protocolName: v === 'ge' ? scanner.examProtocol : protocol, attrs, acquisitionContrast: contrast,
   });
   const imageType = (...t: string[]): { ImageType: string[] } => ({ ImageType: t });

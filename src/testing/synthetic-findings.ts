@@ -6,7 +6,7 @@
  */
 import { bidimensionalOf } from '../ai/bidimensional';
 import { inputGeometry, type Findings, type RegionMeasurement, type SegmentDefinition } from '../ai/findings';
-import type { StudyHeader } from '../dicom/study-header';
+import type { StudyAttributes } from '../dicom/study-attributes';
 import { SopClass } from '../dicom/constants';
 import { deterministicUid } from '../dicom/uids';
 import { affineFromDicom, voxelToPatient, type SeriesVolume, type Vec3, type Volume } from '../imaging/volume';
@@ -43,7 +43,7 @@ function cross(a: Vec3, b: Vec3): Vec3 {
   return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 }
 
-export function studyHeader(studyUid: string, name = 'SYNTHETIC^PATIENT'): StudyHeader {
+export function studyHeader(studyUid: string, name = 'SYNTHETIC^PATIENT'): StudyAttributes {
   return {
     PatientName: name,
     PatientID: 'SYN-0001',
@@ -148,7 +148,7 @@ export function regionsFromLabelmap(labelmap: Volume<Uint8Array>, segments: read
 }
 
 export interface SyntheticCase {
-  header: StudyHeader;
+  header: StudyAttributes;
   findings: Findings;
   /** Every input series with its role (the reference series is among them). */
   series: Array<{ role: ModelRole; volume: SeriesVolume<Int16Array>; description: string; number: number }>;

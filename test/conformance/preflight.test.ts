@@ -4,7 +4,7 @@
  */
 import { readP10 } from '../../src/dicom/p10';
 import { encodeResults, preflight } from '../../src/encoders';
-import { writePart10 } from '../../src/encoders/part10-writer';
+import { writePart10 } from '../../src/dicom/part10-writer';
 import { AXIAL, obliqueCosines, syntheticCase } from '../../src/testing/synthetic-findings';
 import type { EncoderOptions } from '../../src/encoders/options';
 

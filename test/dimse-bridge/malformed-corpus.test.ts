@@ -6,7 +6,8 @@
 import { writeP10 } from '../../src/dicom/p10';
 import { SopClass, TransferSyntax } from '../../src/dicom/constants';
 import { buildFileMetaHeader } from '../../src/dimse-bridge/file-meta';
-import { bufferSource, checkP10Structure } from '../../src/store/p10-structure';
+import { bufferSource } from '../../src/dicom/byte-source';
+import { checkP10Structure } from '../../src/store/p10-structure';
 import { multipartRelated } from '../helpers/stow';
 import { startTestNode, type TestNode } from '../web/node-fixture';
 import { storeRaw } from './helpers/raw-association';

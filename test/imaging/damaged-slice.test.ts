@@ -3,7 +3,7 @@
  * volume with a warning instead of failing the series: at the edge the volume is one slice
  * shorter; in the middle the gap follows the missing-slice rule (refused, or interpolated when allowed).
  */
-import { writeSeries } from '../../src/dicom/series-writer';
+import { writeSeries } from '../../src/synth/series-writer';
 import { buildSeriesVolume } from '../../src/imaging/build-volume';
 import { VolumeBuildError } from '../../src/imaging/volume-errors';
 import { shortenedPixelData } from '../helpers/damaged-dicom';

@@ -15,7 +15,7 @@ import { buildFileMetaHeader } from '../../src/dimse-bridge/file-meta';
 import { splitP10 } from '../../src/dimse-bridge/p10-split';
 import { InstanceStore } from '../../src/store/store';
 import { storeLayout } from '../../src/store/paths';
-import { expectedPixelDataBytes, shortPixelDataMessage } from '../../src/store/pixel-length';
+import { expectedPixelDataBytes, shortPixelDataMessage } from '../../src/dicom/pixel-length';
 import { cStoreStatus, stowFailureReason } from '../../src/store/reasons';
 import type { StoredEvent } from '../../src/store/types';
 import { runTool } from '../helpers/dcmtk';

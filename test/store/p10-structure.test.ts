@@ -1,6 +1,7 @@
 import { SopClass, TransferSyntax } from '../../src/dicom/constants';
 import { writeP10 } from '../../src/dicom/p10';
-import { bufferSource, checkP10Structure, P10StructureError } from '../../src/store/p10-structure';
+import { bufferSource } from '../../src/dicom/byte-source';
+import { checkP10Structure, P10StructureError } from '../../src/store/p10-structure';
 
 function reasonOf(buf: Buffer): string {
   try {

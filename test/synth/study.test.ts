@@ -17,7 +17,7 @@ import { buildSeriesVolume } from '../../src/imaging/build-volume';
 import { parseNifti, qformToAffine, readNifti } from '../../src/imaging/nifti';
 import type { Vec3, Volume } from '../../src/imaging/volume';
 import { classifyStudy } from '../../src/series-id/classify';
-import { seriesHeadersFromDatasets } from '../../src/series-id/header-from-datasets';
+import { seriesDescriptorsFromDatasets } from '../../src/series-id/descriptor-from-datasets';
 import { labelVolume } from '../../src/synth/ground-truth';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
 import { writeStudy } from '../../src/synth/write-study';
@@ -116,7 +116,7 @@ describe('synthetic study: headers agree with truth.json', () => {
 
 describe('synthetic study: the node\'s series identification finds the roles', () => {
   it('classifyStudy selects exactly the T1/T1ce/T2/FLAIR series truth.json names, despite every distractor', () => {
-    const headers = seriesHeadersFromDatasets(study.files.map((f) => readP10(f.buffer, { headerOnly: true }).dataset));
+    const headers = seriesDescriptorsFromDatasets(study.files.map((f) => readP10(f.buffer, { headerOnly: true }).dataset));
     const result = classifyStudy(headers);
     for (const role of ['t1', 't1ce', 't2', 'flair'] as const) {
       expect(result.selected[role]).toBe(study.series.find((s) => s.role === role)!.seriesInstanceUid);

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readP10 } from '../../dicom/p10';
-import { writeSeries } from '../../dicom/series-writer';
+import { writeSeries } from '../../synth/series-writer';
 import { affineFromAxes, applyAffine, cross, normalize } from '../../imaging/affine';
 import { readNifti } from '../../imaging/nifti';
 import { readImageInstance } from '../../imaging/p10-image-reader';

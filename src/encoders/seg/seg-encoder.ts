@@ -5,13 +5,13 @@
  * it). Checklist and choices: conformance/objects.md.
  */
 import type { Findings } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import { voxelToPatient, type SeriesVolume, type Vec3 } from '../../imaging/volume';
 import { codeItem, DCM } from '../codes';
 import { equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
 import { DEFAULT_SERIES_NUMBERS, EncoderInputError, type EncoderOptions } from '../options';
-import { writePart10, type DicomJson } from '../part10-writer';
+import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { OutputUids } from '../uid-scheme';
 import { packFrames } from './bitpack';
 import { planFrames, sliceDistances, sliceHistogram, type FramePlan } from './frame-plan';
@@ -146,7 +146,7 @@ function sliceSpacing(distances: number[], fallback: number): number {
   return gaps[Math.floor(gaps.length / 2)]!;
 }
 
-export function encodeSeg(findings: Findings, header: StudyHeader, options: EncoderOptions, uids: OutputUids): EncodedSeg {
+export function encodeSeg(findings: Findings, header: StudyAttributes, options: EncoderOptions, uids: OutputUids): EncodedSeg {
   validateSegInput(findings);
   const seg = findings.segmentation!;
   const ref = findings.referenceSeries;

@@ -4,7 +4,7 @@
  */
 import { codeItem, type CodedConcept } from '../codes';
 import { EncoderInputError } from '../options';
-import type { DicomJson } from '../part10-writer';
+import type { DicomJson } from '../../dicom/part10-writer';
 
 export type Relationship =
   | 'CONTAINS'

@@ -18,7 +18,7 @@
  */
 import type { Findings, HeadResult, InputGeometry, InputSeries, RadiomicFeature, RegionKey, RegionMeasurement } from '../../ai/findings';
 import type { HeadKind } from '../../ai/manifest';
-import type { StudyHeader } from '../../dicom/study-header';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import {
   classValueCode,
@@ -72,7 +72,7 @@ export interface ReportContext {
   seg?: SegReference;
   narrative: Narrative;
   /** Source study (Image Library study date/time). */
-  header?: StudyHeader;
+  header?: StudyAttributes;
 }
 
 function observerContext(ctx: ReportContext): ContentItem[] {
@@ -88,7 +88,7 @@ function observerContext(ctx: ReportContext): ContentItem[] {
 }
 
 /** TID 1602/1604 descriptors shared by a series' images, on the Image Library Group. */
-function seriesDescriptors(g: InputGeometry | undefined, header: StudyHeader | undefined): ContentItem[] {
+function seriesDescriptors(g: InputGeometry | undefined, header: StudyAttributes | undefined): ContentItem[] {
   const out: ContentItem[] = [];
   const mm = (concept: CodedConcept, v: number): ContentItem => numContent('HAS ACQ CONTEXT', concept, roundTo(v, 6), UCUM.millimeter);
   if (header?.StudyDate) out.push(dateContent('HAS ACQ CONTEXT', DCM.studyDate, header.StudyDate));
@@ -115,7 +115,7 @@ function libraryEntry(s: InputSeries, uid: string): ContentItem {
   return entry;
 }
 
-function imageLibrary(f: Findings, header?: StudyHeader): ContentItem {
+function imageLibrary(f: Findings, header?: StudyAttributes): ContentItem {
   const groups = f.inputs.map((s) =>
     container('CONTAINS', DCM.imageLibraryGroup, [
       codeContent('HAS ACQ CONTEXT', DCM.modality, DCM.magneticResonance),

@@ -3,8 +3,9 @@ import { syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { SopClass, TransferSyntax } from '../../src/dicom/constants';
 import { readP10, writeP10 } from '../../src/dicom/p10';
 import { toDicomJson } from '../../src/store/dicom-json';
-import { decodeHeader } from '../../src/store/header-decoder';
-import { bufferSource, checkP10Structure } from '../../src/store/p10-structure';
+import { decodeInstanceJson } from '../../src/store/instance-json-decoder';
+import { bufferSource } from '../../src/dicom/byte-source';
+import { checkP10Structure } from '../../src/store/p10-structure';
 
 /** The reference: dcmjs' parse, cleaned into DICOM JSON the same way. */
 function viaDcmjs(buf: Buffer): { meta: unknown; dataset: unknown } {
@@ -12,9 +13,9 @@ function viaDcmjs(buf: Buffer): { meta: unknown; dataset: unknown } {
   return { meta: toDicomJson(dcmjs.data.DicomMetaDictionary.denaturalizeDataset(p.meta)), dataset: toDicomJson(p.raw) };
 }
 
-function fast(buf: Buffer): ReturnType<typeof decodeHeader> {
+function fast(buf: Buffer): ReturnType<typeof decodeInstanceJson> {
   const s = checkP10Structure(bufferSource(buf));
-  return decodeHeader(buf, s.datasetOffset, s.transferSyntaxUid);
+  return decodeInstanceJson(buf, s.datasetOffset, s.transferSyntaxUid);
 }
 
 const rich = {
