@@ -2,7 +2,7 @@
  * A small, linear-time DICOM Part 10 writer (Explicit VR Little Endian) for the objects the node creates.
  *
  * Why not dcmjs `DicomDict.write`: on a 465-frame SEG its per-frame functional groups alone take ~0.2 s and grow
- * faster than linearly (1,860 frames: ~0.9 s, x4.5-4.9), the super-linear growth research/perf.md S7 warns about
+ * faster than linearly (1,860 frames: ~0.9 s, x4.5-4.9), the super-linear growth a naive writer shows
  * (dcmjs#159). This writer streams into one growing buffer (amortised O(n)) and writes sequences with undefined
  * length, so nothing is measured or copied twice. Input is a "naturalized" data set exactly like dcmjs produces
  * (keyword -> value, sequences as arrays of objects, `_vrMap` to pick OB/OW), so datasets read by dcmjs can be

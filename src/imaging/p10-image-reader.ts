@@ -5,7 +5,7 @@
  * MR functional groups that carry them) and returns Pixel Data as zero-copy views. Everything else is skipped by length.
  *
  * Why: the general dcmjs parse (src/dicom/p10.ts) decodes and naturalizes every element (~0.3 ms per MR slice);
- * this skips them (~10x less), which is what keeps volume building within 2x of dcm2niix (research/perf.md S3/S4).
+ * this skips them (~10x less), which is what keeps volume building within 2x of dcm2niix (docs/performance.md, S3/S4).
  * Explicit and Implicit VR Little Endian with any pixel encoding are read here; Deflated and Big Endian data sets
  * fall back to dcmjs via readP10. Errors are DicomParseError, as everywhere else.
  */
