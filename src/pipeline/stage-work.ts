@@ -7,19 +7,18 @@
  * Bulky data never crosses the thread boundary: inputs are files (the study's instances, the job's artifacts),
  * outputs are artifacts and result files in the job's work folder, and only small summaries come back.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema';
 import type { ModelRegistry } from '../ai/registry';
 import type { DeviceQueue } from '../ai/runtime';
 import { summariseFindings } from '../ai/summary';
 import type { StudyHeader } from '../dicom/study-header';
-import { encodeResults, narrativeFor, type ObjectReference } from '../encoders';
+import type { ObjectReference } from '../encoders';
 import type { Logger } from '../log/logger';
 import type { StudyClassification } from '../series-id/classify';
-import { nodeVersion } from '../version';
 import { analysePrepared } from './analyse';
 import { writeArtifact } from './artifacts';
+import { encodeAndWrite } from './encode-and-write';
 import { PermanentStageError } from './errors';
 import { prepareCase, volumeBuilder, type SelectedSeries, type StudySeriesFiles } from './prepare';
 import { readFindings, readPreparedCase } from './stage-outputs';
@@ -123,27 +122,13 @@ export async function inferModel(args: InferArgs, registry: ModelRegistry, cfg: 
 /** One model's findings -> SEG, SR (+ key images, PDF) files in <workDir>/out/<model>/. */
 export async function encodeModel(args: EncodeArgs, cfg: Config): Promise<EncodeResult> {
   const findings = await readFindings(args.workDir, args.artifact);
-  const narrative = await narrativeFor(findings, cfg.pipeline.llm, { supersedes: args.predecessors.map((p) => p.sopInstanceUid) });
-  const encoded = await encodeResults(findings, args.header, {
-    node: { name: cfg.node.name, version: nodeVersion() },
+  const { objects, encoded, narrative } = await encodeAndWrite(findings, args.header, join(args.workDir, 'out', args.model), args.model, cfg, {
     now: new Date(args.createdAt),
     predecessors: args.predecessors,
-    keyImages: { enabled: cfg.delivery.secondaryCapture },
-    pdf: { enabled: cfg.delivery.encapsulatedPdf },
-    narrative,
+    keyImages: cfg.delivery.secondaryCapture,
+    pdf: cfg.delivery.encapsulatedPdf,
+    preflightErrors: 'fail',
   });
-  const errors = encoded.preflight.filter((i) => i.severity === 'error');
-  if (errors.length) {
-    throw new PermanentStageError(`outputs failed their pre-delivery check: ${errors.map((i) => `${i.rule}: ${i.message}`).join('; ')}`, 'preflight-failed');
-  }
-  const dir = join(args.workDir, 'out', args.model);
-  await mkdir(dir, { recursive: true });
-  const objects: EncodeResult['objects'] = [];
-  for (const o of encoded.objects) {
-    const path = join(dir, o.fileName);
-    await writeFile(path, o.bytes);
-    objects.push({ model: args.model, kind: o.kind, sopClassUid: o.sopClassUid, sopInstanceUid: o.sopInstanceUid, seriesInstanceUid: o.seriesInstanceUid, studyInstanceUid: o.studyInstanceUid, path });
-  }
   return {
     objects,
     notes: encoded.notes,

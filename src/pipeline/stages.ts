@@ -20,11 +20,10 @@ import type { RoutingRuleConfig } from '../config/sections/routing';
 import type { ModelRegistry } from '../ai/registry';
 import type { DeviceQueue } from '../ai/runtime';
 import { deadLetters, deliverAll, initialState, resetDeadLetters, type DeliveryState, type Sender } from '../delivery/deliver';
-import { stowToDestination } from '../delivery/dicomweb-sender';
 import { deliveryStateSchema } from '../delivery/delivery-state-schema';
+import { defaultSenders } from '../delivery/senders';
 import type { OutgoingObject } from '../delivery/types';
 import { sliceSourceSchema } from '../imaging/volume-schema';
-import { dimseSender } from '../dimse-bridge/sender';
 import { readP10 } from '../dicom/p10';
 import { studyHeaderFrom } from '../dicom/study-header';
 import type { StageContext, StageHandler, StagePlan } from '../jobs/types';
@@ -43,7 +42,7 @@ export interface PipelineDeps {
   config: Config;
   registry: ModelRegistry;
   queue: DeviceQueue;
-  /** Senders per destination type (defaults: STOW-RS and C-STORE). Tests may wrap them. */
+  /** Senders per destination type (default: the registry in src/delivery/senders.ts). Tests may wrap them. */
   senders?: Partial<Record<Destination['type'], Sender>>;
   /** Where the CPU-bound stage work runs (src/workers pool); in this thread when absent. */
   work?: StageWork;
@@ -70,10 +69,7 @@ async function referenceSopOf(workDir: string, artifact: string): Promise<string
 export function pipelineStages(deps: PipelineDeps): StagePlan<PipelineOutputs> {
   const cfg = deps.config;
   const work = deps.work ?? inThreadWork(deps.registry, cfg, deps.queue);
-  const senders: Partial<Record<Destination['type'], Sender>> = deps.senders ?? {
-    dicomweb: (d, o) => (d.type === 'dicomweb' ? stowToDestination(d, o) : Promise.reject(new Error('not a DICOMweb destination'))),
-    dimse: dimseSender(cfg),
-  };
+  const senders = deps.senders ?? defaultSenders(cfg);
 
   const identifying: StageHandler<PipelineOutputs, 'identifying'> = async (ctx) => {
     let files = studyFilesFromStore(ctx.store, ctx.studyInstanceUid);
