@@ -15,6 +15,7 @@ import { openDatabase } from '../../src/store/database';
 import { storeLayout } from '../../src/store/paths';
 import { InstanceStore } from '../../src/store/store';
 import { StudyTracker } from '../../src/study/tracker';
+import { startTestNode } from '../web/node-fixture';
 
 type Outputs = StageOutputMap & { identifying: { series: string[] } };
 const outputs: StageOutputSchemas<Outputs> = { ...UNCHECKED_OUTPUTS, identifying: z.object({ series: z.array(z.string()) }) };
@@ -81,5 +82,25 @@ describe('stage outputs read back from disk', () => {
     const { job } = await resumeAfter((file) => writeFileSync(file, '{"stage": "identifying", "outp'));
     expect(job).toMatchObject({ state: 'failed', lastError: { stage: 'preprocessing', reason: 'bad-stage-output' } });
     expect(job.lastError!.message).toMatch(/identifying\.json is not valid JSON/);
+  });
+
+  it('the job API answers a damaged output with the file and the field, not a bare 500', async () => {
+    const node = await startTestNode({}, { stages: { handlers: { identifying: async () => ({ series: ['T1 MPRAGE'] }) }, outputs } }, dir);
+    try {
+      const [a] = syntheticMrStudy({ seed: 'stored-outputs-api', series: 1, slicesPerSeries: 1 });
+      await node.store.ingestBuffer(a!.bytes, { source: 'stow' });
+      node.studies.markReady(a!.studyInstanceUid);
+      const [job] = node.jobs.list();
+      expect((await node.jobs.waitFor(job!.id, ['done', 'failed'])).state).toBe('done');
+      const url = `${node.httpUrl}/api/jobs/${job!.id}/outputs/identifying`;
+      expect(((await (await fetch(url)).json()) as { output: unknown }).output).toEqual({ series: ['T1 MPRAGE'] });
+      const file = join(node.jobs.jobDir(job!.id), 'identifying.json');
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), output: { series: [7] } }));
+      const r = await fetch(url);
+      expect(r.status).toBe(500);
+      expect(((await r.json()) as { error: string }).error).toMatch(/identifying\.json does not hold what this node expects: output\.series\.0: .*expected string/);
+    } finally {
+      await node.close();
+    }
   });
 });
