@@ -21,6 +21,7 @@ import { JobStore, type JobQuery, type JobUpdate } from './job-store';
 import { parseStored, parseStoredJson, StoredDataError } from './stored-data';
 import {
   isStage,
+  PASS_THROUGH,
   STAGES,
   TERMINAL_STATES,
   type Admission,
@@ -80,13 +81,7 @@ type RunBase = Omit<StageContext, 'stage' | 'outputs'>;
 /** The envelope every <job>/<stage>.json has around the stage's output. */
 const ENVELOPE = z.looseObject({ stage: z.string(), attempt: z.number(), finishedAt: z.number(), output: z.unknown() });
 
-/** Output of a stage that has no handler: the machine still records the step. */
-const PASS_THROUGH = { passThrough: true } as const;
 
-/** True for the output of a stage that ran without a handler. */
-export function isPassThrough(output: unknown): boolean {
-  return typeof output === 'object' && output !== null && (output as { passThrough?: unknown }).passThrough === true && Object.keys(output).length === 1;
-}
 
 export class JobMachine<M extends StageOutputMap = StageOutputMap> {
   readonly jobs: JobStore;

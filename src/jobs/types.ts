@@ -34,6 +34,14 @@ export type StageOutputs<M extends StageOutputMap = StageOutputMap> = { [S in St
 /** One schema per stage: a stage's output is parsed with it whenever it is read back from <job>/<stage>.json. */
 export type StageOutputSchemas<M extends StageOutputMap = StageOutputMap> = { [S in Stage]: z.ZodType<M[S]> };
 
+/** Output of a stage that has no handler: the machine still records the step. */
+export const PASS_THROUGH = { passThrough: true } as const;
+
+/** True for the output of a stage that ran without a handler. */
+export function isPassThrough(output: unknown): boolean {
+  return typeof output === 'object' && output !== null && (output as { passThrough?: unknown }).passThrough === true && Object.keys(output).length === 1;
+}
+
 /** Schemas for a machine whose outputs are plain JSON: accepts whatever the file holds. */
 export const UNCHECKED_OUTPUTS: StageOutputSchemas = { identifying: z.unknown(), preprocessing: z.unknown(), inferring: z.unknown(), encoding: z.unknown(), delivering: z.unknown() };
 
