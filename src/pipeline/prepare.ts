@@ -56,8 +56,14 @@ export interface PreparedCase {
   warnings: string[];
 }
 
+/** What preparation reads of the identification: a StudyClassification, or the identifying stage's output. */
+export interface SelectedSeries {
+  selected: Partial<Record<ModelRole, string>>;
+  series: ReadonlyArray<{ seriesInstanceUid: string; seriesNumber?: number; seriesDescription?: string }>;
+}
+
 /** Builds (and caches, across models of one study) the volume of a selected role. */
-export function volumeBuilder(study: StudySeriesFiles, classification: StudyClassification): (role: ModelRole) => Promise<BuiltVolume> {
+export function volumeBuilder(study: StudySeriesFiles, classification: SelectedSeries): (role: ModelRole) => Promise<BuiltVolume> {
   const cache = new Map<ModelRole, Promise<BuiltVolume>>();
   return (role) => {
     let b = cache.get(role);
@@ -74,7 +80,7 @@ export function volumeBuilder(study: StudySeriesFiles, classification: StudyClas
 /** Volumes -> the model's grid. Throws typed errors (missing modalities, unsupported space, bad volumes). */
 export async function prepareCase(
   model: LoadedModel,
-  classification: StudyClassification,
+  classification: SelectedSeries,
   build: (role: ModelRole) => Promise<BuiltVolume>,
 ): Promise<PreparedCase> {
   const m = model.manifest;

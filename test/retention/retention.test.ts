@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/testing/synthetic-mr';
-import type { JobRecord } from '../../src/jobs/types';
+import { UNCHECKED_OUTPUTS, type JobRecord } from '../../src/jobs/types';
 import { dueForDeletion, Retention } from '../../src/retention/retention';
 import { storeLayout, studyDir } from '../../src/store/paths';
 import { InstanceStore } from '../../src/store/store';
@@ -51,10 +51,13 @@ describe('retention on a running node', () => {
   beforeAll(async () => {
     node = await startTestNode({ pipeline: { maxAttempts: 1 } }, {
       stages: {
-        identifying: (async (ctx: { studyInstanceUid: string }) => {
-          if (ctx.studyInstanceUid === failUid.value) throw new Error('cannot identify this one');
-          return { selected: {}, missing: ['t1', 't1ce', 't2', 'flair'], series: [], routed: [], skipped: [], unreadable: [] };
-        }),
+        handlers: {
+          identifying: async (ctx) => {
+            if (ctx.studyInstanceUid === failUid.value) throw new Error('cannot identify this one');
+            return { selected: {}, missing: ['t1', 't1ce', 't2', 'flair'], series: [], routed: [], skipped: [], unreadable: [] };
+          },
+        },
+        outputs: UNCHECKED_OUTPUTS,
       },
     });
   });

@@ -16,9 +16,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { Findings } from '../../src/ai/findings';
 import { parseConfig } from '../../src/config/load';
-import { readArtifact } from '../../src/pipeline/artifacts';
+import { readFindings } from '../../src/pipeline/stage-outputs';
 import type { InferOutput } from '../../src/pipeline/stages';
 import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
@@ -153,7 +152,7 @@ describe('web interface in Chromium against a real node', () => {
 
   it('result page: volumes, diagnosis, heads and provenance match the Findings; key image; delivery status', async () => {
     const infer = (await node.jobs.readOutput(jobId, 'inferring'))!.output as InferOutput;
-    const findings = await readArtifact<Findings>(join(node.jobs.jobDir(jobId), 'work'), infer.models[0]!.artifact);
+    const findings = await readFindings(join(node.jobs.jobDir(jobId), 'work'), infer.models[0]!.artifact);
 
     await page.locator(`tr[data-job-id="${jobId}"] a`, { hasText: 'Results' }).click();
     await page.waitForURL(`**/ui/jobs/${jobId}`);
@@ -224,7 +223,7 @@ describe('web interface in Chromium against a real node', () => {
     expect(text).toMatch(/millilitres?/);
     // One plain-language paragraph per head: a guess with its chance in words, or "could not decide".
     const infer = (await node.jobs.readOutput(jobId, 'inferring'))!.output as InferOutput;
-    const findings = await readArtifact<Findings>(join(node.jobs.jobDir(jobId), 'work'), infer.models[0]!.artifact);
+    const findings = await readFindings(join(node.jobs.jobDir(jobId), 'work'), infer.models[0]!.artifact);
     expect(await page.locator('[data-guess]').count()).toBe(findings.heads.length);
     const decided = findings.heads.filter((h) => !h.indeterminate).length;
     expect(text.match(/a chance of (about|more than|less than) \d+ in 10/g) ?? []).toHaveLength(decided);

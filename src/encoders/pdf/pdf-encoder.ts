@@ -6,7 +6,7 @@ import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import { codeItem, MISC } from '../codes';
 import { equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
-import { DEFAULT_SERIES_NUMBERS, type EncoderOptions } from '../options';
+import type { EncoderOptions } from '../options';
 import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { OutputUids } from '../uid-scheme';
 
@@ -29,7 +29,7 @@ export function encodePdf(
 ): EncodedPdf {
   const now = options.now ?? new Date();
   const ds: DicomJson = {
-    ...sopCommon(SopClass.EncapsulatedPDF, uids.pdf, uids.series.pdf, options.seriesNumbers?.pdf ?? DEFAULT_SERIES_NUMBERS.pdf, 1, now),
+    ...sopCommon(SopClass.EncapsulatedPDF, uids.pdf, uids.series.pdf, uids.seriesNumbers.pdf, 1, now),
     ...patientAndStudy(header),
     ...equipment(options, modelName),
     Modality: 'DOC',

@@ -7,7 +7,7 @@ import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import { codeItem, DCM } from '../codes';
 import { dicomDate, dicomTime, equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
-import { DEFAULT_SERIES_NUMBERS, type EncoderOptions } from '../options';
+import type { EncoderOptions } from '../options';
 import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { SegmentSpec } from '../seg/segment-catalog';
 import type { OutputUids } from '../uid-scheme';
@@ -116,7 +116,7 @@ export function encodeKeyImages(
     });
     const sopUid = uids.sc(n + 1);
     const ds: DicomJson = {
-      ...sopCommon(SopClass.SecondaryCapture, sopUid, uids.series.sc, options.seriesNumbers?.sc ?? DEFAULT_SERIES_NUMBERS.sc, n + 1, now),
+      ...sopCommon(SopClass.SecondaryCapture, sopUid, uids.series.sc, uids.seriesNumbers.sc, n + 1, now),
       ...patientAndStudy(header),
       ...equipment(options, findings.model.name),
       Modality: 'OT',

@@ -10,7 +10,7 @@ import { SopClass } from '../../dicom/constants';
 import { voxelToPatient, type SeriesVolume, type Vec3 } from '../../imaging/volume';
 import { codeItem, DCM } from '../codes';
 import { equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
-import { DEFAULT_SERIES_NUMBERS, EncoderInputError, type EncoderOptions } from '../options';
+import { EncoderInputError, type EncoderOptions } from '../options';
 import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { OutputUids } from '../uid-scheme';
 import { packFrames } from './bitpack';
@@ -192,7 +192,7 @@ export function encodeSeg(findings: Findings, header: StudyAttributes, options: 
 
   const m = findings.model;
   const now = options.now ?? new Date();
-  const seriesNumber = options.seriesNumbers?.seg ?? DEFAULT_SERIES_NUMBERS.seg;
+  const seriesNumber = uids.seriesNumbers.seg;
   const orgUid = uids.dimensionOrganization;
   const overlap = segments.some((s) => s.labelValues.length > 1) ? 'YES' : 'NO';
   const ds: DicomJson = {

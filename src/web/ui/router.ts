@@ -22,6 +22,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { Config } from '../../config/schema';
 import { isValidUid } from '../../dicom/uids';
 import type { JobMachine } from '../../jobs/machine';
+import { readPipelineOutput } from '../../pipeline/stage-outputs';
 import type { Logger } from '../../log/logger';
 import type { InstanceStore } from '../../store/store';
 import type { StudyTracker } from '../../study/tracker';
@@ -178,7 +179,7 @@ export function uiRouter(deps: UiDeps): Router {
 
   /** The Findings of ?model= (else the job's first model), or undefined after answering 404. */
   const findingsOf = async (req: Request, res: Response, id: number, what: string): Promise<Findings | undefined> => {
-    const infer = (await deps.jobs.readOutput(id, 'inferring'))?.output as { models?: Array<{ model: string; artifact: string }> } | undefined;
+    const infer = (await readPipelineOutput(deps.jobs, id, 'inferring'))?.output;
     const want = typeof req.query.model === 'string' ? req.query.model : undefined;
     const m = infer?.models?.find((x) => want === undefined || x.model === want);
     if (!m) {
