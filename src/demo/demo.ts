@@ -11,7 +11,7 @@ import type { ConfigInput } from '../config/schema';
 import type { HeadKind } from '../ai/manifest';
 import type { JobRecord } from '../jobs/types';
 import { readFindings, readPipelineOutput } from '../pipeline/stage-outputs';
-import { startPipelineNode } from '../pipeline/start';
+import { startPipelineNode } from '../pipeline-node';
 import { synthesiseStudy } from '../synth/study';
 import { writeStudy } from '../synth/write-study';
 import { labelVolume } from '../synth/ground-truth';

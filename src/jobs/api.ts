@@ -7,7 +7,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { validBody } from '../web/request-body';
+import { validBody } from '../http/request-body';
 import { isValidUid } from '../dicom/uids';
 import { JobConflictError, JobNotFoundError, type JobMachine } from './machine';
 import { StoredDataError } from './stored-data';

@@ -22,7 +22,8 @@ import { bufferSource, fileSource } from '../dicom/byte-source';
 import { instancePath, tempPath } from './paths';
 import { compareDataSets, type P10Object } from './same-dataset';
 import { diskSpaceMb, lowDiskMessage } from './disk-space';
-import { outcomeOf, type Analysed, type InstanceStore } from './store';
+import { outcomeOf, type Analysed } from './analysed';
+import type { InstanceStore } from './store';
 import type { IngestContext, IngestOutcome, InstanceRecord } from './types';
 
 interface Entry {

@@ -13,7 +13,7 @@ import type { JobMachine } from '../jobs/machine';
 import type { InstanceStore } from '../store/store';
 import type { StudyTracker } from './tracker';
 import { StudyDeletionRefused, type Retention } from '../retention/retention';
-import { noBody } from '../web/request-body';
+import { noBody } from '../http/request-body';
 
 function bad(res: Response, status: number, message: string): void {
   res.status(status).json({ error: message, status });

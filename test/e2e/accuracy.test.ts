@@ -15,7 +15,7 @@ import { resampleNearest } from '../../src/imaging/resample';
 import { dice } from '../../src/ai/postprocess';
 import type { Findings } from '../../src/ai/findings';
 import { readFindings } from '../../src/pipeline/stage-outputs';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import type { InferOutput } from '../../src/pipeline/stages';
 import { labelVolume } from '../../src/synth/ground-truth';
 import { synthesiseStudy } from '../../src/synth/study';

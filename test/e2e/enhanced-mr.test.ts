@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import { SopClass } from '../../src/dicom/constants';
 import { readP10, type NaturalDataset } from '../../src/dicom/p10';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';

@@ -19,7 +19,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { parseConfig } from '../../src/config/load';
 import { readFindings } from '../../src/pipeline/stage-outputs';
 import type { InferOutput } from '../../src/pipeline/stages';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
 import { startOrthanc, type OrthancPeer } from '../helpers/orthanc';
 import { waitFor } from '../helpers/ports';

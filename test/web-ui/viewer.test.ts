@@ -20,7 +20,7 @@ import type { Findings } from '../../src/ai/findings';
 import { parseConfig } from '../../src/config/load';
 import { readFindings } from '../../src/pipeline/stage-outputs';
 import type { InferOutput } from '../../src/pipeline/stages';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
 import { certaintyOf } from '../../src/web/ui/patient-page';
 import { patientContextOf } from '../../src/web/ui/result-page';
