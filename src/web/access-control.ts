@@ -15,7 +15,7 @@ import type { Request, RequestHandler } from 'express';
 import type { AccessScope } from '../config/sections/http';
 import type { Logger } from '../log/logger';
 import type { AuditSink } from '../audit/events';
-import { drainThenClose, hasBody } from './drain-then-close';
+import { drainThenClose, hasBody } from '../http/drain-then-close';
 
 export interface AccessUser {
   name: string;

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { auditLogPath, type AuditRecord } from '../../src/audit';
 import { atnaMessages } from '../../src/audit/atna';
 import { verifyLog } from '../../src/audit/verify';

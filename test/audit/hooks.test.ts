@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { auditLogPath, type AuditEvent, type AuditRecord } from '../../src/audit';
 import { verifyLog } from '../../src/audit/verify';
 import { parseConfig } from '../../src/config/load';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import { synthesiseStudy } from '../../src/synth/study';
 import { newSecret } from '../../src/web/access-control';
 import { startTool } from '../helpers/dcmtk';
