@@ -28,6 +28,8 @@ declare -A probes=(
   # The PDF report embeds DejaVu Sans (src/encoders/pdf/truetype-font.ts); pdffonts/pdftotext check it.
   [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
   [poppler-utils]=/usr/bin/pdffonts
+  # Redis for the distributed mode's queue (BullMQ); tests start their own redis-server (test/helpers/redis.ts).
+  [redis-server]=/usr/bin/redis-server
 )
 missing=()
 for pkg in "${!probes[@]}"; do
