@@ -18,6 +18,7 @@ import type { JobMachine } from '../jobs/machine';
 import type { Stage, StageContext, StageHandler } from '../jobs/types';
 import { STAGES } from '../jobs/types';
 import type { Logger } from '../log/logger';
+import { logLimited } from '../log/repeat-limit';
 import type { Metric } from '../metrics/metrics';
 import type { EncodeOutput } from '../pipeline/stages';
 import { loadResults, recordResults } from '../pipeline/results-registry';
@@ -81,10 +82,10 @@ export class Dispatcher {
     const connection = redisConnection(cfg.cluster.redisUrl);
     for (const p of JOB_PROVIDERS) {
       const q = new Queue(queueName(p), { connection, prefix: cfg.cluster.queuePrefix });
-      q.on('error', (e) => this.log.warn('redis (queue) error', { error: e.message }));
+      q.on('error', (e) => logLimited(this.log, 'warn', 'redis (queue) error', { error: e.message }));
       this.queues.set(p, q);
       const ev = new QueueEvents(queueName(p), { connection, prefix: cfg.cluster.queuePrefix });
-      ev.on('error', (e) => this.log.warn('redis (queue events) error', { error: e.message }));
+      ev.on('error', (e) => logLimited(this.log, 'warn', 'redis (queue events) error', { error: e.message }));
       ev.on('failed', ({ jobId, failedReason }) => this.reported.emit(`failed:${jobId}`, failedReason));
       this.events.set(p, ev);
     }

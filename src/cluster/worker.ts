@@ -15,6 +15,7 @@ import type { Config } from '../config/schema';
 import type { Stage, StageContext, StageHandler, StageOutputs } from '../jobs/types';
 import { STAGES } from '../jobs/types';
 import { createLogger, type Logger } from '../log/logger';
+import { logLimited } from '../log/repeat-limit';
 import type { EncodeOutput } from '../pipeline/stages';
 import { recordResults } from '../pipeline/results-registry';
 import { loadPipeline } from '../pipeline/start';
@@ -102,7 +103,7 @@ export async function startClusterWorker(config: Config): Promise<ClusterWorker>
       stalledInterval: Math.max(1000, Math.round(lockMs / 2)),
       maxStalledCount: config.cluster.maxStalls,
     });
-    w.on('error', (e) => log.warn('redis (worker) error', { error: e.message }));
+    w.on('error', (e) => logLimited(log, 'warn', 'redis (worker) error', { error: e.message }));
     w.on('failed', (j, e) => log.error('job failed on this worker', { token: j?.id, error: e.message }));
     return w;
   });
