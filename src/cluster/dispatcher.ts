@@ -125,14 +125,24 @@ export class Dispatcher {
       await writeFileAtomic(dispatchPath, JSON.stringify(d));
     }
     let report = await readJson<StageReport>(this.reportPath(jobId, d.token, ctx.stage));
-    if (!report) {
-      await this.enqueue(ctx, d);
-      report = await this.waitForReport(jobId, d, ctx.stage, ctx.signal);
-    }
     const close = async (): Promise<void> => {
       this.siteOpen.get(d.site)?.delete(d.token);
       await writeFileAtomic(dispatchPath, JSON.stringify({ ...d, closed: true }));
     };
+    if (!report) {
+      await this.enqueue(ctx, d);
+      try {
+        report = await this.waitForReport(jobId, d, ctx.stage, ctx.signal);
+      } catch (e) {
+        // Superseded by a newer generation: take the dispatch out of the queue unless a worker already has it
+        // (that one is told 'gone' at its next report). A shutdown leaves it queued for the next start.
+        if (this.machine!.get(jobId)?.state === 'superseded') {
+          await close();
+          await this.queues.get(d.provider)!.remove(d.token).catch(() => undefined);
+        }
+        throw e;
+      }
+    }
     if (report.error) {
       await close();
       throw new RemoteStageError(`${report.error.message} (worker ${report.worker})`, report.error.permanent, report.error.reason);

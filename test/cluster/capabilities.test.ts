@@ -37,7 +37,7 @@ describe('cluster: a CPU-only worker never takes a job that requires CUDA', () =
         node: { dataDir: mkdtempSync(join(tmpdir(), 'cap-recv-')), name: 'recv' },
         http: { port: 0 },
         dimse: { enabled: false },
-        study: { quietPeriodSeconds: 0.5 },
+        study: { quietPeriodSeconds: 3 },
         models,
         cluster: cluster({ jobProvider: 'cuda' }),
       }),
@@ -66,7 +66,7 @@ describe('cluster: a CPU-only worker never takes a job that requires CUDA', () =
     const study = await synthesiseStudy({ tumor: 'gbm', seed: 'cap-1', vendor: 'siemens', size: 'small', distractors: 'none' });
     expect((await stow(receiver.dicomwebUrl, study.files.map((f) => f.buffer))).every((s) => s === 200)).toBe(true);
     const uid = study.study.studyInstanceUid;
-    await waitFor(async () => receiver.jobs.list({ studyUid: uid })[0]?.state === 'identifying', 30_000, 'the job to be dispatched');
+    await waitFor(async () => receiver.jobs.list({ studyUid: uid })[0]?.state === 'identifying', 60_000, 'the job to be dispatched');
     // Several lock periods and stalled checks: the CPU-only worker had every chance to take it.
     await new Promise((r) => setTimeout(r, 4000));
     expect(await metric(receiver, 'neuro_onc_queue_jobs{queue="jobs-cuda",state="waiting"}')).toBe(1);
