@@ -28,7 +28,7 @@ describe('cluster: a CPU-only worker never takes a job that requires CUDA', () =
   let redis: TestRedis;
   let receiver: ReceiverNode;
   const workers: ClusterWorker[] = [];
-  const cluster = (extra: object = {}): ConfigInput['cluster'] => ({ redisUrl: redis.url, queuePrefix: 'cap', lockSeconds: 1, ...extra });
+  const cluster = (extra: object = {}): ConfigInput['cluster'] => ({ redisUrl: redis.url, queuePrefix: 'cap', lockSeconds: 2, ...extra });
 
   beforeAll(async () => {
     redis = await startRedis();

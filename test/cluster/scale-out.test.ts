@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import type { ConfigInput } from '../../src/config/schema';
 import type { JobRecord } from '../../src/jobs/types';
 import { synthesiseStudy } from '../../src/synth/study';
-import { writeStudy } from '../../src/synth/write-study';
 import { newSecret } from '../../src/web/access-control';
 import { ensureBuilt } from '../helpers/build';
 import { runTool } from '../helpers/dcmtk';
@@ -20,6 +19,7 @@ import { startOrthanc, type OrthancPeer } from '../helpers/orthanc';
 import { freePort, waitFor } from '../helpers/ports';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { multipartRelated } from '../helpers/stow';
+import { withNewUids } from '../helpers/re-uid';
 
 interface Proc {
   proc: ChildProcess;
@@ -86,6 +86,8 @@ describe('cluster: one receiver, two workers, Redis; a worker killed mid-inferen
 
   beforeAll(async () => {
     [redis, pacs] = await Promise.all([startRedis(), startOrthanc()]);
+    // Synthesised once; every study sent is a copy under new UIDs.
+    template = (await synthesiseStudy({ tumor: 'gbm', seed: 'scale-out', vendor: 'siemens', size: 'small', distractors: 'none', transferSyntax: 'explicit' })).files.map((f) => f.buffer);
     base = {
       http: { port: 0, auth: { users: [{ name: 'sender', secretSha256: sender.secretSha256, scopes: ['store', 'read', 'operate'] }, { name: 'worker', secretSha256: service.secretSha256, scopes: ['read', 'operate'] }] } },
       dimse: { enabled: false },
@@ -94,7 +96,7 @@ describe('cluster: one receiver, two workers, Redis; a worker killed mid-inferen
       pipeline: { workers: 0, maxAttempts: 5 },
       destinations: [{ name: 'pacs', type: 'dicomweb', url: pacs.dicomWebUrl }],
       delivery: { to: ['pacs'], initialBackoffSeconds: 0.2 },
-      cluster: { redisUrl: redis.url, queuePrefix: 'e2e', lockSeconds: 3 },
+      cluster: { redisUrl: redis.url, queuePrefix: 'e2e', lockSeconds: 5 },
     };
     const recvDir = join(tmp, 'receiver');
     mkdirSync(recvDir);
@@ -110,19 +112,21 @@ describe('cluster: one receiver, two workers, Redis; a worker killed mid-inferen
     await Promise.all([redis?.stop(), pacs?.stop()]);
   });
 
-  const sendStudies = async (seeds: string[]): Promise<string[]> => {
+  let template: Buffer[] = [];
+  /** Sends copies of the template study under new UIDs: even ones by STOW-RS, odd ones by C-STORE. */
+  const sendStudies = async (salts: string[]): Promise<string[]> => {
     const uids: string[] = [];
-    for (const [i, seed] of seeds.entries()) {
-      const study = await synthesiseStudy({ tumor: 'gbm', seed, vendor: 'siemens', size: 'small', distractors: 'none', transferSyntax: 'explicit' });
-      uids.push(study.study.studyInstanceUid);
+    for (const [i, salt] of salts.entries()) {
+      const study = withNewUids(template, salt);
+      uids.push(study.studyInstanceUid);
       if (i % 2 === 0) {
-        const { body, contentType } = multipartRelated(study.files.map((f) => f.buffer));
+        const { body, contentType } = multipartRelated(study.files);
         const res = await fetch(`${baseUrl}/dicom-web/studies`, { method: 'POST', headers: { ...auth, 'content-type': contentType, accept: 'application/dicom+json' }, body });
         expect(res.status).toBe(200);
       } else {
         const dir = mkdtempSync(join(tmp, 'cstore-'));
-        writeStudy(study, dir);
-        const sent = await runTool('storescu', ['-aet', 'MRI1', '-aec', 'NEUROONC', '+sd', '+r', '-nh', '127.0.0.1', String(dimsePort), join(dir, 'dicom')], { timeoutMs: 120_000 });
+        study.files.forEach((f, j) => writeFileSync(join(dir, `${j}.dcm`), f));
+        const sent = await runTool('storescu', ['-aet', 'MRI1', '-aec', 'NEUROONC', '+sd', '-nh', '127.0.0.1', String(dimsePort), dir], { timeoutMs: 120_000 });
         expect(sent.code).toBe(0);
       }
     }
