@@ -104,7 +104,7 @@ describe('cluster: one receiver, two workers, Redis; a worker killed mid-inferen
     receiver = await serve('receiver', writeConfig('receiver', { ...base, node: { dataDir: recvDir, name: 'recv1' }, dimse: { port: dimsePort, aeTitle: 'NEUROONC', allowedCallingAeTitles: ['MRI1'] } }));
     baseUrl = receiver.ready.http as string;
     await Promise.all([startWorker('w1'), startWorker('w2')]);
-  }, 240_000);
+  }, 480_000);
 
   afterAll(async () => {
     for (const w of Object.values(workers)) await stopProc(w);
