@@ -85,5 +85,8 @@ describe('cluster: a CPU-only worker never takes a job that requires CUDA', () =
     expect(ranOn.length).toBe(5);
     expect(ranOn.every((n) => n.includes('worker gpu-on-cpu (cpu)'))).toBe(true);
     expect(await metric(receiver, 'neuro_onc_worker_jobs_total{worker="gpu-on-cpu",provider="cpu"}')).toBe(1);
+    // The dashboard says which worker and provider ran it.
+    const dash = (await (await fetch(`${receiver.httpUrl}/ui/dashboard.json`)).json()) as { jobs: Array<{ id: number; ranOn?: string }> };
+    expect(dash.jobs.find((j) => j.id === job.id)?.ranOn).toBe('gpu-on-cpu (cpu)');
   }, 180_000);
 });

@@ -6,7 +6,7 @@
  * killed and restarted: a new worker takes every queued job and nothing is lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigInput } from '../../src/config/schema';
@@ -41,9 +41,14 @@ async function serve(role: 'receiver' | 'worker', configFile: string): Promise<P
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       for (const line of out.split('\n')) {
-        if (!line.startsWith('{"event"')) continue;
-        clearTimeout(timer);
-        resolve(JSON.parse(line) as Record<string, unknown>);
+        if (!line.startsWith('{"event"') || !line.endsWith('}')) continue;
+        try {
+          const ev = JSON.parse(line) as Record<string, unknown>;
+          clearTimeout(timer);
+          resolve(ev);
+        } catch {
+          // not the whole line yet
+        }
       }
     });
     void exited.then(() => reject(new Error(`${role} exited before it was ready:\n${err.slice(-3000)}`)));
@@ -85,6 +90,10 @@ describe('cluster: one receiver, two workers, Redis; a worker killed mid-inferen
   };
 
   beforeAll(async () => {
+    // Only the model this test routes to: each worker loads every package in models.dir.
+    const models = join(tmp, 'models');
+    mkdirSync(models);
+    symlinkSync(join(__dirname, '../fixtures/models/tiny-glioma'), join(models, 'tiny-glioma'));
     [redis, pacs] = await Promise.all([startRedis(), startOrthanc()]);
     // Synthesised once; every study sent is a copy under new UIDs.
     template = (await synthesiseStudy({ tumor: 'gbm', seed: 'scale-out', vendor: 'siemens', size: 'small', distractors: 'none', transferSyntax: 'explicit' })).files.map((f) => f.buffer);
@@ -92,8 +101,9 @@ describe('cluster: one receiver, two workers, Redis; a worker killed mid-inferen
       http: { port: 0, auth: { users: [{ name: 'sender', secretSha256: sender.secretSha256, scopes: ['store', 'read', 'operate'] }, { name: 'worker', secretSha256: service.secretSha256, scopes: ['read', 'operate'] }] } },
       dimse: { enabled: false },
       study: { quietPeriodSeconds: 2 },
-      models: { dir: join(__dirname, '../fixtures/models'), routing: [{ model: 'tiny-glioma', whenRoles: ['flair'] }], modalityImportance: false },
-      pipeline: { workers: 0, maxAttempts: 5 },
+      models: { dir: models, routing: [{ model: 'tiny-glioma', whenRoles: ['flair'] }], modalityImportance: false },
+      // A worker thread for the stage work keeps the event loop free to renew the job's lock.
+      pipeline: { workers: 1, maxAttempts: 5 },
       destinations: [{ name: 'pacs', type: 'dicomweb', url: pacs.dicomWebUrl }],
       delivery: { to: ['pacs'], initialBackoffSeconds: 0.2 },
       cluster: { redisUrl: redis.url, queuePrefix: 'e2e', lockSeconds: 5 },
