@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Config } from '../config/schema';
 import type { JobMachine } from '../jobs/machine';
 import type { Stage, StageContext, StageHandler } from '../jobs/types';
@@ -23,7 +24,7 @@ import type { Metric } from '../metrics/metrics';
 import type { EncodeOutput } from '../pipeline/stages';
 import { loadResults, recordResults } from '../pipeline/results-registry';
 import { writeFileAtomic } from '../store/durable-fs';
-import { bullPriority, JOB_PROVIDERS, jobProviderFor, queueName, redisConnection, siteOf, type ClusterJobData, type JobProvider, type StageReport } from './queue';
+import { bullPriority, JOB_PROVIDERS, jobProviderFor, queueName, redisConnection, siteOf, workerKey, type ClusterJobData, type JobProvider, type StageReport } from './queue';
 
 interface Dispatch {
   token: string;
@@ -72,6 +73,8 @@ export class Dispatcher {
   private markReady!: () => void;
   private readonly workers = new Map<string, WorkerStats>();
   private wait = { count: 0, seconds: 0 };
+  /** Reads the workers' declarations (src/cluster/worker.ts). */
+  private readonly registry: Redis;
 
   constructor(
     private readonly cfg: Config,
@@ -80,6 +83,8 @@ export class Dispatcher {
     this.reported.setMaxListeners(0);
     this.ready = new Promise((r) => (this.markReady = r));
     const connection = redisConnection(cfg.cluster.redisUrl);
+    this.registry = new Redis(connection);
+    this.registry.on('error', (e: Error) => logLimited(this.log, 'warn', 'redis (worker registry) error', { error: e.message }));
     for (const p of JOB_PROVIDERS) {
       const q = new Queue(queueName(p), { connection, prefix: cfg.cluster.queuePrefix });
       q.on('error', (e) => logLimited(this.log, 'warn', 'redis (queue) error', { error: e.message }));
@@ -275,8 +280,15 @@ export class Dispatcher {
       );
     }
     const workers = [...this.workers].sort(([a], [b]) => a.localeCompare(b));
+    const declared = await this.declaredWorkers().catch(() => []);
     return [
       depth,
+      {
+        name: 'neuro_onc_workers_up',
+        help: 'Workers alive on this Redis, with the execution providers onnxruntime started for them and the queues they take.',
+        type: 'gauge',
+        samples: declared.map((w) => ({ labels: { worker: w.worker, providers: w.providers.join(','), queues: w.queues.join(',') }, value: 1 })),
+      },
       { name: 'neuro_onc_queue_wait_seconds_sum', help: 'Seconds jobs waited in the queue before a worker took them (since start).', type: 'counter', samples: [{ value: this.wait.seconds }] },
       { name: 'neuro_onc_queue_wait_seconds_count', help: 'Jobs taken by a worker (since start).', type: 'counter', samples: [{ value: this.wait.count }] },
       {
@@ -294,7 +306,23 @@ export class Dispatcher {
     ];
   }
 
+  private async declaredWorkers(): Promise<Array<{ worker: string; providers: string[]; queues: string[] }>> {
+    const prefix = workerKey(this.cfg.cluster.queuePrefix, '');
+    const keys = (await this.registry.keys(`${prefix}*`)).sort();
+    if (!keys.length) return [];
+    const values = await this.registry.mget(...keys);
+    return keys.flatMap((k, i) => {
+      try {
+        const d = JSON.parse(values[i] ?? '') as { providers: string[]; queues: string[] };
+        return [{ worker: k.slice(prefix.length), providers: d.providers, queues: d.queues }];
+      } catch {
+        return [];
+      }
+    });
+  }
+
   async close(): Promise<void> {
+    this.registry.disconnect();
     for (const e of this.events.values()) await e.close().catch(() => undefined);
     for (const q of this.queues.values()) await q.close().catch(() => undefined);
   }

@@ -44,6 +44,11 @@ export function redisConnection(url: string): { host: string; port: number; user
   };
 }
 
+/** The Redis key where a worker declares itself (capabilities, queues), refreshed while it lives. */
+export function workerKey(prefix: string, worker: string): string {
+  return `${prefix}:workers:${worker}`;
+}
+
 /** Jobs of one site that may be in the queue before a later site's first job is ranked behind them. */
 const RANK_SPAN = 100_000;
 

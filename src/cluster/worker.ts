@@ -11,6 +11,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Config } from '../config/schema';
 import type { Stage, StageContext, StageHandler, StageOutputs } from '../jobs/types';
 import { STAGES } from '../jobs/types';
@@ -23,7 +24,7 @@ import { openDatabase } from '../store/database';
 import { storeLayout } from '../store/paths';
 import { InstanceStore } from '../store/store';
 import type { ModelRegistry } from '../ai/registry';
-import { queueName, queuesFor, redisConnection, returnsToReceiver, type ClusterJobData, type StageReport } from './queue';
+import { queueName, queuesFor, redisConnection, returnsToReceiver, workerKey, type ClusterJobData, type StageReport } from './queue';
 import { DispatchGoneError, ReceiverClient } from './receiver-client';
 
 export interface WorkerCapabilities {
@@ -108,6 +109,14 @@ export async function startClusterWorker(config: Config): Promise<ClusterWorker>
     return w;
   });
   log.info('worker started', { worker: name, ...capabilities, queues: queues.map(queueName) });
+  // Declared in Redis for the receivers' /metrics while this worker lives (expires 3 lock periods after it stops).
+  const registry = new Redis(redisConnection(config.cluster.redisUrl));
+  registry.on('error', (e: Error) => logLimited(log, 'warn', 'redis (worker registry) error', { error: e.message }));
+  const declaration = JSON.stringify({ ...capabilities, queues: queues.map(queueName), since: Date.now() });
+  const declare = (): void => void registry.set(workerKey(config.cluster.queuePrefix, name), declaration, 'EX', Math.ceil(config.cluster.lockSeconds * 3)).catch(() => undefined);
+  declare();
+  const heartbeat = setInterval(declare, lockMs);
+  heartbeat.unref();
   return {
     name,
     capabilities,
@@ -115,6 +124,9 @@ export async function startClusterWorker(config: Config): Promise<ClusterWorker>
     close: async () => {
       // Like a crash for the jobs in hand: not completed, their lock lapses and another worker takes them over.
       stopping.abort(new Error('worker shutting down'));
+      clearInterval(heartbeat);
+      await registry.del(workerKey(config.cluster.queuePrefix, name)).catch(() => undefined);
+      registry.disconnect();
       await Promise.allSettled(workers.map((w) => w.close(true)));
       await pipeline.close();
       await store.close();

@@ -71,6 +71,8 @@ describe('cluster: a CPU-only worker never takes a job that requires CUDA', () =
     await new Promise((r) => setTimeout(r, 4000));
     expect(await metric(receiver, 'neuro_onc_queue_jobs{queue="jobs-cuda",state="waiting"}')).toBe(1);
     expect(await metric(receiver, 'neuro_onc_queue_jobs{queue="jobs-any",state="waiting"}')).toBe(0);
+    // The worker declared what its onnxruntime could start and which queues it takes.
+    expect(await metric(receiver, 'neuro_onc_workers_up{worker="cpu-only",providers="cpu",queues="jobs-any"}')).toBe(1);
     const before = (await receiver.jobs.detail(receiver.jobs.list({ studyUid: uid })[0]!.id))!;
     expect(before.state).toBe('identifying');
     expect(before.events.some((e) => /ran on worker/.test(e.note ?? ''))).toBe(false);
