@@ -5,7 +5,6 @@
  * study still ends done with exactly one SEG and one SR in Orthanc. Then, with jobs queued and no worker, Redis is
  * killed and restarted: a new worker takes every queued job and nothing is lost.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,54 +12,13 @@ import type { ConfigInput } from '../../src/config/schema';
 import type { JobRecord } from '../../src/jobs/types';
 import { synthesiseStudy } from '../../src/synth/study';
 import { newSecret } from '../../src/web/access-control';
-import { ensureBuilt } from '../helpers/build';
+import { serve, stopProc, type Proc } from '../helpers/cluster';
 import { runTool } from '../helpers/dcmtk';
 import { startOrthanc, type OrthancPeer } from '../helpers/orthanc';
 import { freePort, waitFor } from '../helpers/ports';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { multipartRelated } from '../helpers/stow';
 import { withNewUids } from '../helpers/re-uid';
-
-interface Proc {
-  proc: ChildProcess;
-  ready: Record<string, unknown>;
-  stderr(): string;
-  exited: Promise<unknown>;
-}
-
-/** `node dist/cli/main.js serve --role <role>` with a config file; resolves with its first JSON event line. */
-async function serve(role: 'receiver' | 'worker', configFile: string): Promise<Proc> {
-  const { root, cliPath } = await ensureBuilt();
-  const proc = spawn(process.execPath, [cliPath, 'serve', '--role', role], { cwd: root, env: { ...process.env, NEURO_ONC_CONFIG: configFile, LOG_FORMAT: 'json', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-100_000)));
-  const exited = new Promise((r) => proc.once('exit', r));
-  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${role} did not start:\n${err.slice(-3000)}`)), 90_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      for (const line of out.split('\n')) {
-        if (!line.startsWith('{"event"') || !line.endsWith('}')) continue;
-        try {
-          const ev = JSON.parse(line) as Record<string, unknown>;
-          clearTimeout(timer);
-          resolve(ev);
-        } catch {
-          // not the whole line yet
-        }
-      }
-    });
-    void exited.then(() => reject(new Error(`${role} exited before it was ready:\n${err.slice(-3000)}`)));
-  });
-  return { proc, ready, stderr: () => err, exited };
-}
-
-async function stopProc(p: Proc | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!p || p.proc.exitCode !== null || p.proc.signalCode !== null) return;
-  p.proc.kill(signal);
-  await p.exited;
-}
 
 describe('cluster: one receiver, two workers, Redis; a worker killed mid-inference, Redis restarted', () => {
   let redis: TestRedis;
