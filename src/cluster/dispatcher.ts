@@ -16,12 +16,12 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema';
 import type { JobMachine } from '../jobs/machine';
-import type { Stage, StageContext, StageHandler } from '../jobs/types';
+import type { Stage, StageContext, StageHandlers, StagePlan } from '../jobs/types';
 import { STAGES } from '../jobs/types';
 import type { Logger } from '../log/logger';
 import { logLimited } from '../log/repeat-limit';
 import type { Metric } from '../metrics/metrics';
-import type { EncodeOutput } from '../pipeline/stages';
+import { pipelineOutputSchemas, type EncodeOutput, type PipelineOutputs } from '../pipeline/stage-outputs';
 import { loadResults, recordResults } from '../pipeline/results-registry';
 import { writeFileAtomic } from '../store/durable-fs';
 import { bullPriority, JOB_PROVIDERS, jobProviderFor, queueName, redisConnection, siteOf, workerKey, type ClusterJobData, type JobProvider, type StageReport } from './queue';
@@ -103,10 +103,10 @@ export class Dispatcher {
     this.markReady();
   }
 
-  /** One remote handler per stage. */
-  handlers(): { [S in Stage]: StageHandler<S> } {
-    const h = (ctx: StageContext): Promise<never> => this.runStage(ctx) as Promise<never>;
-    return Object.fromEntries(STAGES.map((s) => [s, h])) as unknown as { [S in Stage]: StageHandler<S> };
+  /** One remote handler per stage, with the pipeline's output schemas (the job machine parses what it reads back). */
+  plan(): StagePlan<PipelineOutputs> {
+    const h = (ctx: StageContext<PipelineOutputs>): Promise<never> => this.runStage(ctx) as Promise<never>;
+    return { handlers: Object.fromEntries(STAGES.map((s) => [s, h])) as StageHandlers<PipelineOutputs>, outputs: pipelineOutputSchemas };
   }
 
   private dir(jobId: number): string {
@@ -117,7 +117,7 @@ export class Dispatcher {
     return join(this.dir(jobId), `${token}.${stage}.json`);
   }
 
-  private async runStage(ctx: StageContext): Promise<unknown> {
+  private async runStage(ctx: StageContext<PipelineOutputs>): Promise<unknown> {
     await this.ready;
     const jobId = ctx.job.id;
     const dispatchPath = join(this.dir(jobId), 'dispatch.json');
@@ -157,7 +157,7 @@ export class Dispatcher {
   }
 
   /** Paths in a worker's output point into the worker's work folder: re-root them in this job's work folder. */
-  private async localise(ctx: StageContext, output: unknown): Promise<unknown> {
+  private async localise(ctx: StageContext<PipelineOutputs>, output: unknown): Promise<unknown> {
     if (ctx.stage === 'encoding') {
       const enc = output as EncodeOutput;
       enc.objects = enc.objects.map((o) => ({ ...o, path: join(ctx.workDir, o.path) }));
@@ -171,7 +171,7 @@ export class Dispatcher {
     return output;
   }
 
-  private async enqueue(ctx: StageContext, d: Dispatch): Promise<void> {
+  private async enqueue(ctx: StageContext<PipelineOutputs>, d: Dispatch): Promise<void> {
     const open = this.siteOpen.get(d.site) ?? new Set<string>();
     this.siteOpen.set(d.site, open);
     const rank = open.has(d.token) ? [...open].indexOf(d.token) : open.size;
@@ -223,8 +223,13 @@ export class Dispatcher {
    * A worker's stage report: persisted, then handed to the waiting stage handler. 'gone' when the job no longer
    * wants it (superseded, finished, or dispatched anew): the worker stops.
    */
-  async report(r: StageReport): Promise<'ok' | 'gone' | 'unknown'> {
+  async report(r: StageReport): Promise<'ok' | 'gone' | 'unknown' | { invalid: string }> {
     await this.ready;
+    if (r.output !== undefined) {
+      // The same schema the job machine parses the stored output with: a malformed report is refused now, by name.
+      const parsed = pipelineOutputSchemas[r.stage].safeParse(r.output);
+      if (!parsed.success) return { invalid: `${r.stage} output: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
+    }
     const job = this.machine!.get(r.jobId);
     if (!job) return 'unknown';
     const d = await readJson<Dispatch>(join(this.dir(r.jobId), 'dispatch.json'));

@@ -19,7 +19,7 @@ export async function startReceiver(config: Config, opts: Omit<StartNodeOptions,
   const receiverConfig: Config = { ...config, pipeline: { ...config.pipeline, concurrency: config.cluster.maxInFlight } };
   let node: NodeHandle;
   try {
-    node = await startNode(receiverConfig, { ...opts, stages: dispatcher.handlers(), api: [clusterRouter(dispatcher)], metrics: () => dispatcher.metrics() });
+    node = await startNode(receiverConfig, { ...opts, stages: dispatcher.plan(), api: [clusterRouter(dispatcher)], metrics: () => dispatcher.metrics() });
   } catch (e) {
     await dispatcher.close();
     throw e;

@@ -6,17 +6,19 @@
  *   PUT  /api/cluster/jobs/{id}/files?token=&path=out/...  a result file, raw bytes (before the encoding report)
  *
  * 409 {status:"gone"}: the job no longer wants this dispatch (superseded, finished, re-dispatched): the worker stops.
+ * 400: a report whose output does not match the stage's schema (src/pipeline/stage-outputs.ts), naming the field.
  */
 import { Router, type Request, type Response } from 'express';
-import { validBody } from '../web/request-body';
+import { validBody } from '../http/request-body';
 import type { Dispatcher } from './dispatcher';
 import { returnsToReceiver, safeRelativePath, stageReportSchema, type StageReport } from './queue';
 
 /** Result files are SEG/SR/SC/PDF objects and findings; far below this. */
 const MAX_FILE_BYTES = 512 * 1024 * 1024;
 
-function answer(res: Response, outcome: 'ok' | 'gone' | 'unknown', id: number): void {
-  if (outcome === 'ok') res.json({ status: 'ok' });
+function answer(res: Response, outcome: 'ok' | 'gone' | 'unknown' | { invalid: string }, id: number): void {
+  if (typeof outcome === 'object') res.status(400).json({ status: 400, error: `invalid report for job ${id}: ${outcome.invalid}` });
+  else if (outcome === 'ok') res.json({ status: 'ok' });
   else if (outcome === 'gone') res.status(409).json({ status: 'gone', error: `job ${id} no longer runs this dispatch (superseded, finished or re-dispatched)` });
   else res.status(404).json({ status: 404, error: `no job ${id}` });
 }

@@ -13,13 +13,13 @@ import { join, relative } from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema';
-import type { Stage, StageContext, StageHandler, StageOutputs } from '../jobs/types';
+import type { Stage, StageContext, StageOutputs, StagePlan } from '../jobs/types';
 import { STAGES } from '../jobs/types';
 import { createLogger, type Logger } from '../log/logger';
 import { logLimited } from '../log/repeat-limit';
-import type { EncodeOutput } from '../pipeline/stages';
+import type { EncodeOutput, PipelineOutputs } from '../pipeline/stage-outputs';
 import { recordResults } from '../pipeline/results-registry';
-import { loadPipeline } from '../pipeline/start';
+import { loadPipeline } from '../pipeline-node';
 import { openDatabase } from '../store/database';
 import { storeLayout } from '../store/paths';
 import { InstanceStore } from '../store/store';
@@ -138,7 +138,7 @@ export async function startClusterWorker(config: Config): Promise<ClusterWorker>
 interface RunDeps {
   config: Config;
   name: string;
-  stages: { [S in Stage]: StageHandler<S> };
+  stages: StagePlan<PipelineOutputs>;
   store: InstanceStore;
   registry: ModelRegistry;
   log: Logger;
@@ -171,14 +171,16 @@ async function runJob(deps: RunDeps, bull: Job<ClusterJobData>): Promise<void> {
     for (const p of parts) batch.addBuffer(p);
     await batch.commit();
     await seedResults(config.node.dataDir, uid, data.results);
-    const outputs: StageOutputs = {};
+    const outputs: StageOutputs<PipelineOutputs> = {};
     for (const stage of STAGES) {
       await bull.updateProgress({ stage, worker: deps.name });
       const t0 = Date.now();
-      const ctx: StageContext = { job: data.job, stage, studyInstanceUid: uid, generation: data.job.generation, store, workDir, outputs, logger: logger.child({ stage }), signal: deps.signal, attempt: 1 };
+      const ctx: StageContext<PipelineOutputs> = { job: data.job, stage, studyInstanceUid: uid, generation: data.job.generation, store, workDir, outputs, logger: logger.child({ stage }), signal: deps.signal, attempt: 1 };
       let output: unknown;
       try {
-        output = await (deps.stages[stage] as StageHandler)(ctx);
+        const handler = deps.stages.handlers[stage] as ((c: StageContext<PipelineOutputs>) => Promise<unknown>) | undefined;
+        if (!handler) throw new Error(`no handler for stage ${stage}`);
+        output = await handler(ctx);
       } catch (e) {
         if (deps.signal.aborted) throw e;
         logger.warn('stage failed; reporting it to the receiver', { stage, error: (e as Error).message });
@@ -216,7 +218,7 @@ async function runJob(deps: RunDeps, bull: Job<ClusterJobData>): Promise<void> {
 }
 
 /** The provider the job's inference ran on: the loaded sessions' of the models it routed. */
-function providerOf(registry: ModelRegistry, outputs: StageOutputs): string {
+function providerOf(registry: ModelRegistry, outputs: StageOutputs<PipelineOutputs>): string {
   const models = outputs.identifying?.routed ?? [];
   const eps = [...new Set(models.map((m) => registry.get(m)?.executionProvider).filter(Boolean))];
   return eps.join('+') || 'cpu';

@@ -1,2 +1,2 @@
-/** Copies of a study under new UIDs (it lives under src/ so the compiled bench can use it). */
-export { withNewUids } from '../../src/bench/fixtures/re-uid';
+/** Copies of a study under new UIDs (it lives in src/testing so the compiled bench can use it). */
+export { withNewUids } from '../../src/testing/re-uid';
