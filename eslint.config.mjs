@@ -16,11 +16,11 @@ export const LAYERS = [
   // Per-instance and per-volume capabilities.
   ['series-id', 'imaging', 'store'],
   // Capabilities built on them: science, objects, transport, study/job bookkeeping.
-  ['ai', 'registration', 'synth', 'encoders', 'delivery', 'dimse-bridge', 'dicomweb', 'study', 'jobs', 'retention', 'routing', 'notify', 'audit', 'review', 'cluster'],
+  ['ai', 'registration', 'synth', 'encoders', 'delivery', 'dimse-bridge', 'dicomweb', 'study', 'jobs', 'retention', 'routing', 'notify', 'audit', 'review'],
   // The pipeline wires the stages; workers run its stage work; metrics read every capability.
   ['pipeline', 'workers', 'metrics'],
   // Composition: the node, its web app, the CLI, the demo, the bench and test fixtures.
-  ['node.ts', 'pipeline-node.ts', 'web', 'cli', 'demo', 'bench', 'testing'],
+  ['node.ts', 'pipeline-node.ts', 'cluster', 'web', 'cli', 'demo', 'bench', 'testing'],
 ];
 
 const at = (entry) => `./src/${entry}`;

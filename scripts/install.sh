@@ -123,6 +123,9 @@ if [ "$systemd" = 1 ]; then
   mkdir -p "$unit_dir"
   fill deploy/systemd/neuro-onc-node.service "$unit_dir/neuro-onc-node.service"
   echo "install: wrote $unit_dir/neuro-onc-node.service"
+  # Distributed mode (docs/scale-out.md): enable these instead of neuro-onc-node.
+  for u in neuro-onc-receiver.service neuro-onc-worker@.service; do fill "deploy/systemd/$u" "$unit_dir/$u"; done
+  echo "install: wrote $unit_dir/neuro-onc-receiver.service and neuro-onc-worker@.service (distributed mode)"
   if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     echo "install: start it with: systemctl enable --now neuro-onc-node; logs: journalctl -u neuro-onc-node"

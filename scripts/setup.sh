@@ -33,6 +33,8 @@ declare -A probes=(
   [rsyslog]=/usr/sbin/rsyslogd
   [rsyslog-openssl]=/usr/lib/*/rsyslog/lmnsd_ossl.so  # any architecture: checked by glob below
   [jing]=/usr/bin/jing
+  # Redis for the distributed mode's queue (BullMQ); tests start their own redis-server (test/helpers/redis.ts).
+  [redis-server]=/usr/bin/redis-server
 )
 missing=()
 for pkg in "${!probes[@]}"; do

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
+import type { Express, Router } from 'express';
 import type { Config } from './config/schema';
 import { serverTlsOptions } from './config/tls-files';
 import { dicomwebRouter } from './dicomweb/router';
@@ -26,7 +26,7 @@ import { diskSpaceMb, lowDiskMessage } from './store/disk-space';
 import { studiesRouter } from './study/api';
 import { StudyTracker } from './study/tracker';
 import { Retention } from './retention/retention';
-import { NodeMetrics, metricsRouter } from './metrics/metrics';
+import { NodeMetrics, metricsRouter, type Metric } from './metrics/metrics';
 import { buildApp } from './web/app';
 import { serverOptions } from './web/server-options';
 import { DEFAULT_MANUFACTURER } from './encoders/options';
@@ -52,6 +52,10 @@ export interface StartNodeOptions<M extends StageOutputMap = StageOutputMap> {
   backoffMs?: (failedAttempts: number) => number;
   /** Run jobs (default true). */
   runJobs?: boolean;
+  /** More routers under /api (the distributed mode's worker API, src/cluster). */
+  api?: Router[];
+  /** More samples for /metrics (the distributed mode's queue and workers). */
+  metrics?: () => Promise<Metric[]>;
 }
 
 export interface NodeHandle {
@@ -126,11 +130,11 @@ export async function startNode<M extends StageOutputMap = StageOutputMap>(confi
   notifier.start();
 
   const scp: { current?: DimseScp } = {}; // started below, after the HTTP app is built
-  const metrics = new NodeMetrics({ store, studies, jobs, dimse: () => scp.current });
+  const metrics = new NodeMetrics({ store, studies, jobs, dimse: () => scp.current, ...(opts.metrics ? { extra: opts.metrics } : {}) });
   const app = buildApp({
     dicomwebBasePath: config.http.dicomwebBasePath,
     dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, publicBaseUrl: config.http.publicBaseUrl, maxUploadBytes: config.http.maxUploadBytes, maxPartsPerRequest: config.http.maxPartsPerRequest, logger: createLogger('dicomweb'), audit }),
-    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs, retention }), routingRouter({ config, store }), dimseRouter(config)],
+    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs, retention }), routingRouter({ config, store }), dimseRouter(config), ...(opts.api ?? [])],
     logger: createLogger('http'),
     health: () => {
       const d = store.disk.last;

@@ -14,10 +14,8 @@ export interface PipelineNode extends NodeHandle {
   registry: ModelRegistry;
 }
 
-export async function startPipelineNode(
-  config: Config,
-  opts: Omit<StartNodeOptions, 'stages'> & { senders?: PipelineDeps['senders'] } = {},
-): Promise<PipelineNode> {
+/** The model registry, the worker-thread pool and the real stage handlers (for the node and for a cluster worker). */
+export async function loadPipeline(config: Config, senders?: PipelineDeps['senders']): Promise<{ registry: ModelRegistry; stages: ReturnType<typeof pipelineStages>; close(): Promise<void> }> {
   const log = createLogger('pipeline');
   const registry = await ModelRegistry.load(config.models.dir, {
     executionProviders: config.models.executionProviders,
@@ -29,21 +27,35 @@ export async function startPipelineNode(
   const queue = new DeviceQueue(config.models.concurrencyPerDevice);
   // The workers load their own sessions in the background; tasks wait for a ready worker.
   const pool = config.pipeline.workers > 0 ? new WorkerPool(config.pipeline.workers, { config }, createLogger('workers')) : undefined;
-  const stages = pipelineStages({ config, registry, queue, ...(pool ? { work: pooledWork(pool, queue, registry) } : {}), ...(opts.senders ? { senders: opts.senders } : {}) });
+  const stages = pipelineStages({ config, registry, queue, ...(pool ? { work: pooledWork(pool, queue, registry) } : {}), ...(senders ? { senders } : {}) });
+  return {
+    registry,
+    stages,
+    close: async () => {
+      await pool?.close();
+      await registry.close();
+    },
+  };
+}
+
+export async function startPipelineNode(
+  config: Config,
+  opts: Omit<StartNodeOptions, 'stages'> & { senders?: PipelineDeps['senders'] } = {},
+): Promise<PipelineNode> {
+  const pipeline = await loadPipeline(config, opts.senders);
   let node: NodeHandle;
   try {
-    node = await startNode(config, { ...opts, stages });
+    node = await startNode(config, { ...opts, stages: pipeline.stages });
   } catch (e) {
-    await pool?.close();
+    await pipeline.close();
     throw e;
   }
   const close = node.close;
   return Object.assign(node, {
-    registry,
+    registry: pipeline.registry,
     close: async () => {
       await close();
-      await pool?.close();
-      await registry.close();
+      await pipeline.close();
     },
   });
 }

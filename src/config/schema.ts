@@ -15,6 +15,7 @@ import { pipelineSection } from './sections/pipeline';
 import { notificationsSection } from './sections/notifications';
 import { routingSection } from './sections/routing';
 import { auditSection } from './sections/audit';
+import { clusterSection } from './sections/cluster';
 
 export const configSchema = z
   .object({
@@ -30,6 +31,7 @@ export const configSchema = z
     notifications: notificationsSection.prefault({}),
     routing: routingSection.prefault({}),
     audit: auditSection.prefault({}),
+    cluster: clusterSection.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

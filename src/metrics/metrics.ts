@@ -55,6 +55,8 @@ export interface MetricsSources {
   jobs: JobMachine;
   /** The SCP, once started (undefined when dimse.enabled is false). */
   dimse?: () => DimseScp | undefined;
+  /** More metrics from outside (the distributed mode's queue depth and workers, src/cluster). */
+  extra?: () => Promise<Metric[]>;
 }
 
 /** Collects the node's metrics; `received` counts stored instances per source since start. */
@@ -93,6 +95,7 @@ export class NodeMetrics {
     }
     const scp = this.src.dimse?.();
     if (scp) metrics.push({ name: 'neuro_onc_dimse_associations', help: 'Open DIMSE associations (SCP).', type: 'gauge', samples: [{ value: scp.activeAssociations() }] });
+    if (this.src.extra) metrics.push(...(await this.src.extra()));
     return metrics;
   }
 }

@@ -23,7 +23,8 @@ function fileFor(dataDir: string, studyUid: string): string {
   return join(dataDir, 'results', `${studyUid}.json`);
 }
 
-async function load(dataDir: string, studyUid: string): Promise<ResultEntry[]> {
+/** The study's entries (every generation); [] when none. */
+export async function loadResults(dataDir: string, studyUid: string): Promise<ResultEntry[]> {
   try {
     return JSON.parse(await readFile(fileFor(dataDir, studyUid), 'utf8')) as ResultEntry[];
   } catch {
@@ -32,7 +33,7 @@ async function load(dataDir: string, studyUid: string): Promise<ResultEntry[]> {
 }
 
 export async function recordResults(dataDir: string, studyUid: string, generation: number, objects: Array<Omit<ResultEntry, 'generation'>>): Promise<void> {
-  const entries = (await load(dataDir, studyUid)).filter((e) => e.generation !== generation);
+  const entries = (await loadResults(dataDir, studyUid)).filter((e) => e.generation !== generation);
   entries.push(...objects.map((o) => ({ generation, model: o.model, kind: o.kind, studyInstanceUid: o.studyInstanceUid, seriesInstanceUid: o.seriesInstanceUid, sopClassUid: o.sopClassUid, sopInstanceUid: o.sopInstanceUid })));
   const path = fileFor(dataDir, studyUid);
   await mkdir(join(dataDir, 'results'), { recursive: true });
@@ -42,7 +43,7 @@ export async function recordResults(dataDir: string, studyUid: string, generatio
 
 /** SRs of the latest earlier generation (the documents this run supersedes). */
 export async function predecessorsFor(dataDir: string, studyUid: string, generation: number): Promise<ObjectReference[]> {
-  const earlier = (await load(dataDir, studyUid)).filter((e) => e.generation < generation && (e.sopClassUid === SopClass.ComprehensiveSR || e.sopClassUid === SopClass.EnhancedSR));
+  const earlier = (await loadResults(dataDir, studyUid)).filter((e) => e.generation < generation && (e.sopClassUid === SopClass.ComprehensiveSR || e.sopClassUid === SopClass.EnhancedSR));
   if (!earlier.length) return [];
   const latest = Math.max(...earlier.map((e) => e.generation));
   return earlier

@@ -53,6 +53,8 @@ export interface DashboardJob {
   canRetry: boolean;
   /** The result pages have something to show (inference finished). */
   hasResults: boolean;
+  /** Distributed mode (docs/scale-out.md): the worker and execution provider that ran the inference, e.g. "gpu1-1 (cuda)". */
+  ranOn?: string;
 }
 
 export interface DashboardData {
@@ -173,7 +175,16 @@ export function stageCells(job: JobRecord, runs: StageRun[], now: number): Stage
   });
 }
 
-function jobRow(job: JobRecord, runs: StageRun[], now: number, delivers: boolean): DashboardJob {
+/** The worker that ran the inference, from the receiver's history note (src/cluster/dispatcher.ts). */
+export function ranOn(events: ReadonlyArray<{ note?: string }>): string | undefined {
+  for (const e of [...events].reverse()) {
+    const m = /^inferring ran on worker (\S+) \(([^)]+)\)/.exec(e.note ?? '');
+    if (m) return `${m[1]} (${m[2]})`;
+  }
+  return undefined;
+}
+
+function jobRow(job: JobRecord, runs: StageRun[], now: number, delivers: boolean, ranOnWorker?: string): DashboardJob {
   return {
     id: job.id,
     studyInstanceUid: job.studyInstanceUid,
@@ -194,6 +205,7 @@ function jobRow(job: JobRecord, runs: StageRun[], now: number, delivers: boolean
     ...(job.supersededBy != null ? { supersededBy: job.supersededBy } : {}),
     canRetry: job.state === 'failed' || job.state === 'done',
     hasResults: runs.some((r) => r.stage === 'inferring' && r.status === 'ok'),
+    ...(ranOnWorker ? { ranOn: ranOnWorker } : {}),
   };
 }
 
@@ -208,7 +220,7 @@ export function dashboardData(src: DashboardSources, now = Date.now(), filter: D
   const sum = (c: Partial<Record<string, number>>): number => Object.values(c).reduce<number>((a, b) => a + (b ?? 0), 0);
   const jobTotal = sum(src.jobs.jobs.countByState(jobQuery));
   const studyTotal = sum(src.studies.countByState(studyQuery));
-  const jobs = src.jobs.list({ ...jobQuery, limit: size, offset }).map((j) => jobRow(j, src.jobs.jobs.runs(j.id), now, src.delivers ?? true));
+  const jobs = src.jobs.list({ ...jobQuery, limit: size, offset }).map((j) => jobRow(j, src.jobs.jobs.runs(j.id), now, src.delivers ?? true, ranOn(src.jobs.jobs.events(j.id))));
   const latestJob = new Map<string, number>();
   for (const j of jobs) if (!latestJob.has(j.studyInstanceUid)) latestJob.set(j.studyInstanceUid, j.id); // newest first
   const studies: DashboardStudy[] = src.studies.list({ ...studyQuery, limit: size, offset }).map((a) => {

@@ -42,7 +42,7 @@ export function jobRowHtml(j: DashboardJob, patientPage = false): SafeHtml {
   return html`<tr id="job-${j.id}" data-job-id="${j.id}">
 <td>${j.hasResults ? html`<a href="/ui/jobs/${j.id}">#${j.id}</a>` : html`#${j.id}`}</td>
 <td>${uidCell(j.studyInstanceUid)}${j.generation > 1 ? html` <span class="muted">gen ${j.generation}</span>` : ''}</td>
-<td><span class="pill s-${j.state}" data-state="${j.state}">${j.stateLabel}</span></td>
+<td><span class="pill s-${j.state}" data-state="${j.state}">${j.stateLabel}</span>${j.ranOn ? html` <span class="muted" data-ran-on>on ${j.ranOn}</span>` : ''}</td>
 <td><div class="stages">${stages}</div></td>
 <td>${err}</td>
 <td class="t">${when(j.updatedAt)}</td>

@@ -70,7 +70,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     return el('tr', { id: 'job-' + j.id, 'data-job-id': j.id },
       el('td', null, j.hasResults ? el('a', { href: '/ui/jobs/' + j.id }, '#' + j.id) : '#' + j.id),
       el('td', null, uidCell(j.studyInstanceUid), j.generation > 1 ? frag(' ', muted('gen ' + j.generation)) : null),
-      el('td', null, el('span', { class: 'pill s-' + j.state, 'data-state': j.state }, j.stateLabel || j.state)),
+      el('td', null, el('span', { class: 'pill s-' + j.state, 'data-state': j.state }, j.stateLabel || j.state), j.ranOn ? frag(' ', el('span', { class: 'muted', 'data-ran-on': '' }, 'on ' + j.ranOn)) : null),
       el('td', null, stages),
       el('td', null, j.lastError ? el('span', { class: 'error', 'data-error': '' }, j.lastError.stage + ': ' + j.lastError.message) : null),
       el('td', { class: 't' }, when(j.updatedAt)),
