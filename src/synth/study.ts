@@ -11,6 +11,7 @@ import type { Vec3, Volume } from '../imaging/volume';
 import type { ModelRole } from '../series-id/roles';
 import { applyBiasAndNoise, headCentrePatient, perturbBiasField, planStack, quantise, sampleBiasField, sampleGrid, sampleStack, samplePose, tissueSignal, type BiasField, type HeadPose, type PlannedStack } from './acquisition';
 import { loadAnatomy, type Anatomy } from './anatomy';
+import { sampleVariation, varyAnatomy, type AnatomyVariation } from './anatomy-variation';
 import { buildCaseModel, caseWeighting, type CaseModel } from './case-model';
 import type { TumourKind } from './classes';
 import type { SynthWeighting } from './contrasts';
@@ -35,6 +36,11 @@ export interface StudyOptions {
   multiframe?: MultiframeMode;
   /** Tumour mass effect (default on). */
   massEffect?: boolean;
+  /**
+   * Anatomy variation (anatomy-variation.ts): peak smooth deformation in mm (head size then varies +/- 8 %);
+   * 0 (default) = the template anatomy itself.
+   */
+  anatomyVariation?: number;
 }
 
 /** One written DICOM object. */
@@ -64,6 +70,8 @@ export interface SynthStudy {
   seed: string;
   options: Required<Omit<StudyOptions, 'drop'>> & { drop: ModelRole[] };
   caseModel: CaseModel;
+  /** The deformation and head-size factor applied to the template anatomy (null: the template itself). */
+  variation: AnatomyVariation | null;
   pose: HeadPose;
   scanner: Scanner;
   patient: SyntheticPatient;
@@ -119,9 +127,12 @@ export async function synthesiseStudy(opts: StudyOptions): Promise<SynthStudy> {
     tumor: opts.tumor, seed: String(opts.seed), vendor: opts.vendor, drop: [...(opts.drop ?? [])],
     size: opts.size ?? 'full', distractors: opts.distractors ?? 'random', transferSyntax: opts.transferSyntax ?? 'random',
     jitter: opts.jitter ?? true, multiframe: opts.multiframe ?? 'auto', massEffect: opts.massEffect ?? true,
+    anatomyVariation: opts.anatomyVariation ?? 0,
   };
   const root = new Rng(studyKey(o.seed));
-  const anat = loadAnatomy({ resolution: o.size === 'small' ? 2 : 1 });
+  const template = loadAnatomy({ resolution: o.size === 'small' ? 2 : 1 });
+  const variation = o.anatomyVariation > 0 ? sampleVariation(root.fork('anatomy'), o.anatomyVariation) : null;
+  const anat = variation ? varyAnatomy(template, variation) : template;
   const caseModel = buildCaseModel(anat, o.tumor, root.fork('case'), { jitter: o.jitter, massEffect: o.massEffect });
   const pose = samplePose(anat, root.fork('pose'));
   const scanner = pickScanner(o.vendor, root);
@@ -222,7 +233,7 @@ export async function synthesiseStudy(opts: StudyOptions): Promise<SynthStudy> {
   }
 
   return {
-    seed: o.seed, options: o, caseModel, pose, scanner, patient, study, series: records, files,
+    seed: o.seed, options: o, caseModel, variation, pose, scanner, patient, study, series: records, files,
     contrastInjectionTime: contrast ? header0Time(contrast.startSeconds) : null, roleVolumes,
   };
 }

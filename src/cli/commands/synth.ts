@@ -34,6 +34,7 @@ interface SynthCliOptions {
   multiframe: string;
   jitter: boolean;
   massEffect: boolean;
+  anatomyVariation: string;
   trainingSet?: string;
   vendors?: string;
   tumorMix?: string;
@@ -69,6 +70,12 @@ function positiveInt(s: string, flag: string): number {
   return n;
 }
 
+function nonNegative(s: string, flag: string): number {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0 || n > 8) throw new SynthUsageError(`${flag} must be a number of mm from 0 to 8 (got '${s}')`);
+  return n;
+}
+
 async function runStudy(o: SynthCliOptions): Promise<void> {
   if (!o.out) throw new SynthUsageError('--out DIR is required');
   const tumor = o.tumor.toLowerCase();
@@ -87,6 +94,7 @@ async function runStudy(o: SynthCliOptions): Promise<void> {
     multiframe: oneOf<MultiframeMode>(o.multiframe, ['auto', 'never', 'always'], '--multiframe'),
     jitter: o.jitter,
     massEffect: o.massEffect,
+    anatomyVariation: nonNegative(o.anatomyVariation, '--anatomy-variation'),
   });
   const written = writeStudy(study, o.out);
   process.stdout.write(
@@ -176,6 +184,7 @@ export function registerSynthCommand(program: Command): void {
     .option('--multiframe <mode>', 'Enhanced MR for 3-D series: auto (as the scanner model does) | never | always', 'auto')
     .option('--no-jitter', 'use the reference contrast table (no per-case contrast jitter)')
     .option('--no-mass-effect', 'do not displace brain tissue around the tumour')
+    .option('--anatomy-variation <mm>', 'warp the template anatomy smoothly by up to MM mm and scale the head +/-8 % (0 = the atlas itself)', '0')
     .option('--training-set <n>', 'export N cases on the model grid instead of one study')
     .option('--vendors <list>', 'training set: vendors to draw from', 'siemens,ge,philips')
     .option('--tumor-mix <mix>', 'training set: e.g. gbm=0.3,astro=0.25,oligo=0.2,mets=0.15,none=0.1')
