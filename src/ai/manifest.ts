@@ -96,21 +96,32 @@ const space = z.discriminatedUnion('kind', [
       grid: gridSpecSchema,
       /** Roles tried in order as the reference series of the grid (and of the reported label map). */
       referenceRoles: z.array(role).min(1),
+      /**
+       * Native-space preprocessing the model was trained with (HD-GLIO style): 'co-registration' = every channel
+       * registered to the reference series; 'skull-strip' = channels masked by the reference's brain mask.
+       */
+      requires: z.array(z.enum(['co-registration', 'skull-strip'])).default([]),
     })
     .strict(),
   z
     .object({
       kind: z.literal('template'),
-      /** Atlas name, e.g. 'SRI24' (BraTS, 240x240x155 1 mm) or 'MNI152'. */
+      /**
+       * Atlas name, e.g. 'SRI24' (BraTS, 240x240x155 1 mm) or 'MNI152'. The node registers to the Colin27 template
+       * (ch2, MNI space) whatever the name: docs/model-package.md "Template space" says what that changes.
+       */
       template: z.string().min(1),
-      /** Template grid size/spacing (the node cannot register to an atlas; see approximateWithGrid). */
+      /** The declared grid in template space (orientation LPS/RAS; centre: template volume centre or head centroid). */
       grid: gridSpecSchema,
       referenceRoles: z.array(role).min(1),
-      /** Steps the model's training data had that the node does not perform. */
-      requires: z.array(z.enum(['atlas-registration', 'skull-strip', 'bias-field-correction'])).default([]),
       /**
-       * true: run on `grid` resampled around the head (no registration, no skull strip), with a warning in the
-       * findings; false: refuse the model (needs preprocessing outside the node).
+       * Preprocessing the model's training data had: atlas registration and skull strip the node performs
+       * (src/registration); bias-field correction it does not (a warning says so).
+       */
+      requires: z.array(z.enum(['atlas-registration', 'co-registration', 'skull-strip', 'bias-field-correction'])).default([]),
+      /**
+       * true: skip registration and skull strip and run on `grid` resampled around the head, with a warning in the
+       * findings (the pre-registration behaviour); false (default): register to the template.
        */
       approximateWithGrid: z.boolean().default(false),
     })
