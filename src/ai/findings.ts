@@ -206,6 +206,8 @@ export interface Findings {
   /** Wall-clock milliseconds per step (preprocess, forward, tta, postprocess, ...). */
   timings: Record<string, number>;
   warnings: string[];
+  /** How the model's input space was made (template registration, brain extraction), when not plain resampling. */
+  spatialPreprocessing?: string[];
 }
 
 /** True when a reported segmentation holds no tumour voxel at all. */

@@ -11,6 +11,7 @@ import type { SeriesVolume, Vec3 } from '../imaging/volume';
 import { inputGeometry, type InputSeries } from '../ai/findings';
 import { checkSpace, planModalities } from '../ai/inference';
 import type { LoadedModel, ModelRegistry, RoutingDecision } from '../ai/registry';
+import { prepareSpace } from '../registration/model-space';
 import { classifyStudy, type StudyClassification } from '../series-id/classify';
 import { seriesHeadersFromFiles } from '../series-id/header-from-files';
 import type { ModelRole } from '../series-id/roles';
@@ -51,6 +52,10 @@ export interface PreparedCase {
   inputs: InputSeries[];
   /** Display series (native grid) the results are mapped back onto. */
   referenceSeries: SeriesVolume;
+  /** Registered (template-space) grid: labels are decided on the display grid from mapped-back probabilities. */
+  labelsFromMappedProbabilities: boolean;
+  /** How the model's space was produced (template, registration, brain extraction), for the findings' notes. */
+  spaceNotes: string[];
   /** Original slice planes of the reference when its stack was resampled to uniform spacing. */
   referenceSourcePositions?: Vec3[];
   warnings: string[];
@@ -107,7 +112,8 @@ export async function prepareCase(
     warnings.push(...built[r]!.warnings.map((w) => `${r}: ${w.message}`));
   }
   const referenceRole = m.preprocessing.space.referenceRoles.find((r) => volumes[r]) ?? plan.present[0]!;
-  const grid = toModelGrid(volumes, referenceRole, m.preprocessing.space.grid, m.preprocessing.normalisation);
+  const space = await prepareSpace(m, volumes[referenceRole]!);
+  const grid = toModelGrid(volumes, referenceRole, space.choice, m.preprocessing.normalisation, space.brainMask ? { brainMask: space.brainMask } : {});
   warnings.push(...grid.warnings.map((w) => w.message));
   const inputs = plan.present.map((r): InputSeries => {
     const v = volumes[r]!;
@@ -129,6 +135,8 @@ export async function prepareCase(
     grid,
     inputs,
     referenceSeries: ref.volume,
+    labelsFromMappedProbabilities: space.labelsFromMappedProbabilities,
+    spaceNotes: space.notes,
     ...(ref.sourcePositions ? { referenceSourcePositions: ref.sourcePositions } : {}),
     warnings,
   };
