@@ -23,7 +23,7 @@ export const codedConceptSchema = z
   .object({ value: z.string().min(1), scheme: z.string().min(1), meaning: z.string().min(1) })
   .strict();
 
-const gridSpecSchema = z
+export const gridSpecSchema = z
   .object({
     spacing: vec3,
     size: ivec3,
@@ -32,7 +32,7 @@ const gridSpecSchema = z
   })
   .strict();
 
-const normalisationSpecSchema = z
+export const normalisationSpecSchema = z
   .object({
     method: z.enum(['zscore', 'none']),
     clipPercentiles: z.tuple([z.number().min(0).max(100), z.number().min(0).max(100)]).optional(),

@@ -43,10 +43,10 @@ function translation(t: Vec3): Mat4 {
   return new Float64Array([1, 0, 0, t[0], 0, 1, 0, t[1], 0, 0, 1, t[2], 0, 0, 0, 1]);
 }
 
-/** A 0/1 mask from fractional values on the reference grid: >= 0.5, largest component, holes filled. */
-function binarise(values: Float32Array, dims: Vec3): Uint8Array {
+/** A 0/1 mask from fractional values on the reference grid: >= threshold, largest component, holes filled. */
+export function binariseMask(values: Float32Array, dims: Vec3, threshold = 0.5): Uint8Array {
   const mask = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) mask[i] = values[i]! >= 0.5 ? 1 : 0;
+  for (let i = 0; i < values.length; i++) mask[i] = values[i]! >= threshold ? 1 : 0;
   keepLargestComponent(mask, dims);
   fillHoles3d(mask, dims);
   return mask;
@@ -64,7 +64,7 @@ export async function atlasBrainExtraction(reference: Volume, opts: AtlasOptions
   const patientToTemplate = multiply4(translation([-shift[0], -shift[1], -shift[2]]), reg.fixedToMoving);
   const fraction = await warp(moved({ ...template.brain, data: Float32Array.from(template.brain.data) }), reg.transformParameterObject, 'linear');
   const onReference = resampleLinear(fraction, { dims: reference.dims, affine: reference.affine }, { fill: 0 });
-  const mask = binarise(onReference, reference.dims);
+  const mask = binariseMask(onReference, reference.dims);
   return {
     method: 'atlas',
     mask: { dims: [...reference.dims], spacing: [...reference.spacing], affine: new Float64Array(reference.affine), data: mask },
