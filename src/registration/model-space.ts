@@ -11,8 +11,9 @@
  */
 import type { ModelManifest } from '../ai/manifest';
 import type { ModelGridChoice } from '../imaging/to-model-grid';
-import type { Volume } from '../imaging/volume';
+import type { SeriesVolume, Volume } from '../imaging/volume';
 import { atlasBrainExtraction, type BrainExtraction } from './brain-extraction';
+import { loadBrainModel, modelBrainExtraction, type BrainModel } from './brain-model';
 import { gridInPatient, loadBrainTemplate, templateGrid } from './template-space';
 
 export interface SpacePreparation {
@@ -26,27 +27,57 @@ export interface SpacePreparation {
   notes: string[];
 }
 
-export type BrainExtractor = (reference: Volume) => Promise<BrainExtraction>;
+export type BrainExtractor = (reference: SeriesVolume) => Promise<BrainExtraction>;
 
-const cache = new WeakMap<Volume, Promise<BrainExtraction>>();
+/** How the brain is extracted (site config `registration.brainExtraction`). */
+export interface BrainExtractionSettings {
+  method: 'atlas' | 'model';
+  /** Folder of a `brain-extraction` model package (method 'model'). */
+  package?: string;
+}
 
-/** Atlas brain extraction, once per reference volume object. */
-export const cachedAtlasExtraction: BrainExtractor = (reference) => {
-  let p = cache.get(reference);
-  if (!p) {
-    p = atlasBrainExtraction(reference);
-    cache.set(reference, p);
-    p.catch(() => cache.delete(reference));
+/** Memoises an async function of a volume on the volume object (one run per reference series, shared by models). */
+function oncePerVolume<T>(f: (v: SeriesVolume) => Promise<T>): (v: SeriesVolume) => Promise<T> {
+  const cache = new WeakMap<SeriesVolume, Promise<T>>();
+  return (v) => {
+    let p = cache.get(v);
+    if (!p) {
+      p = f(v);
+      cache.set(v, p);
+      p.catch(() => cache.delete(v));
+    }
+    return p;
+  };
+}
+
+/** Atlas brain extraction (affine + B-spline), once per reference volume object. */
+export const cachedAtlasExtraction: BrainExtractor = oncePerVolume((v) => atlasBrainExtraction(v));
+/** Affine-only atlas registration: the template transform when the mask comes from a model package. */
+const cachedAtlasAffine: BrainExtractor = oncePerVolume((v) => atlasBrainExtraction(v, { affineOnly: true }));
+
+const packages = new Map<string, Promise<BrainModel>>();
+
+/** The extractor for the site's settings; a model package is loaded once per folder. */
+export function brainExtractorFor(settings?: BrainExtractionSettings): BrainExtractor {
+  if (!settings || settings.method === 'atlas') return cachedAtlasExtraction;
+  const dir = settings.package;
+  if (!dir) throw new Error('registration.brainExtraction.method "model" needs registration.brainExtraction.package (a brain-extraction package folder)');
+  let model = packages.get(dir);
+  if (!model) {
+    model = loadBrainModel(dir, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+    packages.set(dir, model);
+    model.catch(() => packages.delete(dir));
   }
-  return p;
-};
+  const m = model;
+  return oncePerVolume(async (v) => modelBrainExtraction(await m, v));
+}
 
 function describeAffine(t: Float64Array): string {
   const row = (r: number): string => [0, 1, 2, 3].map((c) => t[r * 4 + c]!.toFixed(3)).join(' ');
   return `[${row(0)}; ${row(1)}; ${row(2)}]`;
 }
 
-export async function prepareSpace(m: ModelManifest, reference: Volume, extract: BrainExtractor = cachedAtlasExtraction): Promise<SpacePreparation> {
+export async function prepareSpace(m: ModelManifest, reference: SeriesVolume, extract: BrainExtractor = cachedAtlasExtraction): Promise<SpacePreparation> {
   const s = m.preprocessing.space;
   if (s.kind === 'grid') {
     if (!s.requires.includes('skull-strip')) return { choice: s.grid, labelsFromMappedProbabilities: false, notes: [] };
@@ -55,9 +86,10 @@ export async function prepareSpace(m: ModelManifest, reference: Volume, extract:
   }
   if (s.approximateWithGrid) return { choice: s.grid, labelsFromMappedProbabilities: false, notes: [] };
   const be = await extract(reference);
-  if (!be.templateToPatient) throw new Error(`brain extraction method '${be.method}' gives no template transform; ${m.name} needs template space`);
+  // A model-package mask brings no template transform: the atlas is registered affinely for the placement.
+  const placement = be.templateToPatient ? be : await cachedAtlasAffine(reference);
   const template = loadBrainTemplate();
-  const geometry = gridInPatient(templateGrid(s.grid, template), be.templateToPatient);
+  const geometry = gridInPatient(templateGrid(s.grid, template), placement.templateToPatient!);
   const strip = s.requires.includes('skull-strip');
   return {
     choice: { geometry },
@@ -65,7 +97,7 @@ export async function prepareSpace(m: ModelManifest, reference: Volume, extract:
     labelsFromMappedProbabilities: true,
     brainExtraction: be,
     notes: [
-      `template space: ${template.name} stands in for ${s.template}; grid ${s.grid.size.join('x')} at ${s.grid.spacing.join('x')} mm; template->patient affine ${describeAffine(be.templateToPatient)}`,
+      `template space: ${template.name} stands in for ${s.template}; grid ${s.grid.size.join('x')} at ${s.grid.spacing.join('x')} mm; template->patient affine ${describeAffine(placement.templateToPatient!)}${placement === be ? '' : ` (${placement.description})`}`,
       `brain extraction: ${be.description} (${(be.elapsedMs / 1000).toFixed(1)} s)${strip ? '' : ' (mask used for registration only)'}`,
     ],
   };

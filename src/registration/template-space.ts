@@ -12,11 +12,11 @@
  * are exact inverses and every series is interpolated once.
  */
 import type { Mat4 } from '../imaging/affine';
-import { multiply4 } from '../imaging/affine';
+import { applyAffine, multiply4 } from '../imaging/affine';
 import type { GridSpec } from '../imaging/grid-spec';
 import { fillHoles3d } from '../imaging/head-mask';
 import { gridFromSpec, maskCentroid, volumeCentre, type GridGeometry } from '../imaging/model-grid';
-import type { Volume } from '../imaging/volume';
+import type { Vec3, Volume } from '../imaging/volume';
 import { MRICRON_TEMPLATES, readTemplate } from '../synth/template-reader';
 
 export interface BrainTemplate {
@@ -46,10 +46,35 @@ export function loadBrainTemplate(dir = MRICRON_TEMPLATES): BrainTemplate {
   return t;
 }
 
-/** The declared grid in template space: centred on the template volume centre or its brain centroid. */
+/** World centre of the bounding box of a mask's voxels; undefined for an empty mask. */
+function maskBoxCentre(mask: Volume<Uint8Array>): Vec3 | undefined {
+  const [nx, ny, nz] = mask.dims;
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  let o = 0;
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, o++) {
+        if (!mask.data[o]) continue;
+        const p = applyAffine(mask.affine, [i, j, k]);
+        for (let a = 0; a < 3; a++) {
+          lo[a] = Math.min(lo[a]!, p[a]!);
+          hi[a] = Math.max(hi[a]!, p[a]!);
+        }
+      }
+    }
+  }
+  return Number.isFinite(lo[0]) ? ([0, 1, 2].map((a) => (lo[a]! + hi[a]!) / 2) as Vec3) : undefined;
+}
+
+/**
+ * The declared grid in template space. 'volume-centre' = the centre of the template brain's bounding box (an
+ * atlas grid like BraTS' 240x240x155 is the brain-centred volume of its atlas; Colin27's own volume centre sits
+ * 10 mm above the brain's and would cut the cerebellum off a 155 mm grid); 'head-centroid' = the brain's centroid.
+ */
 export function templateGrid(spec: GridSpec, template: BrainTemplate): GridGeometry {
-  const centre = spec.centre === 'head-centroid' ? (maskCentroid(template.brain.data, template.brain) ?? volumeCentre(template.image)) : volumeCentre(template.image);
-  return gridFromSpec(spec, centre);
+  const centre = spec.centre === 'head-centroid' ? maskCentroid(template.brain.data, template.brain) : maskBoxCentre(template.brain);
+  return gridFromSpec(spec, centre ?? volumeCentre(template.image));
 }
 
 /** A template-space grid moved into patient space by an affine template->patient transform. */
