@@ -51,5 +51,6 @@ export async function analysePrepared(model: LoadedModel, studyInstanceUid: stri
     },
   );
   findings.warnings.unshift(...prepared.warnings);
+  if (prepared.registration) findings.registration = prepared.registration;
   return findings;
 }

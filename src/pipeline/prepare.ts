@@ -14,6 +14,9 @@ import type { LoadedModel, ModelRegistry, RoutingDecision } from '../ai/registry
 import { classifyStudy, type StudyClassification } from '../series-id/classify';
 import { seriesHeadersFromFiles } from '../series-id/header-from-files';
 import type { ModelRole } from '../series-id/roles';
+import { registerInterSeries } from '../registration/inter-series';
+import type { RegistrationReport } from '../registration/report';
+import { interSeriesSettings } from '../registration/settings';
 
 /** A study as files grouped by series (from the store or from a folder). */
 export interface StudySeriesFiles {
@@ -53,6 +56,8 @@ export interface PreparedCase {
   referenceSeries: SeriesVolume;
   /** Original slice planes of the reference when its stack was resampled to uniform spacing. */
   referenceSourcePositions?: Vec3[];
+  /** The inter-series registration stage's report (absent when the site switched it off). */
+  registration?: RegistrationReport;
   warnings: string[];
 }
 
@@ -71,11 +76,15 @@ export function volumeBuilder(study: StudySeriesFiles, classification: StudyClas
   };
 }
 
-/** Volumes -> the model's grid. Throws typed errors (missing modalities, unsupported space, bad volumes). */
+/**
+ * Volumes -> (inter-series registration) -> the model's grid. Throws typed errors (missing modalities, unsupported
+ * space, bad volumes). `registration`: the site's registration config; absent = no registration.
+ */
 export async function prepareCase(
   model: LoadedModel,
   classification: StudyClassification,
   build: (role: ModelRole) => Promise<BuiltVolume>,
+  registration?: Config['registration'],
 ): Promise<PreparedCase> {
   const m = model.manifest;
   const warnings = [...checkSpace(m)];
@@ -107,7 +116,10 @@ export async function prepareCase(
     warnings.push(...built[r]!.warnings.map((w) => `${r}: ${w.message}`));
   }
   const referenceRole = m.preprocessing.space.referenceRoles.find((r) => volumes[r]) ?? plan.present[0]!;
-  const grid = toModelGrid(volumes, referenceRole, m.preprocessing.space.grid, m.preprocessing.normalisation);
+  const settings = interSeriesSettings(registration, m);
+  const reg = registration ? await registerInterSeries({ volumes, settings }) : undefined;
+  warnings.push(...(reg?.warnings ?? []));
+  const grid = toModelGrid(reg?.volumes ?? volumes, referenceRole, m.preprocessing.space.grid, m.preprocessing.normalisation);
   warnings.push(...grid.warnings.map((w) => w.message));
   const inputs = plan.present.map((r): InputSeries => {
     const v = volumes[r]!;
@@ -130,6 +142,7 @@ export async function prepareCase(
     inputs,
     referenceSeries: ref.volume,
     ...(ref.sourcePositions ? { referenceSourcePositions: ref.sourcePositions } : {}),
+    ...(reg ? { registration: reg.report } : {}),
     warnings,
   };
 }
