@@ -128,6 +128,16 @@ const space = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
+/** Inter-series co-registration before the model grid (src/registration); absent = rigid to T1ce, else FLAIR. */
+const registrationSpec = z
+  .object({
+    /** rigid: every channel registered to the reference series; none: DICOM geometry only (site config can also switch it off). */
+    interSeries: z.enum(['rigid', 'none']).default('rigid'),
+    /** Roles tried in order as the registration reference. */
+    referenceRoles: z.array(role).min(1).default(['t1ce', 'flair']),
+  })
+  .strict();
+
 const tiling = z.discriminatedUnion('mode', [
   /** One forward on the whole grid (the graph must accept the grid size). */
   z.object({ mode: z.literal('whole') }).strict(),
@@ -289,7 +299,7 @@ export const manifestSchema = z
       })
       .strict(),
     missingModalities: missingModalities,
-    preprocessing: z.object({ space, normalisation: normalisationSpecSchema }).strict(),
+    preprocessing: z.object({ space, normalisation: normalisationSpecSchema, registration: registrationSpec.optional() }).strict(),
     tiling: tiling,
     tta: tta.prefault({}),
     outputs: z

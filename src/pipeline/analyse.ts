@@ -53,5 +53,6 @@ export async function analysePrepared(model: LoadedModel, studyInstanceUid: stri
   );
   findings.warnings.unshift(...prepared.warnings);
   if (prepared.spaceNotes?.length) findings.spatialPreprocessing = [...prepared.spaceNotes];
+  if (prepared.registration) findings.registration = prepared.registration;
   return findings;
 }

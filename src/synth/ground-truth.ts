@@ -139,7 +139,7 @@ export function truthJson(s: SynthStudy, stats: LabelStats): Record<string, unkn
   const plan = s.caseModel.plan;
   const roles: Record<string, unknown> = {};
   for (const r of s.series) {
-    if (r.role !== 'other') roles[r.role] = { seriesInstanceUid: r.seriesInstanceUid, seriesNumber: r.seriesNumber, folder: r.folder };
+    if (r.role !== 'other') roles[r.role] = { seriesInstanceUid: r.seriesInstanceUid, seriesNumber: r.seriesNumber, folder: r.folder, ...(r.motion ? { motion: r.motion } : {}) };
   }
   return {
     generator: 'neuro-onc-node synth v1',

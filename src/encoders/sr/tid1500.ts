@@ -16,6 +16,7 @@
  *    + Qualitative Evaluations (C0034375, CODE/TEXT only): each classification result once, layered diagnosis,
  *      RANO measurability, regions not assessable, uncertainty level, missing sequences, warnings, narratives
  */
+import { registrationParameterTexts } from './registration-provenance';
 import type { Findings, HeadResult, InputGeometry, InputSeries, RadiomicFeature, RegionKey, RegionMeasurement } from '../../ai/findings';
 import type { StudyHeader } from '../../dicom/study-header';
 import { SopClass } from '../../dicom/constants';
@@ -136,6 +137,7 @@ function algorithmIdentification(f: Findings, ctx: ReportContext): ContentItem[]
       DCM.algorithmParameters,
       `model.onnx sha256=${m.sha256}; execution provider=${m.executionProvider}; node=${ctx.options.node.name} ${ctx.options.node.version}`,
     ),
+    ...registrationParameterTexts(f.registration).map((t) => textContent('HAS CONCEPT MOD', DCM.algorithmParameters, t)),
   ];
 }
 
