@@ -138,6 +138,8 @@ function algorithmIdentification(f: Findings, ctx: ReportContext): ContentItem[]
       `model.onnx sha256=${m.sha256}; execution provider=${m.executionProvider}; node=${ctx.options.node.name} ${ctx.options.node.version}`,
     ),
     ...registrationParameterTexts(f.registration).map((t) => textContent('HAS CONCEPT MOD', DCM.algorithmParameters, t)),
+    // Template space and brain extraction (src/registration/model-space.ts), when the model needed them.
+    ...(f.spatialPreprocessing ?? []).map((t) => textContent('HAS CONCEPT MOD', DCM.algorithmParameters, t)),
   ];
 }
 
