@@ -35,7 +35,7 @@ export async function analysePrepared(model: LoadedModel, studyInstanceUid: stri
       inputs: prepared.inputs,
       referenceSeries: prepared.referenceSeries,
       toReference: toReferenceVia(prepared.referenceSourcePositions),
-      labelsFromMappedProbabilities: prepared.labelsFromMappedProbabilities,
+      labelsFromMappedProbabilities: prepared.labelsFromMappedProbabilities ?? false,
     },
     {
       tta: opts.tta ?? cfg.models.testTimeAugmentation,

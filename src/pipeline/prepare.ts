@@ -56,9 +56,9 @@ export interface PreparedCase {
   /** Display series (native grid) the results are mapped back onto. */
   referenceSeries: SeriesVolume;
   /** Registered (template-space) grid: labels are decided on the display grid from mapped-back probabilities. */
-  labelsFromMappedProbabilities: boolean;
+  labelsFromMappedProbabilities?: boolean;
   /** How the model's space was produced (template, registration, brain extraction), for the findings' notes. */
-  spaceNotes: string[];
+  spaceNotes?: string[];
   /** Original slice planes of the reference when its stack was resampled to uniform spacing. */
   referenceSourcePositions?: Vec3[];
   /** The inter-series registration stage's report (absent when the site switched it off). */
