@@ -89,7 +89,8 @@ async function plumbing(study: SynthStudy, volumes: Volumes): Promise<Record<str
       }
       channels[r] = { outsideNonZero: outside, meanInside: sum / n, sdInside: Math.sqrt(ss / n - (sum / n) ** 2) };
     }
-    const cfg = configSchema.parse({});
+    // Radiomics of a random-weight segmentation would only cost time.
+    const cfg = configSchema.parse({ models: { radiomics: false } });
     const f = await analysePrepared(model, study.study.studyInstanceUid, prepared, cfg, { tta: false, modalityImportance: false });
     await model.session.release();
     const ref = volumes.t1ce!;
