@@ -94,7 +94,7 @@ glioma('motion between series: registration and native-model Dice (synth --motio
     });
     process.stdout.write(
       `motion 5°/5 mm, glioma-mtl WT Dice: no motion ${stillDice!.wt.toFixed(3)}; motion, registration off ${movedNoReg!.wt.toFixed(3)}; motion, registration on ${movedReg!.wt.toFixed(3)}\n` +
-        `registration error at head-box corners: ${errors.join('; ')}\n`,
+        `registration error at brain-box corners: ${errors.join('; ')}\n`,
     );
     for (const c of checks) {
       expect(c.outcome).toBe('aligned');
