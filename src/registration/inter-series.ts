@@ -33,7 +33,7 @@ export interface InterSeriesSettings {
 export const DEFAULT_INTER_SERIES: InterSeriesSettings = {
   mode: 'rigid',
   referenceRoles: ['t1ce', 'flair'],
-  samplingMm: 4,
+  samplingMm: 2,
   resolutions: 3,
   iterations: 200,
   maxRotationDeg: 15,
