@@ -28,6 +28,8 @@ declare -A probes=(
   # The PDF report embeds DejaVu Sans (src/encoders/pdf/truetype-font.ts); pdffonts/pdftotext check it.
   [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
   [poppler-utils]=/usr/bin/pdffonts
+  # The elastix command line is the peer of the WebAssembly registration engine (test/registration, bench S9).
+  [elastix]=/usr/bin/elastix
 )
 missing=()
 for pkg in "${!probes[@]}"; do

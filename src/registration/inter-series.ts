@@ -33,7 +33,7 @@ export interface InterSeriesSettings {
 export const DEFAULT_INTER_SERIES: InterSeriesSettings = {
   mode: 'rigid',
   referenceRoles: ['t1ce', 'flair'],
-  samplingMm: 4,
+  samplingMm: 2,
   resolutions: 3,
   iterations: 200,
   maxRotationDeg: 15,
@@ -80,7 +80,14 @@ export async function registerInterSeries(input: InterSeriesInput): Promise<Inte
   if (s.mode === 'off' || !movingRoles.length) {
     return { volumes: input.volumes, report: { method: 'off', description: s.mode === 'off' ? 'switched off: DICOM geometry used' : 'one series only', ...base, series: [] }, warnings: [] };
   }
-  const engine = elastixEngine().info;
+  // A missing engine must not fail the study: every series then keeps its DICOM geometry ('failed', with the reason).
+  let engine: ReturnType<typeof elastixEngine>['info'] | undefined;
+  let engineError: string | undefined;
+  try {
+    engine = elastixEngine().info;
+  } catch (e) {
+    engineError = (e as Error).message;
+  }
   const fixed = atSpacing(reference, s.samplingMm);
   const centre = headCentroid(reference);
   const options: RegisterOptions = { stages: ['rigid'], resolutions: s.resolutions, iterations: s.iterations };
@@ -94,6 +101,7 @@ export async function registerInterSeries(input: InterSeriesInput): Promise<Inte
       const b = before.get(role)!;
       const common = { role, seriesInstanceUid: v.seriesInstanceUid };
       try {
+        if (engineError) throw new Error(engineError);
         const r = await register(fixed, atSpacing(v, s.samplingMm), options);
         const after = scoreAlignment(fixed, v, r.fixedToMoving);
         const rotationDeg = rotationAngleDeg(r.fixedToMoving);
@@ -133,7 +141,7 @@ export async function registerInterSeries(input: InterSeriesInput): Promise<Inte
     report: {
       method: 'rigid',
       description: `rigid (6 parameters) to ${ROLE_NAMES[referenceRole]}, Mattes mutual information, ${s.resolutions} resolutions, ${s.samplingMm} mm`,
-      engine,
+      ...(engine ? { engine } : {}),
       ...base,
       samplingMm: s.samplingMm,
       series: results.map((r) => r.entry),

@@ -8,8 +8,8 @@ import { z } from 'zod';
 export const registrationSection = z
   .object({
     interSeries: z.enum(['auto', 'off']).default('auto'),
-    /** Isotropic voxel size (mm) series are registered at: coarser is faster (cost ~ 1/size^3), finer more exact. */
-    samplingMm: z.number().min(1).max(8).default(4),
+    /** Isotropic voxel size (mm) series are registered at: finer is more exact on thick-slice series (the per-iteration cost does not grow with it, the image pyramids do). */
+    samplingMm: z.number().min(1).max(8).default(2),
     /**
      * Brain extraction for skull-stripped and template-space models (src/registration/model-space.ts): 'atlas' =
      * Colin27 registered affine + B-spline and its brain mask warped; 'model' = a `brain-extraction` model package
