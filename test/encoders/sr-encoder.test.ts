@@ -241,6 +241,21 @@ describe('variants', () => {
     expect(report.ok ? '' : formatReport(report)).toBe('');
   });
 
+  test('template space and brain extraction are listed as Algorithm Parameters (dciodvfy 0 errors)', async () => {
+    const lines = [
+      'template space: Colin27 (mricron ch2, MNI space) stands in for SRI24; grid 240x240x155 at 1x1x1 mm; template->patient affine [1.044 -0.176 -0.147 8.433; 0.194 1.068 0.159 -24.208; 0.121 -0.204 0.985 2.496]',
+      'brain extraction: atlas: Colin27 (mricron ch2, MNI space) brain mask (ch2bet) warped by affine + bspline registration, elastix 1.0.1 (@itk-wasm/elastix (WebAssembly)) (48.0 s)',
+    ];
+    const r = await encodeCase('template-space', OPTS, (c) => {
+      c.findings.spatialPreprocessing = lines;
+    });
+    const group = [...groups(r.root).values()][0]!;
+    const params = find(group, '111002', 'DCM').map((n) => String(n.TextValue));
+    expect(params.slice(-2)).toEqual(lines);
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+  });
+
   test('missing modalities are coded; predecessors go to PredecessorDocumentsSequence', async () => {
     const predecessor = { studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4', sopClassUid: SopClass.ComprehensiveSR, sopInstanceUid: '1.2.3.4.5' };
     const r = await encodeCase('missing', { ...OPTS, predecessors: [predecessor] }, (c) => {
