@@ -35,6 +35,8 @@ declare -A probes=(
   [jing]=/usr/bin/jing
   # Redis for the distributed mode's queue (BullMQ); tests start their own redis-server (test/helpers/redis.ts).
   [redis-server]=/usr/bin/redis-server
+  # The elastix command line is the peer of the WebAssembly registration engine (test/registration, bench S9).
+  [elastix]=/usr/bin/elastix
 )
 missing=()
 for pkg in "${!probes[@]}"; do

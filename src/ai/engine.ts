@@ -11,6 +11,7 @@ import {
   type RadiomicFeature,
   type SegmentDefinition,
 } from './findings';
+import { nestedLabels } from '../imaging/inverse-map';
 import type { SeriesVolume, Vec3, Volume } from '../imaging/volume';
 import type { Logger } from '../log/logger';
 import { ROLE_NAMES, type ModelRole } from '../series-id/roles';
@@ -38,6 +39,12 @@ export interface StudyCase {
   referenceSeries: SeriesVolume;
   /** Inverse mapping (imaging); when absent the model grid must coincide with the reference series' grid. */
   toReference?: ToReference;
+  /**
+   * Decide the labels on the display grid from the mapped-back probabilities (regions mode: nested WT/TC/ET
+   * thresholds), instead of mapping the model-grid labels by nearest neighbour. Set for registered (template-space)
+   * grids, whose voxels do not line up with the display series.
+   */
+  labelsFromMappedProbabilities?: boolean;
 }
 
 export interface AnalyseOptions {
@@ -90,6 +97,29 @@ function gliomaLabels(m: ModelManifest): { NCR: number; ED: number; ET: number }
   const at = (k: string): number => segs.findIndex((s) => s.key === k) + 1;
   const l = { NCR: at('NCR'), ED: at('ED'), ET: at('ET') };
   return l.NCR && l.ED && l.ET ? l : undefined;
+}
+
+/**
+ * Labels on the display grid from the region probabilities mapped back there (trilinear), thresholded, then small
+ * components removed at the display grid's voxel size. Regions-mode glioma models only (undefined otherwise).
+ */
+function labelsOnReference(m: ModelManifest, run: ModelRun, grid: GridInput, ref: SeriesVolume, toReference: ToReference, opts: AnalyseOptions): { labelmap: Volume<Uint8Array>; notes: string[] } | undefined {
+  const seg = m.outputs.segmentation;
+  const g = gliomaLabels(m);
+  if (!seg || seg.mode !== 'regions' || !g || !run.segmentation) return undefined;
+  const mapped: Partial<Record<'WT' | 'TC' | 'ET', Float32Array>> = {};
+  let base: Volume<Float32Array> | undefined;
+  seg.regions!.forEach((r, i) => {
+    const v = toReference({ dims: grid.dims, spacing: grid.spacing, affine: grid.affine, data: run.segmentation!.probabilities[i]! }, ref, 'linear');
+    mapped[r.region] = v.data;
+    base = v;
+  });
+  if (!base) return undefined;
+  const labels = nestedLabels(mapped, g, seg.threshold, base.data.length);
+  const minVoxels = Math.round((opts.minComponentMl ?? 0) / (voxelVolumeMm3(base.affine) / 1000));
+  const r = removeSmallComponents(labels, base.dims, minVoxels, seg.enforceHierarchy ? g : undefined);
+  const notes = r.removedComponents ? [`removed ${r.removedComponents} tumour component(s) smaller than ${opts.minComponentMl} mL on the display grid (${r.removedVoxels} voxels)`] : [];
+  return { labelmap: { dims: base.dims, spacing: base.spacing, affine: base.affine, data: labels, ...(base.frameOfReferenceUid ? { frameOfReferenceUid: base.frameOfReferenceUid } : {}) }, notes };
 }
 
 /** Final label map on the model grid: hierarchical decoding (glioma, labels mode) then small-component removal. */
@@ -199,7 +229,12 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
     const ref = study.referenceSeries;
     let labelmap: Volume<Uint8Array>;
     let uncertainty: Volume<Float32Array>;
-    if (study.toReference) {
+    const native = study.toReference && study.labelsFromMappedProbabilities ? labelsOnReference(m, run, grid, ref, study.toReference, opts) : undefined;
+    if (native && study.toReference) {
+      labelmap = native.labelmap;
+      warnings.push(...native.notes);
+      uncertainty = study.toReference(uncVol, ref, 'linear');
+    } else if (study.toReference) {
       labelmap = study.toReference(labelVol, ref, 'nearest');
       uncertainty = study.toReference(uncVol, ref, 'linear');
     } else if (sameGeometry(grid, ref)) {

@@ -2,6 +2,7 @@
  * Findings: the contract between the AI engine (producer) and the encoders (SEG/SR/SC/PDF consumers).
  * Everything an SR needs to be the audit record lives here; encoders never re-run or re-derive science.
  */
+import type { RegistrationReport } from '../registration/report';
 import type { SeriesVolume, SliceSource, Vec3, Volume } from '../imaging/volume';
 import type { Bidimensional } from './bidimensional';
 import type { ModelRole } from '../series-id/roles';
@@ -208,7 +209,11 @@ export interface Findings {
   radiomics?: RadiomicFeature[];
   /** Wall-clock milliseconds per step (preprocess, forward, tta, postprocess, ...). */
   timings: Record<string, number>;
+  /** How the input series were co-registered before the model grid (src/registration), for the SR's provenance. */
+  registration?: RegistrationReport;
   warnings: string[];
+  /** How the model's input space was made (template registration, brain extraction), when not plain resampling. */
+  spatialPreprocessing?: string[];
 }
 
 /** True when a reported segmentation holds no tumour voxel at all. */

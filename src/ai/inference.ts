@@ -122,15 +122,23 @@ export function planModalities(m: ModelManifest, available: readonly ModelRole[]
   return { present, missing, fed, ...(mask ? { mask } : {}) };
 }
 
-/** Refuses atlas-space models the node cannot feed; returns warnings for approximated ones. */
+/**
+ * Warnings about the model's space the node only approximates: an approximate grid instead of the atlas, the
+ * Colin27 stand-in for another atlas, bias-field correction it does not perform. Throws UnsupportedSpaceError for a
+ * template grid orientation the registration cannot place ('reference-series' has no meaning in an atlas).
+ */
 export function checkSpace(m: ModelManifest): string[] {
   const s = m.preprocessing.space;
   if (s.kind !== 'template') return [];
   const needs = s.requires.length ? ` (needs ${s.requires.join(', ')})` : '';
-  if (!s.approximateWithGrid) {
-    throw new UnsupportedSpaceError(m.name, `model ${m.name} expects ${s.template} atlas space${needs}, which this node does not produce`);
+  if (s.approximateWithGrid) return [`model ${m.name} expects ${s.template} atlas space${needs}; run on an approximate head-centred grid instead`];
+  if (s.grid.orientation === 'reference-series') {
+    throw new UnsupportedSpaceError(m.name, `model ${m.name}: a template grid needs orientation LPS or RAS, not reference-series`);
   }
-  return [`model ${m.name} expects ${s.template} atlas space${needs}; run on an approximate head-centred grid instead`];
+  const out: string[] = [];
+  if (!/^(colin27|ch2|mni)/i.test(s.template)) out.push(`model ${m.name} expects ${s.template} space; the node registers to Colin27 (ch2, MNI space) instead`);
+  if (s.requires.includes('bias-field-correction')) out.push(`model ${m.name} was trained on bias-field-corrected images; the node does not correct the bias field`);
+  return out;
 }
 
 interface PassHeads {

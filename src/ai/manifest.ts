@@ -23,7 +23,7 @@ export const codedConceptSchema = z
   .object({ value: z.string().min(1), scheme: z.string().min(1), meaning: z.string().min(1) })
   .strict();
 
-const gridSpecSchema = z
+export const gridSpecSchema = z
   .object({
     spacing: vec3,
     size: ivec3,
@@ -32,7 +32,7 @@ const gridSpecSchema = z
   })
   .strict();
 
-const normalisationSpecSchema = z
+export const normalisationSpecSchema = z
   .object({
     method: z.enum(['zscore', 'none']),
     clipPercentiles: z.tuple([z.number().min(0).max(100), z.number().min(0).max(100)]).optional(),
@@ -96,26 +96,47 @@ const space = z.discriminatedUnion('kind', [
       grid: gridSpecSchema,
       /** Roles tried in order as the reference series of the grid (and of the reported label map). */
       referenceRoles: z.array(role).min(1),
+      /**
+       * Native-space preprocessing the model was trained with (HD-GLIO style): 'co-registration' = every channel
+       * registered to the reference series; 'skull-strip' = channels masked by the reference's brain mask.
+       */
+      requires: z.array(z.enum(['co-registration', 'skull-strip'])).default([]),
     })
     .strict(),
   z
     .object({
       kind: z.literal('template'),
-      /** Atlas name, e.g. 'SRI24' (BraTS, 240x240x155 1 mm) or 'MNI152'. */
+      /**
+       * Atlas name, e.g. 'SRI24' (BraTS, 240x240x155 1 mm) or 'MNI152'. The node registers to the Colin27 template
+       * (ch2, MNI space) whatever the name: docs/model-package.md "Template space" says what that changes.
+       */
       template: z.string().min(1),
-      /** Template grid size/spacing (the node cannot register to an atlas; see approximateWithGrid). */
+      /** The declared grid in template space (orientation LPS/RAS; centre: template volume centre or head centroid). */
       grid: gridSpecSchema,
       referenceRoles: z.array(role).min(1),
-      /** Steps the model's training data had that the node does not perform. */
-      requires: z.array(z.enum(['atlas-registration', 'skull-strip', 'bias-field-correction'])).default([]),
       /**
-       * true: run on `grid` resampled around the head (no registration, no skull strip), with a warning in the
-       * findings; false: refuse the model (needs preprocessing outside the node).
+       * Preprocessing the model's training data had: atlas registration and skull strip the node performs
+       * (src/registration); bias-field correction it does not (a warning says so).
+       */
+      requires: z.array(z.enum(['atlas-registration', 'co-registration', 'skull-strip', 'bias-field-correction'])).default([]),
+      /**
+       * true: skip registration and skull strip and run on `grid` resampled around the head, with a warning in the
+       * findings (the pre-registration behaviour); false (default): register to the template.
        */
       approximateWithGrid: z.boolean().default(false),
     })
     .strict(),
 ]);
+
+/** Inter-series co-registration before the model grid (src/registration); absent = rigid to T1ce, else FLAIR. */
+const registrationSpec = z
+  .object({
+    /** rigid: every channel registered to the reference series; none: DICOM geometry only (site config can also switch it off). */
+    interSeries: z.enum(['rigid', 'none']).default('rigid'),
+    /** Roles tried in order as the registration reference. */
+    referenceRoles: z.array(role).min(1).default(['t1ce', 'flair']),
+  })
+  .strict();
 
 const tiling = z.discriminatedUnion('mode', [
   /** One forward on the whole grid (the graph must accept the grid size). */
@@ -278,7 +299,7 @@ export const manifestSchema = z
       })
       .strict(),
     missingModalities: missingModalities,
-    preprocessing: z.object({ space, normalisation: normalisationSpecSchema }).strict(),
+    preprocessing: z.object({ space, normalisation: normalisationSpecSchema, registration: registrationSpec.optional() }).strict(),
     tiling: tiling,
     tta: tta.prefault({}),
     outputs: z

@@ -9,7 +9,7 @@ import type { BenchResult, BenchScenario } from './types';
 
 function loadScenarios(): BenchScenario[] {
   const dir = join(__dirname, 'scenarios');
-  const files = readdirSync(dir).filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')).sort();
+  const files = readdirSync(dir).filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')).sort((a, b) => Number(/\d+/.exec(a)?.[0]) - Number(/\d+/.exec(b)?.[0]));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return files.map((f) => (require(join(dir, f)) as { scenario: BenchScenario }).scenario).filter(Boolean);
 }
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const only = onlyIdx >= 0 ? (args[onlyIdx + 1] ?? '').split(',') : undefined;
   const repeatIdx = args.indexOf('--repeat');
   const repeat = repeatIdx >= 0 ? Number(args[repeatIdx + 1]) : 3;
-  const scenarios = loadScenarios().filter((s) => !only || only.some((o) => s.name.startsWith(o)));
+  const scenarios = loadScenarios().filter((s) => !only || only.some((o) => s.name === o || s.name.startsWith(`${o}-`)));
   const results: Record<string, BenchResult | { error: string }> = {};
   for (const s of scenarios) {
     const workDir = mkdtempSync(join(tmpdir(), `bench-${s.name}-`));

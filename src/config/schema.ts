@@ -16,6 +16,7 @@ import { notificationsSection } from './sections/notifications';
 import { routingSection } from './sections/routing';
 import { auditSection } from './sections/audit';
 import { clusterSection } from './sections/cluster';
+import { registrationSection } from './sections/registration';
 
 export const configSchema = z
   .object({
@@ -32,6 +33,7 @@ export const configSchema = z
     routing: routingSection.prefault({}),
     audit: auditSection.prefault({}),
     cluster: clusterSection.prefault({}),
+    registration: registrationSection.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

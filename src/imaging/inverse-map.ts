@@ -72,3 +72,47 @@ export function argmaxToSeries(probabilities: Float32Array[], grid: ResultGrid, 
   });
   return labels;
 }
+
+/** Label values of the nested-region convention (BraTS region-based models): which label each region level gets. */
+export interface NestedLabels {
+  /** TC minus ET (necrotic / non-enhancing core). */
+  NCR: number;
+  /** WT minus TC (oedema). */
+  ED: number;
+  ET: number;
+}
+
+/**
+ * Nested labels from region probabilities already on the target grid: ET > t: ET, else TC > t: NCR, else WT > t:
+ * ED (ET implies TC implies WT, as the engine decodes on the model grid). Absent regions are skipped.
+ */
+export function nestedLabels(probabilities: Partial<Record<'WT' | 'TC' | 'ET', ArrayLike<number>>>, labels: NestedLabels, threshold: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  // Outer to inner: each level overwrites the one around it.
+  for (const [region, label] of [['WT', labels.ED], ['TC', labels.NCR], ['ET', labels.ET]] as const) {
+    const p = probabilities[region];
+    if (!p) continue;
+    if (p.length !== n) throw new VolumeBuildError(`${region} probability map has ${p.length} voxels, expected ${n}`, 'bad-grid');
+    for (let i = 0; i < n; i++) if (p[i]! > threshold) out[i] = label;
+  }
+  return out;
+}
+
+/**
+ * Nested region probabilities (sigmoid WT, TC, ET) on the model grid -> labels on the target: each map is resampled
+ * trilinearly and thresholded there, so boundaries follow the interpolated probabilities (not model-grid voxel
+ * steps) and the hierarchy WT ⊇ TC ⊇ ET holds by construction.
+ */
+export function regionsToSeries(
+  probabilities: Partial<Record<'WT' | 'TC' | 'ET', Float32Array>>,
+  labels: NestedLabels,
+  threshold: number,
+  grid: ResultGrid,
+  target: TargetGrid,
+): Uint8Array {
+  const regions = (Object.keys(probabilities) as Array<'WT' | 'TC' | 'ET'>).filter((r) => probabilities[r]);
+  const mapped = probabilitiesToSeries(regions.map((r) => probabilities[r]!), grid, target);
+  const onTarget: Partial<Record<'WT' | 'TC' | 'ET', Float32Array>> = {};
+  regions.forEach((r, i) => (onTarget[r] = mapped[i]!));
+  return nestedLabels(onTarget, labels, threshold, target.dims[0] * target.dims[1] * target.dims[2]);
+}

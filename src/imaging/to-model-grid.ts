@@ -6,13 +6,18 @@
  * Co-registration is by patient coordinates only (no optimisation): correct when the series share a
  * FrameOfReferenceUID (one session, no patient motion). When they do not, a 'frame-of-reference-differs' warning
  * names the roles and the patient coordinates are still used.
+ *
+ * Registration results come in as geometry, never as extra resampling: a template-space grid is given as its
+ * patient-space affine (template->patient transform composed with the template grid, src/registration), so every
+ * channel is interpolated once. A brain mask (skull strip) is resampled onto the grid and zeroes every channel
+ * outside it before normalisation; it is then the statistics mask of 'head' normalisation.
  */
 import type { ModelRole } from '../series-id/roles';
 import type { GridSpec, NormalisationSpec } from './grid-spec';
 import { headMask } from './head-mask';
 import { gridFromSpec, gridOfVolume, maskCentroid, volumeCentre, type GridGeometry } from './model-grid';
 import { normaliseChannel } from './normalise';
-import { resampleLinear } from './resample';
+import { resampleLinear, resampleNearest } from './resample';
 import type { SeriesVolume, Vec3, Volume } from './volume';
 import { VolumeBuildError, type VolumeWarning } from './volume-errors';
 
@@ -34,6 +39,8 @@ export interface ModelGridCase {
   channels: Partial<Record<ModelRole, Float32Array>>;
   /** Head mask of the reference channel on the grid (1 = head); the statistics mask of 'head' normalisation for every channel. */
   headMask: Uint8Array;
+  /** The brain mask on the grid when the channels were skull-stripped. */
+  brainMask?: Uint8Array;
   /** Per channel: 1 where the grid voxel lies inside that series' field of view. */
   coverage: Partial<Record<ModelRole, Uint8Array>>;
   stats: Partial<Record<ModelRole, ChannelStats>>;
@@ -43,8 +50,16 @@ export interface ModelGridCase {
   warnings: VolumeWarning[];
 }
 
-/** 'reference-native' runs on the reference series' own voxel grid instead of a GridSpec grid. */
-export type ModelGridChoice = GridSpec | 'reference-native';
+/**
+ * 'reference-native' runs on the reference series' own voxel grid instead of a GridSpec grid; a GridGeometry is a
+ * grid already placed in patient space (template space after registration).
+ */
+export type ModelGridChoice = GridSpec | 'reference-native' | { geometry: GridGeometry };
+
+export interface ModelGridOptions {
+  /** Skull strip: brain mask (1 = brain) on any grid in patient space, e.g. the reference series'. */
+  brainMask?: Volume<Uint8Array>;
+}
 
 /** Centroid of the reference's head mask, computed on a coarse (~3 mm) copy of the reference: cheap and sufficient. */
 export function headCentroid(reference: Volume): Vec3 {
@@ -67,6 +82,7 @@ export function headCentroid(reference: Volume): Vec3 {
 /** The grid for a choice and reference. */
 export function modelGridFor(choice: ModelGridChoice, reference: Volume): GridGeometry {
   if (choice === 'reference-native') return gridOfVolume(reference);
+  if ('geometry' in choice) return choice.geometry;
   const centre = choice.centre === 'head-centroid' ? headCentroid(reference) : volumeCentre(reference);
   return gridFromSpec(choice, centre, reference);
 }
@@ -80,6 +96,7 @@ export function toModelGrid(
   referenceRole: ModelRole,
   grid: ModelGridChoice,
   norm: NormalisationSpec,
+  opts: ModelGridOptions = {},
 ): ModelGridCase {
   const reference = volumes[referenceRole];
   if (!reference) {
@@ -98,6 +115,7 @@ export function toModelGrid(
   // Reference first: its head mask (on the grid, before normalisation) is the statistics mask of every channel.
   roles.sort((a, b) => (a === referenceRole ? -1 : b === referenceRole ? 1 : 0));
   let mask: Uint8Array | undefined;
+  const brain = opts.brainMask ? (resampleNearest(opts.brainMask, g, { fill: 0 }) as Uint8Array) : undefined;
   for (const role of roles) {
     const v = volumes[role]!;
     if (role !== referenceRole && (!refFor || !v.frameOfReferenceUid || v.frameOfReferenceUid !== refFor)) {
@@ -117,8 +135,9 @@ export function toModelGrid(
     }
     if (role === referenceRole) {
       if (nCovered === 0) throw new VolumeBuildError(`model grid does not overlap the reference series (${referenceRole})`, 'bad-grid', v.seriesInstanceUid);
-      mask = headMask(values, g.dims, { covered });
+      mask = brain ?? headMask(values, g.dims, { covered });
     }
+    if (brain) for (let i = 0; i < values.length; i++) if (!brain[i]) values[i] = 0;
     const r = normaliseChannel(values, g.dims, norm, covered, mask);
     channels[role] = values;
     coverage[role] = covered;
@@ -130,6 +149,7 @@ export function toModelGrid(
     affine: g.affine,
     channels,
     headMask: mask!,
+    ...(brain ? { brainMask: brain } : {}),
     coverage,
     stats,
     referenceRole,

@@ -35,6 +35,7 @@ export async function analysePrepared(model: LoadedModel, studyInstanceUid: stri
       inputs: prepared.inputs,
       referenceSeries: prepared.referenceSeries,
       toReference: toReferenceVia(prepared.referenceSourcePositions),
+      labelsFromMappedProbabilities: prepared.labelsFromMappedProbabilities ?? false,
     },
     {
       tta: opts.tta ?? cfg.models.testTimeAugmentation,
@@ -51,5 +52,7 @@ export async function analysePrepared(model: LoadedModel, studyInstanceUid: stri
     },
   );
   findings.warnings.unshift(...prepared.warnings);
+  if (prepared.spaceNotes?.length) findings.spatialPreprocessing = [...prepared.spaceNotes];
+  if (prepared.registration) findings.registration = prepared.registration;
   return findings;
 }

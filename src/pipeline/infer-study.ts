@@ -82,7 +82,7 @@ export async function inferStudy(study: StudySeriesFiles, registry: ModelRegistr
   const warnings = [...id.unreadable];
   for (const name of id.routed) {
     try {
-      const prepared = await prepareCase(registry.get(name)!, id.classification, build);
+      const prepared = await prepareCase(registry.get(name)!, id.classification, build, cfg.registration);
       const findings = await analysePrepared(registry.get(name)!, study.studyInstanceUid, prepared, cfg, {
         ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
         ...(opts.modalityImportance !== undefined ? { modalityImportance: opts.modalityImportance } : {}),

@@ -11,9 +11,13 @@ import type { SeriesVolume, Vec3 } from '../imaging/volume';
 import { inputGeometry, type InputSeries } from '../ai/findings';
 import { checkSpace, planModalities } from '../ai/inference';
 import type { LoadedModel, ModelRegistry, RoutingDecision } from '../ai/registry';
+import { brainExtractorFor, prepareSpace } from '../registration/model-space';
 import { classifyStudy, type StudyClassification } from '../series-id/classify';
 import { seriesDescriptorsFromFiles } from '../series-id/descriptor-from-files';
 import type { ModelRole } from '../series-id/roles';
+import { registerInterSeries } from '../registration/inter-series';
+import type { RegistrationReport } from '../registration/report';
+import { interSeriesSettings } from '../registration/settings';
 
 /** A study as files grouped by series (from the store or from a folder). */
 export interface StudySeriesFiles {
@@ -51,8 +55,14 @@ export interface PreparedCase {
   inputs: InputSeries[];
   /** Display series (native grid) the results are mapped back onto. */
   referenceSeries: SeriesVolume;
+  /** Registered (template-space) grid: labels are decided on the display grid from mapped-back probabilities. */
+  labelsFromMappedProbabilities?: boolean;
+  /** How the model's space was produced (template, registration, brain extraction), for the findings' notes. */
+  spaceNotes?: string[];
   /** Original slice planes of the reference when its stack was resampled to uniform spacing. */
   referenceSourcePositions?: Vec3[];
+  /** The inter-series registration stage's report (absent when the site switched it off). */
+  registration?: RegistrationReport;
   warnings: string[];
 }
 
@@ -77,11 +87,15 @@ export function volumeBuilder(study: StudySeriesFiles, classification: SelectedS
   };
 }
 
-/** Volumes -> the model's grid. Throws typed errors (missing modalities, unsupported space, bad volumes). */
+/**
+ * Volumes -> (inter-series registration) -> the model's grid. Throws typed errors (missing modalities, unsupported
+ * space, bad volumes). `registration`: the site's registration config; absent = no registration.
+ */
 export async function prepareCase(
   model: LoadedModel,
   classification: SelectedSeries,
   build: (role: ModelRole) => Promise<BuiltVolume>,
+  registration?: Config['registration'],
 ): Promise<PreparedCase> {
   const m = model.manifest;
   const warnings = [...checkSpace(m)];
@@ -113,7 +127,13 @@ export async function prepareCase(
     warnings.push(...built[r]!.warnings.map((w) => `${r}: ${w.message}`));
   }
   const referenceRole = m.preprocessing.space.referenceRoles.find((r) => volumes[r]) ?? plan.present[0]!;
-  const grid = toModelGrid(volumes, referenceRole, m.preprocessing.space.grid, m.preprocessing.normalisation);
+  const settings = interSeriesSettings(registration, m);
+  const reg = registration ? await registerInterSeries({ volumes, settings }) : undefined;
+  warnings.push(...(reg?.warnings ?? []));
+  const aligned = reg?.volumes ?? volumes;
+  // Template space / skull strip (src/registration/model-space.ts) on the reference as co-registered.
+  const space = await prepareSpace(m, aligned[referenceRole]!, brainExtractorFor(registration?.brainExtraction));
+  const grid = toModelGrid(aligned, referenceRole, space.choice, m.preprocessing.normalisation, space.brainMask ? { brainMask: space.brainMask } : {});
   warnings.push(...grid.warnings.map((w) => w.message));
   const inputs = plan.present.map((r): InputSeries => {
     const v = volumes[r]!;
@@ -135,7 +155,10 @@ export async function prepareCase(
     grid,
     inputs,
     referenceSeries: ref.volume,
+    labelsFromMappedProbabilities: space.labelsFromMappedProbabilities,
+    spaceNotes: space.notes,
     ...(ref.sourcePositions ? { referenceSourcePositions: ref.sourcePositions } : {}),
+    ...(reg ? { registration: reg.report } : {}),
     warnings,
   };
 }

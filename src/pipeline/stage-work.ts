@@ -85,7 +85,7 @@ function errorInfo(e: unknown): { reason: string; message: string } {
 }
 
 /** Volumes -> each routed model's grid, one prep-<model> artifact per model that can run. */
-export async function prepareModels(args: PrepareArgs, registry: ModelRegistry, log: Logger): Promise<PrepareResult> {
+export async function prepareModels(args: PrepareArgs, registry: ModelRegistry, log: Logger, registration?: Config['registration']): Promise<PrepareResult> {
   const classification = args.classification;
   const build = volumeBuilder(args.files, classification);
   const out: PrepareResult = { models: [], notRun: [] };
@@ -96,9 +96,11 @@ export async function prepareModels(args: PrepareArgs, registry: ModelRegistry, 
       continue;
     }
     try {
-      const prepared = await prepareCase(model, classification, build);
+      const prepared = await prepareCase(model, classification, build, registration);
       const artifact = `prep-${name}`;
       await writeArtifact(args.workDir, artifact, prepared);
+      // The registration stage's own artifact, small and readable on its own (the prep artifact holds volumes).
+      if (prepared.registration) await writeArtifact(args.workDir, `registration-${name}`, prepared.registration);
       out.models.push({ model: name, referenceRole: prepared.referenceRole, present: prepared.inputs.map((i) => i.role), artifact, warnings: prepared.warnings });
     } catch (e) {
       out.notRun.push({ model: name, ...errorInfo(e) });
@@ -139,7 +141,7 @@ export async function encodeModel(args: EncodeArgs, cfg: Config): Promise<Encode
 /** The stage work in the calling thread (pipeline.workers = 0, and inside each worker). */
 export function inThreadWork(registry: ModelRegistry, cfg: Config, queue?: DeviceQueue): StageWork {
   return {
-    prepare: (args, log) => prepareModels(args, registry, log),
+    prepare: (args, log) => prepareModels(args, registry, log, cfg.registration),
     infer: (args, log) => inferModel(args, registry, cfg, queue, log),
     encode: (args) => encodeModel(args, cfg),
   };

@@ -208,7 +208,8 @@ function emptyMaps(n: number): TissueMaps {
   return m;
 }
 
-function centroid(dims: Vec3, mask: Uint8Array, affine: Float64Array): Vec3 {
+/** World centroid (template LPS mm) of a mask on the anatomy grid. */
+export function centroid(dims: Vec3, mask: Uint8Array, affine: Float64Array): Vec3 {
   let si = 0;
   let sj = 0;
   let sk = 0;

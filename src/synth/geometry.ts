@@ -42,3 +42,17 @@ export function applyLinear(m: Mat4, v: Vec3): Vec3 {
   ];
 }
 
+
+/** Rotation by `angle` radians about the unit vector `axis` (Rodrigues). */
+export function axisAngle(axis: Vec3, angle: number): Mat4 {
+  const [x, y, z] = axis;
+  const c = Math.cos(angle);
+  const s = Math.sin(angle);
+  const t = 1 - c;
+  return new Float64Array([
+    t * x * x + c, t * x * y - s * z, t * x * z + s * y, 0,
+    t * x * y + s * z, t * y * y + c, t * y * z - s * x, 0,
+    t * x * z - s * y, t * y * z + s * x, t * z * z + c, 0,
+    0, 0, 0, 1,
+  ]);
+}

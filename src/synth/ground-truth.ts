@@ -44,6 +44,18 @@ export function labelVolume(s: SynthStudy): Volume<Uint8Array> {
   return { dims: [...anat.dims] as Vec3, spacing, affine, data: s.caseModel.labels, frameOfReferenceUid: s.study.frameOfReferenceUid };
 }
 
+/**
+ * Ground-truth brain mask in patient space, on the label grid: the (warped) template brain plus every tumour voxel
+ * (a brain extraction that cuts a tumour out is wrong, whatever the atlas says).
+ */
+export function brainMaskVolume(s: SynthStudy): Volume<Uint8Array> {
+  const labels = labelVolume(s);
+  const brain = s.caseModel.anatomy.brain;
+  const data = new Uint8Array(brain.length);
+  for (let i = 0; i < data.length; i++) data[i] = brain[i] || labels.data[i] ? 1 : 0;
+  return { ...labels, data };
+}
+
 /** 26-connected components of the mask (labels where mask is true), as an Int32 component map. */
 export function components(dims: Vec3, mask: (idx: number) => boolean): { map: Int32Array; count: number } {
   const [nx, ny, nz] = dims;
@@ -127,7 +139,7 @@ export function truthJson(s: SynthStudy, stats: LabelStats): Record<string, unkn
   const plan = s.caseModel.plan;
   const roles: Record<string, unknown> = {};
   for (const r of s.series) {
-    if (r.role !== 'other') roles[r.role] = { seriesInstanceUid: r.seriesInstanceUid, seriesNumber: r.seriesNumber, folder: r.folder };
+    if (r.role !== 'other') roles[r.role] = { seriesInstanceUid: r.seriesInstanceUid, seriesNumber: r.seriesNumber, folder: r.folder, ...(r.motion ? { motion: r.motion } : {}) };
   }
   return {
     generator: 'neuro-onc-node synth v1',
@@ -144,6 +156,7 @@ export function truthJson(s: SynthStudy, stats: LabelStats): Record<string, unkn
     studyInstanceUid: s.study.studyInstanceUid,
     frameOfReferenceUid: s.study.frameOfReferenceUid,
     contrastInjectionTime: s.contrastInjectionTime,
+    anatomyVariation: s.variation ? { amplitudeMm: s.variation.amplitudeMm, headScale: s.variation.headScale } : null,
     pose: { rotationDeg: s.pose.rotationDeg, scale: s.pose.scale, centre: s.pose.centre, matrix: Array.from(s.pose.matrix) },
     roles,
     missingRoles: (['t1', 't1ce', 't2', 'flair'] as const).filter((r) => !roles[r]),

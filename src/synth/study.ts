@@ -11,10 +11,11 @@ import type { Vec3, Volume } from '../imaging/volume';
 import type { ModelRole } from '../series-id/roles';
 import { applyBiasAndNoise, headCentrePatient, perturbBiasField, planStack, quantise, sampleBiasField, sampleGrid, sampleStack, samplePose, tissueSignal, type BiasField, type HeadPose, type PlannedStack } from './acquisition';
 import { loadAnatomy, type Anatomy } from './anatomy';
+import { sampleVariation, varyAnatomy, type AnatomyVariation } from './anatomy-variation';
 import { buildCaseModel, caseWeighting, type CaseModel } from './case-model';
 import type { TumourKind } from './classes';
 import type { SynthWeighting } from './contrasts';
-import { identity } from './geometry';
+import { axisAngle, compose, identity, translation } from './geometry';
 import { formatTime, makePatient, makeStudy, seriesAttributes, seriesUid, studyAttributes, studyKey, type StudyIdentity, type SyntheticPatient } from './identity';
 import { DSC_INJECTION_S, planStudy, type DistractorMode, type MultiframeMode, type SeriesPlan, type StudySize, type TransferSyntaxChoice } from './protocol';
 import { Rng } from './random';
@@ -35,6 +36,15 @@ export interface StudyOptions {
   multiframe?: MultiframeMode;
   /** Tumour mass effect (default on). */
   massEffect?: boolean;
+  /**
+   * Anatomy variation (anatomy-variation.ts): peak smooth deformation in mm (head size then varies +/- 8 %);
+   * 0 (default) = the template anatomy itself.
+   */
+  anatomyVariation?: number;
+  /** Rigid head motion between series: each acquired series except the T1ce (which keeps the ground-truth pose) is
+   * rotated by `rotationDeg` about a random axis through the head centre and shifted by `translationMm` in a random
+   * direction. Absent or zero: every series shares one pose. */
+  motion?: { rotationDeg: number; translationMm: number };
 }
 
 /** One written DICOM object. */
@@ -58,12 +68,16 @@ export interface SeriesRecord {
   acquisitionTime: string;
   /** Geometry of each stack (voxel -> patient LPS). */
   stacks: Array<{ orientation: string; dims: Vec3; spacing: Vec3; sliceThickness: number; affine: number[] }>;
+  /** Head motion of this series relative to the ground-truth pose (synth --motion), when it moved. */
+  motion?: SeriesMotion;
 }
 
 export interface SynthStudy {
   seed: string;
-  options: Required<Omit<StudyOptions, 'drop'>> & { drop: ModelRole[] };
+  options: Required<Omit<StudyOptions, 'drop' | 'motion'>> & { drop: ModelRole[]; motion?: StudyOptions['motion'] };
   caseModel: CaseModel;
+  /** The deformation and head-size factor applied to the template anatomy (null: the template itself). */
+  variation: AnatomyVariation | null;
   pose: HeadPose;
   scanner: Scanner;
   patient: SyntheticPatient;
@@ -119,9 +133,13 @@ export async function synthesiseStudy(opts: StudyOptions): Promise<SynthStudy> {
     tumor: opts.tumor, seed: String(opts.seed), vendor: opts.vendor, drop: [...(opts.drop ?? [])],
     size: opts.size ?? 'full', distractors: opts.distractors ?? 'random', transferSyntax: opts.transferSyntax ?? 'random',
     jitter: opts.jitter ?? true, multiframe: opts.multiframe ?? 'auto', massEffect: opts.massEffect ?? true,
+    anatomyVariation: opts.anatomyVariation ?? 0,
+    ...(opts.motion && (opts.motion.rotationDeg || opts.motion.translationMm) ? { motion: opts.motion } : {}),
   };
   const root = new Rng(studyKey(o.seed));
-  const anat = loadAnatomy({ resolution: o.size === 'small' ? 2 : 1 });
+  const template = loadAnatomy({ resolution: o.size === 'small' ? 2 : 1 });
+  const variation = o.anatomyVariation > 0 ? sampleVariation(root.fork('anatomy'), o.anatomyVariation) : null;
+  const anat = variation ? varyAnatomy(template, variation) : template;
   const caseModel = buildCaseModel(anat, o.tumor, root.fork('case'), { jitter: o.jitter, massEffect: o.massEffect });
   const pose = samplePose(anat, root.fork('pose'));
   const scanner = pickScanner(o.vendor, root);
@@ -170,7 +188,10 @@ export async function synthesiseStudy(opts: StudyOptions): Promise<SynthStudy> {
       continue;
     }
 
-    const acq = sp.derivedFrom ? derive(sp, source, r) : acquire(sp, anat, pose, weightings, sessionBias, scanner, r);
+    // The T1ce keeps the ground-truth pose (labels are in it); derived series follow their source.
+    const moved = o.motion && !sp.derivedFrom && sp.role !== 't1ce' ? seriesMotion(o.motion, centre, r.fork('motion')) : undefined;
+    const seriesPose = moved ? { ...pose, matrix: compose(moved.matrix, pose.matrix) } : pose;
+    const acq = sp.derivedFrom ? derive(sp, source, r) : acquire(sp, anat, seriesPose, weightings, sessionBias, scanner, r);
     weightings.release(idx);
     if (!acq) continue;
     acquired.set(sp.kind, acq);
@@ -218,13 +239,39 @@ export async function synthesiseStudy(opts: StudyOptions): Promise<SynthStudy> {
     // Keep only what derived series (ADC from DWI signal, MPR/screen save from role volumes) still need.
     if (sp.kind !== 'dwi') acq.signal = [];
     if (sp.role === 'other') acq.volumes = [];
-    records.push(record(sp, uid, folder, sopClassUid, sp.transferSyntaxUid, count, timing, acq.stacks.map((st, i) => ({ st, thickness: acq.sliceThickness[i]! }))));
+    const rec = record(sp, uid, folder, sopClassUid, sp.transferSyntaxUid, count, timing, acq.stacks.map((st, i) => ({ st, thickness: acq.sliceThickness[i]! })));
+    records.push(moved ? { ...rec, motion: moved.record } : rec);
   }
 
   return {
-    seed: o.seed, options: o, caseModel, pose, scanner, patient, study, series: records, files,
+    seed: o.seed, options: o, caseModel, variation, pose, scanner, patient, study, series: records, files,
     contrastInjectionTime: contrast ? header0Time(contrast.startSeconds) : null, roleVolumes,
   };
+}
+
+/** One series' head motion: ground-truth (T1ce) patient position -> where that point of the head is in this series. */
+export interface SeriesMotion {
+  rotationDeg: number;
+  axis: Vec3;
+  translationMm: Vec3;
+  /** Centre of rotation (head centre, patient LPS mm). */
+  centre: Vec3;
+  /** Row-major 4x4, patient LPS mm. */
+  matrix: number[];
+}
+
+/** Rotation by `deg` about a random axis through the head centre, then a shift of `mm` in a random direction. */
+export function seriesMotion(m: { rotationDeg: number; translationMm: number }, centre: Vec3, rng: Rng): { matrix: Float64Array; record: SeriesMotion } {
+  const unit = (): Vec3 => {
+    const z = rng.uniform(-1, 1);
+    const phi = rng.uniform(0, 2 * Math.PI);
+    const r = Math.sqrt(1 - z * z);
+    return [r * Math.cos(phi), r * Math.sin(phi), z];
+  };
+  const axis = unit();
+  const shift = unit().map((x) => x * m.translationMm) as Vec3;
+  const matrix = compose(translation(shift), translation(centre), axisAngle(axis, (m.rotationDeg * Math.PI) / 180), translation([-centre[0], -centre[1], -centre[2]]));
+  return { matrix, record: { rotationDeg: m.rotationDeg, axis, translationMm: shift, centre, matrix: Array.from(matrix) } };
 }
 
 /** Enhanced MR PulseSequenceName: the vendor's sequence name, or Philips' technique name. */

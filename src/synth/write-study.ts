@@ -4,11 +4,12 @@
  *   OUT/ground-truth/labels.nii.gz   label volume, NIfTI-1 with RAS sform/qform
  *   OUT/ground-truth/labels.u8       the same voxels raw (i fastest; numpy: reshape(nz, ny, nx))
  *   OUT/ground-truth/labels.json     geometry (LPS affine), label names, per-label volumes, lesions
+ *   OUT/ground-truth/brain-mask.nii.gz  ground-truth brain mask (brain + tumour), same grid as labels
  *   OUT/ground-truth/truth.json      class labels, features, roles -> SeriesInstanceUIDs, series list
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { LABEL_NAMES, labelStats, labelVolume, truthJson } from './ground-truth';
+import { brainMaskVolume, LABEL_NAMES, labelStats, labelVolume, truthJson } from './ground-truth';
 import { encodeNifti, lpsToRasAffine } from './nifti-writer';
 import type { SynthStudy } from './study';
 
@@ -33,6 +34,7 @@ export function writeStudy(s: SynthStudy, outDir: string): WrittenStudy {
   const stats = labelStats(vol);
   writeFileSync(join(gtDir, 'labels.nii.gz'), encodeNifti(vol, { gzip: true, description: 'neuro-onc-node synth labels' }));
   writeFileSync(join(gtDir, 'labels.u8'), Buffer.from(vol.data.buffer, vol.data.byteOffset, vol.data.byteLength));
+  writeFileSync(join(gtDir, 'brain-mask.nii.gz'), encodeNifti(brainMaskVolume(s), { gzip: true, description: 'neuro-onc-node synth brain mask' }));
   const labelsJson = {
     file: 'labels.u8',
     dtype: 'uint8',

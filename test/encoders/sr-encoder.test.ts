@@ -216,6 +216,46 @@ describe('TID 1500 content', () => {
 });
 
 describe('variants', () => {
+  test('registration provenance: method, engine and version, per-series transform and metric as Algorithm Parameters (dciodvfy 0 errors)', async () => {
+    const r = await encodeCase('registration', OPTS, (c) => {
+      const [t1, t2] = c.findings.inputs.filter((i) => i.role !== 't1ce');
+      const shifted = [1, 0, 0, 1.5, 0, 1, 0, -2, 0, 0, 1, 0.25, 0, 0, 0, 1];
+      const entry = { rotationDeg: 0, metric: { name: 'mutual information (nats, 32 bins)', before: 0.41, after: 0.63 }, headOverlap: { before: 0.9, after: 0.97 }, elapsedMs: 1200 };
+      c.findings.registration = {
+        method: 'rigid', description: 'rigid (6 parameters) to T1ce, Mattes mutual information, 3 resolutions, 4 mm',
+        engine: { name: 'elastix', implementation: '@itk-wasm/elastix (WebAssembly)', version: '1.0.1' },
+        referenceRole: 't1ce', referenceSeriesInstanceUid: c.findings.inputs.find((i) => i.role === 't1ce')!.seriesInstanceUid, samplingMm: 4,
+        series: [
+          { ...entry, role: t1!.role, seriesInstanceUid: t1!.seriesInstanceUid, outcome: 'aligned', translationMm: [1.5, -2, 0.25], transform: shifted },
+          { ...entry, role: t2!.role, seriesInstanceUid: t2!.seriesInstanceUid, outcome: 'refused', reason: 'rotation 22.0 deg exceeds 15 deg', rotationDeg: 22, translationMm: [0, 0, 0], transform: shifted },
+        ],
+      };
+    });
+    const group = [...groups(r.root).values()][0]!;
+    const params = find(group, '111002', 'DCM').map((n) => String(n.TextValue));
+    expect(params[0]).toMatch(/^model\.onnx sha256=/);
+    expect(params[1]).toMatch(/^inter-series registration: rigid .* to T1ce, Mattes mutual information.*; engine elastix 1\.0\.1 \(@itk-wasm\/elastix \(WebAssembly\)\); reference T1ce series /);
+    expect(params[2]).toMatch(/: aligned; rotation 0\.00 deg; translation 1\.50 -2\.00 0\.25 mm; transform p_series = M p_reference \(LPS mm\) \[1\.00000 0\.00000 0\.00000 1\.50; .*\]; mutual information \(nats, 32 bins\) 0\.4100 -> 0\.6300; head-mask Dice 0\.900 -> 0\.970$/);
+    expect(params[3]).toMatch(/: refused \(rotation 22\.0 deg exceeds 15 deg; DICOM geometry used\)/);
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+  });
+
+  test('template space and brain extraction are listed as Algorithm Parameters (dciodvfy 0 errors)', async () => {
+    const lines = [
+      'template space: Colin27 (mricron ch2, MNI space) stands in for SRI24; grid 240x240x155 at 1x1x1 mm; template->patient affine [1.044 -0.176 -0.147 8.433; 0.194 1.068 0.159 -24.208; 0.121 -0.204 0.985 2.496]',
+      'brain extraction: atlas: Colin27 (mricron ch2, MNI space) brain mask (ch2bet) warped by affine + bspline registration, elastix 1.0.1 (@itk-wasm/elastix (WebAssembly)) (48.0 s)',
+    ];
+    const r = await encodeCase('template-space', OPTS, (c) => {
+      c.findings.spatialPreprocessing = lines;
+    });
+    const group = [...groups(r.root).values()][0]!;
+    const params = find(group, '111002', 'DCM').map((n) => String(n.TextValue));
+    expect(params.slice(-2)).toEqual(lines);
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+  });
+
   test('missing modalities are coded; predecessors go to PredecessorDocumentsSequence', async () => {
     const predecessor = { studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4', sopClassUid: SopClass.ComprehensiveSR, sopInstanceUid: '1.2.3.4.5' };
     const r = await encodeCase('missing', { ...OPTS, predecessors: [predecessor] }, (c) => {

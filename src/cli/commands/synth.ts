@@ -34,6 +34,8 @@ interface SynthCliOptions {
   multiframe: string;
   jitter: boolean;
   massEffect: boolean;
+  anatomyVariation: string;
+  motion?: string;
   trainingSet?: string;
   vendors?: string;
   tumorMix?: string;
@@ -69,6 +71,20 @@ function positiveInt(s: string, flag: string): number {
   return n;
 }
 
+function nonNegative(s: string, flag: string): number {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0 || n > 8) throw new SynthUsageError(`${flag} must be a number of mm from 0 to 8 (got '${s}')`);
+  return n;
+}
+
+/** --motion DEG,MM: rotation (degrees) and translation (mm) of the head between series. */
+export function parseMotion(s: string | undefined): { rotationDeg: number; translationMm: number } | undefined {
+  if (s === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)\s*$/.exec(s);
+  if (!m || Number(m[1]) > 45 || Number(m[2]) > 50) throw new SynthUsageError(`--motion must be DEG,MM with 0 <= DEG <= 45 and 0 <= MM <= 50 (got '${s}')`);
+  return { rotationDeg: Number(m[1]), translationMm: Number(m[2]) };
+}
+
 async function runStudy(o: SynthCliOptions): Promise<void> {
   if (!o.out) throw new SynthUsageError('--out DIR is required');
   const tumor = o.tumor.toLowerCase();
@@ -87,6 +103,8 @@ async function runStudy(o: SynthCliOptions): Promise<void> {
     multiframe: oneOf<MultiframeMode>(o.multiframe, ['auto', 'never', 'always'], '--multiframe'),
     jitter: o.jitter,
     massEffect: o.massEffect,
+    anatomyVariation: nonNegative(o.anatomyVariation, '--anatomy-variation'),
+    motion: parseMotion(o.motion),
   });
   const written = writeStudy(study, o.out);
   process.stdout.write(
@@ -176,6 +194,8 @@ export function registerSynthCommand(program: Command): void {
     .option('--multiframe <mode>', 'Enhanced MR for 3-D series: auto (as the scanner model does) | never | always', 'auto')
     .option('--no-jitter', 'use the reference contrast table (no per-case contrast jitter)')
     .option('--no-mass-effect', 'do not displace brain tissue around the tumour')
+    .option('--anatomy-variation <mm>', 'warp the template anatomy smoothly by up to MM mm and scale the head +/-8 % (0 = the atlas itself)', '0')
+    .option('--motion <deg,mm>', 'move the head rigidly between series by DEG degrees and MM mm (the T1ce keeps the ground-truth pose; true transforms in truth.json)')
     .option('--training-set <n>', 'export N cases on the model grid instead of one study')
     .option('--vendors <list>', 'training set: vendors to draw from', 'siemens,ge,philips')
     .option('--tumor-mix <mix>', 'training set: e.g. gbm=0.3,astro=0.25,oligo=0.2,mets=0.15,none=0.1')

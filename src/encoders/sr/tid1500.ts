@@ -16,6 +16,7 @@
  *    + Qualitative Evaluations (C0034375, CODE/TEXT only): each classification result once, layered diagnosis,
  *      RANO measurability, regions not assessable, uncertainty level, missing sequences, warnings, narratives
  */
+import { registrationParameterTexts } from './registration-provenance';
 import type { Findings, HeadResult, InputGeometry, InputSeries, RadiomicFeature, RegionKey, RegionMeasurement } from '../../ai/findings';
 import type { HeadKind } from '../../ai/manifest';
 import type { StudyAttributes } from '../../dicom/study-attributes';
@@ -138,6 +139,9 @@ function algorithmIdentification(f: Findings, ctx: ReportContext): ContentItem[]
       DCM.algorithmParameters,
       `model.onnx sha256=${m.sha256}; execution provider=${m.executionProvider}; node=${ctx.options.node.name} ${ctx.options.node.version}`,
     ),
+    ...registrationParameterTexts(f.registration).map((t) => textContent('HAS CONCEPT MOD', DCM.algorithmParameters, t)),
+    // Template space and brain extraction (src/registration/model-space.ts), when the model needed them.
+    ...(f.spatialPreprocessing ?? []).map((t) => textContent('HAS CONCEPT MOD', DCM.algorithmParameters, t)),
   ];
 }
 

@@ -1,5 +1,5 @@
 /**
- * S9 (issue 18): throughput of the distributed mode against the single process, on this machine. The same N studies
+ * S10: throughput of the distributed mode against the single process, on this machine. The same N studies
  * (copies of one synthetic small study under new UIDs) are STOWed and marked complete at once, and timed until every
  * job is done, for: `serve` (single process, pipeline.workers 1), and a receiver with 1 and with 2 workers
  * (`serve --role receiver|worker`, a real redis-server with AOF). Model: the benchmark U-Net, no TTA, no
@@ -87,7 +87,7 @@ function metricSum(text: string, name: string, filter = ''): number {
 }
 
 export const scenario: BenchScenario = {
-  name: 'S9-scale-out',
+  name: 'S10-scale-out',
   description: `throughput: single process vs receiver + 1 / 2 workers on Redis (${STUDIES} small studies, bench U-Net)`,
   async run(ctx) {
     const template = (await synthesiseStudy({ tumor: 'gbm', seed: 'bench-s9', vendor: 'siemens', size: 'small', distractors: 'none', transferSyntax: 'explicit' })).files.map((f) => f.buffer);
