@@ -16,8 +16,8 @@ import type { Config } from './config/schema';
 import { serverTlsOptions } from './config/tls-files';
 import { dicomwebRouter } from './dicomweb/router';
 import { jobsRouter } from './jobs/api';
-import { JobMachine } from './jobs/machine';
-import type { Stage, StageHandler } from './jobs/types';
+import { JobMachine, registerStages, type JobMachineOptions } from './jobs/machine';
+import { UNCHECKED_OUTPUTS, type StageOutputMap, type StagePlan } from './jobs/types';
 import { createLogger } from './log/logger';
 import { openDatabase } from './store/database';
 import { storeLayout } from './store/paths';
@@ -38,11 +38,11 @@ import { Notifier } from './notify/notifier';
 import { admission, routingRouter } from './routing/api';
 import { CompletionWatcher } from './routing/completion';
 
-export interface StartNodeOptions {
+export interface StartNodeOptions<M extends StageOutputMap = StageOutputMap> {
   /** Listen on http.host:http.port (default true). Port 0 picks a free port. */
   listen?: boolean;
-  /** Stage handlers to register (later issues' pipeline wiring passes its real handlers here). */
-  stages?: { [S in Stage]?: StageHandler<S> };
+  /** The job stages: handlers and the schemas of their outputs (src/pipeline/stages.ts pipelineStages). Without them every stage passes through. */
+  stages?: StagePlan<M>;
   /** Job retry back-off override (tests use short delays). */
   backoffMs?: (failedAttempts: number) => number;
   /** Run jobs (default true). */
@@ -69,7 +69,7 @@ export interface NodeHandle {
   close(): Promise<void>;
 }
 
-export async function startNode(config: Config, opts: StartNodeOptions = {}): Promise<NodeHandle> {
+export async function startNode<M extends StageOutputMap = StageOutputMap>(config: Config, opts: StartNodeOptions<M> = {}): Promise<NodeHandle> {
   const log = createLogger('node');
   // TLS files first: a bad path stops start-up before anything is opened.
   const https = config.http.tls && opts.listen !== false ? serverTlsOptions('http.tls', config.http.tls) : undefined;
@@ -88,7 +88,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const disk = await store.disk.check().catch(() => undefined);
   if (disk && !disk.accepting) log.error(`starting with a nearly full disk: ${lowDiskMessage(disk)}`);
   const studies = new StudyTracker({ db, store, quietPeriodMs: config.study.quietPeriodSeconds * 1000, logger: createLogger('study'), ownManufacturer: DEFAULT_MANUFACTURER });
-  const jobs = new JobMachine({
+  const jobs = jobMachine({
     db,
     store,
     dataDir: config.node.dataDir,
@@ -98,8 +98,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     backoffMs: opts.backoffMs,
     // Routing rules decide at ready time (docs/routing.md); without rules every study is processed as before.
     ...(config.routing.rules.length ? { admit: (uid: string) => admission(config, store, uid) } : {}),
-  });
-  for (const [stage, handler] of Object.entries(opts.stages ?? {})) jobs.registerStage(stage as Stage, handler as StageHandler);
+  }, opts.stages);
   jobs.attach(studies);
   studies.start();
   const completion = new CompletionWatcher({ store, tracker: studies, config, logger: createLogger('routing') });
@@ -181,4 +180,12 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   };
 
   return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, close };
+}
+
+/** The job machine over the given stages' outputs (plain JSON passing through when there are none). */
+function jobMachine<M extends StageOutputMap>(opts: Omit<JobMachineOptions, 'outputs'>, plan: StagePlan<M> | undefined): JobMachine {
+  if (!plan) return new JobMachine({ ...opts, outputs: UNCHECKED_OUTPUTS });
+  const machine = new JobMachine<M>({ ...opts, outputs: plan.outputs });
+  registerStages(machine, plan.handlers);
+  return machine;
 }
