@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { seriesVolumeSchema, sliceSourceSchema, vec3Schema, volumeSchema } from '../imaging/volume-schema';
+import { registrationReportSchema } from '../registration/report';
 import { MODEL_ROLES } from '../series-id/roles';
 import type { Bidimensional, Diameter } from './bidimensional';
 import { HEAD_KIND_CLASSES, type HeadKind } from './manifest';
@@ -127,5 +128,6 @@ export const findingsSchema: z.ZodType<Findings> = z.looseObject({
     )
     .optional(),
   timings: z.record(z.string(), num),
+  registration: registrationReportSchema.optional(),
   warnings: z.array(z.string()),
 });

@@ -17,6 +17,7 @@ import type { ModelGridCase } from '../imaging/to-model-grid';
 import type { JobMachine, StoredOutput } from '../jobs/machine';
 import { parseStored } from '../jobs/stored-data';
 import { isPassThrough, type Stage, type StageOutputSchemas } from '../jobs/types';
+import { registrationReportSchema } from '../registration/report';
 import { MODEL_ROLES, type ModelRole, type SeriesRole } from '../series-id/roles';
 import type { PullReport } from './pull-missing';
 import { readArtifact } from './artifacts';
@@ -177,6 +178,7 @@ export const preparedCaseSchema: z.ZodType<PreparedCase> = z.looseObject({
   inputs: z.array(inputSeriesSchema),
   referenceSeries: seriesVolumeSchema,
   referenceSourcePositions: z.array(vec3Schema).optional(),
+  registration: registrationReportSchema.optional(),
   warnings: z.array(z.string()),
 });
 

@@ -1,6 +1,6 @@
 /** @jest-environment ./test/ai/ort-environment.js */
 /**
- * Motion robustness, measured (issue 13 part 6): a synthetic GBM study whose T1, T2 and FLAIR were acquired after a
+ * Motion robustness, measured: a synthetic GBM study whose T1, T2 and FLAIR were acquired after a
  * 5° / 5 mm head movement (synth --motion 5,5; the T1ce keeps the ground-truth pose). The registration stage must
  * recover each true transform within 1 mm at the corners of the brain's bounding box, and the committed native-space
  * glioma model must segment the moved study with whole-tumour Dice within 0.02 of the same study without motion.

@@ -1,5 +1,5 @@
 /**
- * S9 (issue 13 part 8): inter-series registration added per study. A small synthetic GBM study whose T1, T2 and
+ * S9: inter-series registration added per study. A small synthetic GBM study whose T1, T2 and
  * FLAIR moved 5 degrees / 5 mm (synth --motion 5,5). Node: the registration stage (registerInterSeries: 3 rigid
  * registrations to the T1ce at the default sampling, elastix WebAssembly, one worker thread per series, plus the
  * before/after checks). Peer in the same run: the Debian elastix CLI doing the same 3 registrations (same parameter
