@@ -37,6 +37,8 @@ import type { DimseScp } from './dimse-bridge/scp';
 import { Notifier } from './notify/notifier';
 import { admission, routingRouter } from './routing/api';
 import { CompletionWatcher } from './routing/completion';
+import { ReviewService } from './review/service';
+import { reviewRouter } from './review/api';
 
 export interface StartNodeOptions {
   /** Listen on http.host:http.port (default true). Port 0 picks a free port. */
@@ -47,6 +49,8 @@ export interface StartNodeOptions {
   backoffMs?: (failedAttempts: number) => number;
   /** Run jobs (default true). */
   runJobs?: boolean;
+  /** Senders for review SRs (tests wrap them; default STOW-RS and C-STORE like the pipeline). */
+  reviewSenders?: ConstructorParameters<typeof ReviewService>[0]['senders'];
 }
 
 export interface NodeHandle {
@@ -66,6 +70,8 @@ export interface NodeHandle {
   dimse?: DimseScp;
   /** Webhook and e-mail notifications (docs/notifications.md). */
   notifier: Notifier;
+  /** Review states, corrections, tissue results, monitoring (docs/review.md). */
+  review: ReviewService;
   close(): Promise<void>;
 }
 
@@ -87,7 +93,15 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   if (store.recovery && !store.recovery.clean) log.info('store opened after an unclean stop', { ...store.recovery });
   const disk = await store.disk.check().catch(() => undefined);
   if (disk && !disk.accepting) log.error(`starting with a nearly full disk: ${lowDiskMessage(disk)}`);
-  const studies = new StudyTracker({ db, store, quietPeriodMs: config.study.quietPeriodSeconds * 1000, logger: createLogger('study'), ownManufacturer: DEFAULT_MANUFACTURER });
+  const reviewSlot: { current?: ReviewService } = {}; // built below, once the job machine exists
+  const studies = new StudyTracker({
+    db,
+    store,
+    quietPeriodMs: config.study.quietPeriodSeconds * 1000,
+    logger: createLogger('study'),
+    ownManufacturer: DEFAULT_MANUFACTURER,
+    isReviewInput: (e) => reviewSlot.current?.isCorrection(e) ?? false,
+  });
   const jobs = new JobMachine({
     db,
     store,
@@ -100,6 +114,10 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     ...(config.routing.rules.length ? { admit: (uid: string) => admission(config, store, uid) } : {}),
   });
   for (const [stage, handler] of Object.entries(opts.stages ?? {})) jobs.registerStage(stage as Stage, handler as StageHandler);
+  const notifySlot: { current?: Notifier } = {};
+  // Radiologist review, tissue results and monitoring (docs/review.md).
+  const review = new ReviewService({ db, store, jobs, config, logger: createLogger('review'), notify: (e) => notifySlot.current?.enqueue(e), ...(opts.reviewSenders ? { senders: opts.reviewSenders } : {}) });
+  reviewSlot.current = review;
   jobs.attach(studies);
   studies.start();
   const completion = new CompletionWatcher({ store, tracker: studies, config, logger: createLogger('routing') });
@@ -109,20 +127,22 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   if (opts.runJobs !== false) retention.start();
   const links = { base: undefined as string | undefined };
   const notifier = new Notifier({ db, config, jobs, disk: store.disk, logger: createLogger('notify'), pageBase: () => links.base });
+  notifySlot.current = notifier;
   notifier.start();
+  review.start();
 
   const scp: { current?: DimseScp } = {}; // started below, after the HTTP app is built
-  const metrics = new NodeMetrics({ store, studies, jobs, dimse: () => scp.current });
+  const metrics = new NodeMetrics({ store, studies, jobs, dimse: () => scp.current, review: () => review.monitoring() });
   const app = buildApp({
     dicomwebBasePath: config.http.dicomwebBasePath,
     dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, publicBaseUrl: config.http.publicBaseUrl, maxUploadBytes: config.http.maxUploadBytes, maxPartsPerRequest: config.http.maxPartsPerRequest, logger: createLogger('dicomweb') }),
-    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs, retention }), routingRouter({ config, store }), dimseRouter(config)],
+    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs, retention }), routingRouter({ config, store }), dimseRouter(config), reviewRouter(review)],
     logger: createLogger('http'),
     health: () => {
       const d = store.disk.last;
       return { name: config.node.name, instances: store.index.instanceCount(), ...(d ? { disk: { ...diskSpaceMb(d), accepting: d.accepting } } : {}) };
     },
-    pages: config.http.ui ? [{ path: '/ui', router: uiRouter({ jobs, studies, store, config, logger: createLogger('ui') }) }] : [],
+    pages: config.http.ui ? [{ path: '/ui', router: uiRouter({ jobs, studies, store, config, logger: createLogger('ui'), review }) }] : [],
     users: config.http.auth.users,
     corsOrigins: config.http.corsOrigins,
     uploadRate: { minBytesPerSecond: config.http.uploadMinBytesPerSecond, windowSeconds: config.http.uploadRateWindowSeconds },
@@ -167,6 +187,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
         });
       }
       await retention.stop();
+      await review.close();
       await notifier.close();
       await dimse?.close(); // stop receiving first; an instance cut off here is discarded, never half-stored
       completion.close();
@@ -180,5 +201,5 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     return closing;
   };
 
-  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, close };
+  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, review, close };
 }

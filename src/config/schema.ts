@@ -14,6 +14,7 @@ import { seriesIdSection } from './sections/series-id';
 import { pipelineSection } from './sections/pipeline';
 import { notificationsSection } from './sections/notifications';
 import { routingSection } from './sections/routing';
+import { reviewSection } from './sections/review';
 
 export const configSchema = z
   .object({
@@ -28,6 +29,7 @@ export const configSchema = z
     pipeline: pipelineSection.prefault({}),
     notifications: notificationsSection.prefault({}),
     routing: routingSection.prefault({}),
+    review: reviewSection.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -59,3 +59,15 @@ export function outputUids(findings: Findings, options: EncoderOptions): OutputU
     deviceObserver: deterministicUid('device-observer', options.node.name),
   };
 }
+
+/**
+ * UIDs of the SR a review issues (accept, reject, correct): derived from the AI SR it supersedes, the review's
+ * revision number, the decision and the corrected SEG, so re-delivering one review re-sends the same UIDs. Every
+ * review SR of one result shares one series.
+ */
+export function reviewSrUids(aiSrUid: string, revision: number, decision: string, correctedSegUid = ''): { sr: string; series: string } {
+  return {
+    sr: deterministicUid(aiSrUid, 'review-sr', String(revision), decision, correctedSegUid),
+    series: deterministicUid(aiSrUid, 'review-sr-series'),
+  };
+}
