@@ -39,6 +39,8 @@ import { admission, routingRouter } from './routing/api';
 import { CompletionWatcher } from './routing/completion';
 import { ReviewService } from './review/service';
 import { reviewRouter } from './review/api';
+import { AuditTrail, type AuditSink } from './audit';
+import { recordStart, recordStop } from './audit/application';
 
 export interface StartNodeOptions {
   /** Listen on http.host:http.port (default true). Port 0 picks a free port. */
@@ -72,6 +74,8 @@ export interface NodeHandle {
   notifier: Notifier;
   /** Review states, corrections, tissue results, monitoring (docs/review.md). */
   review: ReviewService;
+  /** The tamper-evident audit trail (docs/audit.md): audit.record(event). */
+  audit: AuditSink;
   close(): Promise<void>;
 }
 
@@ -81,6 +85,8 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   const https = config.http.tls && opts.listen !== false ? serverTlsOptions('http.tls', config.http.tls) : undefined;
   mkdirSync(config.node.dataDir, { recursive: true });
   const db = openDatabase(storeLayout(config.node.dataDir).database);
+  const audit = AuditTrail.open({ dataDir: config.node.dataDir, db, logger: createLogger('audit') });
+  recordStart(audit, config);
   const store = await InstanceStore.open({
     dataDir: config.node.dataDir,
     acceptedSopClasses: config.node.acceptedSopClasses,
@@ -116,7 +122,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   for (const [stage, handler] of Object.entries(opts.stages ?? {})) jobs.registerStage(stage as Stage, handler as StageHandler);
   const notifySlot: { current?: Notifier } = {};
   // Radiologist review, tissue results and monitoring (docs/review.md).
-  const review = new ReviewService({ db, store, jobs, config, logger: createLogger('review'), notify: (e) => notifySlot.current?.enqueue(e), ...(opts.reviewSenders ? { senders: opts.reviewSenders } : {}) });
+  const review = new ReviewService({ db, store, jobs, config, logger: createLogger('review'), notify: (e) => notifySlot.current?.enqueue(e), audit, ...(opts.reviewSenders ? { senders: opts.reviewSenders } : {}) });
   reviewSlot.current = review;
   jobs.attach(studies);
   studies.start();
@@ -195,11 +201,13 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
       metrics.close();
       await jobs.close();
       await store.close();
+      recordStop(audit);
+      audit.close();
       db.close();
       log.info('node stopped');
     })();
     return closing;
   };
 
-  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, review, close };
+  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, review, audit, close };
 }

@@ -9,6 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Findings } from '../ai/findings';
+import type { AuditSink } from '../audit/events';
 import type { Config } from '../config/schema';
 import { deliverAll, deadLetters, type Sender } from '../delivery/deliver';
 import { stowToDestination } from '../delivery/dicomweb-sender';
@@ -35,11 +36,6 @@ import { headAgreement, tissueDiagnosis, type TissueResults } from './molecular'
 import { driftStatus, monitoring, type DriftStatus, type ModelMonitoring } from './monitoring';
 import { REJECT_REASONS, ReviewStore, type MolecularRecord, type RejectReason, type ResultEntry, type ReviewDecision, type ReviewRecord } from './review-store';
 
-/** What the audit trail is told (src/audit; the node wires it when present). */
-export type ReviewAuditEvent =
-  | { type: 'review'; actor: { user?: string; aeTitle?: string }; jobId: number; studyInstanceUid: string; model: string; decision: ReviewDecision; reasonCode?: string; srInstanceUid?: string; correctedSegInstanceUid?: string }
-  | { type: 'molecular-entry'; actor: { user?: string }; studyInstanceUid: string; fields: string[] };
-
 export interface ReviewServiceOptions {
   db: Db;
   store: InstanceStore;
@@ -48,7 +44,8 @@ export interface ReviewServiceOptions {
   logger: Logger;
   /** Drift alerts go out as 'model-drift' notifications (src/notify). */
   notify?: (e: NotificationEvent) => void;
-  audit?: (e: ReviewAuditEvent) => void;
+  /** The tamper-evident audit trail (src/audit): review and molecular-entry events. */
+  audit?: AuditSink;
   senders?: Partial<Record<Destination['type'], Sender>>;
   now?: () => number;
 }
@@ -293,7 +290,7 @@ export class ReviewService {
       this.reviews.setVerifiedSr(rec.id, srUid);
       rec = { ...rec, verifiedSrUid: srUid };
     }
-    this.opts.audit?.({
+    this.opts.audit?.record({
       type: 'review',
       actor,
       jobId: result.jobId,
@@ -394,7 +391,7 @@ export class ReviewService {
       agreement: headAgreement(findings.heads, tissue),
     });
     this.log.info('tissue results entered', { jobId: result.jobId, model: result.model, fields: Object.keys(tissue), agreeing: rec.agreement.filter((a) => a.agrees).map((a) => a.head), disagreeing: rec.agreement.filter((a) => !a.agrees).map((a) => a.head), user });
-    this.opts.audit?.({ type: 'molecular-entry', actor: { user }, studyInstanceUid: result.studyInstanceUid, fields: Object.keys(tissue) });
+    this.opts.audit?.record({ type: 'molecular-entry', actor: { user }, studyInstanceUid: result.studyInstanceUid, fields: Object.keys(tissue) });
     return rec;
   }
 

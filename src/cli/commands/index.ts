@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAuditCommand } from './audit';
 import { registerCheckCommand } from './check';
 import { registerClassifyCommand } from './classify';
 import { registerConfigCommand } from './config';
@@ -12,4 +13,4 @@ import { registerServeCommand } from './serve';
 import { registerSynthCommand } from './synth';
 
 /** Every subcommand's register function. Add new commands here. */
-export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerServeCommand, registerJobsCommands, registerCheckCommand, registerEchoCommand, registerClassifyCommand, registerInferCommand, registerProcessCommand, registerSynthCommand, registerDemoCommand, registerSecretCommand];
+export const commands: Array<(program: Command) => void> = [registerConfigCommand, registerServeCommand, registerJobsCommands, registerCheckCommand, registerEchoCommand, registerClassifyCommand, registerInferCommand, registerProcessCommand, registerSynthCommand, registerDemoCommand, registerSecretCommand, registerAuditCommand];
