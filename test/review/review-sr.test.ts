@@ -17,7 +17,9 @@ import { encodeReviewSr, type ReviewSrInput } from '../../src/encoders/sr/verifi
 import { AXIAL, regionsFromLabelmap, syntheticCase, type GridSpec } from '../../src/encoders/testing/synthetic-findings';
 import { hausdorff95, segmentationAgreement } from '../../src/review/agreement';
 import { analyseCorrection } from '../../src/review/correction';
+import { readFileSync } from 'node:fs';
 import { runTool } from '../helpers/dcmtk';
+import { ohifStyleSeg } from './helpers/ohif-seg';
 import { writeCase } from '../encoders/helpers/case-files';
 import { concept, find, kids, one, type Node } from '../encoders/helpers/sr-tree';
 
@@ -143,6 +145,16 @@ describe('review SRs', () => {
     expect(deepValue(ds, 'REV-CORRECT')).toHaveLength(1);
     const dice = deep(ds, 'AGR-DICE').map((n) => Number(((n.MeasuredValueSequence as Node[])[0]!.NumericValue)));
     expect(dice).toContain(Math.round(wt.dice * 1e4) / 1e4);
+  });
+
+  test('an OHIF-style SEG (dcmjs Cornerstone adapter) decodes onto the AI grid: identical labels give Dice 1', async () => {
+    const ref = c.findings.referenceSeries;
+    const lm = c.findings.segmentation!.labelmap;
+    const files = ref.sources.map((s) => sources.find((f) => readP10(readFileSync(f), { headerOnly: true }).dataset.SOPInstanceUID === s.sopInstanceUid)!);
+    const seg = await ohifStyleSeg(files.map((f) => readFileSync(f)), lm.data, lm.dims[0] * lm.dims[1], c.findings.segmentation!.segments);
+    const a = analyseCorrection(c.findings, readP10(seg).dataset);
+    expect(a.mapping).toHaveLength(3);
+    for (const r of a.agreement) expect(r.dice).toBe(1);
   });
 
   test('rejected: no measurements, the coded reason and the text', async () => {
