@@ -6,9 +6,12 @@
  * Cornerstone segmentation adapter, sent by Orthanc with C-STORE) — and neither starts a job; each is recorded as
  * a correction with Dice / volume difference / HD95 and gives a VERIFIED review SR in Orthanc that passes dciodvfy
  * and dsrdump. Tissue results are entered; the drift alert fires (log, metric, webhook) when agreement drops.
+ * Accept and Reject are pressed on the result page in a real Chromium (playwright-core); with UPDATE_DOCS_IMG=1 the
+ * review panel's screenshot is saved as docs/img/review-panel.png.
  */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dcmjs from 'dcmjs';
@@ -40,6 +43,9 @@ describe('review loop: API decisions, corrections through Orthanc, review SRs, t
   let job: JobRecord;
   let findings: Findings;
   let aiSegUid: string;
+  let ctx: BrowserContext;
+  let page: Page;
+  const pageProblems: string[] = [];
 
   const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
     const r = await fetch(`${node.httpUrl}/api${path}`, { method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
@@ -89,7 +95,7 @@ describe('review loop: API decisions, corrections through Orthanc, review SRs, t
     });
     const config = parseConfig({
       node: { name: 'review-node', dataDir: join(tmp, 'data') },
-      http: { port: httpPort },
+      http: { port: httpPort, pages: { ohifUrl: 'http://127.0.0.1:9/viewer?StudyInstanceUIDs={studyInstanceUid}' } },
       dimse: { port: dimsePort, aeTitle: 'NEUROONC' },
       study: { quietPeriodSeconds: 1 },
       models: { dir: 'test/fixtures/models', routing: [{ model: 'tiny-glioma', whenRoles: ['flair'] }], modalityImportance: false },
@@ -109,9 +115,21 @@ describe('review loop: API decisions, corrections through Orthanc, review SRs, t
     findings = await readArtifact<Findings>(join(node.jobs.jobDir(job.id), 'work'), infer.models[0]!.artifact);
     aiSegUid = ((await node.jobs.readOutput(job.id, 'encoding'))!.output as EncodeOutput).objects.find((o) => o.kind === 'seg')!.sopInstanceUid;
     await node.review.idle();
+    ctx = await chromium.launchPersistentContext(join(tmp, 'chromium-profile'), {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1360, height: 900 },
+    });
+    page = ctx.pages()[0] ?? (await ctx.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageProblems.push(m.text());
+    });
+    page.on('pageerror', (e) => pageProblems.push(e.message));
   }, 400_000);
 
   afterAll(async () => {
+    await ctx?.close();
     await node?.close();
     await pacs?.stop();
     await new Promise((r) => hook?.close(r));
@@ -133,15 +151,21 @@ describe('review loop: API decisions, corrections through Orthanc, review SRs, t
     expect(scopeFor('POST', `/api/jobs/${job.id}/retry`, '/dicom-web')).toBe('operate');
   });
 
-  it('accept: recorded, and a VERIFIED review SR superseding the AI SR reaches the PACS (dciodvfy, dsrdump)', async () => {
-    const r = await api('POST', `/results/${job.id}/review`, { decision: 'accepted', reviewerName: 'Reader^Rita' });
-    expect(r.status).toBe(200);
-    expect(r.json.state).toBe('accepted');
+  it('Accept on the result page (Chromium): recorded, and a VERIFIED review SR superseding the AI SR reaches the PACS (dciodvfy, dsrdump)', async () => {
+    await page.goto(`${node.httpUrl}/ui/jobs/${job.id}`);
+    const panel = page.locator('[data-review="tiny-glioma"]');
+    await expect(panel.locator('[data-review-state]').getAttribute('data-review-state')).resolves.toBe('pending');
+    await expect(panel.locator('[data-review-correct]').getAttribute('href')).resolves.toContain(encodeURIComponent(studyUid));
+    await panel.locator('input[name=reviewerName]').fill('Reader^Rita');
+    await panel.getByRole('button', { name: 'Accept' }).click();
+    await page.locator('[data-review-state="accepted"]').waitFor({ timeout: 30_000 });
+    expect((await reviewState()).state).toBe('accepted');
     await node.review.idle();
     const srs = await verifiedSrs();
     expect(srs).toHaveLength(1);
     const dump = await expectValidSr(srs[0]!);
     expect(dump).toContain('Reader^Rita');
+    expect(pageProblems).toEqual([]);
   });
 
   it("a SEG made by editing our SEG's frames, pushed by Orthanc over STOW-RS, is a correction: no new job, Dice/HD95 recorded, review SR", async () => {
@@ -174,7 +198,7 @@ describe('review loop: API decisions, corrections through Orthanc, review SRs, t
     ds.SeriesDescription = 'Segmentation corrected';
     ds.ContentCreatorName = 'Editor^Eve';
     msg.dict = DicomMetaDictionary.denaturalizeDataset(ds);
-    msg.meta.MediaStorageSOPInstanceUID = { vr: 'UI', Value: [ds.SOPInstanceUID] } as never;
+    (msg.meta as Record<string, unknown>)['00020003'] = { vr: 'UI', Value: [ds.SOPInstanceUID] }; // MediaStorageSOPInstanceUID
     const edited = Buffer.from(msg.write());
     const id = await upload(edited);
     await pacs.rest('POST', '/dicom-web/servers/neuro/stow', { Resources: [id], Synchronous: true });
@@ -205,11 +229,11 @@ describe('review loop: API decisions, corrections through Orthanc, review SRs, t
     const lm = findings.segmentation!.labelmap;
     const [nx, ny, nz] = lm.dims;
     const segs = findings.segmentation!.segments;
-    // The reader removes the enhancing tumour from the lowest tumour slice.
+    // The reader removes the enhancing tumour from the lowest slice that has any.
     const data = new Uint8Array(lm.data);
-    const slices = Array.from({ length: nz }, (_, k) => k).filter((k) => data.subarray(k * nx * ny, (k + 1) * nx * ny).some((v) => v > 0));
-    const low = slices[0]!;
-    for (let v = low * nx * ny; v < (low + 1) * nx * ny; v++) if (data[v] === segs.find((s) => s.key === 'ET')!.labelValue) data[v] = 0;
+    const et = segs.find((s) => s.key === 'ET')!.labelValue;
+    const low = Array.from({ length: nz }, (_, k) => k).find((k) => data.subarray(k * nx * ny, (k + 1) * nx * ny).includes(et))!;
+    for (let v = low * nx * ny; v < (low + 1) * nx * ny; v++) if (data[v] === et) data[v] = 0;
     const seg = await ohifStyleSeg(await Promise.all(ref.sources.map((x) => node.store.readInstance(x.sopInstanceUid))), data, nx * ny, segs);
     const segDs = readP10(seg).dataset;
     const id = await upload(seg);
@@ -224,6 +248,17 @@ describe('review loop: API decisions, corrections through Orthanc, review SRs, t
     const srs = await verifiedSrs();
     expect(srs).toHaveLength(3);
     for (const f of srs) await expectValidSr(f);
+    // The result page shows the correction and its agreement figures.
+    await page.goto(`${node.httpUrl}/ui/jobs/${job.id}`);
+    const panel = page.locator('[data-review="tiny-glioma"]');
+    await expect(panel.locator('[data-review-state]').getAttribute('data-review-state')).resolves.toBe('corrected');
+    await expect(panel.locator('[data-agreement-region="ED"] [data-dice]').getAttribute('data-dice')).resolves.toBe('1.000');
+    const shot = join(tmp, 'review-panel.png');
+    await panel.screenshot({ path: shot });
+    if (process.env.UPDATE_DOCS_IMG === '1') {
+      mkdirSync('docs/img', { recursive: true });
+      copyFileSync(shot, 'docs/img/review-panel.png');
+    }
   });
 
   it('tissue results: integrated WHO CNS5 diagnosis and per-head agreement; unknown fields refused', async () => {
@@ -238,8 +273,16 @@ describe('review loop: API decisions, corrections through Orthanc, review SRs, t
   });
 
   it('drift: a rejection drops agreement over the last case below 75 %: log line, metric and webhook; monitoring JSON and CSV', async () => {
-    const r = await api('POST', `/results/${job.id}/review`, { decision: 'rejected', reasonCode: 'segmentation-wrong', reasonText: 'misses the cystic part' });
-    expect(r.status).toBe(200);
+    // Reject on the result page (Chromium): coded reason plus free text.
+    await page.goto(`${node.httpUrl}/ui/jobs/${job.id}`);
+    const panel = page.locator('[data-review="tiny-glioma"]');
+    await panel.locator('select[name=reasonCode]').selectOption('segmentation-wrong');
+    await panel.locator('input[name=reasonText]').fill('misses the cystic part');
+    await panel.getByRole('button', { name: 'Reject' }).click();
+    await page.locator('[data-review-state="rejected"]').waitFor({ timeout: 30_000 });
+    const last = (await reviewState()).history.at(-1)!;
+    expect(last).toMatchObject({ decision: 'rejected', reasonCode: 'segmentation-wrong', reasonText: 'misses the cystic part' });
+    expect(pageProblems).toEqual([]);
     await node.review.idle();
     const metrics = await (await fetch(`${node.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/neuro_onc_review_drift_alert\{model="tiny-glioma",version="[^"]+"\} 1/);
@@ -256,7 +299,7 @@ describe('review loop: API decisions, corrections through Orthanc, review SRs, t
     const rejectedSr = (await verifiedSrs()).length;
     expect(rejectedSr).toBe(4);
     expect(await expectValidSr((await verifiedSrs()).at(-1)!)).toBeDefined();
-    const page = await (await fetch(`${node.httpUrl}/ui/monitoring`)).text();
-    expect(page).toContain('data-drift="alert"');
+    const monitoringPage = await (await fetch(`${node.httpUrl}/ui/monitoring`)).text();
+    expect(monitoringPage).toContain('data-drift="alert"');
   });
 });
