@@ -11,7 +11,8 @@
  *   neuro_onc_dimse_associations             open DIMSE associations
  *   neuro_onc_build_info{version}            1
  *   neuro_onc_review_results{model,version,state}   delivered results per review state (docs/review.md)
- *   neuro_onc_review_dice_{sum,count}{model,version}  AI-vs-corrected whole-tumour Dice of corrected results
+ *   neuro_onc_review_corrected_dice_mean{model,version}  mean AI-vs-corrected whole-tumour Dice of corrected results
+ *   neuro_onc_review_corrected_with_dice{model,version}  how many corrected results that mean is over
  *   neuro_onc_review_head_accuracy{model,version,head}  agreement of a head with entered tissue results
  *   neuro_onc_review_recent_agreement{model,version}  share of the last N reviewed cases that agreed
  *   neuro_onc_review_drift_alert{model,version}       1 while that share is below review.drift.minAgreement
@@ -75,8 +76,13 @@ export function reviewMetrics(rows: readonly ModelMonitoring[]): Metric[] {
       type: 'gauge',
       samples: rows.flatMap((m) => (['pending', 'accepted', 'rejected', 'corrected'] as const).map((state) => ({ labels: l(m, { state }), value: m[state] }))),
     },
-    { name: 'neuro_onc_review_dice_sum', help: 'Sum of AI-vs-corrected Dice (whole tumour) over corrected results.', type: 'gauge', samples: rows.map((m) => ({ labels: l(m), value: m.dice.reduce((a, b) => a + b, 0) })) },
-    { name: 'neuro_onc_review_dice_count', help: 'Corrected results with a Dice.', type: 'gauge', samples: rows.map((m) => ({ labels: l(m), value: m.dice.length })) },
+    {
+      name: 'neuro_onc_review_corrected_dice_mean',
+      help: 'Mean AI-vs-corrected Dice (whole tumour) of corrected results.',
+      type: 'gauge',
+      samples: rows.filter((m) => m.dice.length).map((m) => ({ labels: l(m), value: m.dice.reduce((a, b) => a + b, 0) / m.dice.length })),
+    },
+    { name: 'neuro_onc_review_corrected_with_dice', help: 'Corrected results with a Dice.', type: 'gauge', samples: rows.map((m) => ({ labels: l(m), value: m.dice.length })) },
     {
       name: 'neuro_onc_review_head_accuracy',
       help: 'Share of entered tissue results a classification head predicted.',

@@ -1,5 +1,7 @@
 /** Monitoring, drift and tissue diagnosis: pure functions over review records (src/review). */
+import { spawnSync } from 'node:child_process';
 import type { HeadResult } from '../../src/ai/findings';
+import { exposition, reviewMetrics } from '../../src/metrics/metrics';
 import { headAgreement, molecularBody, tissueDiagnosis } from '../../src/review/molecular';
 import { caseAgreed, driftStatus, monitoring, monitoringCsv } from '../../src/review/monitoring';
 import type { ResultEntry, ReviewRecord } from '../../src/review/review-store';
@@ -52,6 +54,11 @@ describe('monitoring', () => {
     expect(csv[0]).toMatch(/^model,version,delivered,pending,accepted,rejected,corrected/);
     expect(csv[1]).toMatch(/^glioma,1,4,1,1,0,2,0\.3333,0\.6667,2,0\.735,/);
     expect(csv[1]).toMatch(/,idh,3,0\.6667$/);
+    // /metrics: Prometheus's own linter accepts the review metrics.
+    const text = exposition(reviewMetrics([v1!, v2!]));
+    expect(text).toContain('neuro_onc_review_results{model="glioma",version="1",state="corrected"} 2');
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(`${lint.stdout}${lint.stderr}`.trim()).toBe('');
   });
 });
 
