@@ -227,7 +227,7 @@ export class ReviewService {
     const result = this.correctedResult(e.sopInstanceUid);
     if (!result) return;
     const inst = this.opts.store.getInstance(e.sopInstanceUid);
-    const actor = inst?.user ? { user: inst.user } : inst?.callingAeTitle ? { aeTitle: inst.callingAeTitle } : {};
+    const actor = { ...(inst?.user ? { user: inst.user } : {}), ...(inst?.callingAeTitle ? { aeTitle: inst.callingAeTitle } : {}), ...(inst?.remoteAddress ? { address: inst.remoteAddress } : {}) };
     try {
       await this.correct(result, e.sopInstanceUid, actor);
     } catch (err) {
@@ -235,7 +235,7 @@ export class ReviewService {
     }
   }
 
-  private async correct(result: ResultEntry, segUid: string, actor: { user?: string; aeTitle?: string }, reviewerName?: string): Promise<ReviewRecord> {
+  private async correct(result: ResultEntry, segUid: string, actor: { user?: string; aeTitle?: string; address?: string }, reviewerName?: string): Promise<ReviewRecord> {
     const findings = await this.findings(result);
     const ds = readP10(await this.opts.store.readInstance(segUid)).dataset;
     let analysis;
@@ -247,7 +247,8 @@ export class ReviewService {
     }
     // Who corrected: the SEG's content creator when the viewer wrote one, else the sender.
     const creator = typeof ds.ContentCreatorName === 'string' ? ds.ContentCreatorName : (ds.ContentCreatorName as { Alphabetic?: string } | undefined)?.Alphabetic;
-    const who = actor.user ?? actor.aeTitle ?? 'unknown';
+    // Accountable identity: the authenticated user, else the sending AE, else the address it came from.
+    const who = actor.user ?? (actor.aeTitle ? `AE ${actor.aeTitle}` : actor.address ? `from ${actor.address}` : 'unknown sender');
     const rec = this.reviews.addReview({
       jobId: result.jobId,
       model: result.model,
@@ -281,7 +282,7 @@ export class ReviewService {
     result: ResultEntry,
     rec: ReviewRecord,
     reviewerName: string,
-    actor: { user?: string; aeTitle?: string },
+    actor: { user?: string; aeTitle?: string; address?: string },
     corrected?: { findings: Findings; analysis: ReturnType<typeof analyseCorrection>; segUid: string },
   ): Promise<ReviewRecord> {
     let srUid: string | undefined;
