@@ -270,12 +270,18 @@ describe('review loop: API decisions, corrections through Orthanc, review SRs, t
     }
   });
 
-  it('tissue results: integrated WHO CNS5 diagnosis and per-head agreement; unknown fields refused', async () => {
+  it('tissue results entered on the result page: integrated WHO CNS5 diagnosis and per-head agreement; unknown fields refused', async () => {
     expect((await api('POST', `/results/${job.id}/molecular`, { idh: 'wildtype', ki67: 30 })).status).toBe(400);
     expect((await api('POST', `/results/${job.id}/molecular`, {})).status).toBe(400);
-    const r = await api('POST', `/results/${job.id}/molecular`, { idh: 'wildtype', codeletion1p19q: 'intact', grade: '4', histology: 'glioblastoma' });
-    expect(r.status).toBe(200);
-    const m = r.json.molecular as { integratedDiagnosis: string; agreement: Array<{ head: string; agrees: boolean; predicted: string }> };
+    // Entered on the result page (Chromium).
+    await page.goto(`${node.httpUrl}/ui/jobs/${job.id}`);
+    const form = page.locator('[data-review="tiny-glioma"] [data-tissue-form]');
+    for (const [name, value] of Object.entries({ idh: 'wildtype', codeletion1p19q: 'intact', grade: '4', histology: 'glioblastoma' })) await form.locator(`select[name=${name}]`).selectOption(value);
+    await form.getByRole('button', { name: 'Save tissue results' }).click();
+    await page.locator('[data-tissue-diagnosis]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-tissue-diagnosis]').textContent()).toBe('Glioblastoma, IDH-wildtype, CNS WHO grade 4');
+    expect(pageProblems).toEqual([]);
+    const m = (await reviewState() as unknown as { molecular: { integratedDiagnosis: string; agreement: Array<{ head: string; agrees: boolean; predicted: string }> } }).molecular;
     expect(m.integratedDiagnosis).toBe('Glioblastoma, IDH-wildtype, CNS WHO grade 4');
     expect(m.agreement.map((a) => a.head).sort()).toEqual(['codeletion_1p19q', 'grade', 'histology', 'idh']);
     for (const a of m.agreement) expect(a.agrees).toBe(a.predicted === { idh: 'wildtype', codeletion_1p19q: 'intact', grade: '4', histology: 'glioblastoma' }[a.head]);

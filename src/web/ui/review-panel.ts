@@ -1,6 +1,7 @@
 /**
  * The review panel of the result page (docs/review.md): the result's review state and history, Accept / Reject
- * (coded reason + free text) / "Correct in viewer", the agreement figures of a correction and the tissue results.
+ * (coded reason + free text) / "Correct in viewer", the agreement figures of a correction, the tissue results and a
+ * form to enter them.
  * Pure: review state in, HTML out. The buttons are driven by review-script.ts (no inline script: CSP).
  */
 import { REJECT_REASONS } from '../../review/review-store';
@@ -45,6 +46,23 @@ ${ohifUrl ? html` <a class="button secondary" href="${ohifUrl}" data-review-corr
 </form>`;
 }
 
+const TISSUE_FIELDS: Array<[string, string, string[]]> = [
+  ['idh', 'IDH', ['wildtype', 'mutant']],
+  ['codeletion1p19q', '1p/19q', ['intact', 'codeleted']],
+  ['grade', 'CNS WHO grade', ['2', '3', '4']],
+  ['histology', 'Histology', ['astrocytoma', 'oligodendroglioma', 'glioblastoma', 'metastasis', 'other']],
+  ['egfr', 'EGFR', ['wildtype', 'mutant']],
+];
+
+/** Tissue results form (POST /api/results/{id}/molecular); empty selects are left out. */
+function tissueForm(jobId: number, r: ResultReview): SafeHtml {
+  return html`<form class="review-form" data-tissue-form data-job="${jobId}" data-model="${r.result.model}">
+<p>${TISSUE_FIELDS.map(([name, label, values]) => html`<label>${label} <select name="${name}"><option value="">–</option>${values.map((v) => html`<option value="${v}">${v}</option>`)}</select></label> `)}
+<button type="button" class="secondary" data-tissue-save>Save tissue results</button></p>
+<p class="muted" data-tissue-message role="status"></p>
+</form>`;
+}
+
 export function reviewPanel(jobId: number, reviews: readonly ResultReview[], o: { canReview: boolean; ohifUrl?: string }): SafeHtml {
   if (!reviews.length) return html``;
   return html`${reviews.map(
@@ -55,6 +73,7 @@ ${o.canReview ? actions(jobId, r, o.ohifUrl) : html`<p class="muted">You can see
 ${agreementTable(r)}
 ${history(r)}
 ${tissue(r)}
+${o.canReview ? tissueForm(jobId, r) : ''}
 </section>`,
   )}`;
 }
@@ -82,7 +101,29 @@ export const REVIEW_JS = String.raw`'use strict';
       msg.textContent = 'Not saved: ' + e.message;
     });
   }
-  document.querySelectorAll('[data-review-form]').forEach(function (form) {
+  document.querySelectorAll('[data-tissue-form]').forEach(function (form) {
+    form.querySelector('[data-tissue-save]').addEventListener('click', function () {
+      var body = { model: form.getAttribute('data-model') };
+      form.querySelectorAll('select').forEach(function (s) {
+        if (s.value) body[s.name] = s.value;
+      });
+      var msg = form.querySelector('[data-tissue-message]');
+      fetch('/api/results/' + form.getAttribute('data-job') + '/molecular', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(function (r) {
+        return r.json().then(function (j) {
+          if (!r.ok) throw new Error(j.error || 'HTTP ' + r.status);
+          location.reload();
+        });
+      }).catch(function (e) {
+        msg.textContent = 'Not saved: ' + e.message;
+      });
+    });
+  });
+  document.querySelectorAll('[data-review-form]:not([data-tissue-form])').forEach(function (form) {
     form.querySelector('[data-review-accept]').addEventListener('click', function () {
       send(form, { decision: 'accepted' });
     });
