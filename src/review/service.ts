@@ -103,6 +103,8 @@ export class ReviewService {
       }),
     );
     for (const job of this.opts.jobs.list({ state: 'done' })) if (!this.reviews.hasJob(job.id)) this.track(this.registerJob(job));
+    // A drop that was already alerted before a restart is not alerted again.
+    for (const m of this.monitoring()) if (m.drift.alert) this.alerted.add(`${m.model}@${m.version}`);
   }
 
   async close(): Promise<void> {
