@@ -85,7 +85,7 @@ if [ -d "$ort_bin" ]; then
   find "$ort_bin" -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} +
   find "$ort_bin" -mindepth 3 -maxdepth 3 -type d ! -name "$arch" -exec rm -rf {} +
 fi
-rm -rf "$stage/dist/bench" "$stage/dist-check"
+rm -rf "$stage/dist/bench" "$stage/dist/testing" "$stage/dist-check"
 # Swap in the new tree; the old one goes only once the new one is complete.
 for item in dist bin models node_modules docs deploy package.json package-lock.json README.md; do
   [ -e "$stage/$item" ] || continue

@@ -16,8 +16,8 @@ import type { Config } from './config/schema';
 import { serverTlsOptions } from './config/tls-files';
 import { dicomwebRouter } from './dicomweb/router';
 import { jobsRouter } from './jobs/api';
-import { JobMachine } from './jobs/machine';
-import type { Stage, StageHandler } from './jobs/types';
+import { JobMachine, registerStages, type JobMachineOptions } from './jobs/machine';
+import { UNCHECKED_OUTPUTS, type StageOutputMap, type StagePlan } from './jobs/types';
 import { createLogger } from './log/logger';
 import { openDatabase } from './store/database';
 import { storeLayout } from './store/paths';
@@ -38,15 +38,16 @@ import { Notifier } from './notify/notifier';
 import { admission, routingRouter } from './routing/api';
 import { CompletionWatcher } from './routing/completion';
 import { ReviewService } from './review/service';
+import { reviewSources } from './pipeline/review-sources';
 import { reviewRouter } from './review/api';
 import { AuditTrail, type AuditSink } from './audit';
 import { recordStart, recordStop } from './audit/application';
 
-export interface StartNodeOptions {
+export interface StartNodeOptions<M extends StageOutputMap = StageOutputMap> {
   /** Listen on http.host:http.port (default true). Port 0 picks a free port. */
   listen?: boolean;
-  /** Stage handlers to register (later issues' pipeline wiring passes its real handlers here). */
-  stages?: { [S in Stage]?: StageHandler<S> };
+  /** The job stages: handlers and the schemas of their outputs (src/pipeline/stages.ts pipelineStages). Without them every stage passes through. */
+  stages?: StagePlan<M>;
   /** Job retry back-off override (tests use short delays). */
   backoffMs?: (failedAttempts: number) => number;
   /** Run jobs (default true). */
@@ -79,7 +80,7 @@ export interface NodeHandle {
   close(): Promise<void>;
 }
 
-export async function startNode(config: Config, opts: StartNodeOptions = {}): Promise<NodeHandle> {
+export async function startNode<M extends StageOutputMap = StageOutputMap>(config: Config, opts: StartNodeOptions<M> = {}): Promise<NodeHandle> {
   const log = createLogger('node');
   // TLS files first: a bad path stops start-up before anything is opened.
   const https = config.http.tls && opts.listen !== false ? serverTlsOptions('http.tls', config.http.tls) : undefined;
@@ -108,7 +109,7 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     ownManufacturer: DEFAULT_MANUFACTURER,
     isReviewInput: (e) => reviewSlot.current?.isCorrection(e) ?? false,
   });
-  const jobs = new JobMachine({
+  const jobs = jobMachine({
     db,
     store,
     dataDir: config.node.dataDir,
@@ -118,11 +119,10 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
     backoffMs: opts.backoffMs,
     // Routing rules decide at ready time (docs/routing.md); without rules every study is processed as before.
     ...(config.routing.rules.length ? { admit: (uid: string) => admission(config, store, uid) } : {}),
-  });
-  for (const [stage, handler] of Object.entries(opts.stages ?? {})) jobs.registerStage(stage as Stage, handler as StageHandler);
+  }, opts.stages);
   const notifySlot: { current?: Notifier } = {};
   // Radiologist review, tissue results and monitoring (docs/review.md).
-  const review = new ReviewService({ db, store, jobs, config, logger: createLogger('review'), notify: (e) => notifySlot.current?.enqueue(e), audit, ...(opts.reviewSenders ? { senders: opts.reviewSenders } : {}) });
+  const review = new ReviewService({ db, store, jobs, config, pipeline: reviewSources(config, jobs, store), logger: createLogger('review'), notify: (e) => notifySlot.current?.enqueue(e), audit, ...(opts.reviewSenders ? { senders: opts.reviewSenders } : {}) });
   reviewSlot.current = review;
   jobs.attach(studies);
   studies.start();
@@ -210,4 +210,12 @@ export async function startNode(config: Config, opts: StartNodeOptions = {}): Pr
   };
 
   return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, review, audit, close };
+}
+
+/** The job machine over the given stages' outputs (plain JSON passing through when there are none). */
+function jobMachine<M extends StageOutputMap>(opts: Omit<JobMachineOptions, 'outputs'>, plan: StagePlan<M> | undefined): JobMachine {
+  if (!plan) return new JobMachine({ ...opts, outputs: UNCHECKED_OUTPUTS });
+  const machine = new JobMachine<M>({ ...opts, outputs: plan.outputs });
+  registerStages(machine, plan.handlers);
+  return machine;
 }

@@ -226,7 +226,7 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
   timings.postprocess = performance.now() - tp;
 
   // Nothing segmented: the heads would classify a tumour that is not there, so they are not reported.
-  const noTumour = segmentation && nothingSegmented(regions) ? { headsNotApplicable: run.heads.map((h) => ({ head: h.head, title: h.title })) } : undefined;
+  const noTumour = segmentation && nothingSegmented(regions) ? { headsNotApplicable: run.heads.map((h) => ({ head: h.head, kind: h.kind, title: h.title })) } : undefined;
   if (noTumour?.headsNotApplicable.length) {
     warnings.push(`no tumour segmented: ${noTumour.headsNotApplicable.map((h) => h.title).join(', ')} not applicable (not reported)`);
   }

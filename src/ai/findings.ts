@@ -5,6 +5,7 @@
 import type { SeriesVolume, SliceSource, Vec3, Volume } from '../imaging/volume';
 import type { Bidimensional } from './bidimensional';
 import type { ModelRole } from '../series-id/roles';
+import type { HeadKind } from './manifest';
 
 /** A coded concept (CodeValue, CodingSchemeDesignator, CodeMeaning). */
 export interface CodedConcept {
@@ -52,6 +53,8 @@ export interface ClassProbability {
 export interface HeadResult {
   /** Head id from the model manifest: idh, codeletion_1p19q, grade, histology, egfr, ... */
   head: string;
+  /** The manifest head's kind: what the head means. Encoders choose codes and wording by it, never by the id. */
+  kind: HeadKind;
   /** Human-readable name, e.g. "IDH mutation status". */
   title: string;
   classes: ClassProbability[];
@@ -191,7 +194,7 @@ export interface Findings {
    * no diagnosis, no head changes in the modality importance); the heads the model has are listed here as not
    * applicable.
    */
-  noTumourDetected?: { headsNotApplicable: { head: string; title: string }[] };
+  noTumourDetected?: { headsNotApplicable: { head: string; kind: HeadKind; title: string }[] };
   /**
    * RANO-style bidimensional measurement of the enhancing tumour (else the whole tumour; GTV for metastases) on
    * the display series' slice where the product of the diameters is largest (src/ai/bidimensional.ts).

@@ -158,6 +158,7 @@ export function summariseHead(h: HeadSpec, passes: number[][]): HeadResult {
   const indeterminate = p[top]! < h.indeterminate.minConfidence || ne > h.indeterminate.maxNormalisedEntropy;
   return {
     head: h.id,
+    kind: h.kind,
     title: h.title,
     classes: h.classes.map((c, i) => ({ name: c.name, probability: p[i]!, ...(c.code ? { code: c.code } : {}) })),
     predicted: indeterminate ? 'indeterminate' : h.classes[top]!.name,

@@ -9,7 +9,7 @@ import type * as ort from 'onnxruntime-node';
 import type { Logger } from '../log/logger';
 import type { ModelRole } from '../series-id/roles';
 import { ModelPackageError } from './errors';
-import { checkGraph, type TensorMeta } from './graph-check';
+import { checkGraph } from './graph-check';
 import { ManifestError, parseManifest, type ModelManifest } from './manifest';
 import { tensorSpatialShape } from './patch';
 import { openSession, type ExecutionProviderName, type SessionOptions } from './runtime';
@@ -104,8 +104,8 @@ export async function loadPackage(dir: string, opts: SessionOptions, log?: Logge
   }
   const problems = checkGraph(
     manifest,
-    opened.session.inputMetadata as readonly TensorMeta[],
-    opened.session.outputMetadata as readonly TensorMeta[],
+    opened.session.inputMetadata,
+    opened.session.outputMetadata,
   );
   if (problems.length) {
     await opened.session.release().catch(() => undefined);

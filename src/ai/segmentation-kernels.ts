@@ -19,12 +19,12 @@ export function accumulateLogits(
     const off = c * nvox;
     for (let v = 0; v < P; v++) {
       const g = map[v]!;
-      if (g >= 0) acc[off + g] += weights[v]! * o[b + v]!;
+      if (g >= 0) acc[off + g] = acc[off + g]! + weights[v]! * o[b + v]!;
     }
   }
   for (let v = 0; v < P; v++) {
     const g = map[v]!;
-    if (g >= 0) wsum[g] += weights[v]!;
+    if (g >= 0) wsum[g] = wsum[g]! + weights[v]!;
   }
 }
 
@@ -64,17 +64,17 @@ export function accumulateLogitsRows(
         for (let c = 0; c < K; c++) {
           const b = base[c]! + rowT;
           const off = c * nvox + g0;
-          for (let i = ia; i < ib; i++) acc[off + i] += weights[rowT + i]! * o[b + i]!;
+          for (let i = ia; i < ib; i++) acc[off + i] = acc[off + i]! + weights[rowT + i]! * o[b + i]!;
         }
-        for (let i = ia; i < ib; i++) wsum[g0 + i] += weights[rowT + i]!;
+        for (let i = ia; i < ib; i++) wsum[g0 + i] = wsum[g0 + i]! + weights[rowT + i]!;
       } else {
         const g0 = gRow + origin[0] + pi - 1;
         for (let c = 0; c < K; c++) {
           const b = base[c]! + rowT;
           const off = c * nvox + g0;
-          for (let i = ia; i < ib; i++) acc[off - i] += weights[rowT + i]! * o[b + i]!;
+          for (let i = ia; i < ib; i++) acc[off - i] = acc[off - i]! + weights[rowT + i]! * o[b + i]!;
         }
-        for (let i = ia; i < ib; i++) wsum[g0 - i] += weights[rowT + i]!;
+        for (let i = ia; i < ib; i++) wsum[g0 - i] = wsum[g0 - i]! + weights[rowT + i]!;
       }
     }
   }
@@ -147,11 +147,11 @@ export function accumulateProbabilities(
       } else if (p > 0 && p < 1) {
         h -= (p * Math.log(p) + (1 - p) * Math.log(1 - p)) / K;
       }
-      acc[c * nvox + g] += w * p;
+      acc[c * nvox + g] = acc[c * nvox + g]! + w * p;
     }
     mass += labels ? 1 - tmp[tumourChannel]! : tmp[tumourChannel]!;
-    accH[g] += w * h;
-    wsum[g] += w;
+    accH[g] = accH[g]! + w * h;
+    wsum[g] = wsum[g]! + w;
   }
   return mass;
 }

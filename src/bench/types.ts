@@ -19,7 +19,7 @@ export interface BenchRatio {
   label: string;
   /** node / peer (or as documented by the scenario). */
   value: number;
-  /** Target from research/perf.md, e.g. "<= 2.0". */
+  /** Target ratio against the peer (docs/performance.md), e.g. "<= 2.0". */
   target?: string;
   pass?: boolean;
 }

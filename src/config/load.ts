@@ -128,7 +128,7 @@ function readConfigFileWithSource(path: string): { data: ConfigInput; locate: (p
     }
     return undefined;
   };
-  return { data: (parsed ?? {}) as ConfigInput, locate };
+  return { data: (parsed ?? {}), locate };
 }
 
 /**

@@ -76,7 +76,7 @@ export async function stowToDestination(dest: DicomwebDestination, objects: Outg
     await client.storeInstances({
       datasets,
       ...(studyUids.size === 1 ? { studyInstanceUID: [...studyUids][0]! } : {}),
-      request: { instance: xhr } as unknown as NonNullable<Parameters<typeof client.storeInstances>[0]['request']>,
+      request: { instance: xhr },
     });
     const outcomes = parseStowResponse(xhr.response, uids);
     const ok = outcomes.every((o) => o.stored);
@@ -92,7 +92,7 @@ export async function stowToDestination(dest: DicomwebDestination, objects: Outg
   } catch (e) {
     const status = typeof (e as { status?: unknown }).status === 'number' ? (e as { status: number }).status : xhr.status;
     const body = (e as { response?: unknown }).response ?? xhr.response;
-    let outcomes = uids.map((u) => ({ sopInstanceUid: u, stored: false as boolean, reason: undefined as string | undefined }));
+    let outcomes = uids.map((u) => ({ sopInstanceUid: u, stored: false, reason: undefined as string | undefined }));
     if (status === 409) {
       try {
         outcomes = parseStowResponse(body, uids) as typeof outcomes;

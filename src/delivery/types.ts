@@ -1,8 +1,9 @@
 /** What delivery sends and what it learns back. */
+import type { OutputKind } from '../encoders/output-kinds';
 
-/** One result object ready to send (a SEG, SR, SC or PDF as Part 10 bytes). */
+/** One result object ready to send (an output kind's object, src/encoders/output-kinds.ts, as Part 10 bytes). */
 export interface OutgoingObject {
-  kind: 'seg' | 'sr' | 'sc' | 'pdf';
+  kind: OutputKind;
   sopClassUid: string;
   sopInstanceUid: string;
   studyInstanceUid: string;

@@ -8,11 +8,10 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseConfig } from '../config/load';
 import type { ConfigInput } from '../config/schema';
-import type { Findings } from '../ai/findings';
+import type { HeadKind } from '../ai/manifest';
 import type { JobRecord } from '../jobs/types';
-import { readArtifact } from '../pipeline/artifacts';
-import { startPipelineNode } from '../pipeline/start';
-import type { EncodeOutput, InferOutput } from '../pipeline/stages';
+import { readFindings, readPipelineOutput } from '../pipeline/stage-outputs';
+import { startPipelineNode } from '../pipeline-node';
 import { synthesiseStudy } from '../synth/study';
 import { writeStudy } from '../synth/write-study';
 import { labelVolume } from '../synth/ground-truth';
@@ -115,11 +114,10 @@ export async function runDemo(o: DemoOptions): Promise<{ job: JobRecord; outDir?
       say(`   stage outputs and logs: ${join(o.dataDir, 'jobs', String(final.id))}; GET /api/jobs/${final.id}`);
       return { job: final };
     }
-    const detail = (await node.jobs.detail(final.id))!;
-    const inferOut = (await readArtifactJson<{ output: InferOutput }>(detail.dir, 'inferring')).output;
-    const encodeOut = (await readArtifactJson<{ output: EncodeOutput }>(detail.dir, 'encoding')).output;
+    const inferOut = (await readPipelineOutput(node.jobs, final.id, 'inferring'))!.output;
+    const encodeOut = (await readPipelineOutput(node.jobs, final.id, 'encoding'))!.output;
     for (const m of inferOut.models) {
-      const f = await readArtifact<Findings>(dir, m.artifact);
+      const f = await readFindings(dir, m.artifact);
       say(`   model ${f.model.name} ${f.model.version} on ${f.model.executionProvider.toUpperCase()}, inference ${((f.timings.total ?? 0) / 1000).toFixed(1)} s`);
       say(`   inputs: ${f.inputs.map((i) => `${i.role}="${i.seriesDescription ?? i.seriesInstanceUid}"`).join(', ')}${f.missingModalities.length ? `; missing: ${f.missingModalities.join(', ')}` : ''}`);
       // Ground truth of the synthetic study, resampled (nearest) onto the display series the SEG is on.
@@ -131,9 +129,10 @@ export async function runDemo(o: DemoOptions): Promise<{ job: JobRecord; outDir?
         say(`   ${r.key.padEnd(6)} ${r.volumeMl.toFixed(1).padStart(10)}   ${d === undefined || Number.isNaN(d) ? '-' : d.toFixed(2)}`);
       }
       say('   head                         prediction                     probability   synthetic truth');
-      const truthOf: Record<string, string | null> = { idh: truth.idh, codeletion_1p19q: truth.codeletion_1p19q, grade: truth.grade, histology: truth.histology, egfr: truth.egfr };
+      // By the head's kind, so a model that names its heads differently still lines up with the synthetic truth.
+      const truthOf: Partial<Record<HeadKind, string | null>> = { idh: truth.idh, codeletion_1p19q: truth.codeletion_1p19q, who_grade: truth.grade, histology: truth.histology, egfr: truth.egfr };
       for (const h of f.heads) {
-        say(`   ${h.title.padEnd(28)} ${h.predicted.padEnd(30)} ${pct(h.confidence).padStart(11)}   ${truthOf[h.head] ?? '-'}`);
+        say(`   ${h.title.padEnd(28)} ${h.predicted.padEnd(30)} ${pct(h.confidence).padStart(11)}   ${truthOf[h.kind] ?? '-'}`);
       }
       if (f.diagnosis) say(`   integrated diagnosis: ${f.diagnosis.integrated.label} (${pct(f.diagnosis.integrated.probability)})   truth: ${truth.integratedDiagnosis}`);
       say(`   uncertainty: ${f.uncertaintySummary.level}`);
@@ -151,9 +150,4 @@ export async function runDemo(o: DemoOptions): Promise<{ job: JobRecord; outDir?
   } finally {
     await node.close();
   }
-}
-
-async function readArtifactJson<T>(jobDir: string, stage: string): Promise<T> {
-  const { readFile } = await import('node:fs/promises');
-  return JSON.parse(await readFile(join(jobDir, `${stage}.json`), 'utf8')) as T;
 }

@@ -50,3 +50,19 @@ export const ENCAPSULATED_TRANSFER_SYNTAXES: ReadonlySet<string> = new Set([
 /** The node's implementation identity, written into File Meta and equipment modules. */
 export const IMPLEMENTATION_CLASS_UID = '1.2.826.0.1.3680043.10.1453.1';
 export const IMPLEMENTATION_VERSION_NAME = 'NEURO_ONC_010';
+
+/** Explicit VRs with a 2-byte reserved field and a 4-byte value length (PS3.5 7.1.2); the others have 2 bytes. */
+export const LONG_VRS: ReadonlySet<string> = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+/** VRs whose value is raw bytes (no text, no numbers to decode). */
+export const BINARY_VRS: ReadonlySet<string> = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
+
+/** Item, Item Delimitation and Sequence Delimitation tags (PS3.5 7.5), as group << 16 | element. */
+export const ITEM = 0xfffee000;
+export const ITEM_DELIM = 0xfffee00d;
+export const SEQ_DELIM = 0xfffee0dd;
+/** The value length that means "undefined length, ends with a delimiter". */
+export const UNDEFINED_LENGTH = 0xffffffff;
+
+/** (7FE0,0010) Pixel Data, and the three top-level pixel data elements (Float, Double Float, Pixel Data). */
+export const PIXEL_DATA = 0x7fe00010;
+export const PIXEL_DATA_TAGS: ReadonlySet<number> = new Set([0x7fe00008, 0x7fe00009, PIXEL_DATA]);

@@ -14,6 +14,7 @@
  */
 import { Context, NativeCodecs } from 'dcmjs-codecs';
 import { TransferSyntax } from './constants';
+import { concatBytes } from './byte-source';
 
 export class PixelCodecError extends Error {
   constructor(
@@ -178,11 +179,11 @@ export function splitFrames(pixelData: unknown, ts: string, fmt: PixelFormat, nu
   const parts: Uint8Array[] = [];
   for (const it of items) {
     if (it instanceof ArrayBuffer || ArrayBuffer.isView(it)) parts.push(asU8(it));
-    else if (Array.isArray(it)) parts.push(concat(it.map((x) => asU8(x as ArrayBuffer))));
+    else if (Array.isArray(it)) parts.push(concatBytes(it.map((x) => asU8(x as ArrayBuffer))));
   }
   if (parts.length === 0) throw new PixelCodecError('no Pixel Data (7FE0,0010) in the instance', 'corrupt-pixel-data');
   if (isNativeSyntax(ts)) {
-    const all = parts.length === 1 ? parts[0]! : concat(parts);
+    const all = parts.length === 1 ? parts[0]! : concatBytes(parts);
     const size = frameBytes(fmt);
     if (all.byteLength < size * numberOfFrames) {
       throw new PixelCodecError(
@@ -193,7 +194,7 @@ export function splitFrames(pixelData: unknown, ts: string, fmt: PixelFormat, nu
     return Array.from({ length: numberOfFrames }, (_, f) => all.subarray(f * size, (f + 1) * size));
   }
   if (parts.length === numberOfFrames) return parts;
-  if (numberOfFrames === 1) return [concat(parts)];
+  if (numberOfFrames === 1) return [concatBytes(parts)];
   if (ts === TS.RleLossless) {
     throw new PixelCodecError(`RLE Pixel Data has ${parts.length} fragments for ${numberOfFrames} frames (one fragment per frame required)`, 'corrupt-pixel-data');
   }
@@ -205,18 +206,9 @@ export function splitFrames(pixelData: unknown, ts: string, fmt: PixelFormat, nu
   if (frames.length !== numberOfFrames) {
     throw new PixelCodecError(`encapsulated Pixel Data has ${frames.length} frames, NumberOfFrames says ${numberOfFrames}`, 'corrupt-pixel-data');
   }
-  return frames.map((f) => (f.length === 1 ? f[0]! : concat(f)));
+  return frames.map((f) => (f.length === 1 ? f[0]! : concatBytes(f)));
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}
 
 /**
  * Decodes one frame to native little-endian bytes (rows*columns samples of bitsAllocated bits).

@@ -17,7 +17,7 @@ import { promises as fsp, type promises } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { isValidUid } from '../dicom/uids';
-import { drainThenClose } from '../web/drain-then-close';
+import { drainThenClose } from '../http/drain-then-close';
 import { diskSpaceMb, lowDiskMessage } from '../store/disk-space';
 import type { Logger } from '../log/logger';
 import type { IngestBatch } from '../store/ingest-batch';

@@ -15,7 +15,7 @@ import { ENCAPSULATED_TRANSFER_SYNTAXES, TransferSyntax } from '../dicom/constan
 import { isValidUid } from '../dicom/uids';
 import type { Logger } from '../log/logger';
 import { pixelGeometry, type InstanceStore } from '../store/store';
-import { shortPixelDataMessage } from '../store/pixel-length';
+import { shortPixelDataMessage } from '../dicom/pixel-length';
 import type { DicomJson, InstanceRecord } from '../store/types';
 import { parseMediaType } from './multipart';
 import type { RetrieveBase } from './qido';

@@ -8,7 +8,7 @@
  * 504 when it timed out.
  */
 import { Router } from 'express';
-import { noBody } from '../web/request-body';
+import { noBody } from '../http/request-body';
 import type { Config } from '../config/schema';
 import { echo, DimseScuError } from './scu';
 import { resolveDimsePeer, scuTimeouts, UnknownDestinationError } from './service';

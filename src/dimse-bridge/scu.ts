@@ -292,7 +292,7 @@ export async function cstore(peer: DimsePeer, inputs: StoreInput[], t: ScuTimeou
           const elements = { SOPClassUID: parts.sopClassUid, SOPInstanceUID: parts.sopInstanceUid };
           // Re-encoding between the two plain syntaxes needs the full data set; otherwise the bytes go as they are.
           const dataset = plan.reencode
-            ? new Dataset(p.encoded!, parts.transferSyntaxUid)
+            ? new Dataset(p.encoded, parts.transferSyntaxUid)
             : new EncodedDataset(elements, parts.transferSyntaxUid, p.encoded!);
           const r = new req.CStoreRequest(dataset);
           r.on('response', (rsp: responses.CStoreResponse) => {
@@ -362,7 +362,7 @@ export async function findSeries(peer: DimsePeer, studyInstanceUid: string, t: S
         const status = rsp.getStatus();
         const ds = rsp.getDataset();
         if ((status === 0xff00 || status === 0xff01) && ds) {
-          const e = ds.getElements() as Record<string, unknown>;
+          const e = ds.getElements();
           const n = Number(e.SeriesNumber);
           const count = Number(e.NumberOfSeriesRelatedInstances);
           found.push({

@@ -1,11 +1,12 @@
 /**
  * Coded concepts the encoders write, in one place so that conformance/objects.md and the code cannot drift apart.
- * Standard codes come from DICOM PS3.16 (DCM, SCT, NCIt, UCUM, LN) as collected in research/seg_sr.md; concepts the
+ * Standard codes come from DICOM PS3.16 (DCM, SCT, NCIt, UCUM, LN), listed in conformance/objects.md; concepts the
  * standard lacks (model probabilities, uncertainty, modality importance, narrative) use our private coding scheme
  * 99NEUROONC, declared in every SR's CodingSchemeIdentificationSequence.
  */
 import { createHash } from 'node:crypto';
-import type { CodedConcept } from '../ai/findings';
+import type { CodedConcept, HeadResult } from '../ai/findings';
+import type { HeadKind } from '../ai/manifest';
 import type { ModelRole } from '../series-id/roles';
 import { EncoderInputError } from './options';
 
@@ -232,11 +233,10 @@ export function codeItem(code: CodedConcept): Record<string, string> {
 }
 
 /**
- * Class codes. Standard codes only where a public table gives them (research/seg_sr.md §2.7): SCT histology, NCIt
- * WHO CNS grades. IDH and 1p/19q status have no standard code we could verify, so they stay private (conformance/
- * objects.md says so).
+ * Class codes by head kind. Standard codes only where a public table gives them: SCT histology, NCIt WHO CNS grades.
+ * IDH and 1p/19q status have no standard code we could verify, so they stay private (conformance/objects.md says so).
  */
-const KNOWN_CLASS_CODES: Record<string, Record<string, CodedConcept>> = {
+const KNOWN_CLASS_CODES: Partial<Record<HeadKind, Record<string, CodedConcept>>> = {
   idh: {
     wildtype: p('IDH-WT', 'IDH-wildtype'),
     mutant: p('IDH-MUT', 'IDH-mutant'),
@@ -250,7 +250,7 @@ const KNOWN_CLASS_CODES: Record<string, Record<string, CodedConcept>> = {
     glioblastoma: c('1163375002', 'SCT', 'Glioblastoma'),
     astrocytoma: c('254938000', 'SCT', 'Astrocytoma'),
   },
-  grade: {
+  who_grade: {
     '1': c('C62394', 'NCIt', 'WHO CNS Grade 1'),
     '2': c('C62395', 'NCIt', 'WHO CNS Grade 2'),
     '3': c('C62396', 'NCIt', 'WHO CNS Grade 3'),
@@ -269,47 +269,50 @@ export function diagnosisCode(label: string, given?: CodedConcept): CodedConcept
   return given ?? DIAGNOSIS_PRIVATE[label] ?? derivedPrivateCode('DX', label, label);
 }
 
-/** The concept name for a classification head's qualitative evaluation. */
-export function headConcept(head: string, title: string): CodedConcept {
-  switch (head) {
+/** What the encoders need to know about a head: its id (for derived codes), its kind (for meaning) and its title. */
+export type HeadRef = Pick<HeadResult, 'head' | 'kind' | 'title'>;
+
+/** The concept name for a classification head's qualitative evaluation, chosen by the head's kind. */
+export function headConcept(h: HeadRef): CodedConcept {
+  switch (h.kind) {
     case 'idh':
       return PRIV.idhStatus;
     case 'codeletion_1p19q':
       return PRIV.codeletionStatus;
-    case 'grade':
+    case 'who_grade':
+    case 'lgg_hgg':
       return PRIV.gradeLayer;
     case 'histology':
       return SCT.associatedMorphology;
     default:
-      return derivedPrivateCode('H', head, `${title} (model prediction)`);
+      return derivedPrivateCode('H', h.head, `${h.title} (model prediction)`);
   }
+}
+
+/** The head kind behind a molecular layer of the layered diagnosis (ai/diagnosis.ts names them 'IDH' and '1p/19q'). */
+export function molecularKind(name: string): HeadKind | undefined {
+  const n = name.toLowerCase();
+  return n === 'idh' ? 'idh' : n === '1p/19q' ? 'codeletion_1p19q' : undefined;
 }
 
 /** The concept of a molecular layer of the layered diagnosis, the same one its head uses. */
 export function molecularConcept(name: string): CodedConcept {
-  const n = name.toLowerCase();
-  if (n === 'idh') return PRIV.idhStatus;
-  if (n === '1p/19q') return PRIV.codeletionStatus;
-  return derivedPrivateCode('M', name, `${name} status (model prediction)`);
-}
-
-/** The molecular layer's head id, to find its class code. */
-export function molecularHead(name: string): string {
-  const n = name.toLowerCase();
-  return n === 'idh' ? 'idh' : n === '1p/19q' ? 'codeletion_1p19q' : n;
+  const kind = molecularKind(name);
+  return kind ? headConcept({ head: kind, kind, title: name }) : derivedPrivateCode('M', name, `${name} status (model prediction)`);
 }
 
 /**
- * The coded value for a class of a head: the manifest's code, a known standard code, or a derived private code whose
- * meaning names the head when it fits ("mutant (EGFR mutation status)"), so that two heads' "mutant" stay two meanings.
+ * The coded value for a class of a head: the manifest's code, a known standard code for the head's kind, or a derived
+ * private code whose meaning names the head when it fits ("mutant (EGFR mutation status)"), so that two heads'
+ * "mutant" stay two meanings.
  */
-export function classValueCode(head: string, className: string, given?: CodedConcept, title?: string): CodedConcept {
+export function classValueCode(h: Pick<HeadResult, 'head' | 'kind'> & { title?: string }, className: string, given?: CodedConcept): CodedConcept {
   if (given) return given;
   if (className.toLowerCase() === 'indeterminate') return PRIV.indeterminate;
-  const known = KNOWN_CLASS_CODES[head]?.[className.toLowerCase()];
+  const known = KNOWN_CLASS_CODES[h.kind]?.[className.toLowerCase()];
   if (known) return known;
-  const named = title ? `${className} (${title})` : className;
-  return derivedPrivateCode('V', `${head}:${className}`, named.length <= MAX_MEANING ? named : className);
+  const named = h.title ? `${className} (${h.title})` : className;
+  return derivedPrivateCode('V', `${h.head}:${className}`, named.length <= MAX_MEANING ? named : className);
 }
 
 /**

@@ -2,8 +2,8 @@
  * Modules every derived object shares: Patient and General Study copied from the source study (so a PACS files
  * results with their study and dcentvfy finds them consistent), equipment (the node), and SOP Common.
  */
-import { PATIENT_STUDY, type StudyHeader } from '../dicom/study-header';
-import type { DicomJson } from './part10-writer';
+import { PATIENT_STUDY, type StudyAttributes } from '../dicom/study-attributes';
+import type { DicomJson } from '../dicom/part10-writer';
 import { DEFAULT_MANUFACTURER, type EncoderOptions } from './options';
 
 /** UTF-8 when any text is not ASCII: patient names may carry any script, and derived objects must not lose characters. */
@@ -41,7 +41,7 @@ export function dicomTime(d: Date): string {
 }
 
 /** Patient, General Study and Patient Study modules from the source study. Empty strings stay empty (Type 2). */
-export function patientAndStudy(h: StudyHeader): DicomJson {
+export function patientAndStudy(h: StudyAttributes): DicomJson {
   const ds: DicomJson = {
     PatientName: h.PatientName,
     PatientID: h.PatientID,

@@ -1,5 +1,5 @@
 /**
- * Encoders: Findings + StudyHeader + options -> DICOM Part 10 objects (SEG, SR, optional SC key images and an
+ * Encoders: Findings + StudyAttributes + options -> DICOM Part 10 objects (SEG, SR, optional SC key images and an
  * Encapsulated PDF). Pure: no network, no disk. Deterministic UIDs (uid-scheme.ts) make re-delivery idempotent.
  *
  *   const narrative = await narrativeFor(findings, config.pipeline.llm);      // optional LLM, else templates
@@ -9,43 +9,29 @@
  * What is written, and why, is in conformance/objects.md; how to view it in docs/outputs.md.
  */
 import type { Findings } from '../ai/findings';
-import type { StudyHeader } from '../dicom/study-header';
-import { SopClass } from '../dicom/constants';
+import type { StudyAttributes } from '../dicom/study-attributes';
 import { preflight } from './conformance/preflight';
 import type { Issue } from './conformance/structural-checks';
 import { templateNarrative } from './narrative/templates';
 import { EncoderInputError, type EncoderOptions, type Narrative } from './options';
-import { renderReportPdf } from './pdf/report-pdf';
-import { encodePdf } from './pdf/pdf-encoder';
-import { encodeKeyImages } from './sc/sc-encoder';
-import { encodeSeg, type EncodedSeg } from './seg/seg-encoder';
-import { encodeSr } from './sr/sr-encoder';
-import { outputUids, type OutputKind, type OutputUids } from './uid-scheme';
+import type { EncodeContext, EncodedObject } from './output-kind';
+import { OUTPUT_KINDS, type OutputKind } from './output-kinds';
+import type { EncodedSeg } from './seg/seg-encoder';
+import { outputUids, type OutputUids } from './uid-scheme';
 
 export { narrativeFor, type LlmConfig } from './narrative/llm';
 export { templateNarrative } from './narrative/templates';
 export { EncoderInputError, type EncoderOptions, type Narrative, type ObjectReference } from './options';
 export { outputUids } from './uid-scheme';
+export { OUTPUT_KINDS, type OutputKind } from './output-kinds';
 export { decodeSeg, segmentMask, segToLabelmap, frameSlices } from './seg/seg-decoder';
 export { preflight } from './conformance/preflight';
 export type { Issue } from './conformance/structural-checks';
-
-/** One output object, ready for delivery (same shape as delivery's OutgoingObject, plus series and a label). */
-export interface EncodedObject {
-  kind: OutputKind;
-  sopClassUid: string;
-  sopInstanceUid: string;
-  seriesInstanceUid: string;
-  studyInstanceUid: string;
-  /** Part 10 bytes (Explicit VR Little Endian). */
-  bytes: Buffer;
-  /** Suggested file name, e.g. "seg.dcm", "sc-2.dcm". */
-  fileName: string;
-}
+export type { EncodedObject } from './output-kind';
 
 export interface EncodedResults {
-  /** Delivery order: SEG first (the SR references it), then SR, key images, PDF. */
-  objects: EncodedObject[];
+  /** Delivery order (output-kinds.ts): SEG first (the SR references it), then SR, key images, PDF. */
+  objects: Array<EncodedObject<OutputKind>>;
   seg?: EncodedSeg;
   narrative: Narrative;
   uids: OutputUids;
@@ -58,7 +44,7 @@ export interface EncodedResults {
   preflight: Issue[];
 }
 
-export async function encodeResults(findings: Findings, header: StudyHeader, options: EncoderOptions): Promise<EncodedResults> {
+export async function encodeResults(findings: Findings, header: StudyAttributes, options: EncoderOptions): Promise<EncodedResults> {
   if (header.StudyInstanceUID !== findings.studyInstanceUid) {
     throw new EncoderInputError(
       `study header ${header.StudyInstanceUID} does not match findings study ${findings.studyInstanceUid}`,
@@ -68,39 +54,10 @@ export async function encodeResults(findings: Findings, header: StudyHeader, opt
   const uids = outputUids(findings, options);
   const narrative =
     options.narrative ?? templateNarrative(findings, { supersedes: options.predecessors?.map((p) => p.sopInstanceUid) });
-  const study = findings.studyInstanceUid;
-  const objects: EncodedObject[] = [];
-  const notes: string[] = [];
-
-  let seg: EncodedSeg | undefined;
-  if (findings.segmentation) {
-    seg = encodeSeg(findings, header, options, uids);
-    objects.push({ kind: 'seg', sopClassUid: SopClass.Segmentation, sopInstanceUid: seg.sopInstanceUid, seriesInstanceUid: seg.seriesInstanceUid, studyInstanceUid: study, bytes: seg.bytes, fileName: 'seg.dcm' });
-    if (seg.plan.emptySegments.length) notes.push(`empty segments (no frames): ${seg.plan.emptySegments.join(', ')}`);
-    if (seg.plan.placeholder) notes.push('nothing segmented: one all-zero placeholder frame written');
-  }
-  const sr = encodeSr(findings, header, options, uids, narrative, seg && { sopInstanceUid: seg.sopInstanceUid, segments: seg.segments, emptySegments: seg.plan.emptySegments });
-  objects.push({ kind: 'sr', sopClassUid: SopClass.ComprehensiveSR, sopInstanceUid: sr.sopInstanceUid, seriesInstanceUid: sr.seriesInstanceUid, studyInstanceUid: study, bytes: sr.bytes, fileName: 'sr.dcm' });
-
-  const keyImages = seg ? encodeKeyImages(findings, header, options, uids, seg.segments) : [];
-  keyImages.forEach((k, i) =>
-    objects.push({ kind: 'sc', sopClassUid: SopClass.SecondaryCapture, sopInstanceUid: k.sopInstanceUid, seriesInstanceUid: k.seriesInstanceUid, studyInstanceUid: study, bytes: k.bytes, fileName: `sc-${i + 1}.dcm` }),
-  );
-
-  if (options.pdf?.enabled !== false) {
-    const pdfBytes = await renderReportPdf({
-      findings,
-      header,
-      options,
-      narrative,
-      keyImages: keyImages.map((k) => k.image),
-      references: { srUid: sr.sopInstanceUid, segUid: seg?.sopInstanceUid },
-    });
-    const pdf = encodePdf(pdfBytes, header, options, uids, findings.model.name, [
-      { sopClassUid: SopClass.ComprehensiveSR, sopInstanceUid: sr.sopInstanceUid },
-    ]);
-    objects.push({ kind: 'pdf', sopClassUid: SopClass.EncapsulatedPDF, sopInstanceUid: pdf.sopInstanceUid, seriesInstanceUid: pdf.seriesInstanceUid, studyInstanceUid: study, bytes: pdf.bytes, fileName: 'report-pdf.dcm' });
-  }
+  const ctx: EncodeContext = { findings, header, options, uids, narrative, notes: [] };
+  const objects: Array<EncodedObject<OutputKind>> = [];
+  // Registry order: each kind may reference what the kinds before it left in ctx.
+  for (const kind of OUTPUT_KINDS) if ((!options.kinds || options.kinds.includes(kind.kind)) && kind.enabled(findings, options)) objects.push(...(await kind.encode(ctx)));
   const issues = options.preflight === false ? [] : preflight(objects, findings);
-  return { objects, seg, narrative, uids, notes, preflight: issues };
+  return { objects, seg: ctx.seg, narrative, uids, notes: ctx.notes, preflight: issues };
 }

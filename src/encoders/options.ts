@@ -1,7 +1,9 @@
 /**
- * What the encoders need besides Findings and the StudyHeader: who we are (equipment / device observer), when the
+ * What the encoders need besides Findings and the StudyAttributes: who we are (equipment / device observer), when the
  * result was made, which earlier results this one supersedes, and which optional objects to emit.
  */
+import type { ReviewSrInput } from './sr/verified-sr';
+import type { OutputKind } from './output-kinds';
 
 /** A reference to a DICOM object that already exists (e.g. the SR of an earlier run of the same study). */
 export interface ObjectReference {
@@ -38,8 +40,8 @@ export interface EncoderOptions {
   now?: Date;
   /** SR documents this result supersedes (earlier runs of the same study); written as PredecessorDocumentsSequence. */
   predecessors?: ObjectReference[];
-  /** Series numbers of the derived series (defaults 9001 SEG, 9002 SR, 9003 SC, 9004 PDF). */
-  seriesNumbers?: Partial<Record<'seg' | 'sr' | 'sc' | 'pdf', number>>;
+  /** Series numbers of the derived series (defaults: each output kind's, 9001 SEG, 9002 SR, 9003 SC, 9004 PDF). */
+  seriesNumbers?: Partial<Record<OutputKind, number>>;
   /** Add the composite regions TC and WT as extra (overlapping) SEG segments. Default false. */
   compositeSegments?: boolean;
   /** Omit SEG frames without foreground (default true; false keeps every slice of every segment). */
@@ -60,11 +62,14 @@ export interface EncoderOptions {
   pdf?: { enabled?: boolean };
   /** Narrative to include; default: the deterministic templates. */
   narrative?: Narrative;
+  /** A radiologist's review: enables the review SR kind (sr/review-sr-kind.ts; docs/review.md). */
+  review?: ReviewSrInput;
+  /** Encode only these kinds (the review workflow encodes its SR alone); default every enabled kind. */
+  kinds?: readonly string[];
   /** Re-parse and structurally check the outputs before returning them (default true; conformance/README.md). */
   preflight?: boolean;
 }
 
-export const DEFAULT_SERIES_NUMBERS = { seg: 9001, sr: 9002, sc: 9003, pdf: 9004 } as const;
 export const DEFAULT_MANUFACTURER = 'neuro-onc-node project';
 export const RESEARCH_USE_STATEMENT =
   'RESEARCH USE ONLY. Not for diagnosis or treatment decisions. The model was trained on synthetic data; ' +

@@ -10,11 +10,14 @@
 import type { Findings, RegionKey } from '../ai/findings';
 import { deterministicUid } from '../dicom/uids';
 import { ENCODER_FORMAT_VERSION, type EncoderOptions } from './options';
+import { perKind, type OutputKind } from './output-kinds';
 
-export type OutputKind = 'seg' | 'sr' | 'sc' | 'pdf';
+export type { OutputKind } from './output-kinds';
 
 export interface OutputUids {
   series: Record<OutputKind, string>;
+  /** Series Number of each kind's derived series: options.seriesNumbers, else the kind's default. */
+  seriesNumbers: Record<OutputKind, number>;
   seg: string;
   sr: string;
   pdf: string;
@@ -24,6 +27,8 @@ export interface OutputUids {
   /** Tracking UID of a region: stable per study and region, so superseding reports keep tracking the same finding. */
   tracking(region: RegionKey | 'CLASSIFICATION' | 'MODALITY-IMPORTANCE' | `BIDIM-${RegionKey}`): string;
   deviceObserver: string;
+  /** The SR a review issues (reviewSrUids). */
+  reviewSr(aiSrUid: string, revision: number, decision: string, correctedSegUid?: string): { sr: string; series: string };
 }
 
 /** The parts that identify "this result": same parts, same UIDs. */
@@ -49,7 +54,8 @@ export function outputUids(findings: Findings, options: EncoderOptions): OutputU
   const id = resultIdentity(findings, options);
   const u = (kind: string): string => deterministicUid(...id, kind);
   return {
-    series: { seg: u('seg-series'), sr: u('sr-series'), sc: u('sc-series'), pdf: u('pdf-series') },
+    series: perKind((d) => u(`${d.kind}-series`)),
+    seriesNumbers: perKind((d) => options.seriesNumbers?.[d.kind] ?? d.seriesNumber),
     seg: u('seg-instance'),
     sr: u('sr-instance'),
     pdf: u('pdf-instance'),
@@ -57,6 +63,7 @@ export function outputUids(findings: Findings, options: EncoderOptions): OutputU
     dimensionOrganization: u('seg-dimension-organization'),
     tracking: (region) => deterministicUid(findings.studyInstanceUid, 'tracking', region),
     deviceObserver: deterministicUid('device-observer', options.node.name),
+    reviewSr: reviewSrUids,
   };
 }
 

@@ -23,7 +23,7 @@ import {
   type StoredPixels,
 } from '../dicom/pixel-codecs';
 import { add, dot, norm, scale, sub } from './affine';
-import { frameHeaders, type FrameHeader } from './frame-headers';
+import { frameDescriptors, type FrameDescriptor } from './frame-descriptors';
 import { dropDamagedSlices } from './damaged-slices';
 import { pixelFormatOf } from './pixel-format';
 import { loadInstances, type InstanceData, type InstanceSource } from './instance-input';
@@ -56,7 +56,7 @@ class FrameDecoder {
   private split = new Map<number, Uint8Array[]>();
   constructor(private readonly instances: InstanceData[]) {}
 
-  stored(f: FrameHeader): StoredPixels {
+  stored(f: FrameDescriptor): StoredPixels {
     const inst = this.instances[f.instance]!;
     const fmt = pixelFormatOf(inst.dataset);
     let frames = this.split.get(f.instance);
@@ -82,7 +82,7 @@ function rangeOf(a: StoredPixels): [number, number] {
 }
 
 /** Output type: int16 when every rescaled value is an exact int16. */
-function chooseInt16(frames: FrameHeader[], stored: StoredPixels[]): boolean {
+function chooseInt16(frames: FrameDescriptor[], stored: StoredPixels[]): boolean {
   for (let k = 0; k < frames.length; k++) {
     const { slope, intercept } = frames[k]!;
     if (slope !== 1 || !Number.isInteger(intercept)) return false;
@@ -105,7 +105,7 @@ function writeSlice(out: Int16Array | Float32Array, offset: number, src: StoredP
   for (let i = 0; i < n; i++) out[offset + i] = src[i]! * slope + intercept;
 }
 
-function sliceSource(f: FrameHeader): SliceSource {
+function sliceSource(f: FrameDescriptor): SliceSource {
   return {
     sopClassUid: f.sopClassUid,
     sopInstanceUid: f.sopInstanceUid,
@@ -147,7 +147,7 @@ export function buildSeriesVolumeFrom(given: InstanceData[], opts: BuildOptions 
   if (instances.length === 0) {
     throw new VolumeBuildError(`series ${seriesUid}: every instance has damaged Pixel Data (${dropped[0]!.message})`, 'unsupported-pixel-data', seriesUid || undefined);
   }
-  const frames = instances.flatMap((inst, i) => frameHeaders(inst.dataset, i));
+  const frames = instances.flatMap((inst, i) => frameDescriptors(inst.dataset, i));
   const stack = buildSliceStack(frames, seriesUid || undefined, opts.selection);
   const spacing = analyseSpacing(stack.distances);
   if (spacing.kind === 'missing' && !opts.allowMissingSlices) {
@@ -256,5 +256,5 @@ export async function buildSeriesVolume(sources: readonly InstanceSource[], opts
  */
 export async function subVolumesOf(sources: readonly InstanceSource[]): Promise<{ echoes: SubVolumeKey[]; timePoints: SubVolumeKey[] }> {
   const instances = await loadInstances(sources);
-  return subVolumeKeys(instances.flatMap((inst, i) => frameHeaders(inst.dataset, i)));
+  return subVolumeKeys(instances.flatMap((inst, i) => frameDescriptors(inst.dataset, i)));
 }

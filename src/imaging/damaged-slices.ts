@@ -6,7 +6,7 @@
  */
 import { str } from '../dicom/p10';
 import { isNativeSyntax } from '../dicom/pixel-codecs';
-import { shortPixelDataMessage } from '../store/pixel-length';
+import { shortPixelDataMessage } from '../dicom/pixel-length';
 import { pixelFormatOf } from './pixel-format';
 import type { InstanceData } from './instance-input';
 import type { VolumeWarning } from './volume-errors';

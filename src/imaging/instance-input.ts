@@ -5,16 +5,12 @@
 import { readFile as readFileCb } from 'node:fs';
 import { promisify } from 'node:util';
 import { str, type NaturalDataset } from '../dicom/p10';
-import { readImageInstance } from './p10-image-reader';
+import { readImageInstance, type InstanceData } from './p10-image-reader';
 
 // The callback readFile is measurably faster than fs/promises' for many small files (Node 20).
 const readFile = promisify(readFileCb);
 
-export interface InstanceData {
-  /** Naturalized data set including PixelData as dcmjs returns it. */
-  dataset: NaturalDataset;
-  transferSyntaxUid: string;
-}
+export type { InstanceData } from './p10-image-reader';
 
 export type InstanceSource = InstanceData | { meta: NaturalDataset; dataset: NaturalDataset } | Uint8Array | string;
 

@@ -4,7 +4,7 @@
  * InstanceNumber), and analysis of the gaps between slices (uniform, missing slices, non-uniform).
  */
 import { cross, dot, norm, sub } from './affine';
-import type { FrameHeader } from './frame-headers';
+import type { FrameDescriptor } from './frame-descriptors';
 import type { Vec3 } from './volume';
 import { VolumeBuildError, type VolumeWarning } from './volume-errors';
 
@@ -31,7 +31,7 @@ export interface StackSelection {
 
 export interface SliceStack {
   /** Frames in slice order (ascending along the normal). */
-  frames: FrameHeader[];
+  frames: FrameDescriptor[];
   rowCosine: Vec3;
   columnCosine: Vec3;
   normal: Vec3;
@@ -51,7 +51,7 @@ export interface SpacingAnalysis {
   maxDeviation: number;
 }
 
-function cosines(o: FrameHeader['orientation']): { row: Vec3; col: Vec3 } {
+function cosines(o: FrameDescriptor['orientation']): { row: Vec3; col: Vec3 } {
   return { row: [o[0], o[1], o[2]], col: [o[3], o[4], o[5]] };
 }
 
@@ -60,7 +60,7 @@ function fmt(v: number | undefined): string {
 }
 
 /** Keeps the frames matching the selection (no-op when the selection is empty). */
-export function selectFrames(frames: FrameHeader[], sel: StackSelection = {}): FrameHeader[] {
+export function selectFrames(frames: FrameDescriptor[], sel: StackSelection = {}): FrameDescriptor[] {
   return frames.filter(
     (f) =>
       (sel.echoTime == null || (f.echoTime != null && Math.abs(f.echoTime - sel.echoTime) < 1e-3)) &&
@@ -72,7 +72,7 @@ export function selectFrames(frames: FrameHeader[], sel: StackSelection = {}): F
 }
 
 /** The distinct echoes and time points of a set of frames (for callers that split multi-echo/dynamic series). */
-export function subVolumeKeys(frames: FrameHeader[]): { echoes: SubVolumeKey[]; timePoints: SubVolumeKey[] } {
+export function subVolumeKeys(frames: FrameDescriptor[]): { echoes: SubVolumeKey[]; timePoints: SubVolumeKey[] } {
   const echoes = new Map<string, SubVolumeKey>();
   const times = new Map<string, SubVolumeKey>();
   for (const f of frames) {
@@ -83,7 +83,7 @@ export function subVolumeKeys(frames: FrameHeader[]): { echoes: SubVolumeKey[]; 
 }
 
 /** Checks that all frames share orientation, matrix size and pixel spacing. */
-function checkConsistentGeometry(frames: FrameHeader[], seriesUid: string | undefined): void {
+function checkConsistentGeometry(frames: FrameDescriptor[], seriesUid: string | undefined): void {
   const ref = frames[0]!;
   for (const f of frames) {
     let maxd = 0;
@@ -114,7 +114,7 @@ function checkConsistentGeometry(frames: FrameHeader[], seriesUid: string | unde
 }
 
 /** What distinguishes two frames at the same position. */
-function duplicateKind(a: FrameHeader, b: FrameHeader): 'same-instance' | 'echo' | 'time' | 'duplicate' {
+function duplicateKind(a: FrameDescriptor, b: FrameDescriptor): 'same-instance' | 'echo' | 'time' | 'duplicate' {
   if (a.sopInstanceUid === b.sopInstanceUid && a.frameIndex === b.frameIndex) return 'same-instance';
   const differs = (x: number | string | undefined, y: number | string | undefined): boolean => x != null && y != null && x !== y;
   if (differs(a.echoNumber, b.echoNumber) || differs(a.echoTime, b.echoTime)) return 'echo';
@@ -133,7 +133,7 @@ function duplicateKind(a: FrameHeader, b: FrameHeader): 'same-instance' | 'echo'
  * Builds the slice stack. Throws for mixed orientations, several echoes or time points at the same position (naming
  * them; pick one with `selection`), and duplicated slices; an instance received twice is ignored with a warning.
  */
-export function buildSliceStack(allFrames: FrameHeader[], seriesUid?: string, selection?: StackSelection): SliceStack {
+export function buildSliceStack(allFrames: FrameDescriptor[], seriesUid?: string, selection?: StackSelection): SliceStack {
   const warnings: VolumeWarning[] = [];
   const frames = selectFrames(allFrames, selection);
   if (frames.length === 0) {
@@ -153,7 +153,7 @@ export function buildSliceStack(allFrames: FrameHeader[], seriesUid?: string, se
   withD.sort((a, b) => a.d - b.d);
   // Same position (within 1/100 of a pixel along the normal and in-plane) => several echoes/time points/duplicates.
   const posTol = Math.min(frames[0]!.pixelSpacing[0], frames[0]!.pixelSpacing[1]) * 0.01;
-  const kept: { f: FrameHeader; d: number }[] = [];
+  const kept: { f: FrameDescriptor; d: number }[] = [];
   const echoClash = new Set<string>();
   const timeClash = new Set<string>();
   for (const cur of withD) {
@@ -168,7 +168,7 @@ export function buildSliceStack(allFrames: FrameHeader[], seriesUid?: string, se
         echoClash.add(`TE ${fmt(prev.f.echoTime)} ms${prev.f.echoNumber != null ? ` (echo ${prev.f.echoNumber})` : ''}`);
         echoClash.add(`TE ${fmt(cur.f.echoTime)} ms${cur.f.echoNumber != null ? ` (echo ${cur.f.echoNumber})` : ''}`);
       } else if (kind === 'time') {
-        const t = (x: FrameHeader): string =>
+        const t = (x: FrameDescriptor): string =>
           x.temporalPosition != null ? `temporal position ${x.temporalPosition}`
           : x.triggerTime != null ? `trigger time ${x.triggerTime}`
           : x.acquisitionNumber != null ? `acquisition ${x.acquisitionNumber}`

@@ -25,16 +25,18 @@ export class VolumeBuildError extends Error {
   }
 }
 
-export type VolumeWarningCode =
-  | 'non-uniform-spacing-resampled'
-  | 'duplicate-instance-ignored'
-  | 'sheared-slices'
-  | 'monochrome1'
-  | 'frame-of-reference-differs'
-  | 'frame-of-reference-missing'
-  | 'lossy-source'
-  | 'slice-gap'
-  | 'damaged-slice-dropped';
+export const VOLUME_WARNING_CODES = [
+  'non-uniform-spacing-resampled',
+  'duplicate-instance-ignored',
+  'sheared-slices',
+  'monochrome1',
+  'frame-of-reference-differs',
+  'frame-of-reference-missing',
+  'lossy-source',
+  'slice-gap',
+  'damaged-slice-dropped',
+] as const;
+export type VolumeWarningCode = (typeof VOLUME_WARNING_CODES)[number];
 
 export interface VolumeWarning {
   code: VolumeWarningCode;

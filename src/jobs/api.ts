@@ -7,9 +7,10 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { validBody } from '../web/request-body';
+import { validBody } from '../http/request-body';
 import { isValidUid } from '../dicom/uids';
 import { JobConflictError, JobNotFoundError, type JobMachine } from './machine';
+import { StoredDataError } from './stored-data';
 import { isStage, STAGES, type JobState } from './types';
 
 const STATES: JobState[] = ['received', 'ready', ...STAGES, 'done', 'failed', 'superseded'];
@@ -57,7 +58,12 @@ export function jobsRouter(machine: JobMachine): Router {
     if (id === undefined) return;
     const stage = req.params.stage as string;
     if (!isStage(stage)) return bad(res, 400, `unknown stage ${JSON.stringify(stage)} (one of ${STAGES.join(', ')})`);
-    const out = await machine.readOutput(id, stage);
+    const out = await machine.readOutput(id, stage).catch((e: unknown) => {
+      if (e instanceof StoredDataError) return e;
+      throw e;
+    });
+    // A damaged output file: say which file and field, as the failed job does.
+    if (out instanceof StoredDataError) return bad(res, 500, out.message);
     if (!out) return bad(res, 404, `job ${id} has no ${stage} output`);
     res.json(out);
   });

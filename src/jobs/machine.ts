@@ -16,8 +16,25 @@ import type { Db } from '../store/database';
 import { writeFileAtomic } from '../store/durable-fs';
 import type { InstanceStore } from '../store/store';
 import type { GenerationEvent, ReadyEvent, StudyTracker } from '../study/tracker';
+import { z } from 'zod';
 import { JobStore, type JobQuery, type JobUpdate } from './job-store';
-import { isStage, STAGES, TERMINAL_STATES, type Admission, type JobRecord, type JobState, type Stage, type StageContext, type StageHandler, type StageOutputs } from './types';
+import { parseStored, parseStoredJson, StoredDataError } from './stored-data';
+import {
+  isStage,
+  PASS_THROUGH,
+  STAGES,
+  TERMINAL_STATES,
+  type Admission,
+  type JobRecord,
+  type JobState,
+  type Stage,
+  type StageContext,
+  type StageHandler,
+  type StageHandlers,
+  type StageOutputMap,
+  type StageOutputs,
+  type StageOutputSchemas,
+} from './types';
 
 export class JobNotFoundError extends Error {
   constructor(id: number) {
@@ -33,7 +50,7 @@ export class JobConflictError extends Error {
   }
 }
 
-export interface JobMachineOptions {
+export interface JobMachineOptions<M extends StageOutputMap = StageOutputMap> {
   db: Db;
   store: InstanceStore;
   /** node.dataDir; job folders go to <dataDir>/jobs/<id>. */
@@ -46,14 +63,33 @@ export interface JobMachineOptions {
   now?: () => number;
   /** Routing rules: decides, when a study is ready, whether and at which priority it runs (src/routing). */
   admit?: (studyInstanceUid: string) => Admission;
+  /** The schema of each stage's output, checked whenever an output is read back (UNCHECKED_OUTPUTS for plain JSON). */
+  outputs: StageOutputSchemas<M>;
 }
 
-/** Output of a stage that has no handler yet: the machine still records the step. */
-const PASS_THROUGH = { passThrough: true } as const;
+/** A persisted stage output: <job>/<stage>.json. */
+export interface StoredOutput<T> {
+  stage: Stage;
+  attempt: number;
+  finishedAt: number;
+  output: T;
+}
 
-export class JobMachine {
+/** What a stage handler's context holds besides its stage and the earlier outputs. */
+type RunBase = Omit<StageContext, 'stage' | 'outputs'>;
+
+/** The envelope every <job>/<stage>.json has around the stage's output. */
+const ENVELOPE = z.looseObject({ stage: z.string(), attempt: z.number(), finishedAt: z.number(), output: z.unknown() });
+
+
+
+export class JobMachine<M extends StageOutputMap = StageOutputMap> {
   readonly jobs: JobStore;
-  private readonly handlers = new Map<Stage, StageHandler>();
+  /**
+   * Each registered handler, wrapped with the reading of its inputs: the wrapper's type does not mention M, so a
+   * machine over the pipeline's outputs is still a JobMachine to the code that only reads jobs.
+   */
+  private readonly runners = new Map<Stage, (base: RunBase) => Promise<unknown>>();
   private readonly running = new Map<number, { controller: AbortController; done: Promise<void> }>();
   private readonly listeners: Array<(job: JobRecord) => void> = [];
   private readonly now: () => number;
@@ -65,7 +101,7 @@ export class JobMachine {
   private started = false;
   private closing = false;
 
-  constructor(private readonly opts: JobMachineOptions) {
+  constructor(private readonly opts: JobMachineOptions<M>) {
     this.jobs = new JobStore(opts.db);
     this.now = opts.now ?? Date.now;
     this.backoff = opts.backoffMs ?? ((n) => Math.min(300_000, 5000 * 2 ** (n - 1)));
@@ -73,8 +109,8 @@ export class JobMachine {
   }
 
   /** Registers the handler of one stage (replaces the pass-through). Call before start(). */
-  registerStage<S extends Stage>(stage: S, handler: StageHandler<S>): void {
-    this.handlers.set(stage, handler as unknown as StageHandler);
+  registerStage<S extends Stage>(stage: S, handler: StageHandler<M, S>): void {
+    this.runners.set(stage, async (base) => handler({ ...base, stage, outputs: await this.loadOutputs(base.job.id, STAGES.indexOf(stage)) }));
   }
 
   /** Called after every change of a job (state, attempts, error). */
@@ -135,14 +171,23 @@ export class JobMachine {
     return { ...job, runs: this.jobs.runs(id), events: this.jobs.events(id), outputs, dir: this.jobDir(id) };
   }
 
-  /** The persisted output of one stage ({ stage, attempt, finishedAt, output }), or undefined. */
-  async readOutput(id: number, stage: Stage): Promise<{ stage: Stage; attempt: number; finishedAt: number; output: unknown } | undefined> {
+  /**
+   * The persisted output of one stage ({ stage, attempt, finishedAt, output }), or undefined when the stage has
+   * not run. The output is parsed with the stage's schema: a damaged file, or one another version wrote, throws a
+   * StoredDataError naming the file and the field.
+   */
+  async readOutput<S extends Stage>(id: number, stage: S): Promise<StoredOutput<M[S]> | undefined> {
+    const file = join(this.jobDir(id), `${stage}.json`);
+    let text: string;
     try {
-      return JSON.parse(await fsp.readFile(join(this.jobDir(id), `${stage}.json`), 'utf8')) as { stage: Stage; attempt: number; finishedAt: number; output: unknown };
+      text = await fsp.readFile(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
+    const stored = parseStored(ENVELOPE, parseStoredJson(text, file, 'bad-stage-output'), file, 'bad-stage-output');
+    if (stored.stage !== stage) throw new StoredDataError(`${file} holds the output of stage ${stored.stage}, not ${stage}`, 'bad-stage-output', file);
+    return { ...stored, stage, output: parseStored(this.opts.outputs[stage], stored.output, file, 'bad-stage-output', 'output') };
   }
 
   /**
@@ -298,13 +343,15 @@ export class JobMachine {
     this.running.set(job.id, { controller, done });
   }
 
-  private async loadOutputs(id: number, before: number): Promise<StageOutputs> {
-    const outputs: Record<string, unknown> = {};
-    for (const s of STAGES.slice(0, before)) {
-      const o = await this.readOutput(id, s);
-      if (o) outputs[s] = o.output;
-    }
-    return outputs as StageOutputs;
+  private async loadOutputs(id: number, before: number): Promise<StageOutputs<M>> {
+    const outputs: StageOutputs<M> = {};
+    for (const s of STAGES.slice(0, before)) await this.loadOutput(id, s, outputs);
+    return outputs;
+  }
+
+  private async loadOutput<S extends Stage>(id: number, stage: S, into: StageOutputs<M>): Promise<void> {
+    const o = await this.readOutput(id, stage);
+    if (o) into[stage] = o.output;
   }
 
   private async runStages(start: JobRecord, signal: AbortSignal): Promise<void> {
@@ -323,20 +370,9 @@ export class JobMachine {
       const logger = this.log.child({ jobId: job.id, stage, studyInstanceUid: job.studyInstanceUid });
       const t0 = this.now();
       try {
-        const ctx: StageContext = {
-          job,
-          stage,
-          studyInstanceUid: job.studyInstanceUid,
-          generation: job.generation,
-          store: this.opts.store,
-          workDir,
-          outputs: await this.loadOutputs(job.id, i),
-          logger,
-          signal,
-          attempt,
-        };
-        const handler = this.handlers.get(stage);
-        const output = handler ? await handler(ctx) : PASS_THROUGH;
+        const base: RunBase = { job, studyInstanceUid: job.studyInstanceUid, generation: job.generation, store: this.opts.store, workDir, logger, signal, attempt };
+        const runner = this.runners.get(stage);
+        const output = runner ? await runner(base) : PASS_THROUGH;
         if (signal.aborted) throw signal.reason ?? new Error('aborted');
         const envelope = { stage, jobId: job.id, studyInstanceUid: job.studyInstanceUid, generation: job.generation, attempt, startedAt: t0, finishedAt: this.now(), output: output ?? null };
         await writeFileAtomic(join(this.jobDir(job.id), `${stage}.json`), JSON.stringify(envelope, null, 2) + '\n');
@@ -365,10 +401,20 @@ export class JobMachine {
         return;
       }
       this.jobs.finishRun(runId, 'ok', this.now());
-      logger.info('stage done', { ms: this.now() - t0, passThrough: !this.handlers.has(stage) });
+      logger.info('stage done', { ms: this.now() - t0, passThrough: !this.runners.has(stage) });
       if (job.attempts) job = this.update(job.id, { attempts: 0, lastError: null });
     }
     this.update(job.id, { state: 'done', finishedAt: this.now() });
     this.log.info('job done', { jobId: job.id, studyInstanceUid: job.studyInstanceUid, generation: job.generation });
   }
+}
+
+/** Registers every handler of `handlers` on `machine`; stages it leaves out pass through. */
+export function registerStages<M extends StageOutputMap>(machine: JobMachine<M>, handlers: StageHandlers<M>): void {
+  for (const stage of STAGES) registerOne(machine, handlers, stage);
+}
+
+function registerOne<M extends StageOutputMap, S extends Stage>(machine: JobMachine<M>, handlers: StageHandlers<M>, stage: S): void {
+  const handler = handlers[stage];
+  if (handler) machine.registerStage(stage, handler);
 }

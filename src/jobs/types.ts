@@ -5,9 +5,11 @@
  *                               \______________ any stage, after pipeline.maxAttempts failures ___/-> failed
  *   any non-terminal state -> superseded (a newer generation of the same study started)
  *
- * Stage handlers are registered from outside (jobs.registerStage). Their output is JSON, persisted in
- * <dataDir>/jobs/<id>/<stage>.json and handed to every later stage as ctx.outputs.
+ * Stage handlers and the schemas of their outputs are given from outside (a StagePlan). Each output is JSON,
+ * persisted in <dataDir>/jobs/<id>/<stage>.json, and handed to every later stage as ctx.outputs after it is read
+ * back and parsed with its schema.
  */
+import { z } from 'zod';
 import type { Logger } from '../log/logger';
 import type { InstanceStore } from '../store/store';
 
@@ -23,14 +25,25 @@ export function isStage(s: string): s is Stage {
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 
 /**
- * Output types per stage. Later issues declare theirs by module augmentation, e.g. in src/series-id:
- *   declare module '../jobs/types' { interface StageOutputMap { identifying: SeriesIdentification } }
- * Stages without a declared type produce and receive plain JSON.
+ * What each stage produces: the job machine is generic over this map (JobMachine<M>). The pipeline's map is
+ * src/pipeline/stage-outputs.ts PipelineOutputs; a machine driven with plain JSON uses this default.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface StageOutputMap {}
-export type StageOutput<S extends Stage> = S extends keyof StageOutputMap ? StageOutputMap[S] : JsonValue;
-export type StageOutputs = { [S in Stage]?: StageOutput<S> };
+export type StageOutputMap = { [S in Stage]: unknown };
+export type StageOutputs<M extends StageOutputMap = StageOutputMap> = { [S in Stage]?: M[S] };
+
+/** One schema per stage: a stage's output is parsed with it whenever it is read back from <job>/<stage>.json. */
+export type StageOutputSchemas<M extends StageOutputMap = StageOutputMap> = { [S in Stage]: z.ZodType<M[S]> };
+
+/** Output of a stage that has no handler: the machine still records the step. */
+export const PASS_THROUGH = { passThrough: true } as const;
+
+/** True for the output of a stage that ran without a handler. */
+export function isPassThrough(output: unknown): boolean {
+  return typeof output === 'object' && output !== null && (output as { passThrough?: unknown }).passThrough === true && Object.keys(output).length === 1;
+}
+
+/** Schemas for a machine whose outputs are plain JSON: accepts whatever the file holds. */
+export const UNCHECKED_OUTPUTS: StageOutputSchemas = { identifying: z.unknown(), preprocessing: z.unknown(), inferring: z.unknown(), encoding: z.unknown(), delivering: z.unknown() };
 
 export interface JobError {
   stage: Stage | 'recovery';
@@ -94,7 +107,7 @@ export interface JobEvent {
 }
 
 /** What a stage handler gets. */
-export interface StageContext<S extends Stage = Stage> {
+export interface StageContext<M extends StageOutputMap = StageOutputMap, S extends Stage = Stage> {
   job: JobRecord;
   stage: S;
   studyInstanceUid: string;
@@ -103,8 +116,8 @@ export interface StageContext<S extends Stage = Stage> {
   store: InstanceStore;
   /** Scratch folder of this job (<dataDir>/jobs/<id>/work), shared by its stages and kept for inspection. */
   workDir: string;
-  /** Outputs of the stages that already ran for this job. */
-  outputs: StageOutputs;
+  /** Outputs of the stages that already ran for this job, read back from disk and checked. */
+  outputs: StageOutputs<M>;
   logger: Logger;
   /** Aborted when the job is superseded or the node shuts down; long work should check it. */
   signal: AbortSignal;
@@ -116,4 +129,11 @@ export interface StageContext<S extends Stage = Stage> {
  * A stage handler. Throwing fails this attempt (retried after a back-off up to pipeline.maxAttempts); an error
  * with `permanent: true` (src/pipeline/errors.ts PermanentStageError) fails the job at once.
  */
-export type StageHandler<S extends Stage = Stage> = (ctx: StageContext<S>) => Promise<StageOutput<S>>;
+export type StageHandler<M extends StageOutputMap = StageOutputMap, S extends Stage = Stage> = (ctx: StageContext<M, S>) => Promise<M[S]>;
+export type StageHandlers<M extends StageOutputMap = StageOutputMap> = { [S in Stage]?: StageHandler<M, S> };
+
+/** A machine's stages: the handlers (a stage without one passes through) and the schema of every stage's output. */
+export interface StagePlan<M extends StageOutputMap = StageOutputMap> {
+  handlers: StageHandlers<M>;
+  outputs: StageOutputSchemas<M>;
+}

@@ -7,6 +7,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { z } from 'zod';
+import { parseStored, parseStoredJson, StoredDataError } from '../jobs/stored-data';
 
 const TYPED = {
   Float32Array,
@@ -69,20 +71,28 @@ export function hasArtifact(dir: string, name: string): boolean {
   return existsSync(join(dir, `${name}.json`));
 }
 
-/** The JSON part of an artifact only (typed arrays stay as {$typed, file, length} references): cheap metadata reads. */
-export async function readArtifactJson<T>(dir: string, name: string): Promise<T> {
-  return JSON.parse(await readFile(join(dir, `${name}.json`), 'utf8')) as T;
+/**
+ * The JSON part of an artifact only (typed arrays stay as {$typed, file, length} references): cheap metadata reads.
+ * `schema` checks the part the caller uses.
+ */
+export async function readArtifactJson<T>(dir: string, name: string, schema: z.ZodType<T>): Promise<T> {
+  const file = join(dir, `${name}.json`);
+  return parseStored(schema, parseStoredJson(await readFile(file, 'utf8'), file, 'bad-artifact'), file, 'bad-artifact');
 }
 
-/** Reads an artifact written by writeArtifact, restoring its typed arrays. */
-export async function readArtifact<T>(dir: string, name: string): Promise<T> {
-  const text = await readFile(join(dir, `${name}.json`), 'utf8');
+/** Reads an artifact written by writeArtifact, restoring its typed arrays, and checks it against `schema`. */
+export async function readArtifact<T>(dir: string, name: string, schema: z.ZodType<T>): Promise<T> {
+  const file = join(dir, `${name}.json`);
+  const text = await readFile(file, 'utf8');
   const refs: Array<{ holder: Record<string, unknown>; key: string; ref: TypedRef }> = [];
-  const parsed = JSON.parse(text, function reviver(this: Record<string, unknown>, key: string, v: unknown) {
-    if (v && typeof v === 'object' && '$typed' in v) refs.push({ holder: this, key, ref: v as TypedRef });
+  const parsed = parseStoredJson(text, file, 'bad-artifact', function reviver(this: unknown, key: string, v: unknown) {
+    if (v && typeof v === 'object' && '$typed' in v) refs.push({ holder: this as Record<string, unknown>, key, ref: v as TypedRef });
     return v;
-  }) as T;
+  });
   for (const { holder, key, ref } of refs) {
+    if (!(ref.$typed in TYPED) || typeof ref.file !== 'string' || !/^[A-Za-z0-9._-]+$/.test(ref.file)) {
+      throw new StoredDataError(`${file}: ${key} is not a valid typed-array reference (${JSON.stringify(ref)})`, 'bad-artifact', file);
+    }
     const bytes = await readFile(join(dir, ref.file));
     const Ctor = TYPED[ref.$typed];
     // Copy into a fresh, aligned buffer owned by the typed array.
@@ -92,5 +102,5 @@ export async function readArtifact<T>(dir: string, name: string): Promise<T> {
     if (arr.length !== ref.length) throw new Error(`artifact ${name}: ${ref.file} holds ${arr.length} values, expected ${ref.length}`);
     holder[key] = arr;
   }
-  return parsed;
+  return parseStored(schema, parsed, file, 'bad-artifact');
 }

@@ -11,7 +11,7 @@ import type { DeviceQueue } from '../ai/runtime';
 import { readP10, str } from '../dicom/p10';
 import type { Logger } from '../log/logger';
 import type { StudyClassification } from '../series-id/classify';
-import { listFiles } from '../series-id/header-from-files';
+import { listFiles } from '../series-id/descriptor-from-files';
 import { analysePrepared } from './analyse';
 import { identify, prepareCase, volumeBuilder, type StudySeriesFiles } from './prepare';
 

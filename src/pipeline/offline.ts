@@ -3,7 +3,7 @@
  * models -> SEG, SR, key images, PDF written to a folder (plus a readable report and a findings summary).
  * Used by `neuro-onc-node process` and by the demo's summary.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema';
 import type { ModelRegistry } from '../ai/registry';
@@ -12,10 +12,9 @@ import { summariseFindings } from '../ai/summary';
 import type { Findings } from '../ai/findings';
 import { groupFiles, inferStudy, type StudyOutcome } from './infer-study';
 import { readP10 } from '../dicom/p10';
-import { studyHeaderFrom } from '../dicom/study-header';
-import { encodeResults, narrativeFor } from '../encoders';
+import { studyAttributesFrom } from '../dicom/study-attributes';
 import type { Logger } from '../log/logger';
-import { nodeVersion } from '../version';
+import { encodeAndWrite } from './encode-and-write';
 import type { StudySeriesFiles } from './prepare';
 
 export interface OfflineModelResult {
@@ -42,27 +41,20 @@ export interface OfflineOptions {
 /** Encodes one model's findings and writes the objects, the report text and a findings summary into `dir`. */
 async function writeResults(findings: Findings, study: StudySeriesFiles, dir: string, cfg: Config, opts: OfflineOptions): Promise<{ files: string[]; errors: string[] }> {
   const headerFile = study.series[findings.referenceSeries.seriesInstanceUid]![0]!;
-  const header = studyHeaderFrom(readP10(await readFile(headerFile), { headerOnly: true }).dataset);
-  const narrative = await narrativeFor(findings, cfg.pipeline.llm);
-  const encoded = await encodeResults(findings, header, {
-    node: { name: cfg.node.name, version: nodeVersion() },
-    keyImages: { enabled: opts.keyImages ?? true },
-    pdf: { enabled: opts.pdf ?? true },
-    narrative,
+  const header = studyAttributesFrom(readP10(await readFile(headerFile), { headerOnly: true }).dataset);
+  // Offline results are for inspection: objects that fail the pre-delivery check are written, and the errors reported.
+  const { objects, encoded, narrative, errors } = await encodeAndWrite(findings, header, dir, findings.model.name, cfg, {
+    keyImages: opts.keyImages ?? true,
+    pdf: opts.pdf ?? true,
+    preflightErrors: 'record',
   });
-  await mkdir(dir, { recursive: true });
-  const files: string[] = [];
-  for (const o of encoded.objects) {
-    const p = join(dir, o.fileName);
-    await writeFile(p, o.bytes);
-    files.push(p);
-  }
+  const files = objects.map((o) => o.path);
   const report = join(dir, 'report.txt');
   await writeFile(report, `${narrative.clinician}\n\n---- Plain-language version ----\n\n${narrative.patient}\n`);
   const summary = join(dir, 'findings.json');
   await writeFile(summary, JSON.stringify({ ...summariseFindings(findings), preflight: encoded.preflight, notes: encoded.notes }, null, 2));
   files.push(report, summary);
-  return { files, errors: encoded.preflight.filter((i) => i.severity === 'error').map((i) => i.message) };
+  return { files, errors: errors.map((i) => i.message) };
 }
 
 export async function processFolder(paths: string[], outRoot: string, registry: ModelRegistry, cfg: Config, opts: OfflineOptions = {}): Promise<{ studies: OfflineStudyResult[]; skipped: string[] }> {

@@ -12,7 +12,7 @@ import { inputGeometry, type InputSeries } from '../ai/findings';
 import { checkSpace, planModalities } from '../ai/inference';
 import type { LoadedModel, ModelRegistry, RoutingDecision } from '../ai/registry';
 import { classifyStudy, type StudyClassification } from '../series-id/classify';
-import { seriesHeadersFromFiles } from '../series-id/header-from-files';
+import { seriesDescriptorsFromFiles } from '../series-id/descriptor-from-files';
 import type { ModelRole } from '../series-id/roles';
 
 /** A study as files grouped by series (from the store or from a folder). */
@@ -34,8 +34,8 @@ export interface Identification {
 
 /** Series identification + model routing. */
 export async function identify(study: StudySeriesFiles, registry: ModelRegistry, cfg: Config, onlyModels?: string[]): Promise<Identification> {
-  const { headers, skipped } = await seriesHeadersFromFiles(Object.values(study.series).flat());
-  const classification = classifyStudy(headers, { overrides: cfg.seriesId.overrides, minConfidence: cfg.seriesId.minConfidence, minImages: cfg.seriesId.minImages });
+  const { descriptors, skipped } = await seriesDescriptorsFromFiles(Object.values(study.series).flat());
+  const classification = classifyStudy(descriptors, { overrides: cfg.seriesId.overrides, minConfidence: cfg.seriesId.minConfidence, minImages: cfg.seriesId.minImages });
   const roles = Object.keys(classification.selected) as ModelRole[];
   const decision: RoutingDecision = onlyModels?.length
     ? { models: onlyModels.filter((n) => registry.get(n)), skipped: onlyModels.filter((n) => !registry.get(n)).map((n) => `${n}: requested but the model is not loaded`) }
@@ -56,8 +56,14 @@ export interface PreparedCase {
   warnings: string[];
 }
 
+/** What preparation reads of the identification: a StudyClassification, or the identifying stage's output. */
+export interface SelectedSeries {
+  selected: Partial<Record<ModelRole, string>>;
+  series: ReadonlyArray<{ seriesInstanceUid: string; seriesNumber?: number; seriesDescription?: string }>;
+}
+
 /** Builds (and caches, across models of one study) the volume of a selected role. */
-export function volumeBuilder(study: StudySeriesFiles, classification: StudyClassification): (role: ModelRole) => Promise<BuiltVolume> {
+export function volumeBuilder(study: StudySeriesFiles, classification: SelectedSeries): (role: ModelRole) => Promise<BuiltVolume> {
   const cache = new Map<ModelRole, Promise<BuiltVolume>>();
   return (role) => {
     let b = cache.get(role);
@@ -74,7 +80,7 @@ export function volumeBuilder(study: StudySeriesFiles, classification: StudyClas
 /** Volumes -> the model's grid. Throws typed errors (missing modalities, unsupported space, bad volumes). */
 export async function prepareCase(
   model: LoadedModel,
-  classification: StudyClassification,
+  classification: SelectedSeries,
   build: (role: ModelRole) => Promise<BuiltVolume>,
 ): Promise<PreparedCase> {
   const m = model.manifest;

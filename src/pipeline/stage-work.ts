@@ -7,26 +7,25 @@
  * Bulky data never crosses the thread boundary: inputs are files (the study's instances, the job's artifacts),
  * outputs are artifacts and result files in the job's work folder, and only small summaries come back.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema';
-import type { Findings } from '../ai/findings';
 import type { ModelRegistry } from '../ai/registry';
 import type { DeviceQueue } from '../ai/runtime';
 import { summariseFindings } from '../ai/summary';
-import type { StudyHeader } from '../dicom/study-header';
-import { encodeResults, narrativeFor, type ObjectReference } from '../encoders';
+import type { StudyAttributes } from '../dicom/study-attributes';
+import type { ObjectReference } from '../encoders';
 import type { Logger } from '../log/logger';
 import type { StudyClassification } from '../series-id/classify';
-import { nodeVersion } from '../version';
 import { analysePrepared } from './analyse';
-import { readArtifact, writeArtifact } from './artifacts';
+import { writeArtifact } from './artifacts';
+import { encodeAndWrite } from './encode-and-write';
 import { PermanentStageError } from './errors';
-import { prepareCase, volumeBuilder, type PreparedCase, type StudySeriesFiles } from './prepare';
+import { prepareCase, volumeBuilder, type SelectedSeries, type StudySeriesFiles } from './prepare';
+import { readFindings, readPreparedCase } from './stage-outputs';
 
 export interface PrepareArgs {
   files: StudySeriesFiles;
-  classification: Pick<StudyClassification, 'selected' | 'missing' | 'series'>;
+  classification: SelectedSeries & Pick<StudyClassification, 'missing'>;
   models: string[];
   workDir: string;
 }
@@ -57,7 +56,7 @@ export interface EncodeArgs {
   workDir: string;
   /** Findings artifact. */
   artifact: string;
-  header: StudyHeader;
+  header: StudyAttributes;
   predecessors: ObjectReference[];
   /** The job's creation time (ms): a re-run of the job writes byte-identical objects. */
   createdAt: number;
@@ -87,7 +86,7 @@ function errorInfo(e: unknown): { reason: string; message: string } {
 
 /** Volumes -> each routed model's grid, one prep-<model> artifact per model that can run. */
 export async function prepareModels(args: PrepareArgs, registry: ModelRegistry, log: Logger): Promise<PrepareResult> {
-  const classification = args.classification as StudyClassification;
+  const classification = args.classification;
   const build = volumeBuilder(args.files, classification);
   const out: PrepareResult = { models: [], notRun: [] };
   for (const name of args.models) {
@@ -113,7 +112,7 @@ export async function prepareModels(args: PrepareArgs, registry: ModelRegistry, 
 export async function inferModel(args: InferArgs, registry: ModelRegistry, cfg: Config, queue: DeviceQueue | undefined, log: Logger): Promise<InferResult> {
   const model = registry.get(args.model);
   if (!model) throw new PermanentStageError(`model ${args.model} is no longer loaded`, 'model-not-loaded');
-  const prepared = await readArtifact<PreparedCase>(args.workDir, args.artifact);
+  const prepared = await readPreparedCase(args.workDir, args.artifact);
   const findings = await analysePrepared(model, args.studyInstanceUid, prepared, cfg, { ...(queue ? { queue } : {}), log });
   const artifact = `findings-${args.model}`;
   await writeArtifact(args.workDir, artifact, findings);
@@ -122,28 +121,14 @@ export async function inferModel(args: InferArgs, registry: ModelRegistry, cfg: 
 
 /** One model's findings -> SEG, SR (+ key images, PDF) files in <workDir>/out/<model>/. */
 export async function encodeModel(args: EncodeArgs, cfg: Config): Promise<EncodeResult> {
-  const findings = await readArtifact<Findings>(args.workDir, args.artifact);
-  const narrative = await narrativeFor(findings, cfg.pipeline.llm, { supersedes: args.predecessors.map((p) => p.sopInstanceUid) });
-  const encoded = await encodeResults(findings, args.header, {
-    node: { name: cfg.node.name, version: nodeVersion() },
+  const findings = await readFindings(args.workDir, args.artifact);
+  const { objects, encoded, narrative } = await encodeAndWrite(findings, args.header, join(args.workDir, 'out', args.model), args.model, cfg, {
     now: new Date(args.createdAt),
     predecessors: args.predecessors,
-    keyImages: { enabled: cfg.delivery.secondaryCapture },
-    pdf: { enabled: cfg.delivery.encapsulatedPdf },
-    narrative,
+    keyImages: cfg.delivery.secondaryCapture,
+    pdf: cfg.delivery.encapsulatedPdf,
+    preflightErrors: 'fail',
   });
-  const errors = encoded.preflight.filter((i) => i.severity === 'error');
-  if (errors.length) {
-    throw new PermanentStageError(`outputs failed their pre-delivery check: ${errors.map((i) => `${i.rule}: ${i.message}`).join('; ')}`, 'preflight-failed');
-  }
-  const dir = join(args.workDir, 'out', args.model);
-  await mkdir(dir, { recursive: true });
-  const objects: EncodeResult['objects'] = [];
-  for (const o of encoded.objects) {
-    const path = join(dir, o.fileName);
-    await writeFile(path, o.bytes);
-    objects.push({ model: args.model, kind: o.kind, sopClassUid: o.sopClassUid, sopInstanceUid: o.sopInstanceUid, seriesInstanceUid: o.seriesInstanceUid, studyInstanceUid: o.studyInstanceUid, path });
-  }
   return {
     objects,
     notes: encoded.notes,

@@ -13,79 +13,36 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Config } from '../config/schema';
 import type { Destination } from '../config/sections/destinations';
 import type { RoutingRuleConfig } from '../config/sections/routing';
-import type { Findings } from '../ai/findings';
 import type { ModelRegistry } from '../ai/registry';
 import type { DeviceQueue } from '../ai/runtime';
 import { deadLetters, deliverAll, initialState, resetDeadLetters, type DeliveryState, type Sender } from '../delivery/deliver';
-import { stowToDestination } from '../delivery/dicomweb-sender';
+import { deliveryStateSchema } from '../delivery/delivery-state-schema';
+import { defaultSenders } from '../delivery/senders';
 import type { OutgoingObject } from '../delivery/types';
-import { dimseSender } from '../dimse-bridge/sender';
+import { sliceSourceSchema } from '../imaging/volume-schema';
 import { readP10 } from '../dicom/p10';
-import { studyHeaderFrom } from '../dicom/study-header';
-import type { Stage, StageContext, StageHandler } from '../jobs/types';
+import { studyAttributesFrom } from '../dicom/study-attributes';
+import type { StageContext, StageHandler, StagePlan } from '../jobs/types';
 import type { InstanceStore } from '../store/store';
 import { readArtifactJson } from './artifacts';
+import { pipelineOutputSchemas, type EncodeOutput, type IdentifyOutput, type InferOutput, type PipelineOutputs, type PreprocessOutput } from './stage-outputs';
 import { PermanentStageError } from './errors';
 import { identify, type StudySeriesFiles } from './prepare';
 import { pullMissingSeries, type PullReport } from './pull-missing';
 import { recordResults, predecessorsFor } from './results-registry';
 import { inThreadWork, type PrepareArgs, type StageWork } from './stage-work';
 
-export interface IdentifyOutput {
-  selected: Record<string, string>;
-  missing: string[];
-  series: Array<{ seriesInstanceUid: string; seriesNumber?: number; seriesDescription?: string; role: string; confidence: number; selected: boolean; reasons: string[] }>;
-  routed: string[];
-  skipped: string[];
-  unreadable: string[];
-  /** Series pulled from the PACS because a role was missing (dimse.pullMissingFrom). */
-  pull?: PullReport;
-}
-
-export interface PreprocessOutput {
-  models: Array<{ model: string; referenceRole: string; present: string[]; artifact: string; warnings: string[] }>;
-  /** Models that were routed but cannot run on this study, with the reason. */
-  notRun: Array<{ model: string; reason: string; message: string }>;
-}
-
-export interface InferOutput {
-  models: Array<{ model: string; artifact: string; summary: Record<string, unknown> }>;
-  notRun: Array<{ model: string; reason: string; message: string }>;
-}
-
-export interface EncodeOutput {
-  objects: Array<{ model: string; kind: string; sopClassUid: string; sopInstanceUid: string; seriesInstanceUid: string; studyInstanceUid: string; path: string }>;
-  notes: string[];
-  narrativeSource: string;
-  /** The narrative actually written into each model's SR/PDF (clinician and plain-language patient versions). */
-  narratives?: Record<string, { clinician: string; patient: string; source: string }>;
-}
-
-export interface DeliverOutput {
-  destinations: DeliveryState['destinations'];
-  /** Where the result files are, whatever happened to delivery. */
-  outDir: string;
-  note?: string;
-}
-
-declare module '../jobs/types' {
-  interface StageOutputMap {
-    identifying: IdentifyOutput;
-    preprocessing: PreprocessOutput;
-    inferring: InferOutput;
-    encoding: EncodeOutput;
-    delivering: DeliverOutput;
-  }
-}
+export type { DeliverOutput, EncodeOutput, IdentifyOutput, InferOutput, PreprocessOutput } from './stage-outputs';
 
 export interface PipelineDeps {
   config: Config;
   registry: ModelRegistry;
   queue: DeviceQueue;
-  /** Senders per destination type (defaults: STOW-RS and C-STORE). Tests may wrap them. */
+  /** Senders per destination type (default: the registry in src/delivery/senders.ts). Tests may wrap them. */
   senders?: Partial<Record<Destination['type'], Sender>>;
   /** Where the CPU-bound stage work runs (src/workers pool); in this thread when absent. */
   work?: StageWork;
@@ -99,21 +56,22 @@ export function studyFilesFromStore(store: InstanceStore, studyInstanceUid: stri
   return { studyInstanceUid, studyDescription: study?.studyDescription ?? '', reasonForStudy: '', series };
 }
 
+/** Just the display series' slice sources of a findings artifact's JSON. */
+const referenceSources = z.looseObject({ referenceSeries: z.looseObject({ sources: z.array(sliceSourceSchema) }) });
+
 /** The display series' first source instance, from the findings artifact's JSON (no voxels read). */
 async function referenceSopOf(workDir: string, artifact: string): Promise<string | undefined> {
-  const f = await readArtifactJson<Pick<Findings, 'referenceSeries'>>(workDir, artifact);
+  const f = await readArtifactJson(workDir, artifact, referenceSources);
   return f.referenceSeries.sources[0]?.sopInstanceUid;
 }
 
-export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler<S> } {
+/** The pipeline's stages for the job machine: a handler per stage and the schemas of their outputs. */
+export function pipelineStages(deps: PipelineDeps): StagePlan<PipelineOutputs> {
   const cfg = deps.config;
   const work = deps.work ?? inThreadWork(deps.registry, cfg, deps.queue);
-  const senders: Partial<Record<Destination['type'], Sender>> = deps.senders ?? {
-    dicomweb: (d, o) => (d.type === 'dicomweb' ? stowToDestination(d, o) : Promise.reject(new Error('not a DICOMweb destination'))),
-    dimse: dimseSender(cfg),
-  };
+  const senders = deps.senders ?? defaultSenders(cfg);
 
-  const identifying: StageHandler<'identifying'> = async (ctx) => {
+  const identifying: StageHandler<PipelineOutputs, 'identifying'> = async (ctx) => {
     let files = studyFilesFromStore(ctx.store, ctx.studyInstanceUid);
     // A routing rule with models runs only those (docs/routing.md); otherwise models.routing decides.
     const onlyModels = jobRule(cfg, ctx.job)?.models;
@@ -128,7 +86,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
       }
     }
     const out: IdentifyOutput = {
-      selected: id.classification.selected as Record<string, string>,
+      selected: id.classification.selected,
       missing: id.classification.missing,
       series: id.classification.series.map((s) => ({
         seriesInstanceUid: s.seriesInstanceUid,
@@ -155,10 +113,10 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
     return out;
   };
 
-  const preprocessing: StageHandler<'preprocessing'> = async (ctx) => {
+  const preprocessing: StageHandler<PipelineOutputs, 'preprocessing'> = async (ctx) => {
     const files = studyFilesFromStore(ctx.store, ctx.studyInstanceUid);
     const idOut = ctx.outputs.identifying!;
-    const classification = { selected: idOut.selected, missing: idOut.missing, series: idOut.series } as PrepareArgs['classification'];
+    const classification: PrepareArgs['classification'] = { selected: idOut.selected, missing: idOut.missing, series: idOut.series };
     const out: PreprocessOutput = await work.prepare({ files, classification, models: idOut.routed, workDir: ctx.workDir }, ctx.logger, ctx.signal);
     if (!out.models.length) {
       throw new PermanentStageError(`no routed model can run: ${out.notRun.map((n) => `${n.model}: ${n.message}`).join('; ')}`, 'missing-modalities');
@@ -166,7 +124,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
     return out;
   };
 
-  const inferring: StageHandler<'inferring'> = async (ctx) => {
+  const inferring: StageHandler<PipelineOutputs, 'inferring'> = async (ctx) => {
     const out: InferOutput = { models: [], notRun: [] };
     for (const p of ctx.outputs.preprocessing!.models) {
       if (!deps.registry.get(p.model)) {
@@ -181,14 +139,14 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
     return out;
   };
 
-  const encoding: StageHandler<'encoding'> = async (ctx) => {
+  const encoding: StageHandler<PipelineOutputs, 'encoding'> = async (ctx) => {
     const narratives: NonNullable<EncodeOutput['narratives']> = {};
     const out: EncodeOutput = { objects: [], notes: [], narrativeSource: 'template', narratives };
     const predecessors = await predecessorsFor(cfg.node.dataDir, ctx.studyInstanceUid, ctx.generation);
     for (const m of ctx.outputs.inferring!.models) {
       const headerSop = await referenceSopOf(ctx.workDir, m.artifact);
       if (!headerSop) throw new PermanentStageError('the display series has no source instances', 'missing-sources');
-      const header = studyHeaderFrom(readP10(await ctx.store.readInstance(headerSop), { headerOnly: true }).dataset);
+      const header = studyAttributesFrom(readP10(await ctx.store.readInstance(headerSop), { headerOnly: true }).dataset);
       const r = await work.encode({ model: m.model, workDir: ctx.workDir, artifact: m.artifact, header, predecessors, createdAt: ctx.job.createdAt }, ctx.logger, ctx.signal);
       if (r.narrative.fallbackReason) out.notes.push(`narrative: ${r.narrative.fallbackReason}`);
       else if (cfg.pipeline.llm.enabled) out.narrativeSource = 'llm';
@@ -200,7 +158,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
     return out;
   };
 
-  const delivering: StageHandler<'delivering'> = async (ctx) => {
+  const delivering: StageHandler<PipelineOutputs, 'delivering'> = async (ctx) => {
     const enc = ctx.outputs.encoding!;
     const outDir = join(ctx.workDir, 'out');
     const destinations = deliveryTargets(cfg, ctx);
@@ -215,8 +173,9 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
     let state: DeliveryState | undefined;
     try {
       // A re-run (crash resume or an explicit retry) continues from what was confirmed; dead letters get a new chance.
-      state = resetDeadLetters(JSON.parse(await readFile(statePath, 'utf8')) as DeliveryState);
+      state = resetDeadLetters(deliveryStateSchema.parse(JSON.parse(await readFile(statePath, 'utf8'))));
     } catch {
+      // None yet; or unreadable: starting over re-sends objects the peer may hold, which stores them once (same UIDs).
       state = initialState(destinations);
     }
     const final = await deliverAll({
@@ -239,7 +198,7 @@ export function pipelineStages(deps: PipelineDeps): { [S in Stage]: StageHandler
     return { destinations: final.destinations, outDir };
   };
 
-  return { identifying, preprocessing, inferring, encoding, delivering };
+  return { handlers: { identifying, preprocessing, inferring, encoding, delivering }, outputs: pipelineOutputSchemas };
 }
 
 /** The routing rule that admitted the job (docs/routing.md), when it is still configured. */

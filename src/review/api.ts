@@ -10,7 +10,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { validBody } from '../web/request-body';
+import { validBody } from '../http/request-body';
 import { molecularBody, type TissueResults } from './molecular';
 import { monitoringCsv } from './monitoring';
 import { REJECT_REASONS, REVIEW_STATES } from './review-store';

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { layeredDiagnosis } from '../ai/diagnosis';
 import type { HeadResult, LayeredDiagnosis } from '../ai/findings';
+import { HEAD_KIND_CLASSES, type HeadKind } from '../ai/manifest';
 
 /** The tissue fields (API bodies add `model` to them). */
 export const tissueFields = z
@@ -27,22 +28,27 @@ export const molecularBody = tissueFields.extend({ model: z.string().min(1).max(
 export type TissueResults = z.infer<typeof tissueFields>;
 export type TissueField = keyof TissueResults;
 
-/** Which model head each tissue result is compared with. */
-export const HEAD_OF: Record<TissueField, string> = {
-  idh: 'idh',
-  codeletion1p19q: 'codeletion_1p19q',
-  grade: 'grade',
-  histology: 'histology',
-  egfr: 'egfr',
+/** Which model heads (by kind: what the head means, not its id) each tissue result is compared with. */
+export const HEAD_KINDS_OF: Record<TissueField, readonly HeadKind[]> = {
+  idh: ['idh'],
+  codeletion1p19q: ['codeletion_1p19q'],
+  grade: ['who_grade', 'lgg_hgg'],
+  histology: ['histology'],
+  egfr: ['egfr'],
 };
 
 const CLASSES: Record<TissueField, readonly string[]> = {
-  idh: ['wildtype', 'mutant'],
-  codeletion1p19q: ['intact', 'codeleted'],
-  grade: ['2', '3', '4'],
-  histology: ['astrocytoma', 'oligodendroglioma', 'glioblastoma'],
-  egfr: ['wildtype', 'mutant'],
+  idh: HEAD_KIND_CLASSES.idh,
+  codeletion1p19q: HEAD_KIND_CLASSES.codeletion_1p19q,
+  grade: HEAD_KIND_CLASSES.who_grade,
+  histology: HEAD_KIND_CLASSES.histology,
+  egfr: HEAD_KIND_CLASSES.egfr,
 };
+
+/** The tissue value in a head's classes (a WHO grade as LGG / HGG for an lgg_hgg head). */
+function asHeadClass(kind: HeadKind, value: string): string {
+  return kind === 'lgg_hgg' ? (value === '4' ? 'HGG' : 'LGG') : value;
+}
 
 export interface HeadAgreement {
   head: string;
@@ -56,10 +62,11 @@ export interface HeadAgreement {
 }
 
 /** A head that is certain of the tissue result, in the shape layeredDiagnosis reads. */
-function certainHead(head: string, classes: readonly string[], value: string): HeadResult {
+function certainHead(kind: HeadKind, classes: readonly string[], value: string): HeadResult {
   return {
-    head,
-    title: head,
+    head: kind,
+    kind,
+    title: kind,
     classes: classes.map((name) => ({ name, probability: name === value ? 1 : 0 })),
     predicted: value,
     confidence: 1,
@@ -76,7 +83,7 @@ export function tissueDiagnosis(t: TissueResults): LayeredDiagnosis | undefined 
   const dx = layeredDiagnosis({
     idh: certainHead('idh', CLASSES.idh, t.idh),
     ...(t.codeletion1p19q ? { codeletion: certainHead('codeletion_1p19q', CLASSES.codeletion1p19q, t.codeletion1p19q) } : {}),
-    ...(t.grade ? { grade: certainHead('grade', CLASSES.grade, t.grade), gradeKind: 'who_grade' as const } : {}),
+    ...(t.grade ? { grade: certainHead('who_grade', CLASSES.grade, t.grade), gradeKind: 'who_grade' as const } : {}),
     ...(histologyKnown ? { histology: certainHead('histology', CLASSES.histology, t.histology!) } : {}),
   });
   if (!dx) return undefined;
@@ -85,14 +92,15 @@ export function tissueDiagnosis(t: TissueResults): LayeredDiagnosis | undefined 
   return dx;
 }
 
-/** Each entered tissue result against the model's head of the same name (heads the model lacks are skipped). */
+/** Each entered tissue result against the model's head of the same kind (results the model has no head for are skipped). */
 export function headAgreement(heads: readonly HeadResult[], t: TissueResults): HeadAgreement[] {
   const out: HeadAgreement[] = [];
-  for (const field of Object.keys(HEAD_OF) as TissueField[]) {
+  for (const field of Object.keys(HEAD_KINDS_OF) as TissueField[]) {
     const value = t[field];
-    const h = heads.find((x) => x.head === HEAD_OF[field]);
+    const h = heads.find((x) => HEAD_KINDS_OF[field].includes(x.kind));
     if (value === undefined || !h) continue;
-    out.push({ head: h.head, field, predicted: h.indeterminate ? 'indeterminate' : h.predicted, tissue: value, agrees: !h.indeterminate && h.predicted === value, confidence: h.confidence, indeterminate: h.indeterminate });
+    const tissue = asHeadClass(h.kind, value);
+    out.push({ head: h.head, field, predicted: h.indeterminate ? 'indeterminate' : h.predicted, tissue, agrees: !h.indeterminate && h.predicted === tissue, confidence: h.confidence, indeterminate: h.indeterminate });
   }
   return out;
 }

@@ -6,7 +6,6 @@
  * A SEG that references the display series of one of our SEGs (or our SEG itself) is a correction: the study
  * tracker asks isCorrection() and does not open a new generation for it, so it never starts a job.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Findings } from '../ai/findings';
 import type { AuditSink } from '../audit/events';
@@ -15,28 +14,36 @@ import { deliverAll, deadLetters, type Sender } from '../delivery/deliver';
 import { stowToDestination } from '../delivery/dicomweb-sender';
 import { SopClass } from '../dicom/constants';
 import { readP10 } from '../dicom/p10';
-import { studyHeaderFrom } from '../dicom/study-header';
+import { studyAttributesFrom, type StudyAttributes } from '../dicom/study-attributes';
 import { dimseSender } from '../dimse-bridge/sender';
 import type { Destination } from '../config/sections/destinations';
 import { segmentCatalog } from '../encoders/seg/segment-catalog';
-import { encodeReviewSr } from '../encoders/sr/verified-sr';
+import type { ReviewSrInput } from '../encoders/sr/verified-sr';
 import type { JobMachine } from '../jobs/machine';
 import type { JobRecord } from '../jobs/types';
 import type { Logger } from '../log/logger';
 import type { NotificationEvent } from '../notify/events';
-import { readArtifact, readArtifactJson } from '../pipeline/artifacts';
-import type { EncodeOutput, InferOutput } from '../pipeline/stages';
-import { deliveryTargets } from '../pipeline/stages';
 import type { Db } from '../store/database';
 import type { InstanceStore } from '../store/store';
 import type { StoredEvent } from '../store/types';
-import { nodeVersion } from '../version';
 import { analyseCorrection, CorrectionError, segReferences } from './correction';
 import { headAgreement, tissueDiagnosis, type TissueResults } from './molecular';
 import { driftStatus, monitoring, type DriftStatus, type ModelMonitoring } from './monitoring';
 import { REJECT_REASONS, ReviewStore, type MolecularRecord, type RejectReason, type ResultEntry, type ReviewDecision, type ReviewRecord } from './review-store';
 
+/** What the review workflow needs from the job pipeline (src/pipeline/review-sources.ts; injected: a lower layer). */
+export interface ReviewPipeline {
+  /** A done job's results per model: its findings artifact and the SEG / SR it delivered. */
+  jobResults(jobId: number): Promise<Array<{ model: string; artifact: string; seg?: { sopInstanceUid: string }; sr?: { sopInstanceUid: string; seriesInstanceUid: string } }> | undefined>;
+  findings(jobId: number, artifact: string): Promise<Findings>;
+  /** Where the job's results go (its routing rule's destinations, else delivery.to). */
+  destinations(studyInstanceUid: string, job?: JobRecord): Destination[];
+  /** Encodes the review SR (the output-kind registry's review-sr kind) and writes it into dir. */
+  writeReviewSr(findings: Findings, header: StudyAttributes, dir: string, model: string, review: ReviewSrInput): Promise<{ sopInstanceUid: string; bytes: Buffer }>;
+}
+
 export interface ReviewServiceOptions {
+  pipeline: ReviewPipeline;
   db: Db;
   store: InstanceStore;
   jobs: JobMachine;
@@ -148,14 +155,10 @@ export class ReviewService {
 
   /** Makes a done job's results reviewable (idempotent). */
   async registerJob(job: JobRecord): Promise<void> {
-    const enc = (await this.opts.jobs.readOutput(job.id, 'encoding'))?.output as EncodeOutput | undefined;
-    const infer = (await this.opts.jobs.readOutput(job.id, 'inferring'))?.output as InferOutput | undefined;
-    if (!enc || !infer) return;
-    for (const m of infer.models) {
-      const sr = enc.objects.find((o) => o.model === m.model && o.kind === 'sr');
+    for (const m of (await this.opts.pipeline.jobResults(job.id)) ?? []) {
+      const { sr, seg } = m;
       if (!sr) continue;
-      const seg = enc.objects.find((o) => o.model === m.model && o.kind === 'seg');
-      const f = await readArtifactJson<Pick<Findings, 'referenceSeries' | 'model'>>(this.workDir(job.id), m.artifact);
+      const f = await this.opts.pipeline.findings(job.id, m.artifact);
       this.reviews.registerResult(
         { jobId: job.id, model: m.model, modelVersion: f.model.version, studyInstanceUid: job.studyInstanceUid, sourceSeriesUid: f.referenceSeries.seriesInstanceUid, ...(seg ? { segInstanceUid: seg.sopInstanceUid } : {}), srInstanceUid: sr.sopInstanceUid, srSeriesUid: sr.seriesInstanceUid },
         this.now(),
@@ -274,10 +277,9 @@ export class ReviewService {
   }
 
   private async findings(result: ResultEntry): Promise<Findings> {
-    const infer = (await this.opts.jobs.readOutput(result.jobId, 'inferring'))?.output as InferOutput | undefined;
-    const m = infer?.models.find((x) => x.model === result.model);
+    const m = (await this.opts.pipeline.jobResults(result.jobId))?.find((x) => x.model === result.model);
     if (!m) throw new ReviewError(`job ${result.jobId} no longer has the findings of model ${result.model} (deleted?)`, 409);
-    return readArtifact<Findings>(this.workDir(result.jobId), m.artifact);
+    return this.opts.pipeline.findings(result.jobId, m.artifact);
   }
 
   private async afterReview(
@@ -313,14 +315,12 @@ export class ReviewService {
     const findings = corrected?.findings ?? (await this.findings(result));
     const headerSop = findings.referenceSeries.sources[0]?.sopInstanceUid;
     if (!headerSop || !this.opts.store.getInstance(headerSop)) throw new ReviewError(`the study's images are no longer on the node: no review SR can be written`, 409);
-    const header = studyHeaderFrom(readP10(await this.opts.store.readInstance(headerSop), { headerOnly: true }).dataset);
+    const header = studyAttributesFrom(readP10(await this.opts.store.readInstance(headerSop), { headerOnly: true }).dataset);
     const revision = this.reviews.reviews(result.jobId, result.model).findIndex((r) => r.id === rec.id) + 1;
     const aiSr = { studyInstanceUid: result.studyInstanceUid, seriesInstanceUid: result.srSeriesUid, sopClassUid: SopClass.ComprehensiveSR, sopInstanceUid: result.srInstanceUid };
-    const cfg = this.opts.config;
-    const options = { node: { name: cfg.node.name, version: nodeVersion() }, keyImages: { enabled: cfg.delivery.secondaryCapture }, pdf: { enabled: cfg.delivery.encapsulatedPdf } };
     const segInst = corrected ? this.opts.store.getInstance(corrected.segUid) : undefined;
     const aiSegSpecs = findings.segmentation && result.segInstanceUid ? segmentCatalog(findings, false) : undefined;
-    const sr = encodeReviewSr(findings, header, options, {
+    const review: ReviewSrInput = {
       decision: rec.decision,
       reviewerName,
       organisation: rec.organisation,
@@ -349,10 +349,8 @@ export class ReviewService {
             },
           }
         : {}),
-    });
-    const dir = join(this.workDir(result.jobId), 'out', result.model);
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, `review-sr-${revision}.dcm`), sr.bytes);
+    };
+    const sr = await this.opts.pipeline.writeReviewSr(findings, header, join(this.workDir(result.jobId), 'out', result.model), result.model, review);
     this.track(this.deliver(result, sr.sopInstanceUid, sr.bytes));
     return sr.sopInstanceUid;
   }
@@ -360,7 +358,7 @@ export class ReviewService {
   private async deliver(result: ResultEntry, sopInstanceUid: string, bytes: Buffer): Promise<void> {
     const cfg = this.opts.config;
     const job = this.opts.jobs.get(result.jobId);
-    const destinations = deliveryTargets(cfg, { store: this.opts.store, studyInstanceUid: result.studyInstanceUid, ...(job ? { job } : {}) });
+    const destinations = this.opts.pipeline.destinations(result.studyInstanceUid, job);
     if (!destinations.length) return;
     const senders = this.opts.senders ?? {
       dicomweb: (d: Destination, o: Parameters<Sender>[1]) => (d.type === 'dicomweb' ? stowToDestination(d, o) : Promise.reject(new Error('not a DICOMweb destination'))),

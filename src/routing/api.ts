@@ -21,7 +21,7 @@ export function admission(config: Config, store: InstanceStore, studyInstanceUid
 export function routingRouter(deps: { config: Config; store: InstanceStore }): Router {
   const r = Router();
   r.get('/studies/:uid/routing', async (req, res) => {
-    const uid = req.params.uid as string;
+    const uid = req.params.uid;
     if (!isValidUid(uid)) return void res.status(400).json({ error: 'not a valid Study Instance UID', status: 400 });
     if (!deps.store.getStudy(uid)) return void res.status(404).json({ error: `study ${uid} is not on this node`, status: 404 });
     const facts = studyFacts(deps.store, uid);

@@ -7,7 +7,7 @@
 import type { Config } from '../config/schema';
 import type { Logger } from '../log/logger';
 import { classifyStudy } from '../series-id/classify';
-import { seriesHeadersFromFiles } from '../series-id/header-from-files';
+import { seriesDescriptorsFromFiles } from '../series-id/descriptor-from-files';
 import type { ModelRole } from '../series-id/roles';
 import type { InstanceStore } from '../store/store';
 import type { StudyTracker } from '../study/tracker';
@@ -30,8 +30,8 @@ export async function checkRequiredSeries(store: InstanceStore, config: Config, 
   const required = decision.action === 'process' ? decision.requireRoles : [];
   if (!required.length) return { required, present: [], arriving: [], complete: false };
   const paths = store.listInstances({ studyInstanceUid }).map((i) => i.path);
-  const { headers } = await seriesHeadersFromFiles(paths);
-  const c = classifyStudy(headers, { overrides: config.seriesId.overrides, minConfidence: config.seriesId.minConfidence, minImages: config.seriesId.minImages });
+  const { descriptors } = await seriesDescriptorsFromFiles(paths);
+  const c = classifyStudy(descriptors, { overrides: config.seriesId.overrides, minConfidence: config.seriesId.minConfidence, minImages: config.seriesId.minImages });
   const quietBefore = now - config.routing.seriesQuietSeconds * 1000;
   const present: ModelRole[] = [];
   const arriving: ModelRole[] = [];

@@ -3,7 +3,7 @@
  * parts, its description, the stations and the patient's age. One header per series (the index keeps each instance's
  * header as DICOM JSON), so this stays cheap for a study of thousands of instances.
  */
-import { jsonString } from '../store/header-decoder';
+import { jsonString } from '../store/instance-json-decoder';
 import type { InstanceStore } from '../store/store';
 import { ageInYears, type StudyFacts } from './rules';
 

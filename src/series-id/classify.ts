@@ -12,7 +12,7 @@
  */
 import { decideBaseContrast } from './base-contrast';
 import { findExclusion } from './exclusions';
-import type { SeriesHeader } from './header';
+import type { SeriesDescriptor } from './series-descriptor';
 import { compileOverrides, describeOverride, matchOverride, type CompiledOverride, type OverrideRule } from './overrides';
 import { decidePostContrast } from './post-contrast';
 import { MODEL_ROLES, type ModelRole, type SeriesRole } from './roles';
@@ -68,7 +68,7 @@ function zeroScores(): RoleScores {
 }
 
 /** The per-series facts every rule reads. */
-export function seriesContext(h: SeriesHeader): SeriesContext {
+export function seriesContext(h: SeriesDescriptor): SeriesContext {
   const vendor = vendorOf(h.manufacturer);
   const tesla = fieldStrength(h);
   const sd = normaliseText(h.seriesDescription);
@@ -178,7 +178,7 @@ function copyWhy(ctx: SeriesContext): string | undefined {
 }
 
 /** Classifies every series of one study and selects one series per model role. */
-export function classifyStudy(headers: readonly SeriesHeader[], options: ClassifyOptions = {}): StudyClassification {
+export function classifyStudy(headers: readonly SeriesDescriptor[], options: ClassifyOptions = {}): StudyClassification {
   const overrides = compileOverrides(options.overrides ?? []);
   const minConfidence = options.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
   const minImages = options.minImages ?? DEFAULT_MIN_IMAGES;

@@ -1,7 +1,7 @@
 /**
  * Keyword tables for SeriesDescription / ProtocolName, matched against `SeriesText.norm` (upper case, separators
- * as single spaces, padded) unless a comment says otherwise. Sources: ../shared/research/series_and_data.md
- * (NILS contrast-detection.yaml, Flywheel, CBTN profile, real UPENN-GBM / PPMI / NACC strings), vendor naming
+ * as single spaces, padded) unless a comment says otherwise. Sources: NILS contrast-detection.yaml,
+ * the Flywheel and CBTN profiles, real UPENN-GBM / PPMI / NACC strings, vendor naming
  * (Siemens, GE, Philips, Canon) and common clinical spellings in several languages.
  *
  * Each entry says what a match means; reasons quote it ("'POST' (post-contrast word)").

@@ -4,7 +4,7 @@
  * the built-in rules would have said.
  */
 import { ConfigError } from '../config/load';
-import type { SeriesHeader } from './header';
+import type { SeriesDescriptor } from './series-descriptor';
 import type { SeriesRole } from './roles';
 
 export type OverrideField = 'SeriesDescription' | 'ProtocolName' | 'SequenceName';
@@ -35,7 +35,7 @@ export function compileOverrides(rules: readonly OverrideRule[]): CompiledOverri
   });
 }
 
-function fieldValue(h: SeriesHeader, field: OverrideField): string {
+function fieldValue(h: SeriesDescriptor, field: OverrideField): string {
   if (field === 'ProtocolName') return h.protocolName ?? '';
   if (field === 'SequenceName') return h.sequenceName ?? h.pulseSequenceName ?? '';
   return h.seriesDescription ?? '';
@@ -47,7 +47,7 @@ export interface OverrideMatch {
 }
 
 /** The first override whose pattern matches its field, if any. */
-export function matchOverride(h: SeriesHeader, overrides: readonly CompiledOverride[]): OverrideMatch | undefined {
+export function matchOverride(h: SeriesDescriptor, overrides: readonly CompiledOverride[]): OverrideMatch | undefined {
   for (const override of overrides) {
     const value = fieldValue(h, override.rule.field);
     if (value && override.re.test(value)) return { override, value };

@@ -7,7 +7,7 @@
  * GRE TE < 10, TR < 25, flip ≥ 8), Flywheel (T2: TE > 50, TR > 2000) and clinical practice at 1.5 T and 3 T:
  * T1 is longer at 3 T, so T1 spin-echo TR and the STIR inversion time are longer there.
  */
-import type { SeriesHeader } from './header';
+import type { SeriesDescriptor } from './series-descriptor';
 import type { Opinion, SequenceFamily } from './types';
 import type { FieldBand, Vendor } from './vendor';
 
@@ -55,7 +55,7 @@ export const LIMITS = {
 const fmt = (n: number): string => String(Math.round(n * 100) / 100);
 
 /** Broad sequence family from ScanningSequence, then vendor sequence names, then Philips ImageType. */
-export function sequenceFamily(h: SeriesHeader, sequence: string, vendor: Vendor): SequenceFamily | undefined {
+export function sequenceFamily(h: SeriesDescriptor, sequence: string, vendor: Vendor): SequenceFamily | undefined {
   const ss = h.scanningSequence ?? [];
   if (ss.includes('EP')) return 'EPI';
   if (ss.includes('IR')) return 'IR';
@@ -76,7 +76,7 @@ export function sequenceFamily(h: SeriesHeader, sequence: string, vendor: Vendor
 }
 
 /** TI-based reading of an inversion-recovery series: STIR, T1-weighted IR or FLAIR. */
-export function inversionOpinion(h: SeriesHeader, band: FieldBand, what: string): Opinion | null {
+export function inversionOpinion(h: SeriesDescriptor, band: FieldBand, what: string): Opinion | null {
   const r = PHYSICS_RANGES[band];
   const ti = h.inversionTime;
   const tr = h.repetitionTime;
@@ -94,7 +94,7 @@ export function inversionOpinion(h: SeriesHeader, band: FieldBand, what: string)
 }
 
 /** TR/TE reading of a spin-echo (or unknown) series. */
-export function spinEchoOpinion(h: SeriesHeader, band: FieldBand, what: string, confidence: number): Opinion | null {
+export function spinEchoOpinion(h: SeriesDescriptor, band: FieldBand, what: string, confidence: number): Opinion | null {
   const r = PHYSICS_RANGES[band];
   const tr = h.repetitionTime;
   const te = h.echoTime;
@@ -117,7 +117,7 @@ export function spinEchoOpinion(h: SeriesHeader, band: FieldBand, what: string, 
 }
 
 /** TE/flip reading of a gradient echo. */
-export function gradientEchoOpinion(h: SeriesHeader, band: FieldBand, what: string, confidence: number): Opinion | null {
+export function gradientEchoOpinion(h: SeriesDescriptor, band: FieldBand, what: string, confidence: number): Opinion | null {
   const r = PHYSICS_RANGES[band];
   const tr = h.repetitionTime;
   const te = h.echoTime;
@@ -135,7 +135,7 @@ export function gradientEchoOpinion(h: SeriesHeader, band: FieldBand, what: stri
  * The physics opinion for a series: inversion recovery by TI, then gradient echo by TE, then spin echo by TR/TE.
  * EPI gets none (it is excluded before, unless it is an EPI-FLAIR, which the TI rule handles).
  */
-export function physicsOpinion(h: SeriesHeader, band: FieldBand, family: SequenceFamily | undefined): Opinion | null {
+export function physicsOpinion(h: SeriesDescriptor, band: FieldBand, family: SequenceFamily | undefined): Opinion | null {
   const tr = h.repetitionTime;
   const te = h.echoTime;
   const known = family != null;

@@ -3,7 +3,7 @@
  * then (a DSC/DCE perfusion bolus, a series carrying ContrastBolusAgent, a series labelled post-contrast, the
  * ContrastBolusStartTime). A T1 acquired after the first event is post-contrast; before it, pre-contrast.
  */
-import type { SeriesHeader, SeriesTimestamp } from './header';
+import type { SeriesDescriptor, SeriesTimestamp } from './series-descriptor';
 import { ASL_WORDS, BOLUS_PERFUSION_WORDS, NEGATIVE_CONTRAST_MINUS, NEGATIVE_CONTRAST_WORDS, POSITIVE_CONTRAST_WORDS } from './keywords';
 import { describeMatch, firstMatch, type SeriesText } from './text';
 import type { SeriesContext } from './types';
@@ -13,7 +13,7 @@ export interface OrderKey {
   seriesNumber?: number;
 }
 
-export function orderKey(h: SeriesHeader): OrderKey {
+export function orderKey(h: SeriesDescriptor): OrderKey {
   return { time: h.acquisitionStart ?? h.seriesTime, seriesNumber: h.seriesNumber };
 }
 

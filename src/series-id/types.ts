@@ -1,5 +1,5 @@
 /** Internal types shared by the rule files. The public result types live in classify.ts. */
-import type { SeriesHeader } from './header';
+import type { SeriesDescriptor } from './series-descriptor';
 import type { SeriesText } from './text';
 import type { FieldBand, Vendor } from './vendor';
 
@@ -30,7 +30,7 @@ export type SequenceFamily = 'SE' | 'IR' | 'GRE' | 'EPI';
 
 /** Everything the rules need about one series, computed once. */
 export interface SeriesContext {
-  h: SeriesHeader;
+  h: SeriesDescriptor;
   vendor: Vendor;
   tesla: number | undefined;
   band: FieldBand;

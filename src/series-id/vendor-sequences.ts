@@ -1,8 +1,8 @@
 /**
  * Base contrast from vendor sequence names: Siemens SequenceName (`*tfl3d1_16ns`, `*tir2d1_21`, `*spcir_278ns`),
  * GE SequenceName / private pulse sequence names / ScanOptions (`efgre3d`, `CubeT2flair`, `T2FLAIR_GEMS`),
- * Philips PulseSequenceName / private ScanningTechnique (`T1TFE`, `TSE`, `IR`). Catalogue:
- * ../shared/research/series_and_data.md §2.2 (NILS SequenceName list, SWANe, MagickBox).
+ * Philips PulseSequenceName / private ScanningTechnique (`T1TFE`, `TSE`, `IR`). Catalogue: the
+ * NILS SequenceName list, SWANe and MagickBox.
  *
  * Names that do not fix the contrast on their own (a TSE can be T1, T2 or PD) hand over to the physics helpers with
  * the family they imply, so the reason still names the sequence.
@@ -107,7 +107,27 @@ export function philipsSequenceOpinion(ctx: SeriesContext): Opinion | null {
   return null;
 }
 
+/** A vendor's sequence-name rule: an opinion when the vendor's names decide the contrast, else null. */
+export interface VendorSequenceRule {
+  vendor: string;
+  opinion(ctx: SeriesContext): Opinion | null;
+}
+
+/**
+ * The vendor rules, tried in this order; the first opinion wins (Siemens first: its rule also reads series of an
+ * unknown vendor). Adding a vendor: write its rule and add one line here.
+ */
+export const VENDOR_SEQUENCE_RULES: readonly VendorSequenceRule[] = [
+  { vendor: 'siemens', opinion: siemensSequenceOpinion },
+  { vendor: 'ge', opinion: geSequenceOpinion },
+  { vendor: 'philips', opinion: philipsSequenceOpinion },
+];
+
 /** The vendor-sequence step of the cascade: whichever vendor rule applies. */
 export function vendorSequenceOpinion(ctx: SeriesContext): Opinion | null {
-  return siemensSequenceOpinion(ctx) ?? geSequenceOpinion(ctx) ?? philipsSequenceOpinion(ctx);
+  for (const rule of VENDOR_SEQUENCE_RULES) {
+    const opinion = rule.opinion(ctx);
+    if (opinion) return opinion;
+  }
+  return null;
 }

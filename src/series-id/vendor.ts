@@ -1,5 +1,5 @@
 /** Vendor and field strength, the two facts that change how names and physics are read. */
-import type { SeriesHeader } from './header';
+import type { SeriesDescriptor } from './series-descriptor';
 
 export type Vendor = 'siemens' | 'ge' | 'philips' | 'canon' | 'other' | 'unknown';
 
@@ -20,7 +20,7 @@ const MODEL_FIELD: Array<[RegExp, number]> = [
 ];
 
 /** Tesla: the header value, else a known scanner model, else undefined. */
-export function fieldStrength(h: SeriesHeader): number | undefined {
+export function fieldStrength(h: SeriesDescriptor): number | undefined {
   if (h.magneticFieldStrength != null && h.magneticFieldStrength > 0) return h.magneticFieldStrength;
   if (h.imagingFrequency != null && h.imagingFrequency > 1) return Math.round((h.imagingFrequency / 42.577) * 10) / 10;
   const model = h.manufacturerModelName ?? '';

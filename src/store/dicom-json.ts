@@ -28,7 +28,7 @@ function cleanValue(vr: string, v: unknown): unknown {
   if (vr === 'PN' && v && typeof v === 'object') {
     const pn = v as Record<string, unknown>;
     const out: Record<string, string> = {};
-    for (const k of ['Alphabetic', 'Ideographic', 'Phonetic']) if (typeof pn[k] === 'string' && pn[k]) out[k] = pn[k] as string;
+    for (const k of ['Alphabetic', 'Ideographic', 'Phonetic']) if (typeof pn[k] === 'string' && pn[k]) out[k] = pn[k];
     return Object.keys(out).length ? out : null;
   }
   if (typeof v === 'string') return v.replace(/\0+$/, '');
@@ -57,5 +57,5 @@ export function toDicomJson(raw: DicomDataset): DicomJson {
 /** DICOM JSON -> dcmjs-naturalized data set (keyword -> value). */
 export function naturalizeDicomJson(json: DicomJson): NaturalDataset {
   // dcmjs' naturalizer decodes InlineBinary itself and keeps unknown private tags by tag.
-  return dcmjs.data.DicomMetaDictionary.naturalizeDataset(json as unknown as DicomDataset);
+  return dcmjs.data.DicomMetaDictionary.naturalizeDataset(json);
 }

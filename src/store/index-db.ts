@@ -4,7 +4,7 @@
  * instance that carries them (later instances only fill empty fields).
  */
 import { migrate, type Db } from './database';
-import type { IndexFields } from './header';
+import type { IndexFields } from './index-fields';
 import type { DicomJson, InstanceRecord, IngestSource, SeriesRecord, StudyRecord } from './types';
 import { join } from 'node:path';
 import type { Statement } from 'better-sqlite3';

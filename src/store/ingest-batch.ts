@@ -18,11 +18,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { fsyncFile, writeFileSynced } from './durable-fs';
-import { bufferSource, fileSource } from './p10-structure';
+import { bufferSource, fileSource } from '../dicom/byte-source';
 import { instancePath, tempPath } from './paths';
 import { compareDataSets, type P10Object } from './same-dataset';
 import { diskSpaceMb, lowDiskMessage } from './disk-space';
-import { outcomeOf, type Analysed, type InstanceStore } from './store';
+import { outcomeOf, type Analysed } from './analysed';
+import type { InstanceStore } from './store';
 import type { IngestContext, IngestOutcome, InstanceRecord } from './types';
 
 interface Entry {

@@ -18,7 +18,7 @@ export type RejectReason =
   | 'invalid-uid'
   /** An image (Rows/Columns present) without Pixel Data: most likely cut off exactly before it. */
   | 'missing-pixel-data'
-  /** Native Pixel Data shorter than Rows × Columns × samples × bytes × frames (pixel-length.ts). */
+  /** Native Pixel Data shorter than Rows × Columns × samples × bytes × frames (dicom/pixel-length.ts). */
   | 'short-pixel-data'
   /** File meta and data set disagree (MediaStorageSOPInstanceUID != SOPInstanceUID, ...). */
   | 'meta-mismatch'

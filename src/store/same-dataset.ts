@@ -15,8 +15,9 @@ import type { NaturalDataset } from '../dicom/p10';
 import { decodeFrameBytes, initPixelCodecs, needsCodecs, splitFrames } from '../dicom/pixel-codecs';
 import { pixelFormatOf } from '../imaging/pixel-format';
 import { readImageInstance } from '../imaging/p10-image-reader';
-import { decodeHeader } from './header-decoder';
-import { bufferSource, checkP10Structure, fileSource } from './p10-structure';
+import { decodeInstanceJson } from './instance-json-decoder';
+import { bufferSource, fileSource } from '../dicom/byte-source';
+import { checkP10Structure } from './p10-structure';
 import type { DicomJson } from './types';
 
 export interface Comparison {
@@ -91,7 +92,7 @@ function compareHeaders(ba: Buffer, sa: Structure, bb: Buffer, sb: Structure): s
 
 function header(buf: Buffer, s: Structure): DicomJson | undefined {
   const end = s.pixelDataOffset ?? buf.length;
-  return decodeHeader(buf.subarray(0, end), s.datasetOffset, s.transferSyntaxUid)?.dataset;
+  return decodeInstanceJson(buf.subarray(0, end), s.datasetOffset, s.transferSyntaxUid)?.dataset;
 }
 
 /** An element's content without its VR: values (numbers as numbers), inline binary, or nested items. */

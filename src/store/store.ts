@@ -25,17 +25,19 @@ import { createLogger, type Logger } from '../log/logger';
 import { logLimited } from '../log/repeat-limit';
 import { openDatabase, type Db } from './database';
 import { toDicomJson, naturalizeDicomJson } from './dicom-json';
-import { decodeHeader, jsonNumbers, jsonString } from './header-decoder';
-import { shortPixelDataMessage, type PixelGeometry } from './pixel-length';
+import { decodeInstanceJson, jsonNumbers, jsonString } from './instance-json-decoder';
+import { shortPixelDataMessage, type PixelGeometry } from '../dicom/pixel-length';
 import { fsyncDir, mkdirpTracked } from './durable-fs';
-import { extractIndexFields, type IndexFields } from './header';
+import { extractIndexFields } from './index-fields';
 import { InstanceIndex, type IndexRow } from './index-db';
-import { bufferSource, checkP10Structure, P10StructureError, type ByteSource } from './p10-structure';
+import { bufferSource, type ByteSource } from '../dicom/byte-source';
+import { checkP10Structure, P10StructureError } from './p10-structure';
 import { instancePath, seriesDir, storeLayout, studyDir, tempPath, type StoreLayout } from './paths';
 import { DiskSpaceGuard } from './disk-space';
 import type { RejectReason } from './reasons';
 import { recoverStore, type RecoveryReport } from './recovery';
 import { IngestBatch } from './ingest-batch';
+import { outcomeOf, type Analysed } from './analysed';
 import type { DicomJson, IngestContext, IngestOutcome, IngestSource, InstanceHeader, InstanceRecord, SeriesRecord, StoredEvent, StudyRecord } from './types';
 
 export interface StoreOptions {
@@ -54,15 +56,6 @@ export interface StoreOptions {
   /** Same SOP Instance UID, different data set: keep the stored copy (default) or replace it (node.duplicatePolicy). */
   duplicatePolicy?: 'keep-first' | 'replace';
   logger?: Logger;
-}
-
-/** The result of analysing an object before it is stored. */
-export interface Analysed {
-  fields: IndexFields;
-  transferSyntaxUid: string;
-  pixelDataOffset?: number;
-  metadata: DicomJson;
-  size: number;
 }
 
 export class Rejection extends Error {
@@ -484,7 +477,7 @@ function decodeHeaderBytes(
   ts: string,
 ): { meta: DicomJson; dataset: DicomJson } {
   const head = headerBytes(pixelDataOffset !== undefined ? Math.min(size, pixelDataOffset + 12) : undefined);
-  const fast = decodeHeader(head, datasetOffset, ts);
+  const fast = decodeInstanceJson(head, datasetOffset, ts);
   if (fast) return fast;
   try {
     const parsed = readP10(head, { headerOnly: true });
@@ -493,20 +486,6 @@ function decodeHeaderBytes(
     if (e instanceof DicomParseError) throw new Rejection(e.reason, e.message);
     throw new Rejection('invalid', `cannot decode data set: ${(e as Error).message}`);
   }
-}
-
-/** The UIDs and identity of an analysed object, as an outcome (status to be set). */
-export function outcomeOf(a: Analysed, sha256: string): IngestOutcome {
-  return {
-    status: 'stored',
-    sopInstanceUid: a.fields.instance.sopInstanceUid,
-    sopClassUid: a.fields.instance.sopClassUid,
-    seriesInstanceUid: a.fields.series.seriesInstanceUid,
-    studyInstanceUid: a.fields.study.studyInstanceUid,
-    transferSyntaxUid: a.transferSyntaxUid,
-    sizeBytes: a.size,
-    sha256,
-  };
 }
 
 /** The Image Pixel attributes of a decoded header (DICOM JSON). */

@@ -1,6 +1,6 @@
 /** Public types of the instance store (src/store). Receivers, the study tracker and later stages code against these. */
 import type { NaturalDataset } from '../dicom/p10';
-import type { SeriesFields } from './header';
+import type { SeriesFields } from './index-fields';
 import type { RejectReason } from './reasons';
 
 export type IngestSource = 'stow' | 'dimse' | 'recovered';

@@ -13,7 +13,7 @@ import type { JobMachine } from '../jobs/machine';
 import type { InstanceStore } from '../store/store';
 import type { StudyTracker } from './tracker';
 import { StudyDeletionRefused, type Retention } from '../retention/retention';
-import { noBody } from '../web/request-body';
+import { noBody } from '../http/request-body';
 
 function bad(res: Response, status: number, message: string): void {
   res.status(status).json({ error: message, status });
@@ -35,7 +35,7 @@ export function studiesRouter(deps: { tracker: StudyTracker; store: InstanceStor
   });
 
   r.get('/studies/:uid', (req, res) => {
-    const uid = req.params.uid as string;
+    const uid = req.params.uid;
     if (!isValidUid(uid)) return bad(res, 400, 'not a valid Study Instance UID');
     const v = view(uid);
     if (!v) return bad(res, 404, `study ${uid} has not been received by this node`);

@@ -2,7 +2,7 @@
  * Study completeness. A study is "receiving" while instances arrive and becomes "ready" once no new instance
  * has arrived for study.quietPeriodSeconds, or at once through markReady() (POST /api/studies/{uid}/ready).
  * An instance that arrives after a study was ready opens a new generation: the study is receiving again, and
- * the job machine starts a new job for it when it is ready again (later issues supersede the earlier outputs).
+ * the job machine starts a new job for it when it is ready again (its outputs supersede the earlier ones).
  *
  * State lives in SQLite (study_activity), so timers survive a restart: start() re-arms them from the persisted
  * last-arrival times, and reconciles with the store in case the process died between an instance's index

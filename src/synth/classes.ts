@@ -1,6 +1,6 @@
 /**
  * Class labels of a synthetic case (what a model's classification heads are trained on) and the WHO CNS5 (2021)
- * integrated diagnosis they imply. The rules follow research/science.md section 3.1: IDH-wildtype diffuse astrocytic
+ * integrated diagnosis they imply. The rules follow WHO CNS5 (Louis et al. 2021): IDH-wildtype diffuse astrocytic
  * glioma with necrosis = glioblastoma, grade 4; IDH-mutant + 1p/19q-codeleted = oligodendroglioma, grade 2/3;
  * IDH-mutant + 1p/19q-intact = astrocytoma (grade 2/3 here; grade 4 astrocytomas are not generated).
  */

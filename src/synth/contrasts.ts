@@ -8,7 +8,7 @@
  *                      2.5x white matter, as PD * exp(-TE/T2) gives for T2 ~ 200 ms vs 75 ms at TE ~ 100 ms);
  *                      calcification dark.
  *   FLAIR:             CSF suppressed; oedema and tumour bright; GM > WM; the IDH-mutant astrocytoma
- *                      "T2-FLAIR mismatch" core is relatively hypointense (research/science.md section 3.2).
+ *                      "T2-FLAIR mismatch" core is relatively hypointense.
  *   T2* (SWI/GRE):     calcification and blood products dark.
  *   DWI b0 / ADC:      ADC high in CSF, necrosis and oedema, low in cellular enhancing tumour.
  *   CBV (DSC):         enhancing GBM/metastasis rim high, IDH-mutant astrocytoma low.

@@ -11,7 +11,7 @@ import { TransferSyntax } from '../dicom/constants';
 import type { PlaneOrientation, StackSpec } from './acquisition';
 import type { SynthWeighting } from './contrasts';
 import type { Rng } from './random';
-import { seriesHeader, type Scanner, type SeriesHeader, type SeriesKind } from './vendors';
+import { seriesHeader, type Scanner, type SeriesDescriptor, type SeriesKind } from './vendors';
 
 export type StudySize = 'full' | 'small';
 export type DistractorMode = 'all' | 'random' | 'none';
@@ -22,7 +22,7 @@ export interface SeriesPlan {
   /** Role for the node's series identification ('other' for distractors). */
   role: SeriesRole;
   seriesNumber: number;
-  header: SeriesHeader;
+  header: SeriesDescriptor;
   /** One stack, or three for the 3-plane localizer. Empty for derived series planned from their source. */
   stacks: StackSpec[];
   /** Weighting(s) sampled: DWI samples b0 + b1000 trace, DSC samples the EPI baseline + blood volume. */
@@ -112,7 +112,7 @@ export function planStudy(rng: Rng, o: ProtocolOptions): StudyPlan {
   const want = (p: number): boolean => o.distractors === 'all' || (o.distractors === 'random' && r.chance(p));
   const acPc = (): Vec3 => (r.chance(0.6) ? [0.8 * o.headPitchDeg + r.uniform(-3, 3), 0, 0] : [0, 0, 0]);
   const c = o.headCentre;
-  const planned: Array<Omit<SeriesPlan, 'seriesNumber' | 'startSeconds' | 'header'> & { headerFor: () => SeriesHeader; gap?: number }> = [];
+  const planned: Array<Omit<SeriesPlan, 'seriesNumber' | 'startSeconds' | 'header'> & { headerFor: () => SeriesDescriptor; gap?: number }> = [];
   const add = (p: (typeof planned)[number]): void => {
     planned.push(p);
   };

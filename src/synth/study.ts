@@ -6,7 +6,7 @@
  * Pure with respect to its inputs: the same seed, tumour kind, vendor and options give byte-identical files.
  */
 import type { NaturalDataset } from '../dicom/p10';
-import { writeSeries } from '../dicom/series-writer';
+import { writeSeries } from './series-writer';
 import type { Vec3, Volume } from '../imaging/volume';
 import type { ModelRole } from '../series-id/roles';
 import { applyBiasAndNoise, headCentrePatient, perturbBiasField, planStack, quantise, sampleBiasField, sampleGrid, sampleStack, samplePose, tissueSignal, type BiasField, type HeadPose, type PlannedStack } from './acquisition';

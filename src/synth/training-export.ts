@@ -106,7 +106,7 @@ export function parsePreprocessSpec(json: unknown, source = 'grid JSON'): Prepro
     if (!Array.isArray(refs) || !refs.length || !refs.every((r) => typeof r === 'string' && isModelRole(r))) {
       fail(`${source}: referenceRoles must be a non-empty list of t1, t1ce, t2, flair`);
     }
-    spec.referenceRoles = refs as ModelRole[];
+    spec.referenceRoles = refs;
   }
   return spec;
 }

@@ -1,7 +1,7 @@
 /**
  * Vendor-like series headers for Siemens, GE and Philips: the SeriesDescription / ProtocolName strings, sequence
- * names and MR acquisition parameters real scanners write (research/series_and_data.md sections 2.2-2.3 and the
- * real strings in series_labels_dev.csv). Includes the known traps on purpose: GE's exam-level ProtocolName, Philips
+ * names and MR acquisition parameters real scanners write (published vendor naming and real
+ * series descriptions). Includes the known traps on purpose: GE's exam-level ProtocolName, Philips
  * 3D TFE with TR ~8 ms and InversionTime 0, Siemens "tirm"/"dark-fluid" FLAIR names, numbered Philips series.
  * Values are drawn within the published ranges so series identification cannot key on one exact number.
  */
@@ -93,7 +93,7 @@ export interface SeriesContext {
   sourceDescription?: string;
 }
 
-export interface SeriesHeader {
+export interface SeriesDescriptor {
   description: string;
   protocolName: string;
   /** MR acquisition attributes (ScanningSequence, TR, TE, ...), ImageType and friends. */
@@ -111,12 +111,12 @@ const ORI = {
 const round = (v: number, d = 2): number => Number(v.toFixed(d));
 
 /** Header of one series kind on one vendor's scanner. */
-export function seriesHeader(kind: SeriesKind, ctx: SeriesContext): SeriesHeader {
+export function seriesHeader(kind: SeriesKind, ctx: SeriesContext): SeriesDescriptor {
   const { rng: r, scanner } = ctx;
   const v = scanner.vendor;
   const o = ORI[v][ctx.orientation];
   const at3 = scanner.fieldStrength === 3;
-  const h = (description: string, attrs: NaturalDataset, contrast: string, protocol = description): SeriesHeader => ({
+  const h = (description: string, attrs: NaturalDataset, contrast: string, protocol = description): SeriesDescriptor => ({
     description, protocolName: v === 'ge' ? scanner.examProtocol : protocol, attrs, acquisitionContrast: contrast,
   });
   const imageType = (...t: string[]): { ImageType: string[] } => ({ ImageType: t });

@@ -118,8 +118,8 @@ export function downsampleMean(dims: Vec3, src: ArrayLike<number>, f: number): {
       const rowDst = od[0] * (J + od[1] * K);
       for (let i = 0; i < nx; i++) {
         const o = rowDst + iMap[i]!;
-        sum[o] += src[rowSrc + i]!;
-        cnt[o]++;
+        sum[o] = sum[o]! + src[rowSrc + i]!;
+        cnt[o] = cnt[o]! + 1;
       }
     }
   }

@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from '../log/logger';
-import { hasBody } from './drain-then-close';
+import { hasBody } from '../http/drain-then-close';
 
 export interface UploadRate {
   minBytesPerSecond: number;

@@ -75,7 +75,7 @@ export class WorkerPool {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
     if (signal?.aborted) return Promise.reject(new Error(`the ${task} task was aborted before it started`));
     return new Promise((resolve, reject) => {
-      const p: Pending = { id: this.nextId++, task, args, log, resolve: resolve as Pending['resolve'], reject };
+      const p: Pending = { id: this.nextId++, task, args, log, resolve: resolve, reject };
       this.queue.push(p);
       signal?.addEventListener(
         'abort',

@@ -148,8 +148,8 @@ describe('flip test-time augmentation', () => {
     for (const f of [[false, false, false], [true, false, false], [false, false, true], [true, false, true]] as [boolean, boolean, boolean][]) {
       const out = await fullForward(glioma, chansOf(ph.input).map((c) => flipVolume(c, dims, f)), dims, [1, 1, 1, 1]);
       const p = voxelSoftmax(out.seg_logits!, 4, n).map((c) => flipVolume(c, dims, f));
-      p.forEach((c, ci) => c.forEach((x, v) => (mean[ci]![v] += x / 4)));
-      for (let c = 0; c < 4; c++) flipVolume(out.seg_logits!.subarray(c * n, (c + 1) * n), dims, f).forEach((z, v) => (meanLogits[c * n + v] += z / 4));
+      p.forEach((c, ci) => c.forEach((x, v) => (mean[ci]![v] = mean[ci]![v]! + x / 4)));
+      for (let c = 0; c < 4; c++) flipVolume(out.seg_logits!.subarray(c * n, (c + 1) * n), dims, f).forEach((z, v) => (meanLogits[c * n + v] = meanLogits[c * n + v]! + z / 4));
       headPasses.push(softmax(Array.from(out.grade_logits!)));
     }
     for (let c = 0; c < 4; c++) expect(maxAbsDiff(run.segmentation!.probabilities[c]!, mean[c]!)).toBeLessThan(2e-6);

@@ -59,7 +59,7 @@ describe('IBSI digital phantom: reference values from the IBSI reference manual 
     ['PBX1', 'volume density (AABB)', 0.869, 0.005],
     ['R59B', 'area density (AABB)', 0.866, 0.005],
   ])('%s %s = %d ± %d', (id, _name, ref, tol) => {
-    expect(Math.abs(get(morph, id) - (ref as number))).toBeLessThanOrEqual((tol as number) + 1e-9);
+    expect(Math.abs(get(morph, id) - (ref))).toBeLessThanOrEqual((tol) + 1e-9);
   });
 
   const stats = intensityFeatures(roiValues);
@@ -85,7 +85,7 @@ describe('IBSI digital phantom: reference values from the IBSI reference manual 
     ['N8CA', 'energy', 567, 0.5],
     ['5ZWQ', 'root mean square', 2.77, 0.005],
   ])('%s %s = %d', (id, _name, ref, tol) => {
-    expect(Math.abs(get(stats, id) - (ref as number))).toBeLessThanOrEqual((tol as number) + 1e-9);
+    expect(Math.abs(get(stats, id) - (ref))).toBeLessThanOrEqual((tol) + 1e-9);
   });
 
   it('histogram entropy with bin width 1 (no reference value at hand: checked against the grey-level counts)', () => {

@@ -10,8 +10,8 @@ import { checkConformance, formatReport, type ConformanceReport } from '../../co
 import { buildProgram } from '../../src/cli/main';
 import { readP10, type NaturalDataset } from '../../src/dicom/p10';
 import { encodeResults } from '../../src/encoders';
-import { writePart10 } from '../../src/encoders/part10-writer';
-import { obliqueCosines, syntheticCase, type GridSpec } from '../../src/encoders/testing/synthetic-findings';
+import { writePart10 } from '../../src/dicom/part10-writer';
+import { obliqueCosines, syntheticCase, type GridSpec } from '../../src/testing/synthetic-findings';
 import { writeCase } from '../encoders/helpers/case-files';
 
 /** Warnings we know and accept (conformance/objects.md explains each). Anything else fails the test. */

@@ -4,8 +4,8 @@
  */
 import { readP10 } from '../../src/dicom/p10';
 import { encodeResults, preflight } from '../../src/encoders';
-import { writePart10 } from '../../src/encoders/part10-writer';
-import { AXIAL, obliqueCosines, syntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import { writePart10 } from '../../src/dicom/part10-writer';
+import { AXIAL, obliqueCosines, syntheticCase } from '../../src/testing/synthetic-findings';
 import type { EncoderOptions } from '../../src/encoders/options';
 
 const OPTS: EncoderOptions = { node: { name: 'preflight', version: '0.1.0' }, now: new Date('2026-05-01T00:00:00'), pdf: { enabled: false } };

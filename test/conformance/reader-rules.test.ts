@@ -1,6 +1,6 @@
 /**
  * The reader rules (src/encoders/conformance/reader-rules.ts: how 3D Slicer/dcmqi and OHIF read a TID 1500 SR) on
- * what we emit, and on SRs broken on purpose the way issue 12 found them broken: each must be caught by its rule.
+ * what we emit, and on SRs broken on purpose the ways real SRs have been found broken: each must be caught by its rule.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { encodeResults } from '../../src/encoders';
 import { checkReaderRules } from '../../src/encoders/conformance/reader-rules';
 import type { CheckContext } from '../../src/encoders/conformance/structural-checks';
 import type { EncoderOptions } from '../../src/encoders/options';
-import { AXIAL, syntheticCase, type GridSpec } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, syntheticCase, type GridSpec } from '../../src/testing/synthetic-findings';
 import { writeCase } from '../encoders/helpers/case-files';
 
 type Item = Record<string, unknown>;
@@ -45,7 +45,7 @@ describe('reader rules', () => {
   const broken = (fn: (sr: Item) => void): NaturalDataset => {
     const sr = clone(base.sr) as Item;
     fn(sr);
-    return sr as NaturalDataset;
+    return sr;
   };
 
   test('our SRs pass: full, no T1ce, composite segments', async () => {

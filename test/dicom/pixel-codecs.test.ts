@@ -16,7 +16,7 @@ import {
   storedValues,
   type PixelFormat,
 } from '../../src/dicom/pixel-codecs';
-import { writeSeries } from '../../src/dicom/series-writer';
+import { writeSeries } from '../../src/synth/series-writer';
 import { buildSeriesVolume } from '../../src/imaging/build-volume';
 import { VolumeBuildError } from '../../src/imaging/volume-errors';
 import type { Volume } from '../../src/imaging/volume';

@@ -1,10 +1,10 @@
 /**
  * WADO-RS frames of an instance whose stored native Pixel Data is shorter than Rows × Columns × samples × bytes ×
  * frames (stored before the store refused such instances at receipt): a 4xx naming the problem, never a 500
- * (issue 11 item 6). The file is damaged directly in the store, as an older version would have left it.
+ * The file is damaged directly in the store, as an older version would have left it.
  */
 import { writeFileSync } from 'node:fs';
-import { syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { shortenedPixelData } from '../helpers/damaged-dicom';
 import { startTestNode, type TestNode } from '../web/node-fixture';
 

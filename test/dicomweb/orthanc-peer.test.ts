@@ -3,7 +3,7 @@
  * server pushes a study to it with STOW-RS, queries it (QIDO-RS) and pulls a study back (WADO-RS).
  */
 import { createHash } from 'node:crypto';
-import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { startOrthanc, type OrthancPeer } from '../helpers/orthanc';
 import { startTestNode, type TestNode } from '../web/node-fixture';
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { api as dicomweb } from 'dicomweb-client';
 import XHR from 'xhr2';
-import { multipartContentType, multipartRelated, syntheticMrStudy, type SyntheticInstance } from '../../src/bench/fixtures/synthetic-mr';
+import { multipartContentType, multipartRelated, syntheticMrStudy, type SyntheticInstance } from '../../src/testing/synthetic-mr';
 import { MultipartRelatedParser } from '../../src/dicomweb/multipart';
 import { readP10 } from '../../src/dicom/p10';
 import { startTestNode, type TestNode } from '../web/node-fixture';

@@ -4,7 +4,7 @@
  * still answering afterwards. One real node; every request is small, so the suite runs in seconds.
  */
 import { request } from 'node:http';
-import { multipartContentType, syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { multipartContentType, syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { startTestNode, type TestNode } from '../web/node-fixture';
 
 interface Case {

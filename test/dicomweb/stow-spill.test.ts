@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { dicomwebRouter } from '../../src/dicomweb/router';
 import { createLogger } from '../../src/log/logger';
 import { InstanceStore } from '../../src/store/store';

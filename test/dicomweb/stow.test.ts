@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { readdirSync } from 'node:fs';
-import { multipartContentType, multipartRelated, syntheticMrStudy, syntheticStudyUid } from '../../src/bench/fixtures/synthetic-mr';
+import { multipartContentType, multipartRelated, syntheticMrStudy, syntheticStudyUid } from '../../src/testing/synthetic-mr';
 import { storeLayout } from '../../src/store/paths';
 import { startTestNode, type TestNode } from '../web/node-fixture';
 

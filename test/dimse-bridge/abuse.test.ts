@@ -1,5 +1,5 @@
 /**
- * DIMSE abuse cases against the real SCP over the real store (issue 11 item 1): an A-ASSOCIATE-RQ that declares
+ * DIMSE abuse cases against the real SCP over the real store: an A-ASSOCIATE-RQ that declares
  * 0xFFFFFFF0 bytes and keeps streaming, a connection that never associates, a flood of unassociated connections,
  * a first PDU that is not an A-ASSOCIATE-RQ and an over-long P-DATA-TF inside an association. Each must end with an
  * A-ABORT (or a close) within about a second, hold no data, and leave the SCP answering echoscu. Plus the safe

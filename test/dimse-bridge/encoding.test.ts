@@ -41,7 +41,7 @@ describe('C-STORE-RSP encoding', () => {
     expect(pdu.readUInt32BE(6)).toBe(pdu.length - 10);
     expect(pdu[10]).toBe(7);
     expect(pdu[11]).toBe(0x03);
-    const cmd = new Dataset(pdu.subarray(12), TransferSyntax.ImplicitVRLittleEndian).getElements() as Record<string, unknown>;
+    const cmd = new Dataset(pdu.subarray(12), TransferSyntax.ImplicitVRLittleEndian).getElements();
     expect(cmd).toMatchObject({
       CommandField: 0x8001,
       MessageIDBeingRespondedTo: 42,

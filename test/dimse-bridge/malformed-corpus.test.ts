@@ -1,12 +1,13 @@
 /**
- * The malformed-input corpus (issue 11 item 9): hand-made bad data sets, each with the answer the node must give,
+ * The malformed-input corpus: hand-made bad data sets, each with the answer the node must give,
  * sent in ONE association by C-STORE (the association must survive every one of them) and as parts of ONE STOW-RS
  * request. The C-STORE status and the STOW FailureReason come from the same table (src/store/reasons.ts).
  */
 import { writeP10 } from '../../src/dicom/p10';
 import { SopClass, TransferSyntax } from '../../src/dicom/constants';
 import { buildFileMetaHeader } from '../../src/dimse-bridge/file-meta';
-import { bufferSource, checkP10Structure } from '../../src/store/p10-structure';
+import { bufferSource } from '../../src/dicom/byte-source';
+import { checkP10Structure } from '../../src/store/p10-structure';
 import { multipartRelated } from '../helpers/stow';
 import { startTestNode, type TestNode } from '../web/node-fixture';
 import { storeRaw } from './helpers/raw-association';

@@ -1,5 +1,5 @@
 /**
- * Re-sends through a real node (issue 11 items 2 and 6): real storescu from two allowed AEs, STOW after C-STORE,
+ * Re-sends through a real node: real storescu from two allowed AEs, STOW after C-STORE,
  * a re-wrapped File Meta Information, a different data set under a stored UID (warning, and storescu goes on with
  * the rest of the study), and an instance with short Pixel Data refused over both protocols with its reason.
  */

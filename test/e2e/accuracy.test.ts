@@ -14,8 +14,8 @@ import { buildSeriesVolume } from '../../src/imaging/build-volume';
 import { resampleNearest } from '../../src/imaging/resample';
 import { dice } from '../../src/ai/postprocess';
 import type { Findings } from '../../src/ai/findings';
-import { readArtifact } from '../../src/pipeline/artifacts';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { readFindings } from '../../src/pipeline/stage-outputs';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import type { InferOutput } from '../../src/pipeline/stages';
 import { labelVolume } from '../../src/synth/ground-truth';
 import { synthesiseStudy } from '../../src/synth/study';
@@ -108,7 +108,7 @@ describe('end-to-end accuracy of the committed glioma model (synthetic studies, 
 
       // SR volumes = the job's findings (what the audit record says is what the model produced).
       const inferred = JSON.parse(readFileSync(join(dataDir, 'jobs', String(job.id), 'inferring.json'), 'utf8')).output as InferOutput;
-      const findings = await readArtifact<Findings>(join(dataDir, 'jobs', String(job.id), 'work'), inferred.models[0]!.artifact);
+      const findings = await readFindings(join(dataDir, 'jobs', String(job.id), 'work'), inferred.models[0]!.artifact);
       const vols = srVolumes(sr, findings);
       for (const r of findings.regions) expect(vols[r.key]).toBeCloseTo(r.volumeMl, 1);
     }

@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import { SopClass } from '../../src/dicom/constants';
 import { readP10, type NaturalDataset } from '../../src/dicom/p10';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
@@ -112,7 +112,7 @@ describe('end to end: an Enhanced MR (multi-frame) T1ce display series, every fr
     frameSlices(decoded, volume.sources); // throws when a frame's reference and position disagree
 
     // SR: every IMAGE reference into the T1ce names existing frames; the evidence lists the instance.
-    const tree = allItems(sr!.ds as Node);
+    const tree = allItems(sr!.ds);
     const refs = tree.filter((i) => i.ValueType === 'IMAGE').flatMap((i) => items(i.ReferencedSOPSequence)).filter((r) => r.ReferencedSOPInstanceUID === sourceUid);
     expect(refs.length).toBeGreaterThan(0);
     for (const r of refs) for (const n of [r.ReferencedFrameNumber ?? []].flat().map(Number)) expect(n >= 1 && n <= nFrames).toBe(true);

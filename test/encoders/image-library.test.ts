@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { checkConformance } from '../../conformance/check';
 import { readP10 } from '../../src/dicom/p10';
 import { encodeResults } from '../../src/encoders';
-import { obliqueCosines, syntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import { obliqueCosines, syntheticCase } from '../../src/testing/synthetic-findings';
 import { codeValue, concept, find, kids, numValue, one, type Node } from './helpers/sr-tree';
 
 test('Image Library groups carry TID 1602/1604 descriptors and entries their positions; the SR passes dciodvfy and dsrdump', async () => {
@@ -18,7 +18,7 @@ test('Image Library groups carry TID 1602/1604 descriptors and entries their pos
   c.findings.inputs[0]!.geometry!.sliceThickness = 2;
   const out = await encodeResults(c.findings, c.header, { node: { name: 'lib-test', version: '0.1.0' }, now: new Date('2026-03-01T10:00:00'), keyImages: { enabled: false }, pdf: { enabled: false } });
   const sr = out.objects.find((o) => o.kind === 'sr')!;
-  const root = readP10(sr.bytes).dataset as Node;
+  const root = readP10(sr.bytes).dataset;
   const library = one(root, '111028', 'DCM');
   const groups = find(library, '126200', 'DCM');
   expect(groups).toHaveLength(c.findings.inputs.length);

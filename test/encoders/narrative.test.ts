@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { narrativeFor } from '../../src/encoders/narrative/llm';
 import { clinicianNarrative, patientNarrative } from '../../src/encoders/narrative/templates';
-import { AXIAL, syntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, syntheticCase } from '../../src/testing/synthetic-findings';
 
 const c = syntheticCase({ grid: { columns: 16, rows: 16, slices: 8, spacing: [1, 1, 2], ...AXIAL, origin: [0, 0, 0] }, key: 'narr' });
 

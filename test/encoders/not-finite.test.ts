@@ -4,7 +4,7 @@
  * naming the measurement, not an anonymous DS error.
  */
 import { encodeResults, EncoderInputError } from '../../src/encoders';
-import { AXIAL, syntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, syntheticCase } from '../../src/testing/synthetic-findings';
 
 const GRID = { columns: 16, rows: 16, slices: 8, spacing: [1, 1, 2] as [number, number, number], ...AXIAL, origin: [0, 0, 0] as [number, number, number] };
 const OPTIONS = { node: { name: 'nan-test', version: '0.1.0' }, pdf: { enabled: false } };

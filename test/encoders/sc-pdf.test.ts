@@ -17,7 +17,7 @@ import { orientationLetters } from '../../src/encoders/sc/sc-encoder';
 import { pixelBytes } from '../../src/encoders/seg/seg-decoder';
 import { dicomLabToRgb, rgbToDicomLab } from '../../src/encoders/seg/segment-catalog';
 import type { EncoderOptions } from '../../src/encoders/options';
-import { AXIAL, syntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, syntheticCase } from '../../src/testing/synthetic-findings';
 
 const OPTS: EncoderOptions = { node: { name: 'sc-test', version: '0.1.0' }, now: new Date('2026-03-01T10:00:00') };
 const c = syntheticCase({ grid: { columns: 48, rows: 40, slices: 12, spacing: [1, 1, 2], ...AXIAL, origin: [0, 0, 0] }, key: 'sc' });

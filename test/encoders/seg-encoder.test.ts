@@ -13,7 +13,7 @@ import { encodeSeg, validateSegInput } from '../../src/encoders/seg/seg-encoder'
 import { decodeSeg, segmentMask, segToLabelmap } from '../../src/encoders/seg/seg-decoder';
 import { EncoderInputError, type EncoderOptions } from '../../src/encoders/options';
 import { outputUids } from '../../src/encoders/uid-scheme';
-import { AXIAL, obliqueCosines, syntheticCase, type GridSpec, type SyntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, obliqueCosines, syntheticCase, type GridSpec, type SyntheticCase } from '../../src/testing/synthetic-findings';
 import { runTool } from '../helpers/dcmtk';
 import { writeCase } from './helpers/case-files';
 

@@ -5,7 +5,7 @@
  */
 import { readP10 } from '../../src/dicom/p10';
 import { encodeResults } from '../../src/encoders';
-import { obliqueCosines, syntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import { obliqueCosines, syntheticCase } from '../../src/testing/synthetic-findings';
 
 const OPTS = { node: { name: 'attr-test', version: '0.1.0' }, now: new Date('2026-03-01T10:00:00') };
 

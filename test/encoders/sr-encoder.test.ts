@@ -12,7 +12,7 @@ import { encodeResults } from '../../src/encoders';
 import { codeItem, PRIVATE_SCHEME } from '../../src/encoders/codes';
 import { ucumUnits } from '../../src/encoders/conformance/validators';
 import type { EncoderOptions } from '../../src/encoders/options';
-import { AXIAL, regionsFromLabelmap, syntheticCase, type GridSpec } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, regionsFromLabelmap, syntheticCase, type GridSpec } from '../../src/testing/synthetic-findings';
 import { runTool } from '../helpers/dcmtk';
 import { writeCase } from './helpers/case-files';
 import { codeValue, concept, derived, derivedFor, find, groups, kids, modifier, notAttempted, numValue, one, type Node } from './helpers/sr-tree';
@@ -32,7 +32,7 @@ async function encodeCase(key: string, opts: EncoderOptions = OPTS, mutate?: (c:
   const files = out.objects.map((o) => join(caseDir, o.fileName));
   out.objects.forEach((o, i) => writeFileSync(files[i]!, o.bytes));
   const sr = out.objects.find((o) => o.kind === 'sr')!;
-  return { c, out, files, sourceFiles, srFile: join(caseDir, 'sr.dcm'), root: readP10(sr.bytes).dataset as Node };
+  return { c, out, files, sourceFiles, srFile: join(caseDir, 'sr.dcm'), root: readP10(sr.bytes).dataset };
 }
 
 describe('TID 1500 content', () => {
@@ -333,7 +333,7 @@ describe('variants', () => {
     const r = await encodeCase('two-heads', OPTS, (c) => {
       const h = c.findings.heads.find((x) => x.head === 'idh')!;
       for (const [head, title] of [['egfr', 'EGFR amplification'], ['tert', 'TERT promoter mutation']]) {
-        c.findings.heads.push({ ...h, head: head!, title: title!, classes: [{ name: 'present', probability: 0.7 }, { name: 'absent', probability: 0.3 }], predicted: 'present' });
+        c.findings.heads.push({ ...h, head: head!, kind: 'generic', title: title!, classes: [{ name: 'present', probability: 0.7 }, { name: 'absent', probability: 0.3 }], predicted: 'present' });
       }
     });
     const qe = one(r.root, 'C0034375', 'UMLS');

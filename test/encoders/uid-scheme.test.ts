@@ -6,7 +6,7 @@ import { isValidUid, randomUid, uuidOfUid } from '../../src/dicom/uids';
 import { encodeResults } from '../../src/encoders';
 import type { EncoderOptions } from '../../src/encoders/options';
 import { outputUids } from '../../src/encoders/uid-scheme';
-import { AXIAL, syntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, syntheticCase } from '../../src/testing/synthetic-findings';
 
 const GRID = { columns: 16, rows: 16, slices: 8, spacing: [1, 1, 2] as [number, number, number], ...AXIAL, origin: [0, 0, 0] as [number, number, number] };
 const OPTS: EncoderOptions = { node: { name: 'uid-test', version: '0.1.0' }, now: new Date('2026-03-01T10:00:00') };

@@ -1,5 +1,6 @@
 /** Damaged DICOM for tests: objects an older node stored before it checked them at receipt. Test data only. */
-import { bufferSource, checkP10Structure } from '../../src/store/p10-structure';
+import { bufferSource } from '../../src/dicom/byte-source';
+import { checkP10Structure } from '../../src/store/p10-structure';
 
 /** The same instance with its (explicit VR LE) Pixel Data cut to half, the element length adjusted to match. */
 export function shortenedPixelData(buf: Buffer): Buffer {

@@ -1,6 +1,6 @@
 /**
  * Runs DCMTK command-line tools (storescu, echoscu, storescp, dcmdump, ...) as real DICOM peers.
- * TCP_NODELAY=1 is always set: without it DCMTK 3.6.7 stalls ~45 ms per instance (research/perf.md).
+ * TCP_NODELAY=1 is always set: without it DCMTK 3.6.7 stalls ~45 ms per instance (delayed ACK).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 

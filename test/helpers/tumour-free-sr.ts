@@ -10,7 +10,7 @@ export function allItems(n: Node): Node[] {
 
 /** (Neoplasm) = (Not detected); each head (Not applicable); every NUM finite; every Volume 0; no diagnosis. */
 export function expectTumourFreeSr(srFile: string, headCount: number): void {
-  const items = allItems(readP10(readFileSync(srFile)).dataset as Node);
+  const items = allItems(readP10(readFileSync(srFile)).dataset);
   const codes = items.filter((i) => i.ValueType === 'CODE');
   expect(codes.some((i) => concept(i).value === '108369006' && codeValue(i).value === '260415000')).toBe(true);
   expect(codes.filter((i) => codeValue(i).value === '385432009')).toHaveLength(headCount);

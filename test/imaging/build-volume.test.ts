@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransferSyntax as TS } from '../../src/dicom/constants';
 import { readP10, type NaturalDataset } from '../../src/dicom/p10';
-import { writeSeries, type SeriesWriterOptions } from '../../src/dicom/series-writer';
+import { writeSeries, type SeriesWriterOptions } from '../../src/synth/series-writer';
 import { buildSeriesVolume, subVolumesOf } from '../../src/imaging/build-volume';
 import { readImageInstance } from '../../src/imaging/p10-image-reader';
 import type { Volume } from '../../src/imaging/volume';

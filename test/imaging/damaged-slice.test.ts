@@ -1,9 +1,9 @@
 /**
  * A slice whose native Pixel Data is too short (stored by an older node, or read from files) is left out of the
- * volume with a warning instead of failing the series (issue 11 item 6): at the edge the volume is one slice
+ * volume with a warning instead of failing the series: at the edge the volume is one slice
  * shorter; in the middle the gap follows the missing-slice rule (refused, or interpolated when allowed).
  */
-import { writeSeries } from '../../src/dicom/series-writer';
+import { writeSeries } from '../../src/synth/series-writer';
 import { buildSeriesVolume } from '../../src/imaging/build-volume';
 import { VolumeBuildError } from '../../src/imaging/volume-errors';
 import { shortenedPixelData } from '../helpers/damaged-dicom';

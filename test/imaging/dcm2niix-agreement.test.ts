@@ -11,7 +11,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransferSyntax as TS } from '../../src/dicom/constants';
-import { writeSeries, type SeriesWriterOptions } from '../../src/dicom/series-writer';
+import { writeSeries, type SeriesWriterOptions } from '../../src/synth/series-writer';
 import { buildSeriesVolume } from '../../src/imaging/build-volume';
 import type { Vec3 } from '../../src/imaging/volume';
 import { runTool } from '../helpers/dcmtk';

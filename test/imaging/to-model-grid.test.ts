@@ -7,7 +7,7 @@
  *  - z-score statistics inside the mask, clipping, coverage, Frame of Reference warnings, errors;
  *  - inverse mapping of labels/probabilities back onto native slices (also non-uniform stacks) vs analytic truth.
  */
-import { writeSeries } from '../../src/dicom/series-writer';
+import { writeSeries } from '../../src/synth/series-writer';
 import { applyAffine } from '../../src/imaging/affine';
 import { buildSeriesVolume } from '../../src/imaging/build-volume';
 import type { GridSpec, NormalisationSpec } from '../../src/imaging/grid-spec';

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { syntheticMrStudy } from '../../src/testing/synthetic-mr';
+import { UNCHECKED_OUTPUTS } from '../../src/jobs/types';
 import { ensureBuilt } from '../helpers/build';
 import { startTestNode, type TestNode } from '../web/node-fixture';
 
@@ -23,9 +24,12 @@ describe('operator CLI: jobs, job, retry, ready', () => {
     await ensureBuilt();
     node = await startTestNode({ pipeline: { maxAttempts: 1 } }, {
       stages: {
-        encoding: (async () => {
-          throw new Error('no encoder today');
-        }) as never,
+        handlers: {
+          encoding: async () => {
+            throw new Error('no encoder today');
+          },
+        },
+        outputs: UNCHECKED_OUTPUTS,
       },
     });
   }, 300000);

@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { JobMachine } from '../../src/jobs/machine';
-import { STAGES, type Stage, type StageContext, type StageHandler } from '../../src/jobs/types';
+import { z } from 'zod';
+import { STAGES, UNCHECKED_OUTPUTS, type StageOutputMap, type StageOutputSchemas } from '../../src/jobs/types';
 import { createLogger } from '../../src/log/logger';
 import { openDatabase } from '../../src/store/database';
 import { storeLayout } from '../../src/store/paths';
@@ -13,10 +14,9 @@ import { startTestNode, type TestNode } from '../web/node-fixture';
 
 const fastBackoff = (): number => 50;
 
-/** The pipeline declares typed stage outputs; these tests drive the machine with plain JSON outputs. */
-function handler<S extends Stage>(fn: (ctx: StageContext<S>) => Promise<unknown>): StageHandler<S> {
-  return fn as unknown as StageHandler<S>;
-}
+/** These tests drive the machine with plain JSON outputs, except the encoding stage's in the retry test. */
+type RetryOutputs = StageOutputMap & { encoding: { objects: number } };
+const retryOutputs: StageOutputSchemas<RetryOutputs> = { ...UNCHECKED_OUTPUTS, encoding: z.object({ objects: z.number() }) };
 
 describe('job state machine', () => {
   let node: TestNode | undefined;
@@ -40,14 +40,17 @@ describe('job state machine', () => {
     const seen: string[] = [];
     node = await startTestNode({}, {
       stages: {
-        identifying: handler(async (ctx) => {
-          seen.push(`identifying:${ctx.store.listInstances({ studyInstanceUid: ctx.studyInstanceUid }).length}`);
-          return { series: ctx.store.listSeries(ctx.studyInstanceUid).map((s) => s.seriesDescription) };
-        }),
-        inferring: handler(async (ctx) => {
-          seen.push(`inferring saw ${JSON.stringify(ctx.outputs.identifying)} and ${JSON.stringify(ctx.outputs.preprocessing)}`);
-          return { volumeMl: 12.5 };
-        }),
+        handlers: {
+          identifying: async (ctx) => {
+            seen.push(`identifying:${ctx.store.listInstances({ studyInstanceUid: ctx.studyInstanceUid }).length}`);
+            return { series: ctx.store.listSeries(ctx.studyInstanceUid).map((s) => s.seriesDescription) };
+          },
+          inferring: async (ctx) => {
+            seen.push(`inferring saw ${JSON.stringify(ctx.outputs.identifying)} and ${JSON.stringify(ctx.outputs.preprocessing)}`);
+            return { volumeMl: 12.5 };
+          },
+        },
+        outputs: UNCHECKED_OUTPUTS,
       },
     }, dir);
     const study = await receive(node, 'jobs-happy');
@@ -79,18 +82,21 @@ describe('job state machine', () => {
     node = await startTestNode({ pipeline: { maxAttempts: 3 } }, {
       backoffMs: fastBackoff,
       stages: {
-        encoding: handler(async () => {
-          calls++;
-          if (fail) throw new Error(`encoder exploded (call ${calls})`);
-          return { objects: 2 };
-        }),
-        delivering: handler(async (ctx) => {
-          if (ctx.outputs.encoding && (ctx.outputs.encoding as unknown as { objects: number }).objects === 2 && permanentOnce) {
-            permanentOnce = false;
-            throw Object.assign(new Error('every destination dead-lettered'), { permanent: true, reason: 'dead-letter' });
-          }
-          return { delivered: true };
-        }),
+        handlers: {
+          encoding: async () => {
+            calls++;
+            if (fail) throw new Error(`encoder exploded (call ${calls})`);
+            return { objects: 2 };
+          },
+          delivering: async (ctx) => {
+            if (ctx.outputs.encoding && ctx.outputs.encoding.objects === 2 && permanentOnce) {
+              permanentOnce = false;
+              throw Object.assign(new Error('every destination dead-lettered'), { permanent: true, reason: 'dead-letter' });
+            }
+            return { delivered: true };
+          },
+        },
+        outputs: retryOutputs,
       },
     }, dir);
     const study = await receive(node, 'jobs-fail');
@@ -126,15 +132,16 @@ describe('job state machine', () => {
     const entered: number[] = [];
     node = await startTestNode({}, {
       stages: {
-        inferring: handler(
-          (ctx) =>
+        handlers: {
+          inferring: (ctx) =>
             new Promise((resolve, reject) => {
               entered.push(ctx.job.generation);
               if (ctx.job.generation > 1) return resolve({ generation: ctx.job.generation });
               release = () => resolve({ generation: 1 });
               ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error));
             }),
-        ),
+        },
+        outputs: UNCHECKED_OUTPUTS,
       },
     }, dir);
     const insts = syntheticMrStudy({ seed: 'jobs-late', series: 1, slicesPerSeries: 3 });
@@ -162,7 +169,7 @@ describe('job state machine', () => {
     const store = await InstanceStore.open({ dataDir: dir, acceptedSopClasses: ['*'], db });
     const logger = createLogger('jobs');
     const tracker = new StudyTracker({ db, store, quietPeriodMs: 3_600_000, logger });
-    const crashed = new JobMachine({ db, store, dataDir: dir, concurrency: 1, maxAttempts: 3, logger });
+    const crashed = new JobMachine({ db, store, dataDir: dir, concurrency: 1, maxAttempts: 3, logger, outputs: UNCHECKED_OUTPUTS });
     // Never settles: the process "dies" inside this stage.
     crashed.registerStage('preprocessing', () => new Promise(() => undefined));
     crashed.attach(tracker);
@@ -176,20 +183,14 @@ describe('job state machine', () => {
     expect(existsSync(join(crashed.jobDir(job!.id), 'identifying.json'))).toBe(true);
     // "Crash": this machine is abandoned mid-stage; a new one opens the same database.
     const calls: Array<{ attempt: number; identifying: unknown }> = [];
-    const resumed = new JobMachine({ db, store, dataDir: dir, concurrency: 1, maxAttempts: 3, logger });
-    resumed.registerStage(
-      'identifying',
-      handler(async () => {
-        throw new Error('identifying must not run again');
-      }),
-    );
-    resumed.registerStage(
-      'preprocessing',
-      handler(async (ctx) => {
-        calls.push({ attempt: ctx.attempt, identifying: ctx.outputs.identifying });
-        return { resumed: true };
-      }),
-    );
+    const resumed = new JobMachine({ db, store, dataDir: dir, concurrency: 1, maxAttempts: 3, logger, outputs: UNCHECKED_OUTPUTS });
+    resumed.registerStage('identifying', async () => {
+      throw new Error('identifying must not run again');
+    });
+    resumed.registerStage('preprocessing', async (ctx) => {
+      calls.push({ attempt: ctx.attempt, identifying: ctx.outputs.identifying });
+      return { resumed: true };
+    });
     resumed.start();
     const done = await resumed.waitFor(job!.id, ['done', 'failed']);
     expect(done.state).toBe('done');

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { exposition } from '../../src/metrics/metrics';
 import { runTool } from '../helpers/dcmtk';
 import { writeMrStudy } from '../dimse-bridge/helpers/mr-study';

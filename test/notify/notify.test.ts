@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load';
 import type { NotificationEvent } from '../../src/notify/events';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import { synthesiseStudy } from '../../src/synth/study';
 import { freePort, waitFor } from '../helpers/ports';
 import { stow } from '../helpers/stow';

@@ -1,6 +1,6 @@
 /** @jest-environment ./test/ai/ort-environment.js */
 /**
- * A selected series that cannot be built into a volume no longer fails the study (issue 11 item 6): a T2 with a
+ * A selected series that cannot be built into a volume no longer fails the study: a T2 with a
  * damaged slice in the middle (native Pixel Data cut to half, as an older node version could have stored it) is
  * left out with the reason, and the model runs on the other roles its missing-modality rules allow. Real tiny
  * ONNX model (test/fixtures/models), real synthetic study; stops at the findings (encoding is tested elsewhere).

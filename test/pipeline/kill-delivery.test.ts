@@ -1,5 +1,5 @@
 /**
- * kill -9 during delivery (issue 11 item 9): the real built node delivers a study's SEG and SR by STOW-RS to a
+ * kill -9 during delivery: the real built node delivers a study's SEG and SR by STOW-RS to a
  * real Orthanc. Orthanc is paused (SIGSTOP) so that the delivery is held in flight, the node is killed (SIGKILL)
  * in the middle of it, Orthanc resumes (SIGCONT) and takes in what the dead node had sent, and the node restarts:
  * the job resumes at delivering, sends again, and the PACS ends with exactly one SEG and one SR (deterministic
@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { submitStudy } from '../../src/bench/fixtures/latency-probe';
+import { submitStudy } from '../../src/testing/latency-probe';
 import { synthesiseStudy } from '../../src/synth/study';
 import { ensureBuilt } from '../helpers/build';
 import { startOrthanc, type OrthancPeer } from '../helpers/orthanc';

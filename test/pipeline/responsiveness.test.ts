@@ -1,5 +1,5 @@
 /**
- * The event loop stays responsive while a study is processed (issue 11 item 7): the real built node (`serve`, a
+ * The event loop stays responsive while a study is processed: the real built node (`serve`, a
  * child process) runs the benchmark U-Net on a synthetic study while /healthz, the jobs API and small STOW-RS
  * requests are sent back to back. Bound is generous (1 s) to stay robust on a loaded machine; the real figures
  * are in `npm run bench` (S8). With pipeline.workers = 0 (the stage work on the event loop) this test fails.
@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { latencySummary, probeLatency, submitStudy } from '../../src/bench/fixtures/latency-probe';
+import { latencySummary, probeLatency, submitStudy } from '../../src/testing/latency-probe';
 import { synthesiseStudy } from '../../src/synth/study';
 import { ensureBuilt } from '../helpers/build';
 import { waitFor } from '../helpers/ports';

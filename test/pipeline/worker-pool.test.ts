@@ -13,12 +13,13 @@ import { ModelRegistry } from '../../src/ai/registry';
 import { DeviceQueue } from '../../src/ai/runtime';
 import { parseConfig } from '../../src/config/load';
 import { readP10 } from '../../src/dicom/p10';
-import { studyHeaderFrom } from '../../src/dicom/study-header';
+import { studyAttributesFrom } from '../../src/dicom/study-attributes';
 import { createLogger, type Logger } from '../../src/log/logger';
+import { z } from 'zod';
 import { readArtifactJson } from '../../src/pipeline/artifacts';
 import { isPermanent } from '../../src/pipeline/errors';
 import { groupFiles } from '../../src/pipeline/infer-study';
-import { identify, type PreparedCase } from '../../src/pipeline/prepare';
+import { identify } from '../../src/pipeline/prepare';
 import { inThreadWork, type StageWork } from '../../src/pipeline/stage-work';
 import { synthesiseStudy } from '../../src/synth/study';
 import { writeStudy } from '../../src/synth/write-study';
@@ -70,8 +71,8 @@ describe('stage work in worker threads', () => {
 
     const run = async (work: StageWork, workDir: string, log: Logger): Promise<unknown> => {
       const prep = await work.prepare({ files: s, classification: id.classification, models: id.routed, workDir }, log);
-      const ref = (await readArtifactJson<Pick<PreparedCase, 'referenceSeries'>>(workDir, prep.models[0]!.artifact)).referenceSeries.seriesInstanceUid;
-      const header = studyHeaderFrom(readP10(readFileSync(s.series[ref]![0]!), { headerOnly: true }).dataset);
+      const ref = (await readArtifactJson(workDir, prep.models[0]!.artifact, z.object({ referenceSeries: z.object({ seriesInstanceUid: z.string() }) }))).referenceSeries.seriesInstanceUid;
+      const header = studyAttributesFrom(readP10(readFileSync(s.series[ref]![0]!), { headerOnly: true }).dataset);
       const inf = await work.infer({ model: 'tiny-glioma', studyInstanceUid: s.studyInstanceUid, workDir, artifact: prep.models[0]!.artifact }, log);
       const enc = await work.encode({ model: 'tiny-glioma', workDir, artifact: inf.artifact, header, predecessors: [], createdAt: Date.UTC(2026, 0, 2, 3, 4, 5) }, log);
       // Wall-clock timings are the only thing allowed to differ.

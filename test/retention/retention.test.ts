@@ -6,8 +6,8 @@
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
-import type { JobRecord } from '../../src/jobs/types';
+import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/testing/synthetic-mr';
+import { UNCHECKED_OUTPUTS, type JobRecord } from '../../src/jobs/types';
 import { dueForDeletion, Retention } from '../../src/retention/retention';
 import { storeLayout, studyDir } from '../../src/store/paths';
 import { InstanceStore } from '../../src/store/store';
@@ -51,10 +51,13 @@ describe('retention on a running node', () => {
   beforeAll(async () => {
     node = await startTestNode({ pipeline: { maxAttempts: 1 } }, {
       stages: {
-        identifying: (async (ctx: { studyInstanceUid: string }) => {
-          if (ctx.studyInstanceUid === failUid.value) throw new Error('cannot identify this one');
-          return { selected: {}, missing: ['t1', 't1ce', 't2', 'flair'], series: [], routed: [], skipped: [], unreadable: [] };
-        }) as never,
+        handlers: {
+          identifying: async (ctx) => {
+            if (ctx.studyInstanceUid === failUid.value) throw new Error('cannot identify this one');
+            return { selected: {}, missing: ['t1', 't1ce', 't2', 'flair'], series: [], routed: [], skipped: [], unreadable: [] };
+          },
+        },
+        outputs: UNCHECKED_OUTPUTS,
       },
     });
   });

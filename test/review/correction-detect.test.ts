@@ -11,7 +11,7 @@ import { readP10 } from '../../src/dicom/p10';
 import { encodeResults, outputUids } from '../../src/encoders';
 import type { EncoderOptions } from '../../src/encoders/options';
 import { encodeSeg } from '../../src/encoders/seg/seg-encoder';
-import { AXIAL, syntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, syntheticCase } from '../../src/testing/synthetic-findings';
 import { writeCase } from '../encoders/helpers/case-files';
 import { stow } from '../helpers/stow';
 import { startTestNode, type TestNode } from '../web/node-fixture';

@@ -63,7 +63,7 @@ describe('monitoring', () => {
 });
 
 describe('tissue results', () => {
-  const head = (id: string, predicted: string, confidence = 0.8, indeterminate = false): HeadResult => ({ head: id, title: id, classes: [], predicted, confidence, uncertainty: { entropy: 0, normalisedEntropy: 0 }, indeterminate, temperature: 1 });
+  const head = (id: string, kind: HeadResult['kind'], predicted: string, confidence = 0.8, indeterminate = false): HeadResult => ({ head: id, kind, title: id, classes: [], predicted, confidence, uncertainty: { entropy: 0, normalisedEntropy: 0 }, indeterminate, temperature: 1 });
   test('integrated WHO CNS5 diagnosis from tissue with the model diagnosis rules', () => {
     expect(tissueDiagnosis({ idh: 'mutant', codeletion1p19q: 'codeleted', grade: '3' })!.integrated.label).toBe('Oligodendroglioma, IDH-mutant and 1p/19q-codeleted, CNS WHO grade 3');
     expect(tissueDiagnosis({ idh: 'mutant', codeletion1p19q: 'intact', grade: '2' })!.integrated.label).toBe('Astrocytoma, IDH-mutant, CNS WHO grade 2');
@@ -72,8 +72,11 @@ describe('tissue results', () => {
     expect(tissueDiagnosis({ idh: 'wildtype', grade: '4' })!.reasoning[0]).toMatch(/tissue/);
   });
   test('agreement per head; indeterminate heads never agree; heads the model lacks are skipped', () => {
-    const a = headAgreement([head('idh', 'wildtype'), head('codeletion_1p19q', 'intact', 0.5, true), head('grade', '3')], { idh: 'wildtype', codeletion1p19q: 'intact', grade: '4', egfr: 'mutant' });
-    expect(a.map((x) => [x.head, x.agrees, x.predicted])).toEqual([['idh', true, 'wildtype'], ['codeletion_1p19q', false, 'indeterminate'], ['grade', false, '3']]);
+    // Matched by kind, whatever the head's id.
+    const a = headAgreement([head('idh_status', 'idh', 'wildtype'), head('codel', 'codeletion_1p19q', 'intact', 0.5, true), head('grade', 'who_grade', '3')], { idh: 'wildtype', codeletion1p19q: 'intact', grade: '4', egfr: 'mutant' });
+    expect(a.map((x) => [x.head, x.agrees, x.predicted])).toEqual([['idh_status', true, 'wildtype'], ['codel', false, 'indeterminate'], ['grade', false, '3']]);
+    // An LGG/HGG head is compared with the grade: 4 is HGG.
+    expect(headAgreement([head('hgg', 'lgg_hgg', 'HGG')], { grade: '4' })[0]).toMatchObject({ tissue: 'HGG', agrees: true });
   });
   test('the API body refuses unknown fields and an empty entry', () => {
     expect(molecularBody.safeParse({ idh: 'wildtype', mgmt: 'methylated' }).success).toBe(false);

@@ -21,9 +21,9 @@ import { parseConfig } from '../../src/config/load';
 import { readP10 } from '../../src/dicom/p10';
 import { dciodvfy } from '../../src/encoders/conformance/validators';
 import type { JobRecord } from '../../src/jobs/types';
-import { readArtifact } from '../../src/pipeline/artifacts';
+import { readFindings } from '../../src/pipeline/stage-outputs';
 import type { EncodeOutput, InferOutput } from '../../src/pipeline/stages';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import { synthesiseStudy } from '../../src/synth/study';
 import { scopeFor } from '../../src/web/access-control';
 import { runTool } from '../helpers/dcmtk';
@@ -112,7 +112,7 @@ describe('review loop: API decisions, corrections through Orthanc, review SRs, t
     job = (await jobs()).find((j) => j.studyInstanceUid === studyUid)!;
     expect(job.lastError).toBeUndefined();
     const infer = (await node.jobs.readOutput(job.id, 'inferring'))!.output as InferOutput;
-    findings = await readArtifact<Findings>(join(node.jobs.jobDir(job.id), 'work'), infer.models[0]!.artifact);
+    findings = await readFindings(join(node.jobs.jobDir(job.id), 'work'), infer.models[0]!.artifact);
     aiSegUid = ((await node.jobs.readOutput(job.id, 'encoding'))!.output as EncodeOutput).objects.find((o) => o.kind === 'seg')!.sopInstanceUid;
     await node.review.idle();
     ctx = await chromium.launchPersistentContext(join(tmp, 'chromium-profile'), {

@@ -14,7 +14,7 @@ import type { EncoderOptions } from '../../src/encoders/options';
 import { encodeSeg } from '../../src/encoders/seg/seg-encoder';
 import { segmentCatalog } from '../../src/encoders/seg/segment-catalog';
 import { encodeReviewSr, type ReviewSrInput } from '../../src/encoders/sr/verified-sr';
-import { AXIAL, regionsFromLabelmap, syntheticCase, type GridSpec } from '../../src/encoders/testing/synthetic-findings';
+import { AXIAL, regionsFromLabelmap, syntheticCase, type GridSpec } from '../../src/testing/synthetic-findings';
 import { hausdorff95, segmentationAgreement } from '../../src/review/agreement';
 import { analyseCorrection } from '../../src/review/correction';
 import { readFileSync } from 'node:fs';
@@ -95,6 +95,7 @@ describe('review SRs', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  const reviewSr = (input: ReviewSrInput) => encodeReviewSr(c.findings, c.header, OPTS, input, outputUids(c.findings, OPTS));
   const base = (over: Partial<ReviewSrInput>): ReviewSrInput => ({ decision: 'accepted', reviewerName: 'Reader^Rita', organisation: 'Test Hospital', reviewedAt: new Date('2026-04-01T10:00:00Z'), revision: 1, aiSr, ...over });
 
   async function validate(bytes: Buffer, name: string, others: string[]): Promise<Node> {
@@ -119,10 +120,10 @@ describe('review SRs', () => {
   test('accepted: the AI measurements, verified; deterministic UIDs', async () => {
     const specs = segmentCatalog(c.findings, false);
     const input = base({ aiSeg: { sopInstanceUid: aiSegUid, segments: specs, emptySegments: [] } });
-    const sr = encodeReviewSr(c.findings, c.header, OPTS, input);
+    const sr = encodeReviewSr(c.findings, c.header, OPTS, input, outputUids(c.findings, OPTS));
     const ds = await validate(sr.bytes, 'accepted.dcm', [aiSegFile]);
     expect(sr.sopInstanceUid).not.toBe(aiSr.sopInstanceUid);
-    expect(encodeReviewSr(c.findings, c.header, OPTS, input).sopInstanceUid).toBe(sr.sopInstanceUid);
+    expect(encodeReviewSr(c.findings, c.header, OPTS, input, outputUids(c.findings, OPTS)).sopInstanceUid).toBe(sr.sopInstanceUid);
     expect(deepValue(ds, 'REV-ACCEPT')).toHaveLength(1);
     expect(deep(ds, '118565006').length).toBeGreaterThan(0); // volumes kept
   });
@@ -134,7 +135,7 @@ describe('review SRs', () => {
     expect(wt.dice).toBeLessThan(1);
     expect(wt.dice).toBeGreaterThan(0.5);
     expect(wt.volumeDifferenceMl).toBeLessThan(0);
-    const sr = encodeReviewSr(c.findings, c.header, OPTS, base({
+    const sr = reviewSr(base({
       decision: 'corrected',
       revision: 2,
       corrected: { seg: { studyInstanceUid: aiSr.studyInstanceUid, seriesInstanceUid: String(correctedDs.SeriesInstanceUID), sopClassUid: String(correctedDs.SOPClassUID), sopInstanceUid: String(correctedDs.SOPInstanceUID) }, segments: a.segments, emptySegments: a.emptySegments, regions: a.regions, bidimensional: a.bidimensional, agreement: a.agreement },
@@ -158,7 +159,7 @@ describe('review SRs', () => {
   });
 
   test('rejected: no measurements, the coded reason and the text', async () => {
-    const sr = encodeReviewSr(c.findings, c.header, OPTS, base({ decision: 'rejected', reason: { code: 'wrong-series', meaning: 'Wrong or unsuitable input series', text: 'FLAIR was a localiser' } }));
+    const sr = reviewSr(base({ decision: 'rejected', reason: { code: 'wrong-series', meaning: 'Wrong or unsuitable input series', text: 'FLAIR was a localiser' } }));
     const ds = await validate(sr.bytes, 'rejected.dcm', []);
     expect(find(ds, '126010', 'DCM')).toEqual([]);
     expect(deepValue(ds, 'REV-REJECT')).toHaveLength(1);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load';
 import { JobStore } from '../../src/jobs/job-store';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import { studyFacts } from '../../src/routing/facts';
 import { openDatabase } from '../../src/store/database';
 import { InstanceStore } from '../../src/store/store';

@@ -1,7 +1,7 @@
 /** Reads series_labels_dev.csv (shared research copy when present, else the committed fixture copy). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SeriesHeader } from '../../src/series-id/header';
+import type { SeriesDescriptor } from '../../src/series-id/series-descriptor';
 import type { SeriesRole } from '../../src/series-id/roles';
 
 export const SHARED_CSV = join(__dirname, '../../../shared/research/series_labels_dev.csv');
@@ -102,7 +102,7 @@ const numOrUndefined = (s: string): number | undefined => (s === '' || !Number.i
  * The header a scanner would have sent, as far as the row knows it. A vendor the dataset author only *inferred*
  * from the name ("GE(inferred)") is not passed on: the classifier must not get information the row does not have.
  */
-export function headerFromRow(row: LabelledRow): SeriesHeader {
+export function headerFromRow(row: LabelledRow): SeriesDescriptor {
   const vendor = /\(inferred\)/i.test(row.vendor) ? '' : row.vendor.replace(/\(.*?\)/g, '').trim();
   const [manufacturer, ...model] = vendor.split(/\s+/);
   const tesla = /^([\d.]+)\s*T$/i.exec(row.fieldStrength);

@@ -1,16 +1,16 @@
 /** The individual rules: traps, multilingual contrast words, field-strength ranges, order, overrides, selection. */
 import { ConfigError, parseConfig } from '../../src/config/load';
 import { classifyStudy, type SeriesClassification } from '../../src/series-id/classify';
-import { parseTimestamp, type SeriesHeader } from '../../src/series-id/header';
+import { parseTimestamp, type SeriesDescriptor } from '../../src/series-id/series-descriptor';
 import { compileOverrides } from '../../src/series-id/overrides';
 import type { SeriesRole } from '../../src/series-id/roles';
 
 let uid = 0;
-function h(sd: string, extra: Partial<SeriesHeader> = {}): SeriesHeader {
+function h(sd: string, extra: Partial<SeriesDescriptor> = {}): SeriesDescriptor {
   return { seriesInstanceUid: `2.25.77${++uid}`, seriesDescription: sd, ...extra };
 }
 const at = (time: string, date = '20240101'): ReturnType<typeof parseTimestamp> => parseTimestamp(date, time);
-function one(header: SeriesHeader, opts = {}): SeriesClassification {
+function one(header: SeriesDescriptor, opts = {}): SeriesClassification {
   return classifyStudy([header], opts).series[0]!;
 }
 const explain = (s: SeriesClassification): string => `${s.role}: ${s.reasons.join(' | ')}`;
@@ -115,7 +115,7 @@ describe('base-contrast traps', () => {
   });
 
   it('exclusions: reformats, maps, SWI, perfusion, our own SEG, secondary captures, phase images', () => {
-    const other: Array<[string, Partial<SeriesHeader>]> = [
+    const other: Array<[string, Partial<SeriesDescriptor>]> = [
       ['t1_mprage_sag_p2_iso_MPR_Cor', {}], ['T1 MAP', {}], ['SWI_mIP', {}], ['Perfusion DSC', {}], ['3D TOF', {}],
       ['AX T1 POST', { imageType: ['DERIVED', 'SECONDARY', 'MPR'] }],
       ['AX T1 POST', { sopClassUid: '1.2.840.10008.5.1.4.1.1.7' }],

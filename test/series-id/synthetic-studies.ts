@@ -1,11 +1,11 @@
 /**
  * Synthetic full-study header sets for Siemens, GE, Philips and Canon: realistic names, sequence names and timings
- * (../shared/research/series_and_data.md §2), with the distractors a real brain-tumour exam has (localizers,
+ * (published vendor naming), with the distractors a real brain-tumour exam has (localizers,
  * calibration, DWI/ADC, SWI, perfusion, MPR/MIP, screenshots, SEG) and the known traps. Each series lists the role
  * and selection the classifier must produce.
  */
 import { SopClass } from '../../src/dicom/constants';
-import { parseTimestamp, type SeriesHeader } from '../../src/series-id/header';
+import { parseTimestamp, type SeriesDescriptor } from '../../src/series-id/series-descriptor';
 import type { ModelRole, SeriesRole } from '../../src/series-id/roles';
 
 export interface ExpectedSeries {
@@ -17,7 +17,7 @@ export interface ExpectedSeries {
 
 export interface SyntheticStudy {
   name: string;
-  headers: SeriesHeader[];
+  headers: SeriesDescriptor[];
   expected: Map<string, ExpectedSeries>;
   missing: ModelRole[];
 }
@@ -30,7 +30,7 @@ interface Scanner {
   imageType: string[];
 }
 
-type Spec = Partial<SeriesHeader> & { n: number; sd: string; at: string; images?: number; expect: ExpectedSeries };
+type Spec = Partial<SeriesDescriptor> & { n: number; sd: string; at: string; images?: number; expect: ExpectedSeries };
 
 let studyCounter = 0;
 
@@ -40,7 +40,7 @@ function build(name: string, scanner: Scanner, specs: Spec[], missing: ModelRole
   const headers = specs.map(({ n, sd, at, images = 30, expect, ...rest }) => {
     const uid = `${studyUid}.${n}`;
     expected.set(uid, expect);
-    const h: SeriesHeader = {
+    const h: SeriesDescriptor = {
       seriesInstanceUid: uid,
       studyInstanceUid: studyUid,
       seriesNumber: n,

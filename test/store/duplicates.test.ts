@@ -1,5 +1,5 @@
 /**
- * Duplicate detection on the data set, not on file bytes (issue 11 item 2), and the refusal of native Pixel Data
+ * Duplicate detection on the data set, not on file bytes, and the refusal of native Pixel Data
  * shorter than the image needs (item 6), against the real store. Re-encodings are made with real DCMTK tools
  * (dcmconv to implicit VR, dcmcjpeg to JPEG lossless), as a PACS that re-routes a study would send them.
  */
@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { syntheticMrStudy, type SyntheticInstance } from '../../src/bench/fixtures/synthetic-mr';
+import { syntheticMrStudy, type SyntheticInstance } from '../../src/testing/synthetic-mr';
 import { DEFAULT_ACCEPTED_SOP_CLASSES } from '../../src/config/sections/node';
 import { SopClass } from '../../src/dicom/constants';
 import { writeP10 } from '../../src/dicom/p10';
@@ -15,7 +15,7 @@ import { buildFileMetaHeader } from '../../src/dimse-bridge/file-meta';
 import { splitP10 } from '../../src/dimse-bridge/p10-split';
 import { InstanceStore } from '../../src/store/store';
 import { storeLayout } from '../../src/store/paths';
-import { expectedPixelDataBytes, shortPixelDataMessage } from '../../src/store/pixel-length';
+import { expectedPixelDataBytes, shortPixelDataMessage } from '../../src/dicom/pixel-length';
 import { cStoreStatus, stowFailureReason } from '../../src/store/reasons';
 import type { StoredEvent } from '../../src/store/types';
 import { runTool } from '../helpers/dcmtk';

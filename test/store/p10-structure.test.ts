@@ -1,6 +1,7 @@
 import { SopClass, TransferSyntax } from '../../src/dicom/constants';
 import { writeP10 } from '../../src/dicom/p10';
-import { bufferSource, checkP10Structure, P10StructureError } from '../../src/store/p10-structure';
+import { bufferSource } from '../../src/dicom/byte-source';
+import { checkP10Structure, P10StructureError } from '../../src/store/p10-structure';
 
 function reasonOf(buf: Buffer): string {
   try {
@@ -33,7 +34,7 @@ describe('P10 structural walk', () => {
     const buf = writeP10(base, { transferSyntaxUid: ts });
     const s = checkP10Structure(bufferSource(buf));
     expect(s.transferSyntaxUid).toBe(ts);
-    expect(buf.readUInt16LE(s.pixelDataOffset!)).toBe(0x7fe0);
+    expect(buf.readUInt16LE(s.pixelDataOffset)).toBe(0x7fe0);
     // A cut inside any element is caught; a cut exactly between two elements leaves a well-formed (shorter) file,
     // which is only possible before Pixel Data (the store then refuses an image without Pixel Data).
     let boundaryCuts = 0;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { InstanceStore } from '../../src/store/store';
 import { instancePath, storeLayout } from '../../src/store/paths';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { DEFAULT_ACCEPTED_SOP_CLASSES } from '../../src/config/sections/node';
 import { SopClass } from '../../src/dicom/constants';
 import { writeP10 } from '../../src/dicom/p10';

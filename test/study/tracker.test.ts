@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { createLogger } from '../../src/log/logger';
 import { openDatabase } from '../../src/store/database';
 import { storeLayout } from '../../src/store/paths';

@@ -45,7 +45,7 @@ describe('anatomy from ch2.nii.gz', () => {
   it('the mixture fit recovers the means of a synthetic three-component histogram', () => {
     const h = new Float64Array(256);
     for (const [m, s, w] of [[40, 6, 1], [90, 7, 2], [150, 8, 1.5]] as const) {
-      for (let v = 0; v < 256; v++) h[v] += (w * 1e5 * Math.exp(-0.5 * ((v - m) / s) ** 2)) / s;
+      for (let v = 0; v < 256; v++) h[v] = h[v]! + (w * 1e5 * Math.exp(-0.5 * ((v - m) / s) ** 2)) / s;
     }
     const fit = fitMixture(h, 3);
     expect(fit.means[0]).toBeCloseTo(40, 0);

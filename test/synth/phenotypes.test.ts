@@ -24,9 +24,9 @@ const model = (kind: TumourKind, seed: number): CaseModel => {
   return m;
 };
 
-function counts(labels: Uint8Array): number[] {
-  const c = [0, 0, 0, 0];
-  for (const v of labels) c[v]!++;
+function counts(labels: Uint8Array): [number, number, number, number] {
+  const c: [number, number, number, number] = [0, 0, 0, 0];
+  for (const v of labels) c[v as 0 | 1 | 2 | 3]++;
   return c;
 }
 
@@ -128,8 +128,8 @@ describe('oligodendroglioma, IDH-mutant and 1p/19q-codeleted', () => {
     expect(seed).toBeDefined();
     const c = model('oligo', seed!);
     expect(c.fields!.calc.some((v) => v > 80)).toBe(true);
-    const t2 = caseWeighting(c!, 't2');
-    expect(meanWhere(t2, (i) => c!.fields!.calc[i]! > 80)).toBeLessThan(0.75 * meanWhere(t2, (i) => c!.fields!.net[i]! > 200));
+    const t2 = caseWeighting(c, 't2');
+    expect(meanWhere(t2, (i) => c.fields!.calc[i]! > 80)).toBeLessThan(0.75 * meanWhere(t2, (i) => c.fields!.net[i]! > 200));
   });
 
   it('prefers the frontal lobe', () => {

@@ -17,12 +17,13 @@ import { buildSeriesVolume } from '../../src/imaging/build-volume';
 import { parseNifti, qformToAffine, readNifti } from '../../src/imaging/nifti';
 import type { Vec3, Volume } from '../../src/imaging/volume';
 import { classifyStudy } from '../../src/series-id/classify';
-import { seriesHeadersFromDatasets } from '../../src/series-id/header-from-datasets';
+import { seriesDescriptorsFromDatasets } from '../../src/series-id/descriptor-from-datasets';
 import { labelVolume } from '../../src/synth/ground-truth';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
 import { writeStudy } from '../../src/synth/write-study';
 import { runTool } from '../helpers/dcmtk';
-import { dciodvfyErrors, hashTree, listFiles, meanWhere, tempDir } from './util';
+import { dciodvfyErrors } from './dciodvfy';
+import { hashTree, listFiles, meanWhere, tempDir } from './util';
 
 const OPTS = ['--tumor', 'gbm', '--seed', '11', '--vendor', 'siemens', '--size', 'small', '--distractors', 'all', '--transfer-syntax', 'explicit'];
 
@@ -115,7 +116,7 @@ describe('synthetic study: headers agree with truth.json', () => {
 
 describe('synthetic study: the node\'s series identification finds the roles', () => {
   it('classifyStudy selects exactly the T1/T1ce/T2/FLAIR series truth.json names, despite every distractor', () => {
-    const headers = seriesHeadersFromDatasets(study.files.map((f) => readP10(f.buffer, { headerOnly: true }).dataset));
+    const headers = seriesDescriptorsFromDatasets(study.files.map((f) => readP10(f.buffer, { headerOnly: true }).dataset));
     const result = classifyStudy(headers);
     for (const role of ['t1', 't1ce', 't2', 'flair'] as const) {
       expect(result.selected[role]).toBe(study.series.find((s) => s.role === role)!.seriesInstanceUid);
@@ -179,9 +180,9 @@ describe('synthetic study: geometry round trip', () => {
       for (let i = 0; i < v.data.length; i++) {
         if (v.data[i]! < 0.25 * max) continue;
         const p = applyAffine(v.affine, [i % nx, Math.floor(i / nx) % ny, Math.floor(i / (nx * ny))]);
-        s[0] += p[0];
-        s[1] += p[1];
-        s[2] += p[2];
+        s[0] = s[0]! + p[0];
+        s[1] = s[1]! + p[1];
+        s[2] = s[2]! + p[2];
         n++;
       }
       return [s[0]! / n, s[1]! / n, s[2]! / n];

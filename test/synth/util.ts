@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTool } from '../helpers/dcmtk';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -26,12 +25,6 @@ export function sha256(buf: Buffer | Uint8Array): string {
 
 export function hashTree(root: string): Record<string, string> {
   return Object.fromEntries(listFiles(root).map((f) => [f, sha256(readFileSync(join(root, f)))]));
-}
-
-/** dciodvfy's Error lines for a file (warnings are vendor-realistic and documented in docs/synthetic-data.md). */
-export async function dciodvfyErrors(path: string): Promise<string[]> {
-  const r = await runTool('dciodvfy', [path]);
-  return (r.stdout + r.stderr).split('\n').filter((l) => /^Error/.test(l));
 }
 
 /** Median of the values where mask(i) is true. */

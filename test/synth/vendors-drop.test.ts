@@ -11,10 +11,11 @@ import { SopClass, TransferSyntax } from '../../src/dicom/constants';
 import { num, readP10, str } from '../../src/dicom/p10';
 import { buildSeriesVolume } from '../../src/imaging/build-volume';
 import { classifyStudy } from '../../src/series-id/classify';
-import { seriesHeadersFromDatasets } from '../../src/series-id/header-from-datasets';
+import { seriesDescriptorsFromDatasets } from '../../src/series-id/descriptor-from-datasets';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
 import { writeStudy } from '../../src/synth/write-study';
-import { dciodvfyErrors, tempDir } from './util';
+import { dciodvfyErrors } from './dciodvfy';
+import { tempDir } from './util';
 
 let work: string;
 beforeAll(() => {
@@ -49,7 +50,7 @@ describe('GE study without T1ce and FLAIR (--drop t1ce,flair), JPEG Lossless', (
   });
 
   it('the node\'s series identification selects T1 and T2 and reports T1ce and FLAIR missing', () => {
-    const result = classifyStudy(seriesHeadersFromDatasets(s.files.map((f) => readP10(f.buffer, { headerOnly: true }).dataset)));
+    const result = classifyStudy(seriesDescriptorsFromDatasets(s.files.map((f) => readP10(f.buffer, { headerOnly: true }).dataset)));
     expect(result.selected.t1).toBe(s.series.find((r) => r.role === 't1')!.seriesInstanceUid);
     expect(result.selected.t2).toBe(s.series.find((r) => r.role === 't2')!.seriesInstanceUid);
     expect([...result.missing].sort()).toEqual(['flair', 't1ce']);
@@ -106,7 +107,7 @@ describe('Philips study with Enhanced MR 3-D series', () => {
   });
 
   it('the node\'s series identification selects all four roles from Enhanced and classic objects', () => {
-    const result = classifyStudy(seriesHeadersFromDatasets(s.files.map((f) => readP10(f.buffer, { headerOnly: true }).dataset)));
+    const result = classifyStudy(seriesDescriptorsFromDatasets(s.files.map((f) => readP10(f.buffer, { headerOnly: true }).dataset)));
     for (const role of ['t1', 't1ce', 't2', 'flair'] as const) {
       expect(result.selected[role]).toBe(s.series.find((r) => r.role === role)!.seriesInstanceUid);
     }

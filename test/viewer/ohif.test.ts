@@ -19,7 +19,7 @@ import { parseConfig } from '../../src/config/load';
 import { readP10, type NaturalDataset } from '../../src/dicom/p10';
 import { decodeSeg, segToLabelmap } from '../../src/encoders';
 import { buildSeriesVolume } from '../../src/imaging/build-volume';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import { synthesiseStudy, type StudyOptions } from '../../src/synth/study';
 import { startOrthanc, type OrthancPeer } from '../helpers/orthanc';
 import { waitFor } from '../helpers/ports';

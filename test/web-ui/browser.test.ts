@@ -16,11 +16,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { Findings } from '../../src/ai/findings';
 import { parseConfig } from '../../src/config/load';
-import { readArtifact } from '../../src/pipeline/artifacts';
+import { readFindings } from '../../src/pipeline/stage-outputs';
 import type { InferOutput } from '../../src/pipeline/stages';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
 import { startOrthanc, type OrthancPeer } from '../helpers/orthanc';
 import { waitFor } from '../helpers/ports';
@@ -153,7 +152,7 @@ describe('web interface in Chromium against a real node', () => {
 
   it('result page: volumes, diagnosis, heads and provenance match the Findings; key image; delivery status', async () => {
     const infer = (await node.jobs.readOutput(jobId, 'inferring'))!.output as InferOutput;
-    const findings = await readArtifact<Findings>(join(node.jobs.jobDir(jobId), 'work'), infer.models[0]!.artifact);
+    const findings = await readFindings(join(node.jobs.jobDir(jobId), 'work'), infer.models[0]!.artifact);
 
     await page.locator(`tr[data-job-id="${jobId}"] a`, { hasText: 'Results' }).click();
     await page.waitForURL(`**/ui/jobs/${jobId}`);
@@ -197,7 +196,7 @@ describe('web interface in Chromium against a real node', () => {
     const kinds: string[] = [];
     for (let i = 0; i < n; i++) {
       const [download] = await Promise.all([page.waitForEvent('download'), links.nth(i).click()]);
-      const bytes = readFileSync((await download.path())!);
+      const bytes = readFileSync((await download.path()));
       expect(bytes.subarray(128, 132).toString('latin1')).toBe('DICM');
       kinds.push(/-(seg|sr|sc|pdf)-/.exec(download.suggestedFilename())?.[1] ?? download.suggestedFilename());
       const sop = (await links.nth(i).getAttribute('href'))!.split('/').pop()!;
@@ -224,7 +223,7 @@ describe('web interface in Chromium against a real node', () => {
     expect(text).toMatch(/millilitres?/);
     // One plain-language paragraph per head: a guess with its chance in words, or "could not decide".
     const infer = (await node.jobs.readOutput(jobId, 'inferring'))!.output as InferOutput;
-    const findings = await readArtifact<Findings>(join(node.jobs.jobDir(jobId), 'work'), infer.models[0]!.artifact);
+    const findings = await readFindings(join(node.jobs.jobDir(jobId), 'work'), infer.models[0]!.artifact);
     expect(await page.locator('[data-guess]').count()).toBe(findings.heads.length);
     const decided = findings.heads.filter((h) => !h.indeterminate).length;
     expect(text.match(/a chance of (about|more than|less than) \d+ in 10/g) ?? []).toHaveLength(decided);

@@ -1,5 +1,5 @@
 /** A node with nowhere to deliver shows its finished jobs as "done (not delivered)"; with a destination, "done". */
-import { syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { startTestNode, type TestNode } from '../web/node-fixture';
 
 async function finishOneJob(node: TestNode, seed: string): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * Operator conveniences (issue: deployable by an imaging team): dashboard search by state, date and accession
+ * Operator conveniences (what an imaging team needs to run the node): dashboard search by state, date and accession
  * (accession for the operate scope only) with paging, a confirmation before Re-run (real Chromium), ISO 8601 times in
  * the API, `GET /` to the dashboard, and CLI errors that name the cause: a bad --port, a config file's line and
  * column, ECONNREFUSED instead of "fetch failed".

@@ -1,11 +1,12 @@
 /**
  * The UI's pure parts on fixed inputs: escaping, per-stage status, the patient wording for decided and undecided
  * heads (the tiny test model in browser.test.ts decides nothing), the result page on hostile text, the key image
- * PNG and the result-file lookup. Findings come from the encoders' synthetic case (src/encoders/testing).
+ * PNG and the result-file lookup. Findings come from the encoders' synthetic case (src/testing).
  */
 import { inflateSync } from 'node:zlib';
 import type { Findings } from '../../src/ai/findings';
-import { AXIAL, syntheticCase } from '../../src/encoders/testing/synthetic-findings';
+import type { HeadKind } from '../../src/ai/manifest';
+import { AXIAL, syntheticCase } from '../../src/testing/synthetic-findings';
 import type { JobRecord, StageRun } from '../../src/jobs/types';
 import type { EncodeOutput } from '../../src/pipeline/stages';
 import { stageCells } from '../../src/web/ui/dashboard-data';
@@ -93,14 +94,17 @@ describe('plain language', () => {
     ]);
   });
 
-  it('recognises head kinds by id and classes, and leaves unknown heads alone', () => {
-    const h = (head: string, classes: string[]): Parameters<typeof plainKind>[0] => ({ head, title: head, classes: classes.map((name) => ({ name, probability: 0.5 })), predicted: classes[0]!, confidence: 0.5, uncertainty: { entropy: 0, normalisedEntropy: 0 }, indeterminate: false, temperature: 1 });
-    expect(plainKind(h('idh', ['wildtype', 'mutant']))).toBe('idh');
-    expect(plainKind(h('egfr', ['wildtype', 'mutant']))).toBe('egfr');
-    expect(plainKind(h('grade', ['LGG', 'HGG']))).toBe('lgg_hgg');
-    expect(plainKind(h('grade', ['2', '3', '4']))).toBe('grade');
-    expect(plainKind(h('tumour_type', ['astrocytoma', 'glioblastoma']))).toBe('histology');
-    expect(plainKind(h('ki67', ['low', 'high']))).toBeUndefined();
+  it('words a head by the kind its manifest declares, whatever its id, and leaves generic heads alone', () => {
+    const h = (head: string, kind: HeadKind, classes: string[]): Parameters<typeof plainKind>[0] => ({ head, kind, title: head, classes: classes.map((name) => ({ name, probability: 0.5 })), predicted: classes[0]!, confidence: 0.5, uncertainty: { entropy: 0, normalisedEntropy: 0 }, indeterminate: false, temperature: 1 });
+    expect(plainKind(h('idh', 'idh', ['wildtype', 'mutant']))).toBe('idh');
+    expect(plainKind(h('idh_status', 'idh', ['wildtype', 'mutant']))).toBe('idh');
+    expect(plainKind(h('egfr', 'egfr', ['wildtype', 'mutant']))).toBe('egfr');
+    expect(plainKind(h('grade', 'lgg_hgg', ['LGG', 'HGG']))).toBe('lgg_hgg');
+    expect(plainKind(h('grade', 'who_grade', ['2', '3', '4']))).toBe('grade');
+    expect(plainKind(h('tumour_type', 'histology', ['astrocytoma', 'glioblastoma']))).toBe('histology');
+    expect(plainKind(h('ki67', 'generic', ['low', 'high']))).toBeUndefined();
+    // The id alone says nothing: a generic head called "idh_like" gets no IDH wording.
+    expect(plainKind(h('idh_like', 'generic', ['wildtype', 'mutant']))).toBeUndefined();
   });
 });
 
@@ -366,7 +370,7 @@ describe('result file lookup', () => {
 describe('tumour-free result', () => {
   it('the result page says no tumour was detected and that the heads are not applicable, instead of "no layered diagnosis"', () => {
     const { findings: f } = syntheticCase({ grid, key: 'ui-free', labelmap: new Uint8Array(grid.columns * grid.rows * grid.slices) });
-    const free = { ...f, heads: [], diagnosis: undefined, regions: f.regions.map((r) => ({ ...r, voxelCount: 0, volumeMl: 0 })), noTumourDetected: { headsNotApplicable: f.heads.map((h) => ({ head: h.head, title: h.title })) } };
+    const free = { ...f, heads: [], diagnosis: undefined, regions: f.regions.map((r) => ({ ...r, voxelCount: 0, volumeMl: 0 })), noTumourDetected: { headsNotApplicable: f.heads.map((h) => ({ head: h.head, kind: h.kind, title: h.title })) } };
     const page = renderResultPage(results(free), NODE);
     expect(page).toContain('data-no-tumour>No tumour detected: nothing was segmented, so no diagnosis is given and IDH mutation status');
     expect(page).not.toContain('This model gives no layered diagnosis');

@@ -18,9 +18,9 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { Findings } from '../../src/ai/findings';
 import { parseConfig } from '../../src/config/load';
-import { readArtifact } from '../../src/pipeline/artifacts';
+import { readFindings } from '../../src/pipeline/stage-outputs';
 import type { InferOutput } from '../../src/pipeline/stages';
-import { startPipelineNode, type PipelineNode } from '../../src/pipeline/start';
+import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
 import { certaintyOf } from '../../src/web/ui/patient-page';
 import { patientContextOf } from '../../src/web/ui/result-page';
@@ -60,7 +60,7 @@ describe('result page viewer and patient page in Chromium against a real node', 
     expect(job.state).toBe('done');
     jobId = job.id;
     const infer = (await node.jobs.readOutput(jobId, 'inferring'))!.output as InferOutput;
-    findings = await readArtifact<Findings>(join(node.jobs.jobDir(jobId), 'work'), infer.models[0]!.artifact);
+    findings = await readFindings(join(node.jobs.jobDir(jobId), 'work'), infer.models[0]!.artifact);
 
     ctx = await chromium.launchPersistentContext(join(tmp, 'chromium-profile'), { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1360, height: 900 } });
     page = ctx.pages()[0] ?? (await ctx.newPage());

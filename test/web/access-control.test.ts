@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { ConfigError, parseConfig } from '../../src/config/load';
 import { authenticate, newSecret, parseAuthorization, scopeFor, type AccessUser } from '../../src/web/access-control';
 import { startOrthanc, type OrthancPeer } from '../helpers/orthanc';

@@ -15,7 +15,7 @@ export async function spawnNode(args: (dist: string, cliPath: string) => string[
   const { root, dist, cliPath } = await ensureBuilt();
   const proc = spawn(process.execPath, args(dist, cliPath), { cwd: root, env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-200000)));
+  proc.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-200000)));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   const httpUrl = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -23,7 +23,7 @@ export async function spawnNode(args: (dist: string, cliPath: string) => string[
       proc.kill('SIGKILL');
       reject(new Error(`node did not report listening within ${timeoutMs} ms:\n${err.slice(-4000)}`));
     }, timeoutMs);
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       for (const line of out.split('\n')) {
         try {

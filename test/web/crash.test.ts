@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { multipartContentType, multipartRelated, syntheticMrStudy, type SyntheticInstance } from '../../src/bench/fixtures/synthetic-mr';
+import { multipartContentType, multipartRelated, syntheticMrStudy, type SyntheticInstance } from '../../src/testing/synthetic-mr';
 import { ensureBuilt } from '../helpers/build';
 import { kill9, spawnNode, type ChildNode } from './child-node';
 

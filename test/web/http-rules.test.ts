@@ -6,7 +6,7 @@
  */
 import { request } from 'node:http';
 import Transport from 'winston-transport';
-import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import type { AccessScope } from '../../src/config/sections/http';
 import { rootLogger } from '../../src/log/logger';
 import { logLimited } from '../../src/log/repeat-limit';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load';
 import type { ConfigInput } from '../../src/config/schema';
+import type { StageOutputMap } from '../../src/jobs/types';
 import { startNode, type NodeHandle, type StartNodeOptions } from '../../src/node';
 
 export interface TestNode extends NodeHandle {
@@ -12,7 +13,7 @@ export interface TestNode extends NodeHandle {
   destroy(): Promise<void>;
 }
 
-export async function startTestNode(overrides: ConfigInput = {}, opts: StartNodeOptions = {}, dataDir?: string): Promise<TestNode> {
+export async function startTestNode<M extends StageOutputMap = StageOutputMap>(overrides: ConfigInput = {}, opts: StartNodeOptions<M> = {}, dataDir?: string): Promise<TestNode> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'node-'));
   const config = parseConfig({
     ...overrides,

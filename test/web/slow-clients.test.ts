@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/bench/fixtures/synthetic-mr';
+import { multipartContentType, multipartRelated, syntheticMrStudy } from '../../src/testing/synthetic-mr';
 import { startTestNode, type TestNode } from './node-fixture';
 
 interface Outcome {
@@ -152,7 +152,7 @@ describe('slow and oversized HTTP clients', () => {
         c.close();
       },
     });
-    const r = await fetch(`${node.dicomwebUrl}/studies`, { method: 'POST', headers: { 'Content-Type': multipartContentType('b0und4ry') }, body: stream, duplex: 'half' } as RequestInit);
+    const r = await fetch(`${node.dicomwebUrl}/studies`, { method: 'POST', headers: { 'Content-Type': multipartContentType('b0und4ry') }, body: stream, duplex: 'half' });
     const text = await r.text();
     const ms = Date.now() - t0;
     polling = false;

@@ -72,7 +72,7 @@ export async function startOrthanc(opts: OrthancOptions = {}): Promise<OrthancPe
   };
   const cfgPath = join(dir, 'orthanc.json');
   writeFileSync(cfgPath, JSON.stringify(config, null, 2));
-  // TCP_NODELAY on Orthanc's DCMTK side (see research/perf.md: avoids ~45 ms delayed-ACK stalls).
+  // TCP_NODELAY on Orthanc's DCMTK side (avoids ~45 ms delayed-ACK stalls per instance).
   const child: ChildProcess = spawn('/usr/sbin/Orthanc', [cfgPath], {
     cwd: dir,
     env: { ...process.env, TCP_NODELAY: '1' },

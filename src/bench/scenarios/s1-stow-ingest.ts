@@ -1,5 +1,5 @@
 /**
- * S1 (research/perf.md §6): STOW-RS ingest of 4 series x 180 MR slices, 256x256, explicit VR LE (~95 MB) into
+ * S1: STOW-RS ingest of 4 series x 180 MR slices, 256x256, explicit VR LE (~95 MB) into
  *   - the node (`neuro-onc-node serve` as a child process: durable store, fsync + rename, group-committed index,
  *     the 200 sent only once every instance is durable);
  *   - Orthanc 1.10 + DICOMweb plugin (SQLite, StorageCompression off), same machine, same run;
@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { multipartContentType, multipartRelated, syntheticMrStudy, type SyntheticInstance } from '../fixtures/synthetic-mr';
+import { multipartContentType, multipartRelated, syntheticMrStudy, type SyntheticInstance } from '../../testing/synthetic-mr';
 import { startOrthanc, type OrthancPeer } from '../peers/orthanc';
 import { summarise, type BenchContext, type BenchMeasurement, type BenchRatio, type BenchResult, type BenchScenario } from '../types';
 

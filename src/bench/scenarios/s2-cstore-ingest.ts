@@ -1,5 +1,5 @@
 /**
- * S2 (research/perf.md §6): DIMSE C-STORE ingest. The same 720 files (4 series x 180 MR slices, 256x256, explicit
+ * S2: DIMSE C-STORE ingest. The same 720 files (4 series x 180 MR slices, 256x256, explicit
  * VR LE, ~95 MB) are sent by DCMTK `storescu` in one association to:
  *   - the node's SCP writing into the real durable store (fsync + rename + group-committed SQLite index, the
  *     response sent only once the instance is durable): what a scanner sees;
@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { startScp, type InstanceSink } from '../../dimse-bridge/scp';
 import { InstanceStore } from '../../store/store';
 import { DEFAULT_ACCEPTED_SOP_CLASSES } from '../../config/sections/node';
-import { syntheticMrStudy } from '../fixtures/synthetic-mr';
+import { syntheticMrStudy } from '../../testing/synthetic-mr';
 import { summarise, type BenchContext, type BenchResult, type BenchScenario } from '../types';
 
 const SERIES = 4;

@@ -1,5 +1,5 @@
 /**
- * S3 (research/perf.md §2.2, §6): parse 720 in-memory Part 10 buffers (4 series x 180 MR slices, 256x256 int16,
+ * S3: parse 720 in-memory Part 10 buffers (4 series x 180 MR slices, 256x256 int16,
  * explicit VR LE, real anatomy from mricron ch2) into headers + pixel views.
  * Node paths: the lean image reader the volume builder uses (src/imaging/p10-image-reader.ts) and the general dcmjs
  * parse (src/dicom/p10.ts). Peers in the same run: dicom-parser (same process, parseDicom + IPP + pixel view), a
@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readP10 } from '../../dicom/p10';
-import { writeSeries } from '../../dicom/series-writer';
+import { writeSeries } from '../../synth/series-writer';
 import { affineFromAxes, applyAffine, cross, normalize } from '../../imaging/affine';
 import { readNifti } from '../../imaging/nifti';
 import { readImageInstance } from '../../imaging/p10-image-reader';

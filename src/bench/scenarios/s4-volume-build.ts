@@ -1,5 +1,5 @@
 /**
- * S4 (research/perf.md §5.4, §6): volume build + resample of a 4-series study (4 x 256x256x180 int16, 720 files on
+ * S4: volume build + resample of a 4-series study (4 x 256x256x180 int16, 720 files on
  * disk, real anatomy from mricron ch2, two series tilted 5 degrees).
  * Node: buildSeriesVolume on each series folder (read + parse + sort + assemble), then toModelGrid onto 4 x 128^3
  * (1.5 mm RAS, head-centroid, z-score in the head mask).

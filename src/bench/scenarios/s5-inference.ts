@@ -1,5 +1,5 @@
 /**
- * S5 (research/perf.md §6): inference core. One 1x4x64^3 forward of the benchmark U-Net package
+ * S5: inference core. One 1x4x64^3 forward of the benchmark U-Net package
  * (test/fixtures/models/bench-unet: 2-level 3D U-Net, glioma-mtl outputs, random weights) on onnxruntime-node CPU,
  * and the same model on onnxruntime-web (wasm) in the same process: first run and steady state. Then the
  * end-to-end engine run per study (96x112x96 grid at 2 mm, 12 sliding windows, no TTA: windows, blending,

@@ -1,5 +1,5 @@
 /**
- * S6 (research/perf.md §6): overhead of sliding-window tiling, Gaussian blending and flip TTA. The node's own
+ * S6: overhead of sliding-window tiling, Gaussian blending and flip TTA. The node's own
  * single 1x4x64^3 forward (median, same session, same run) is the peer: wall(N windows x M flips) is compared
  * with N*M x single forward. Configurations: 2x2x2 windows over 96^3 without TTA (8 forwards); one window with
  * all 8 mirror combinations (8 forwards); 2x2x2 windows x 2 flips (16 forwards).

@@ -1,5 +1,5 @@
 /**
- * S7 (research/perf.md §6): SEG + SR write. BINARY SEG with 3 segments x 155 slices of 240x240 (465 frames, every
+ * S7: SEG + SR write. BINARY SEG with 3 segments x 155 slices of 240x240 (465 frames, every
  * frame non-empty), then the same at 4x the slices (1,860 frames) to get the scaling exponent (catches O(n^2)
  * writers, dcmjs#159). Peers in the same run: DCMTK `dcmdump` parsing our output (validity + time), and dcmjs
  * `DicomDict.write` of the very same SEG data set (what the node would cost with the stock writer).
@@ -15,7 +15,7 @@ import { templateNarrative } from '../../encoders/narrative/templates';
 import type { EncoderOptions } from '../../encoders/options';
 import { encodeSeg } from '../../encoders/seg/seg-encoder';
 import { encodeSr } from '../../encoders/sr/sr-encoder';
-import { AXIAL, syntheticCase, type SyntheticCase } from '../../encoders/testing/synthetic-findings';
+import { AXIAL, syntheticCase, type SyntheticCase } from '../../testing/synthetic-findings';
 import { outputUids } from '../../encoders/uid-scheme';
 import { summarise, type BenchMeasurement, type BenchRatio, type BenchScenario } from '../types';
 

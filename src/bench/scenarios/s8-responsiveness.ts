@@ -1,5 +1,5 @@
 /**
- * S8 (issue 11 item 7): is the node responsive while it processes a study? The real node (`serve`, a child process)
+ * S8: is the node responsive while it processes a study? The real node (`serve`, a child process)
  * runs the benchmark U-Net (test/fixtures/models/bench-unet, 96x112x96 grid, 12 windows, no TTA, with
  * post-processing, inverse mapping, radiomics and SEG/SR encoding) on a synthetic study, while /healthz, GET
  * /api/jobs/{id} and small STOW-RS requests (one new 64x64 instance each) are sent back to back.
@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { synthesiseStudy } from '../../synth/study';
-import { latencySummary, probeLatency, submitStudy, type LatencySample } from '../fixtures/latency-probe';
+import { latencySummary, probeLatency, submitStudy, type LatencySample } from '../../testing/latency-probe';
 import { summarise, type BenchContext, type BenchMeasurement, type BenchRatio, type BenchResult, type BenchScenario } from '../types';
 import { stopChild, waitListening } from './s1-stow-ingest';
 import { BENCH_MODEL_DIR } from './s5-inference';

@@ -6,8 +6,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load';
 import { classifyStudy, type StudyClassification } from '../../series-id/classify';
-import type { SeriesHeader } from '../../series-id/header';
-import { listFiles, seriesHeadersFromFiles } from '../../series-id/header-from-files';
+import type { SeriesDescriptor } from '../../series-id/series-descriptor';
+import { listFiles, seriesDescriptorsFromFiles } from '../../series-id/descriptor-from-files';
 
 interface ClassifyCliOptions {
   json?: boolean;
@@ -18,9 +18,9 @@ function warn(msg: string): void {
 }
 
 /** Headers grouped by StudyInstanceUID, in first-seen order. */
-function byStudy(headers: readonly SeriesHeader[]): Map<string, SeriesHeader[]> {
-  const out = new Map<string, SeriesHeader[]>();
-  for (const h of headers) {
+function byStudy(descriptors: readonly SeriesDescriptor[]): Map<string, SeriesDescriptor[]> {
+  const out = new Map<string, SeriesDescriptor[]>();
+  for (const h of descriptors) {
     const key = h.studyInstanceUid ?? '';
     out.set(key, [...(out.get(key) ?? []), h]);
   }
@@ -61,14 +61,14 @@ export async function runClassify(paths: string[], opts: ClassifyCliOptions, con
   const cfg = loadConfig({ file: configFile });
   const { files, missing } = await listFiles(paths);
   for (const m of missing) warn(`${m.path}: ${m.reason}`);
-  const { headers, skipped } = await seriesHeadersFromFiles(files);
+  const { descriptors, skipped } = await seriesDescriptorsFromFiles(files);
   for (const s of skipped) warn(`skipping ${s.path}: ${s.reason}`);
-  if (!headers.length) {
+  if (!descriptors.length) {
     warn(`no DICOM series found in ${paths.join(' ')} (${files.length} file(s) looked at)`);
     if (opts.json) process.stdout.write(`${JSON.stringify({ series: [], missing: [], selected: {} })}\n`);
     return 2;
   }
-  const studies = byStudy(headers);
+  const studies = byStudy(descriptors);
   const options = { overrides: cfg.seriesId.overrides, minConfidence: cfg.seriesId.minConfidence, minImages: cfg.seriesId.minImages };
   const results = [...studies.entries()].map(([uid, hs]) => ({ uid, result: classifyStudy(hs, options) }));
   if (studies.size > 1) warn(`${studies.size} studies found; each is classified on its own`);

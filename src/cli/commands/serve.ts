@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../../config/load';
 import { deliveryConfigured } from '../../config/sections/delivery';
 import { createLogger } from '../../log/logger';
-import { startPipelineNode } from '../../pipeline/start';
+import { startPipelineNode } from '../../pipeline-node';
 
 /**
  * `neuro-onc-node serve`: runs the node (DICOMweb + DIMSE receivers, study completeness, job pipeline, API)

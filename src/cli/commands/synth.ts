@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { isModelRole, type ModelRole } from '../../series-id/roles';
-import { isTumourKind, type TumourKind } from '../../synth/classes';
+import { isTumourKind } from '../../synth/classes';
 import type { DistractorMode, MultiframeMode, StudySize, TransferSyntaxChoice } from '../../synth/protocol';
 import { synthesiseStudy } from '../../synth/study';
 import { TemplateError } from '../../synth/template-reader';
@@ -77,7 +77,7 @@ async function runStudy(o: SynthCliOptions): Promise<void> {
   if (!isVendor(vendor)) throw new SynthUsageError(`--vendor must be one of siemens, ge, philips (got '${o.vendor}')`);
   const t0 = Date.now();
   const study = await synthesiseStudy({
-    tumor: tumor as TumourKind,
+    tumor: tumor,
     seed: o.seed,
     vendor,
     drop: parseDrop(o.drop),

@@ -8,20 +8,12 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { hasP10Magic, readP10, type NaturalDataset } from '../../dicom/p10';
-import { SopClass } from '../../dicom/constants';
-import {
-  checkEncapsulatedPdf,
-  checkPatientStudyConsistency,
-  checkSecondaryCapture,
-  checkSeg,
-  checkSr,
-  type CheckContext,
-  type Issue,
-} from './structural-checks';
-import { checkReaderRules } from './reader-rules';
+import { outputKind, outputKindOf, type OutputKind } from '../output-kinds';
+import { checkPatientStudyConsistency, type CheckContext, type Issue } from './structural-checks';
 import { dciodvfy, dcentvfy, dcsrdump, dsrdump, ucumUnits } from './validators';
 
-export type ObjectKind = 'seg' | 'sr' | 'sc' | 'pdf' | 'source';
+/** An output kind (output-kinds.ts), or 'source' for anything we do not write (the source images). */
+export type ObjectKind = OutputKind | 'source';
 
 export interface ObjectReport {
   file: string;
@@ -48,14 +40,8 @@ export interface CheckOptions {
   validators?: boolean;
 }
 
-const SR_CLASSES = new Set<string>([SopClass.BasicTextSR, SopClass.EnhancedSR, SopClass.ComprehensiveSR, SopClass.Comprehensive3DSR]);
-
 export function kindOf(sopClassUid: string): ObjectKind {
-  if (sopClassUid === SopClass.Segmentation) return 'seg';
-  if (SR_CLASSES.has(sopClassUid)) return 'sr';
-  if (sopClassUid === SopClass.SecondaryCapture || sopClassUid.startsWith(SopClass.SecondaryCapture + '.')) return 'sc';
-  if (sopClassUid === SopClass.EncapsulatedPDF) return 'pdf';
-  return 'source';
+  return outputKindOf(sopClassUid)?.kind ?? 'source';
 }
 
 /** Structural checks of one parsed object against the set. */
@@ -68,18 +54,7 @@ export function structuralIssues(kind: ObjectKind, ds: NaturalDataset, ctx: Chec
 }
 
 function structuralIssuesUnsafe(kind: ObjectKind, ds: NaturalDataset, ctx: CheckContext): Issue[] {
-  switch (kind) {
-    case 'seg':
-      return checkSeg(ds, ctx);
-    case 'sr':
-      return [...checkSr(ds, ctx), ...checkReaderRules(ds, ctx)];
-    case 'sc':
-      return checkSecondaryCapture(ds, ctx);
-    case 'pdf':
-      return checkEncapsulatedPdf(ds, ctx);
-    default:
-      return [];
-  }
+  return kind === 'source' ? [] : outputKind(kind).check(ds, ctx);
 }
 
 function fileHead(file: string, bytes: number): Buffer {

@@ -2,7 +2,7 @@
  * Pre-delivery check of freshly encoded objects (no external tools, no disk): re-parses every object with dcmjs and
  * runs the structural checks against the geometry and instances the Findings describe, i.e. the constraints OHIF and
  * Slicer rely on (display series first, frames on source slices, dimension indices, tracking UIDs, SEG in evidence,
- * volumes equal to the SEG). research/anchors_nodes.md §4 item 3: no other node checks this before export.
+ * volumes equal to the SEG). Other open-source AI nodes we compared do not check this before export.
  */
 import type { Findings } from '../../ai/findings';
 import { readP10, type NaturalDataset } from '../../dicom/p10';

@@ -22,7 +22,7 @@
  *     ohif.tracking-uid       groups are merged by Tracking Unique Identifier; a group without one throws
  *     ohif.lines              SCOORD lines are read only from NUMs (INFERRED FROM) or groups under Imaging
  *                             Measurements; lines elsewhere are not drawn
- *   Coding (issue 12):
+ *   Coding:
  *     code.one-per-meaning    two different codes with the same meaning (e.g. "IDH-wildtype" private twice)
  *     code.meaning-cut        a CodeMeaning cut with "..."
  *     code.result-once        a classification result (IDH, 1p/19q, grade, histology, diagnosis) reported twice
@@ -92,7 +92,7 @@ export function checkReaderRules(sr: NaturalDataset, ctx: CheckContext): Issue[]
   const out: Issue[] = [];
   const err = (rule: string, message: string): void => void out.push({ severity: 'error', rule, message });
   const warn = (rule: string, message: string): void => void out.push({ severity: 'warning', rule, message });
-  const root = sr as Item;
+  const root = sr;
 
   const template = items(sr.ContentTemplateSequence)[0];
   if (sr.Modality !== 'SR' || !SLICER_SR_CLASSES.has(String(sr.SOPClassUID)) || String(template?.TemplateIdentifier) !== '1500') {

@@ -1,6 +1,6 @@
 /**
- * Our own structural checks on produced objects: the invariants that dciodvfy does not test (research/seg_sr.md
- * §4) and that OHIF/Slicer rely on. Pure functions over naturalized data sets (dcmjs readP10 output), so the
+ * Our own structural checks on produced objects: the invariants that dciodvfy does not test and
+ * that OHIF/Slicer rely on. Pure functions over naturalized data sets (dcmjs readP10 output), so the
  * pipeline can also run them before delivery, and tests can run them without files.
  *
  * SEG: SegmentSequence 1..N; NumberOfFrames = per-frame items; Pixel Data length and zero padding bits;
@@ -291,7 +291,7 @@ function unionVoxels(seg: NaturalDataset, numbers: number[]): number {
         sopClassUid: f.source?.sopClassUid ?? '',
         sopInstanceUid: f.source?.sopInstanceUid ?? key,
         frameNumber: f.source?.frameNumber,
-        imagePositionPatient: (f.ipp ?? [0, 0, 0]) as Vec3,
+        imagePositionPatient: (f.ipp ?? [0, 0, 0]),
       });
     }
   }
@@ -299,7 +299,7 @@ function unionVoxels(seg: NaturalDataset, numbers: number[]): number {
   const union = new Uint8Array(decoded.rows * decoded.columns * sources.length);
   for (const n of numbers) {
     const m = segmentMask(decoded, n, sources);
-    for (let i = 0; i < m.length; i++) union[i] |= m[i]!;
+    for (let i = 0; i < m.length; i++) union[i] = union[i]! | (m[i]!);
   }
   let total = 0;
   for (const v of union) total += v;

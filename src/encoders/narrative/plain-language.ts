@@ -4,6 +4,7 @@
  * no abbreviations. Pure; the wording is the one place to review with patient representatives.
  */
 import type { HeadResult, RegionMeasurement } from '../../ai/findings';
+import type { HeadKind } from '../../ai/manifest';
 
 export type PlainKind = 'idh' | 'codeletion' | 'grade' | 'lgg_hgg' | 'histology' | 'mgmt' | 'egfr';
 
@@ -49,18 +50,21 @@ const PLAIN: Record<PlainKind, PlainHead> = {
   },
 };
 
-/** Which kind of question a head answers, from its id and classes; undefined for heads we have no words for. */
+/** The manifest's head kind -> its everyday wording; generic heads have none. */
+const PLAIN_KIND: Record<HeadKind, PlainKind | undefined> = {
+  idh: 'idh',
+  codeletion_1p19q: 'codeletion',
+  who_grade: 'grade',
+  lgg_hgg: 'lgg_hgg',
+  histology: 'histology',
+  mgmt: 'mgmt',
+  egfr: 'egfr',
+  generic: undefined,
+};
+
+/** Which kind of question a head answers, from the kind its manifest declares; undefined for heads we have no words for. */
 export function plainKind(h: HeadResult): PlainKind | undefined {
-  const id = h.head.toLowerCase();
-  const classes = new Set(h.classes.map((c) => c.name));
-  if (id.includes('idh')) return 'idh';
-  if (id.includes('1p19q') || id.includes('codel')) return 'codeletion';
-  if (id.includes('mgmt')) return 'mgmt';
-  if (id.includes('egfr')) return 'egfr';
-  if (classes.has('LGG') && classes.has('HGG')) return 'lgg_hgg';
-  if ([...classes].every((c) => c === '2' || c === '3' || c === '4')) return 'grade';
-  if ([...classes].every((c) => c in PLAIN.histology.answers)) return 'histology';
-  return undefined;
+  return PLAIN_KIND[h.kind];
 }
 
 /** "about 8 in 10"; never "0 in 10" or "10 in 10", which would claim certainty the program does not have. */

@@ -2,12 +2,12 @@
  * Encapsulated PDF Storage (1.2.840.10008.5.1.4.1.1.104.1): the report PDF inside a DICOM object, filed in the
  * same study so any PACS viewer can open it.
  */
-import type { StudyHeader } from '../../dicom/study-header';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import { codeItem, MISC } from '../codes';
 import { equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
-import { DEFAULT_SERIES_NUMBERS, type EncoderOptions } from '../options';
-import { writePart10, type DicomJson } from '../part10-writer';
+import type { EncoderOptions } from '../options';
+import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { OutputUids } from '../uid-scheme';
 
 export interface EncodedPdf {
@@ -20,7 +20,7 @@ export const PDF_DOCUMENT_TITLE = 'AI brain tumour MRI report - RESEARCH USE ONL
 
 export function encodePdf(
   pdf: Uint8Array,
-  header: StudyHeader,
+  header: StudyAttributes,
   options: EncoderOptions,
   uids: OutputUids,
   modelName: string,
@@ -29,7 +29,7 @@ export function encodePdf(
 ): EncodedPdf {
   const now = options.now ?? new Date();
   const ds: DicomJson = {
-    ...sopCommon(SopClass.EncapsulatedPDF, uids.pdf, uids.series.pdf, options.seriesNumbers?.pdf ?? DEFAULT_SERIES_NUMBERS.pdf, 1, now),
+    ...sopCommon(SopClass.EncapsulatedPDF, uids.pdf, uids.series.pdf, uids.seriesNumbers.pdf, 1, now),
     ...patientAndStudy(header),
     ...equipment(options, modelName),
     Modality: 'DOC',

@@ -5,7 +5,7 @@
  */
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import type { Findings } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { ROLE_NAMES } from '../codes';
 import { RESEARCH_USE_STATEMENT, type EncoderOptions, type Narrative } from '../options';
 import type { RgbImage } from '../sc/bitmap-font';
@@ -109,7 +109,7 @@ const pct = (p: number): string => `${(p * 100).toFixed(0)}%`;
 
 export interface PdfReportInput {
   findings: Findings;
-  header: StudyHeader;
+  header: StudyAttributes;
   options: EncoderOptions;
   narrative: Narrative;
   keyImages: RgbImage[];

@@ -26,9 +26,9 @@ export function orthogonalKeyPlanes(labelmap: ArrayLike<number>, dims: Vec3): Ke
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++, idx++) {
         if (!labelmap[idx]) continue;
-        per[0][i]++;
-        per[1][j]++;
-        per[2][k]++;
+        per[0][i] = per[0][i]! + 1;
+        per[1][j] = per[1][j]! + 1;
+        per[2][k] = per[2][k]! + 1;
         total++;
       }
     }

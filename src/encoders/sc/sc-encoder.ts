@@ -3,12 +3,12 @@
  * viewers that show neither SEG nor SR. BurnedInAnnotation YES: the images carry the research-use banner.
  */
 import type { Findings } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import { codeItem, DCM } from '../codes';
 import { dicomDate, dicomTime, equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
-import { DEFAULT_SERIES_NUMBERS, type EncoderOptions } from '../options';
-import { writePart10, type DicomJson } from '../part10-writer';
+import type { EncoderOptions } from '../options';
+import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { SegmentSpec } from '../seg/segment-catalog';
 import type { OutputUids } from '../uid-scheme';
 import { keySlices, renderPlaneImage } from './key-images';
@@ -90,7 +90,7 @@ function keyPlanes(findings: Findings, options: EncoderOptions): KeyPlane[] {
 
 export function encodeKeyImages(
   findings: Findings,
-  header: StudyHeader,
+  header: StudyAttributes,
   options: EncoderOptions,
   uids: OutputUids,
   segments: readonly SegmentSpec[],
@@ -116,7 +116,7 @@ export function encodeKeyImages(
     });
     const sopUid = uids.sc(n + 1);
     const ds: DicomJson = {
-      ...sopCommon(SopClass.SecondaryCapture, sopUid, uids.series.sc, options.seriesNumbers?.sc ?? DEFAULT_SERIES_NUMBERS.sc, n + 1, now),
+      ...sopCommon(SopClass.SecondaryCapture, sopUid, uids.series.sc, uids.seriesNumbers.sc, n + 1, now),
       ...patientAndStudy(header),
       ...equipment(options, findings.model.name),
       Modality: 'OT',

@@ -1,6 +1,6 @@
 /**
- * Which (segment, slice) frames a SEG stores and their dimension index values, following highdicom's rules
- * (research/seg_sr.md §1.3): frames are segment-major, slices within a segment ordered along the slice normal;
+ * Which (segment, slice) frames a SEG stores and their dimension index values, following highdicom's rules:
+ * frames are segment-major, slices within a segment ordered along the slice normal;
  * DimensionIndexValues = [SegmentNumber, position index]; position indices run 1..K without gaps over the positions
  * actually stored, sorted along the normal, and one position has the same index in every segment.
  *

@@ -1,17 +1,17 @@
 /**
  * DICOM Segmentation (BINARY, 1.2.840.10008.5.1.4.1.1.66.4) on the native grid of the display series.
  * Every frame is pixel-aligned with one source slice: its PlanePositionSequence is that slice's IPP, and its
- * DerivationImageSequence[0].SourceImageSequence[0] names that slice (what OHIF/cornerstone3D use to place it,
- * research/seg_sr.md §3.1). Checklist and choices: conformance/objects.md.
+ * DerivationImageSequence[0].SourceImageSequence[0] names that slice (what OHIF/cornerstone3D use to place
+ * it). Checklist and choices: conformance/objects.md.
  */
 import type { Findings } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import { voxelToPatient, type SeriesVolume, type Vec3 } from '../../imaging/volume';
 import { codeItem, DCM } from '../codes';
 import { equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
-import { DEFAULT_SERIES_NUMBERS, EncoderInputError, type EncoderOptions } from '../options';
-import { writePart10, type DicomJson } from '../part10-writer';
+import { EncoderInputError, type EncoderOptions } from '../options';
+import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { OutputUids } from '../uid-scheme';
 import { packFrames } from './bitpack';
 import { planFrames, sliceDistances, sliceHistogram, type FramePlan } from './frame-plan';
@@ -146,7 +146,7 @@ function sliceSpacing(distances: number[], fallback: number): number {
   return gaps[Math.floor(gaps.length / 2)]!;
 }
 
-export function encodeSeg(findings: Findings, header: StudyHeader, options: EncoderOptions, uids: OutputUids): EncodedSeg {
+export function encodeSeg(findings: Findings, header: StudyAttributes, options: EncoderOptions, uids: OutputUids): EncodedSeg {
   validateSegInput(findings);
   const seg = findings.segmentation!;
   const ref = findings.referenceSeries;
@@ -192,7 +192,7 @@ export function encodeSeg(findings: Findings, header: StudyHeader, options: Enco
 
   const m = findings.model;
   const now = options.now ?? new Date();
-  const seriesNumber = options.seriesNumbers?.seg ?? DEFAULT_SERIES_NUMBERS.seg;
+  const seriesNumber = uids.seriesNumbers.seg;
   const orgUid = uids.dimensionOrganization;
   const overlap = segments.some((s) => s.labelValues.length > 1) ? 'YES' : 'NO';
   const ds: DicomJson = {

@@ -1,6 +1,6 @@
 /**
  * Which segments the SEG holds and how each is described: numbers 1..N in label order (OHIF indexes segment
- * metadata by array position, research/seg_sr.md §3.1), codes from CID 7168/7169 (as the Findings give them),
+ * metadata by array position), codes from CID 7168/7169 (as the Findings give them),
  * colours as DICOM CIELab, and optionally the composites TC and WT as extra overlapping segments. Segments the
  * inputs cannot support (enhancement without a post-contrast T1) are left out: not assessable is not zero.
  */

@@ -1,10 +1,10 @@
 /**
  * SR content items (PS3.3 C.17.3) as plain naturalized JSON. dcmjs' `sr` module is not used: its
- * ReferencedSegmentation items throw (research/seg_sr.md §3.4), and the tree is simpler to read as data anyway.
+ * ReferencedSegmentation items throw, and the tree is simpler to read as data anyway.
  */
 import { codeItem, type CodedConcept } from '../codes';
 import { EncoderInputError } from '../options';
-import type { DicomJson } from '../part10-writer';
+import type { DicomJson } from '../../dicom/part10-writer';
 
 export type Relationship =
   | 'CONTAINS'

@@ -5,12 +5,12 @@
  * by-reference relationships, so the SOP class will not have to change when those come.
  */
 import type { Findings } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import { codeItem, DCM, EXTRA_SCHEME_IDENTIFICATION, PRIVATE_SCHEME, PRIVATE_SCHEME_IDENTIFICATION } from '../codes';
 import { equipment, patientAndStudy, sopCommon, withCharacterSet } from '../common-modules';
-import { DEFAULT_SERIES_NUMBERS, type EncoderOptions, type Narrative, type ObjectReference } from '../options';
-import { writePart10, type DicomJson } from '../part10-writer';
+import type { EncoderOptions, Narrative, ObjectReference } from '../options';
+import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { OutputUids } from '../uid-scheme';
 import { codingSchemesUsed } from './content-items';
 import { measurementReportContent, type SegReference } from './tid1500';
@@ -63,7 +63,7 @@ export function evidence(findings: Findings, uids: OutputUids, seg?: SegReferenc
 
 export function encodeSr(
   findings: Findings,
-  header: StudyHeader,
+  header: StudyAttributes,
   options: EncoderOptions,
   uids: OutputUids,
   narrative: Narrative,
@@ -76,7 +76,7 @@ export function encodeSr(
 /** The SR data set before it is written (the verified SR of a review builds on it: verified-sr.ts). */
 export function srDataset(
   findings: Findings,
-  header: StudyHeader,
+  header: StudyAttributes,
   options: EncoderOptions,
   uids: OutputUids,
   narrative: Narrative,
@@ -90,7 +90,7 @@ export function srDataset(
   for (const [csd, ident] of Object.entries(EXTRA_SCHEME_IDENTIFICATION)) if (schemes.has(csd)) declared.push(ident);
 
   const ds: DicomJson = {
-    ...sopCommon(SopClass.ComprehensiveSR, uids.sr, uids.series.sr, options.seriesNumbers?.sr ?? DEFAULT_SERIES_NUMBERS.sr, 1, now),
+    ...sopCommon(SopClass.ComprehensiveSR, uids.sr, uids.series.sr, uids.seriesNumbers.sr, 1, now),
     ...patientAndStudy(header),
     ...equipment(options, findings.model.name),
     Modality: 'SR',

@@ -17,7 +17,8 @@
  *      RANO measurability, regions not assessable, uncertainty level, missing sequences, warnings, narratives
  */
 import type { Findings, HeadResult, InputGeometry, InputSeries, RadiomicFeature, RegionKey, RegionMeasurement } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
+import type { HeadKind } from '../../ai/manifest';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import {
   classValueCode,
@@ -29,13 +30,14 @@ import {
   IBSI_MEANINGS,
   MISC,
   molecularConcept,
-  molecularHead,
+  molecularKind,
   PRIV,
   ROLE_CODES,
   SCT,
   UCUM,
   ucumFor,
   type CodedConcept,
+  type HeadRef,
 } from '../codes';
 import { RESEARCH_USE_STATEMENT, type EncoderOptions, type Narrative } from '../options';
 import { notAssessableRegions, regionText, type NotAssessableRegion, type SegmentSpec } from '../seg/segment-catalog';
@@ -70,7 +72,7 @@ export interface ReportContext {
   seg?: SegReference;
   narrative: Narrative;
   /** Source study (Image Library study date/time). */
-  header?: StudyHeader;
+  header?: StudyAttributes;
 }
 
 function observerContext(ctx: ReportContext): ContentItem[] {
@@ -86,7 +88,7 @@ function observerContext(ctx: ReportContext): ContentItem[] {
 }
 
 /** TID 1602/1604 descriptors shared by a series' images, on the Image Library Group. */
-function seriesDescriptors(g: InputGeometry | undefined, header: StudyHeader | undefined): ContentItem[] {
+function seriesDescriptors(g: InputGeometry | undefined, header: StudyAttributes | undefined): ContentItem[] {
   const out: ContentItem[] = [];
   const mm = (concept: CodedConcept, v: number): ContentItem => numContent('HAS ACQ CONTEXT', concept, roundTo(v, 6), UCUM.millimeter);
   if (header?.StudyDate) out.push(dateContent('HAS ACQ CONTEXT', DCM.studyDate, header.StudyDate));
@@ -113,7 +115,7 @@ function libraryEntry(s: InputSeries, uid: string): ContentItem {
   return entry;
 }
 
-function imageLibrary(f: Findings, header?: StudyHeader): ContentItem {
+function imageLibrary(f: Findings, header?: StudyAttributes): ContentItem {
   const groups = f.inputs.map((s) =>
     container('CONTAINS', DCM.imageLibraryGroup, [
       codeContent('HAS ACQ CONTEXT', DCM.modality, DCM.magneticResonance),
@@ -252,7 +254,7 @@ function layoutOf(ctx: ReportContext): Layout {
   const grouped = ctx.seg ? [...ctx.seg.segments].sort((a, b) => a.number - b.number).filter((s) => !ctx.seg!.emptySegments.includes(s.number)) : [];
   const b = f.bidimensional;
   const bidimAssessable = !!b && !notAssessable.some((n) => n.key === b.region);
-  return { grouped, notAssessable, bidimInGroup: bidimAssessable && grouped.some((s) => s.key === b!.region) };
+  return { grouped, notAssessable, bidimInGroup: bidimAssessable && grouped.some((s) => s.key === b.region) };
 }
 
 /** The measurements of one segment group, keyed so that every group lists the same ones in the same order. */
@@ -313,17 +315,17 @@ function memberSegments(region: RegionMeasurement, seg: SegReference | undefined
 }
 
 function headNums(h: HeadResult): ContentItem[] {
-  const task = headConcept(h.head, h.title);
+  const task = headConcept(h);
   const taskMod = codeContent('HAS CONCEPT MOD', PRIV.classificationTask, task);
   const predicted = h.classes.find((c) => c.name === h.predicted);
   const items: ContentItem[] = [
     numContent('CONTAINS', DCM.certaintyOfImpression, roundTo(h.confidence * 100, 2), UCUM.percent, [
-      h.indeterminate || !predicted ? taskMod : codeContent('HAS CONCEPT MOD', task, classValueCode(h.head, predicted.name, predicted.code, h.title)),
+      h.indeterminate || !predicted ? taskMod : codeContent('HAS CONCEPT MOD', task, classValueCode(h, predicted.name, predicted.code)),
     ]),
     // One concept "Probability", the class as its modifier (instead of a private code per class).
     ...h.classes.map((cl) =>
       numContent('CONTAINS', DCM.probability, roundTo(cl.probability, 4), UCUM.noUnits, [
-        codeContent('HAS CONCEPT MOD', task, classValueCode(h.head, cl.name, cl.code, h.title)),
+        codeContent('HAS CONCEPT MOD', task, classValueCode(h, cl.name, cl.code)),
         codeContent('HAS CONCEPT MOD', SCT.measurementMethod, PRIV.calibratedSoftmax),
       ]),
     ),
@@ -351,8 +353,8 @@ function modalityImportanceNums(f: Findings): ContentItem[] {
   for (const m of f.modalityImportance ?? []) {
     const removed = codeContent('HAS CONCEPT MOD', PRIV.removedSequence, ROLE_CODES[m.role]);
     for (const [head, delta] of Object.entries(m.headDeltas)) {
-      const title = f.heads.find((h) => h.head === head)?.title ?? head;
-      items.push(numContent('CONTAINS', PRIV.importanceDelta, roundTo(delta, 4), UCUM.noUnits, [method, removed, codeContent('HAS CONCEPT MOD', PRIV.classificationTask, headConcept(head, title))]));
+      const h = f.heads.find((x) => x.head === head) ?? { head, kind: 'generic', title: head };
+      items.push(numContent('CONTAINS', PRIV.importanceDelta, roundTo(delta, 4), UCUM.noUnits, [method, removed, codeContent('HAS CONCEPT MOD', PRIV.classificationTask, headConcept(h))]));
     }
     if (m.diceToFull != null) items.push(numContent('CONTAINS', PRIV.importanceDice, roundTo(m.diceToFull, 4), UCUM.noUnits, [method, removed]));
   }
@@ -364,7 +366,7 @@ function noTumourItems(f: Findings): ContentItem[] {
   if (!f.noTumourDetected) return [];
   return [
     codeContent('CONTAINS', SCT.neoplasm, SCT.notDetected),
-    ...f.noTumourDetected.headsNotApplicable.map((h) => codeContent('CONTAINS', headConcept(h.head, h.title), SCT.notApplicable)),
+    ...f.noTumourDetected.headsNotApplicable.map((h) => codeContent('CONTAINS', headConcept(h), SCT.notApplicable)),
   ];
 }
 
@@ -396,6 +398,17 @@ function derivedMeasurements(ctx: ReportContext, layout: Layout): ContentItem[] 
   return items;
 }
 
+/** The head of a kind, if the model has one. */
+function headOfKind(f: Findings, kind: HeadKind): HeadResult | undefined {
+  return f.heads.find((h) => h.kind === kind);
+}
+
+/** The head a molecular layer of the diagnosis came from (by kind), for its class code and title. */
+function molecularHeadRef(f: Findings, name: string): HeadRef {
+  const kind = molecularKind(name);
+  return (kind && headOfKind(f, kind)) || { head: kind ?? name.toLowerCase(), kind: kind ?? 'generic', title: name };
+}
+
 /** Each classification result once (heads first; a diagnosis layer only where no head gave that concept). */
 function classificationResults(f: Findings): ContentItem[] {
   const items: ContentItem[] = noTumourItems(f);
@@ -408,14 +421,14 @@ function classificationResults(f: Findings): ContentItem[] {
   };
   for (const h of f.heads) {
     const predicted = h.classes.find((c) => c.name === h.predicted);
-    add(headConcept(h.head, h.title), h.indeterminate ? PRIV.indeterminate : classValueCode(h.head, h.predicted, predicted?.code, h.title));
+    add(headConcept(h), h.indeterminate ? PRIV.indeterminate : classValueCode(h, h.predicted, predicted?.code));
   }
   const dx = f.diagnosis;
   if (dx) {
     add(PRIV.integratedDiagnosis, dx.integrated.indeterminate ? PRIV.indeterminate : diagnosisCode(dx.integrated.label, dx.integrated.code));
-    if (dx.histology) add(SCT.associatedMorphology, dx.histology.code ?? classValueCode('histology', dx.histology.label, undefined, f.heads.find((h) => h.head === 'histology')?.title));
+    if (dx.histology) add(SCT.associatedMorphology, dx.histology.code ?? classValueCode(headOfKind(f, 'histology') ?? { head: 'histology', kind: 'histology' }, dx.histology.label));
     if (dx.grade) add(PRIV.gradeLayer, diagnosisCode(dx.grade.label, dx.grade.code));
-    for (const mol of dx.molecular) add(molecularConcept(mol.name), classValueCode(molecularHead(mol.name), mol.status, mol.code, f.heads.find((h) => h.head === molecularHead(mol.name))?.title ?? mol.name));
+    for (const mol of dx.molecular) add(molecularConcept(mol.name), classValueCode(molecularHeadRef(f, mol.name), mol.status, mol.code));
     for (const r of dx.reasoning) items.push(textContent('CONTAINS', PRIV.reasoning, r));
   }
   return items;

@@ -11,15 +11,15 @@
  * Built on the AI SR's own data set (sr-encoder.ts srDataset) so both documents stay laid out alike. Pure.
  */
 import type { Findings, RegionMeasurement } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
+import type { StudyAttributes } from '../../dicom/study-attributes';
 import { SopClass } from '../../dicom/constants';
 import { c, codeItem, DCM, MISC, PRIVATE_SCHEME, SCT, UCUM, type CodedConcept } from '../codes';
 import { withCharacterSet } from '../common-modules';
 import { templateNarrative } from '../narrative/templates';
 import type { EncoderOptions, ObjectReference } from '../options';
-import { writePart10, type DicomJson } from '../part10-writer';
+import { writePart10, type DicomJson } from '../../dicom/part10-writer';
 import type { SegmentSpec } from '../seg/segment-catalog';
-import { outputUids, reviewSrUids } from '../uid-scheme';
+import type { OutputUids } from '../uid-scheme';
 import { codeContent, numContent, roundTo, textContent, type ContentItem } from './content-items';
 import { evidence, hierarchicalReferences, srDataset, type EncodedSr } from './sr-encoder';
 import type { SegReference } from './tid1500';
@@ -42,6 +42,9 @@ export const REVIEW_CODES = {
   personObserverName: c('121008', 'DCM', 'Person Observer Name'),
   personObserverOrganization: c('121009', 'DCM', "Person Observer's Organization Name"),
 } as const;
+
+/** Series Number of review SRs (the AI SR's 9002 + 3). */
+export const REVIEW_SR_SERIES_NUMBER = 9005;
 
 export interface RegionAgreementFigures {
   key: string;
@@ -120,10 +123,10 @@ function reviewNarrative(f: Findings, r: ReviewSrInput): { clinician: string; pa
   return { clinician: clinician.includes(said) ? clinician : `${said}\n${clinician}`, patient: r.decision === 'rejected' ? 'The automatic analysis of this scan was reviewed by a doctor and withdrawn.' : n.patient, source: 'template' };
 }
 
-export function encodeReviewSr(findings: Findings, header: StudyHeader, options: EncoderOptions, r: ReviewSrInput): EncodedSr {
+/** `base`: the AI result's UIDs (outputUids of the same findings and options). */
+export function encodeReviewSr(findings: Findings, header: StudyAttributes, options: EncoderOptions, r: ReviewSrInput, base: OutputUids): EncodedSr {
   const f: Findings = r.corrected ? { ...findings, regions: r.corrected.regions, ...(r.corrected.bidimensional ? { bidimensional: r.corrected.bidimensional } : { bidimensional: undefined }) } : findings;
-  const ids = reviewSrUids(r.aiSr.sopInstanceUid, r.revision, r.decision, r.corrected?.seg.sopInstanceUid);
-  const base = outputUids(findings, options);
+  const ids = base.reviewSr(r.aiSr.sopInstanceUid, r.revision, r.decision, r.corrected?.seg.sopInstanceUid);
   const uids = { ...base, sr: ids.sr, series: { ...base.series, sr: ids.series } };
   const segRef: SegReference | undefined =
     r.decision === 'rejected' ? undefined : r.corrected ? { sopInstanceUid: r.corrected.seg.sopInstanceUid, segments: r.corrected.segments, emptySegments: r.corrected.emptySegments } : r.aiSeg;
@@ -160,7 +163,7 @@ export function encodeReviewSr(findings: Findings, header: StudyHeader, options:
   else if (segRef) refs.push({ studyInstanceUid: f.studyInstanceUid, seriesInstanceUid: base.series.seg, sopClassUid: SopClass.Segmentation, sopInstanceUid: segRef.sopInstanceUid });
   ds.CurrentRequestedProcedureEvidenceSequence = hierarchicalReferences(refs);
   ds.SeriesDescription = r.decision === 'rejected' ? 'AI tumour report REJECTED by reviewer - RESEARCH USE ONLY' : 'Reviewed tumour report (verified) - RESEARCH USE ONLY';
-  ds.SeriesNumber = (options.seriesNumbers?.sr ?? 9002) + 3;
+  ds.SeriesNumber = REVIEW_SR_SERIES_NUMBER;
   ds.InstanceNumber = r.revision;
   ds.VerificationFlag = 'VERIFIED';
   ds.VerifyingObserverSequence = [

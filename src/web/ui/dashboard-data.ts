@@ -96,7 +96,7 @@ function dayStart(d: string): number | undefined {
 
 /** Reads the filter from a query string; an error names the bad parameter (the page answers 400 with it). */
 export function parseDashboardFilter(q: Record<string, unknown>, mayUseAccession: boolean): { filter: DashboardFilter } | { error: string; status: number } {
-  const str = (k: string): string | undefined => (typeof q[k] === 'string' && (q[k] as string).trim() ? (q[k] as string).trim() : undefined);
+  const str = (k: string): string | undefined => (typeof q[k] === 'string' && (q[k]).trim() ? (q[k]).trim() : undefined);
   const filter: DashboardFilter = { page: 1 };
   const state = str('state');
   if (state) {

@@ -7,12 +7,12 @@ import { promises as fsp } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { Findings } from '../../ai/findings';
 import type { DeliveryState } from '../../delivery/deliver';
+import { deliveryStateSchema } from '../../delivery/delivery-state-schema';
 import type { JobMachine } from '../../jobs/machine';
-import type { JobRecord, Stage } from '../../jobs/types';
-import { readArtifact } from '../../pipeline/artifacts';
+import type { JobRecord } from '../../jobs/types';
 import { predecessorsFor } from '../../pipeline/results-registry';
 import { DELETED_NOTE_PREFIX } from '../../retention/retention';
-import type { DeliverOutput, EncodeOutput, IdentifyOutput, InferOutput, PreprocessOutput } from '../../pipeline/stages';
+import { readFindings, readPipelineOutput, type DeliverOutput, type EncodeOutput, type IdentifyOutput, type InferOutput, type PreprocessOutput } from '../../pipeline/stage-outputs';
 
 export interface ModelResult {
   model: string;
@@ -71,10 +71,6 @@ export interface ResultSources {
 
 const ARTIFACT_NAME = /^[A-Za-z0-9._-]+$/;
 
-async function stageOutput<T>(jobs: JobMachine, id: number, stage: Stage): Promise<{ output: T; finishedAt: number } | undefined> {
-  const o = await jobs.readOutput(id, stage);
-  return o ? { output: o.output as T, finishedAt: o.finishedAt } : undefined;
-}
 
 /**
  * Findings are large (the display volume, label map and uncertainty map); the pages and the key image of one job
@@ -94,7 +90,7 @@ export class FindingsCache {
       this.entries.set(key, hit); // most recently used last
       return hit.findings;
     }
-    const findings = await readArtifact<Findings>(workDir, artifact);
+    const findings = await readFindings(workDir, artifact);
     this.entries.set(key, { mtimeMs, findings });
     while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
     return findings;
@@ -133,11 +129,11 @@ export async function loadJobResults(src: ResultSources, id: number): Promise<Jo
   const deletedEvent = (await jobs.detail(id))?.events.filter((e) => e.note?.startsWith(DELETED_NOTE_PREFIX)).at(-1);
   const deleted = deletedEvent ? { at: deletedEvent.at, note: deletedEvent.note! } : undefined;
   const [identify, preprocess, infer, encode, deliver] = await Promise.all([
-    stageOutput<IdentifyOutput>(jobs, id, 'identifying'),
-    stageOutput<PreprocessOutput>(jobs, id, 'preprocessing'),
-    stageOutput<InferOutput>(jobs, id, 'inferring'),
-    stageOutput<EncodeOutput>(jobs, id, 'encoding'),
-    stageOutput<DeliverOutput>(jobs, id, 'delivering'),
+    readPipelineOutput(jobs, id, 'identifying'),
+    readPipelineOutput(jobs, id, 'preprocessing'),
+    readPipelineOutput(jobs, id, 'inferring'),
+    readPipelineOutput(jobs, id, 'encoding'),
+    readPipelineOutput(jobs, id, 'delivering'),
   ]);
   const models: ModelResult[] = [];
   for (const m of infer?.output.models ?? []) {
@@ -159,7 +155,7 @@ export async function loadJobResults(src: ResultSources, id: number): Promise<Jo
   // The delivery state file is written after every attempt, so it also tells a failed or running delivery.
   const state = await fsp
     .readFile(join(workDir, 'delivery-state.json'), 'utf8')
-    .then((t) => JSON.parse(t) as DeliveryState)
+    .then((t) => deliveryStateSchema.parse(JSON.parse(t)))
     .catch(() => undefined);
   return {
     job,
@@ -190,6 +186,6 @@ export function findResultFile(encode: EncodeOutput | undefined, outDir: string,
 }
 
 export async function resultFilePath(jobs: JobMachine, id: number, sopInstanceUid: string): Promise<{ path: string; model: string; kind: string } | undefined> {
-  const encode = await stageOutput<EncodeOutput>(jobs, id, 'encoding');
+  const encode = await readPipelineOutput(jobs, id, 'encoding');
   return findResultFile(encode?.output, join(workDirOf(jobs, id), 'out'), sopInstanceUid);
 }

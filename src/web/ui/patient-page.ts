@@ -135,7 +135,7 @@ export function renderPatientPage(r: JobResults, node: { name: string; version: 
 <p class="sub">Analysed on ${r.analysedAt ? dateOnly(r.analysedAt) : 'an unknown date'}. Reference for your care team: job ${r.job.id}.</p>
 ${whatWasDone(f)}
 ${whatWasFound(f)}
-${picture(r.job.id, model!.model, f)}
+${picture(r.job.id, model.model, f)}
 ${guesses(f, sure)}
 ${howSure(f, sure)}
 ${NOT_TOLD}`

@@ -83,7 +83,7 @@ function volumes(f: Findings): SafeHtml {
 <thead><tr><th>Region</th><th class="num">Volume</th><th class="num">Voxels</th><th class="num">Mean uncertainty</th></tr></thead>
 <tbody>${regions.map((r) =>
     na.has(r.key)
-      ? html`<tr data-region="${r.key}" data-not-assessable><td>${regionText(r.key)} <span class="muted">(${r.key})</span></td><td colspan="3" class="muted">not assessable: ${na.get(r.key)!}</td></tr>`
+      ? html`<tr data-region="${r.key}" data-not-assessable><td>${regionText(r.key)} <span class="muted">(${r.key})</span></td><td colspan="3" class="muted">not assessable: ${na.get(r.key)}</td></tr>`
       : html`<tr data-region="${r.key}"><td>${swatch(f, r.key)}${regionText(r.key)} <span class="muted">(${r.key})</span></td><td class="num" data-volume-ml="${r.volumeMl.toFixed(1)}">${ml(r.volumeMl)}</td><td class="num">${r.voxelCount}</td><td class="num">${r.meanUncertainty != null ? r.meanUncertainty.toFixed(2) : '–'}</td></tr>`,
   )}</tbody>
 </table>${volumeBar(f)}${bidimensional(f)}`;
@@ -112,7 +112,7 @@ function volumeBar(f: Findings): SafeHtml {
   if (na.length) return html`<p class="muted" data-volume-bar-withheld>No NCR / ED / ET bar: ${na.map((n) => n.key).join(', ')} not assessable.</p>`;
   const widths = stackWidths(parts.map((r) => r.volumeMl));
   return html`<div class="stack" data-volume-bar role="img" aria-label="${parts.map((r) => `${regionText(r.key)} ${ml(r.volumeMl)}`).join(', ')}">${parts.map(
-    (r, i) => html`<span class="c-${r.key} p${widths[i]!}" data-stack="${r.key}" title="${regionText(r.key)} ${ml(r.volumeMl)}"></span>`,
+    (r, i) => html`<span class="c-${r.key} p${widths[i]}" data-stack="${r.key}" title="${regionText(r.key)} ${ml(r.volumeMl)}"></span>`,
   )}</div>
 <p class="legend">${parts.map((r) => html`<span class="nowrap"><span class="swatch c-${r.key}"></span>${r.key} ${ml(r.volumeMl)}</span> `)}</p>`;
 }

@@ -23,6 +23,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { Config } from '../../config/schema';
 import { isValidUid } from '../../dicom/uids';
 import type { JobMachine } from '../../jobs/machine';
+import { readPipelineOutput } from '../../pipeline/stage-outputs';
 import type { Logger } from '../../log/logger';
 import type { InstanceStore } from '../../store/store';
 import type { StudyTracker } from '../../study/tracker';
@@ -151,7 +152,7 @@ export function uiRouter(deps: UiDeps): Router {
   // The dashboard's search and paging come from the query string; an accession number is searched for operators only.
   const data = (req: Request, res: Response): ReturnType<typeof dashboardData> | undefined => {
     const scopes = res.locals.scopes as readonly string[] | undefined;
-    const parsed = parseDashboardFilter(req.query as Record<string, unknown>, scopes === undefined || scopes.includes('operate'));
+    const parsed = parseDashboardFilter(req.query, scopes === undefined || scopes.includes('operate'));
     if ('error' in parsed) {
       if (req.path.endsWith('.json')) res.status(parsed.status).json({ error: parsed.error, status: parsed.status });
       else problem(res, parsed.status, 'Bad search', parsed.error);
@@ -193,7 +194,7 @@ export function uiRouter(deps: UiDeps): Router {
 
   /** The Findings of ?model= (else the job's first model), or undefined after answering 404. */
   const findingsOf = async (req: Request, res: Response, id: number, what: string): Promise<Findings | undefined> => {
-    const infer = (await deps.jobs.readOutput(id, 'inferring'))?.output as { models?: Array<{ model: string; artifact: string }> } | undefined;
+    const infer = (await readPipelineOutput(deps.jobs, id, 'inferring'))?.output;
     const want = typeof req.query.model === 'string' ? req.query.model : undefined;
     const m = infer?.models?.find((x) => want === undefined || x.model === want);
     if (!m) {

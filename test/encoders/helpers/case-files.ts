@@ -1,14 +1,14 @@
 /**
- * Writes a synthetic case's input series as real DICOM files (src/dicom/series-writer.ts, single-frame MR or one
+ * Writes a synthetic case's input series as real DICOM files (src/synth/series-writer.ts, single-frame MR or one
  * Enhanced MR multi-frame per series) and rebuilds the Findings' slice provenance from the written files, the way
  * the imaging stage would: SOP Instance UIDs, frame numbers and IPPs come from what was read back.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readP10, type NaturalDataset } from '../../../src/dicom/p10';
-import { writeSeries, type SeriesFormat } from '../../../src/dicom/series-writer';
+import { writeSeries, type SeriesFormat } from '../../../src/synth/series-writer';
 import type { SliceSource, Vec3 } from '../../../src/imaging/volume';
-import type { SyntheticCase } from '../../../src/encoders/testing/synthetic-findings';
+import type { SyntheticCase } from '../../../src/testing/synthetic-findings';
 
 export interface CaseOnDisk {
   case: SyntheticCase;

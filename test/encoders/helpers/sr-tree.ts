@@ -2,7 +2,7 @@
 export type Node = Record<string, unknown>;
 
 export function kids(n: Node | undefined): Node[] {
-  return Array.isArray(n?.ContentSequence) ? (n!.ContentSequence as Node[]) : [];
+  return Array.isArray(n?.ContentSequence) ? (n.ContentSequence as Node[]) : [];
 }
 
 export function concept(n: Node): { value: string; scheme: string; meaning: string } {

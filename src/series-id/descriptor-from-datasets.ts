@@ -1,9 +1,9 @@
 /**
- * Builds `SeriesHeader`s from naturalized instance headers (dcmjs keyword form), grouped by SeriesInstanceUID.
+ * Builds `SeriesDescriptor`s from naturalized instance headers (dcmjs keyword form), grouped by SeriesInstanceUID.
  * Used by the CLI (headers read from files) and by the pipeline (headers held by the store). Pure.
  */
 import { num, nums, str, strs, type NaturalDataset } from '../dicom/p10';
-import { parseTimestamp, type SeriesHeader, type SeriesTimestamp } from './header';
+import { parseTimestamp, type SeriesDescriptor, type SeriesTimestamp } from './series-descriptor';
 import {
   geBValue,
   geInternalPulseSequenceName,
@@ -100,9 +100,9 @@ function contrastAgent(ds: NaturalDataset): string | undefined {
   return meaning || undefined;
 }
 
-/** One series' header from all its instances (they must share a SeriesInstanceUID). */
-export function seriesHeaderFromInstances(instances: NaturalDataset[]): SeriesHeader {
-  if (!instances.length) throw new Error('seriesHeaderFromInstances: no instances');
+/** One series' descriptor from all its instances (they must share a SeriesInstanceUID). */
+export function seriesDescriptorFromInstances(instances: NaturalDataset[]): SeriesDescriptor {
+  if (!instances.length) throw new Error('seriesDescriptorFromInstances: no instances');
   const sorted = [...instances].sort((a, b) => (num(a, 'InstanceNumber') ?? 0) - (num(b, 'InstanceNumber') ?? 0));
   const rep = sorted[0]!;
   const timing = functionalGroup(rep, 'MRTimingAndRelatedParametersSequence');
@@ -201,10 +201,10 @@ export function seriesHeaderFromInstances(instances: NaturalDataset[]): SeriesHe
 }
 
 /**
- * Groups instance headers by SeriesInstanceUID and builds one SeriesHeader per series, in first-seen order.
+ * Groups instance headers by SeriesInstanceUID and builds one SeriesDescriptor per series, in first-seen order.
  * Instances without a SeriesInstanceUID (e.g. a DICOMDIR) cannot belong to a series and are left out.
  */
-export function seriesHeadersFromDatasets(datasets: NaturalDataset[]): SeriesHeader[] {
+export function seriesDescriptorsFromDatasets(datasets: NaturalDataset[]): SeriesDescriptor[] {
   const groups = new Map<string, NaturalDataset[]>();
   for (const ds of datasets) {
     const uid = str(ds, 'SeriesInstanceUID').trim();
@@ -213,5 +213,5 @@ export function seriesHeadersFromDatasets(datasets: NaturalDataset[]): SeriesHea
     if (g) g.push(ds);
     else groups.set(uid, [ds]);
   }
-  return [...groups.values()].map(seriesHeaderFromInstances);
+  return [...groups.values()].map(seriesDescriptorFromInstances);
 }

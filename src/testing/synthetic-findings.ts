@@ -4,14 +4,14 @@
  * encoders can be exercised on any geometry (axial, oblique, odd Rows x Columns, gaps, empty segments) without
  * running a model.
  */
-import { bidimensionalOf } from '../../ai/bidimensional';
-import { inputGeometry, type Findings, type RegionMeasurement, type SegmentDefinition } from '../../ai/findings';
-import type { StudyHeader } from '../../dicom/study-header';
-import { SopClass } from '../../dicom/constants';
-import { deterministicUid } from '../../dicom/uids';
-import { affineFromDicom, voxelToPatient, type SeriesVolume, type Vec3, type Volume } from '../../imaging/volume';
-import type { ModelRole } from '../../series-id/roles';
-import { NCIT, SCT } from '../codes';
+import { bidimensionalOf } from '../ai/bidimensional';
+import { inputGeometry, type Findings, type RegionMeasurement, type SegmentDefinition } from '../ai/findings';
+import type { StudyAttributes } from '../dicom/study-attributes';
+import { SopClass } from '../dicom/constants';
+import { deterministicUid } from '../dicom/uids';
+import { affineFromDicom, voxelToPatient, type SeriesVolume, type Vec3, type Volume } from '../imaging/volume';
+import type { ModelRole } from '../series-id/roles';
+import { NCIT, SCT } from '../encoders/codes';
 
 export interface GridSpec {
   columns: number;
@@ -43,7 +43,7 @@ function cross(a: Vec3, b: Vec3): Vec3 {
   return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 }
 
-export function studyHeader(studyUid: string, name = 'SYNTHETIC^PATIENT'): StudyHeader {
+export function studyHeader(studyUid: string, name = 'SYNTHETIC^PATIENT'): StudyAttributes {
   return {
     PatientName: name,
     PatientID: 'SYN-0001',
@@ -148,7 +148,7 @@ export function regionsFromLabelmap(labelmap: Volume<Uint8Array>, segments: read
 }
 
 export interface SyntheticCase {
-  header: StudyHeader;
+  header: StudyAttributes;
   findings: Findings;
   /** Every input series with its role (the reference series is among them). */
   series: Array<{ role: ModelRole; volume: SeriesVolume<Int16Array>; description: string; number: number }>;
@@ -211,17 +211,17 @@ export function syntheticCase(
     ...withBidimensional(regions, labelmap, ref),
     heads: [
       {
-        head: 'idh', title: 'IDH mutation status', predicted: 'wildtype', confidence: 0.83, indeterminate: false, temperature: 1.2,
+        head: 'idh', kind: 'idh', title: 'IDH mutation status', predicted: 'wildtype', confidence: 0.83, indeterminate: false, temperature: 1.2,
         classes: [{ name: 'wildtype', probability: 0.83 }, { name: 'mutant', probability: 0.17 }],
         uncertainty: { entropy: 0.456, normalisedEntropy: 0.658, ttaVariance: 0.004 },
       },
       {
-        head: 'codeletion_1p19q', title: '1p/19q codeletion', predicted: 'intact', confidence: 0.91, indeterminate: false, temperature: 1,
+        head: 'codeletion_1p19q', kind: 'codeletion_1p19q', title: '1p/19q codeletion', predicted: 'intact', confidence: 0.91, indeterminate: false, temperature: 1,
         classes: [{ name: 'intact', probability: 0.91 }, { name: 'codeleted', probability: 0.09 }],
         uncertainty: { entropy: 0.3, normalisedEntropy: 0.436 },
       },
       {
-        head: 'grade', title: 'CNS WHO grade', predicted: '4', confidence: 0.64, indeterminate: false, temperature: 1,
+        head: 'grade', kind: 'who_grade', title: 'CNS WHO grade', predicted: '4', confidence: 0.64, indeterminate: false, temperature: 1,
         classes: [
           { name: '2', probability: 0.1, code: { value: 'C62395', scheme: 'NCIt', meaning: 'WHO CNS Grade 2' } },
           { name: '3', probability: 0.26, code: { value: 'C62396', scheme: 'NCIt', meaning: 'WHO CNS Grade 3' } },
@@ -230,7 +230,7 @@ export function syntheticCase(
         uncertainty: { entropy: 0.87, normalisedEntropy: 0.79 },
       },
       {
-        head: 'histology', title: 'Histological type', predicted: 'indeterminate', confidence: 0.48, indeterminate: true, temperature: 1,
+        head: 'histology', kind: 'histology', title: 'Histological type', predicted: 'indeterminate', confidence: 0.48, indeterminate: true, temperature: 1,
         classes: [{ name: 'astrocytoma', probability: 0.31 }, { name: 'oligodendroglioma', probability: 0.21 }, { name: 'glioblastoma', probability: 0.48 }],
         uncertainty: { entropy: 1.05, normalisedEntropy: 0.95 },
       },

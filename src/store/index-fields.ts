@@ -1,8 +1,9 @@
 /**
- * What the index keeps of one instance's header, extracted from its DICOM JSON header. Pure: no I/O.
+ * Index fields: what the index keeps of one instance, extracted from its instance JSON (the DICOM JSON of every
+ * element before Pixel Data, store/instance-json-decoder.ts). Pure: no I/O.
  * Patient attributes are indexed for QIDO but never logged.
  */
-import { jsonNumbers, jsonString } from './header-decoder';
+import { jsonNumbers, jsonString } from './instance-json-decoder';
 import type { DicomJson } from './types';
 
 export interface PatientFields {
@@ -101,7 +102,7 @@ const T = {
   ContentTime: '00080033',
 } as const;
 
-/** Extracts the indexed fields from a header in the DICOM JSON model (tags, not keywords). */
+/** Extracts the indexed fields from an instance JSON in the DICOM JSON model (tags, not keywords). */
 export function extractIndexFields(ds: DicomJson): IndexFields {
   const s = (tag: string): string => jsonString(ds, tag).trim();
   const n = (tag: string): number | undefined => jsonNumbers(ds, tag)?.[0];

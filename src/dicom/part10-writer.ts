@@ -2,14 +2,24 @@
  * A small, linear-time DICOM Part 10 writer (Explicit VR Little Endian) for the objects the node creates.
  *
  * Why not dcmjs `DicomDict.write`: on a 465-frame SEG its per-frame functional groups alone take ~0.2 s and grow
- * faster than linearly (1,860 frames: ~0.9 s, x4.5-4.9), the super-linear growth research/perf.md S7 warns about
+ * faster than linearly (1,860 frames: ~0.9 s, x4.5-4.9), the super-linear growth a naive writer shows
  * (dcmjs#159). This writer streams into one growing buffer (amortised O(n)) and writes sequences with undefined
  * length, so nothing is measured or copied twice. Input is a "naturalized" data set exactly like dcmjs produces
  * (keyword -> value, sequences as arrays of objects, `_vrMap` to pick OB/OW), so datasets read by dcmjs can be
  * written back and everything written here is read by dcmjs, DCMTK and dicom3tools (tests check all three).
  */
 import dcmjs from 'dcmjs';
-import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, TransferSyntax } from '../dicom/constants';
+import {
+  BINARY_VRS,
+  IMPLEMENTATION_CLASS_UID,
+  IMPLEMENTATION_VERSION_NAME,
+  ITEM,
+  ITEM_DELIM,
+  LONG_VRS,
+  SEQ_DELIM,
+  TransferSyntax,
+  UNDEFINED_LENGTH,
+} from './constants';
 
 /** keyword -> value; sequences are arrays of DicomJson; `_vrMap` overrides ambiguous VRs (PixelData: 'OB'|'OW'). */
 export type DicomJson = Record<string, unknown>;
@@ -28,9 +38,7 @@ interface TagInfo {
   vr: string;
 }
 
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 const STRING_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'LT', 'PN', 'SH', 'ST', 'TM', 'UC', 'UI', 'UR', 'UT']);
-const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 
 const tagCache = new Map<string, TagInfo>();
 
@@ -197,25 +205,26 @@ function writeHeader(w: ByteWriter, info: TagInfo, vr: string, length: number): 
   }
 }
 
+/** An item or delimiter: tag and 4-byte length, no VR. */
+function writeItemTag(w: ByteWriter, tag: number, length: number): void {
+  w.u16(tag >>> 16);
+  w.u16(tag & 0xffff);
+  w.u32(length);
+}
+
 function writeElement(w: ByteWriter, keyword: string, value: unknown, ds: DicomJson): void {
   const info = tagInfo(keyword);
   const vr = resolveVr(keyword, info.vr, ds);
   if (vr === 'SQ') {
     const items = value == null ? [] : (value as DicomJson[]);
     if (!Array.isArray(items)) throw new DicomWriteError(`${keyword}: a sequence must be an array of items`);
-    writeHeader(w, info, 'SQ', 0xffffffff);
+    writeHeader(w, info, 'SQ', UNDEFINED_LENGTH);
     for (const item of items) {
-      w.u16(0xfffe);
-      w.u16(0xe000);
-      w.u32(0xffffffff);
+      writeItemTag(w, ITEM, UNDEFINED_LENGTH);
       writeDataset(w, item);
-      w.u16(0xfffe);
-      w.u16(0xe00d);
-      w.u32(0);
+      writeItemTag(w, ITEM_DELIM, 0);
     }
-    w.u16(0xfffe);
-    w.u16(0xe0dd);
-    w.u32(0);
+    writeItemTag(w, SEQ_DELIM, 0);
     return;
   }
   let bytes: Uint8Array;

@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SopClass, TransferSyntax as TS } from '../../src/dicom/constants';
 import { num, nums, readP10, str } from '../../src/dicom/p10';
-import { SeriesWriterError, sliceGeometry, writeSeries } from '../../src/dicom/series-writer';
+import { SeriesWriterError, sliceGeometry, writeSeries } from '../../src/synth/series-writer';
 import { affineFromAxes, cross, dot } from '../../src/imaging/affine';
 import type { Vec3, Volume } from '../../src/imaging/volume';
 import { runTool } from '../helpers/dcmtk';

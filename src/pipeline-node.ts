@@ -2,13 +2,13 @@
  * The working node: the composition root (src/node.ts) plus the model registry and the real pipeline stages.
  * `neuro-onc-node serve`, the demo and the end-to-end tests start the node through here.
  */
-import type { Config } from '../config/schema';
-import { ModelRegistry } from '../ai/registry';
-import { DeviceQueue } from '../ai/runtime';
-import { createLogger } from '../log/logger';
-import { startNode, type NodeHandle, type StartNodeOptions } from '../node';
-import { pooledWork, WorkerPool } from '../workers/pool';
-import { pipelineStages, type PipelineDeps } from './stages';
+import type { Config } from './config/schema';
+import { ModelRegistry } from './ai/registry';
+import { DeviceQueue } from './ai/runtime';
+import { createLogger } from './log/logger';
+import { startNode, type NodeHandle, type StartNodeOptions } from './node';
+import { pooledWork, WorkerPool } from './workers/pool';
+import { pipelineStages, type PipelineDeps } from './pipeline/stages';
 
 export interface PipelineNode extends NodeHandle {
   registry: ModelRegistry;

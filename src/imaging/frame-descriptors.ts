@@ -1,5 +1,5 @@
 /**
- * Per-frame header facts (geometry, modality LUT, echo/time keys) from single-frame and Enhanced (functional-group)
+ * Frame descriptors: per-frame facts (geometry, modality LUT, echo/time keys) from single-frame and Enhanced (functional-group)
  * instances, in one shape, so the volume builder never cares which kind it got.
  * Enhanced: a per-frame functional group overrides the shared one (PS3.3 C.7.6.16).
  */
@@ -7,7 +7,7 @@ import { num, nums, str, type NaturalDataset } from '../dicom/p10';
 import type { Vec3 } from './volume';
 import { VolumeBuildError } from './volume-errors';
 
-export interface FrameHeader {
+export interface FrameDescriptor {
   /** Index of the instance in the input list. */
   instance: number;
   /** 0-based frame index inside the instance. */
@@ -54,7 +54,7 @@ function vec3(v: number[] | undefined): Vec3 | undefined {
   return v && v.length >= 3 ? [v[0]!, v[1]!, v[2]!] : undefined;
 }
 
-function orient(v: number[] | undefined): FrameHeader['orientation'] | undefined {
+function orient(v: number[] | undefined): FrameDescriptor['orientation'] | undefined {
   return v && v.length >= 6 ? [v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!] : undefined;
 }
 
@@ -71,8 +71,8 @@ export function isFunctionalGroupInstance(ds: NaturalDataset): boolean {
   return Array.isArray(ds.PerFrameFunctionalGroupsSequence) || Array.isArray(ds.SharedFunctionalGroupsSequence);
 }
 
-/** Frame headers of one instance (one entry for single-frame, NumberOfFrames entries for Enhanced). */
-export function frameHeaders(ds: NaturalDataset, instance: number): FrameHeader[] {
+/** Frame descriptors of one instance (one entry for single-frame, NumberOfFrames entries for Enhanced). */
+export function frameDescriptors(ds: NaturalDataset, instance: number): FrameDescriptor[] {
   const sopClassUid = str(ds, 'SOPClassUID');
   const sopInstanceUid = str(ds, 'SOPInstanceUID');
   const seriesUid = str(ds, 'SeriesInstanceUID');
@@ -126,7 +126,7 @@ export function frameHeaders(ds: NaturalDataset, instance: number): FrameHeader[
       seriesUid || undefined,
     );
   }
-  const out: FrameHeader[] = [];
+  const out: FrameDescriptor[] = [];
   for (let f = 0; f < nFrames; f++) {
     const pf = perFrameSeq[f];
     const fwhere = `${where} frame ${f + 1}`;

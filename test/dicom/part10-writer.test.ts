@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dicomParser from 'dicom-parser';
 import { readP10 } from '../../src/dicom/p10';
-import { DicomWriteError, formatDS, writePart10 } from '../../src/encoders/part10-writer';
+import { DicomWriteError, formatDS, writePart10 } from '../../src/dicom/part10-writer';
 import { runTool } from '../helpers/dcmtk';
 
 const ds = {

@@ -1,5 +1,5 @@
 /**
- * Decodes a Part 10 header (File Meta Information and every data set element before Pixel Data) straight into
+ * Decodes an instance JSON: File Meta Information and every data set element before Pixel Data, straight into
  * the DICOM JSON model (PS3.18 F.2), for the store's index and WADO-RS metadata.
  *
  * Why not dcmjs: dcmjs builds and naturalizes an object graph per element; at ~0.5 ms per MR slice it was the
@@ -10,19 +10,15 @@
  * The structure was already validated by p10-structure.ts, so lengths can be trusted here.
  */
 import dcmjs from 'dcmjs';
+import { BINARY_VRS, ITEM, ITEM_DELIM, PIXEL_DATA_TAGS, SEQ_DELIM, TransferSyntax, UNDEFINED_LENGTH } from '../dicom/constants';
+import { EXPLICIT_LE, IMPLICIT_LE, newElementHeader, readElementHeader, type Encoding } from '../dicom/element-walker';
+import { DicomParseError } from '../dicom/p10';
 import type { DicomJson } from './types';
 
 type JsonEl = DicomJson[string];
 
 /** Binary values up to this size are kept inline (base64); larger ones are left out (as dicom-json.ts does). */
 const MAX_INLINE_BINARY = 1024;
-const UNDEFINED = 0xffffffff;
-const ITEM = 0xfffee000;
-const ITEM_DELIM = 0xfffee00d;
-const SEQ_DELIM = 0xfffee0dd;
-const PIXEL_TAGS = new Set([0x7fe00008, 0x7fe00009, 0x7fe00010]);
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
-const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 const TEXT_SINGLE = new Set(['LT', 'ST', 'UT', 'UR']);
 
 let dictionary: Map<number, string> | undefined;
@@ -61,49 +57,40 @@ function charsetOf(value: unknown[] | undefined): Charset | undefined {
 class Decoder {
   charset: Charset = 'latin1';
 
+  /** Reused for every element of this data set (the nested datasets of a sequence take their own). */
+  private readonly h = newElementHeader();
+
   constructor(
     private readonly buf: Buffer,
-    private readonly explicit: boolean,
+    private readonly enc: Encoding,
   ) {}
 
   /** Decodes elements in [pos, end) (or until an item delimiter when end is undefined); stops at Pixel Data. */
   dataset(pos: number, end: number | undefined, topLevel: boolean): { json: DicomJson; pos: number } {
     const json: DicomJson = {};
     const b = this.buf;
+    const h = this.h;
     for (;;) {
       if (end !== undefined && pos >= end) break;
       if (pos + 8 > b.length) break;
-      const tag = ((b.readUInt16LE(pos) << 16) | b.readUInt16LE(pos + 2)) >>> 0;
+      const tag = readElementHeader(b, pos, this.enc, h).tag;
       if (tag === ITEM_DELIM) {
         pos += 8;
         break;
       }
-      if (topLevel && PIXEL_TAGS.has(tag)) break;
-      let vr: string;
-      let length: number;
-      if (this.explicit) {
-        vr = String.fromCharCode(b[pos + 4]!, b[pos + 5]!);
-        if (LONG_VRS.has(vr)) {
-          length = b.readUInt32LE(pos + 8);
-          pos += 12;
-        } else {
-          length = b.readUInt16LE(pos + 6);
-          pos += 8;
-        }
-      } else {
-        vr = vrOf(tag);
-        length = b.readUInt32LE(pos + 4);
-        pos += 8;
-      }
+      if (topLevel && PIXEL_DATA_TAGS.has(tag)) break;
+      const vr = h.vr || vrOf(tag);
+      const length = h.length;
+      pos += h.size;
       const key = tag.toString(16).toUpperCase().padStart(8, '0');
       // Group lengths are encoding details, not attributes (dcmjs drops them too).
-      if ((tag & 0xffff) === 0 && length !== UNDEFINED) {
+      if ((tag & 0xffff) === 0 && length !== UNDEFINED_LENGTH) {
         pos += length;
         continue;
       }
-      if (length === UNDEFINED) {
+      if (length === UNDEFINED_LENGTH) {
         // Undefined length: a sequence (SQ, or UN holding implicit VR LE items, which we decode as such).
-        const inner = vr === 'UN' ? new Decoder(this.buf, false) : this;
+        const inner = vr === 'UN' ? new Decoder(this.buf, IMPLICIT_LE) : this;
         inner.charset = this.charset;
         const r = inner.sequence(pos);
         json[key] = r.items.length ? { vr: 'SQ', Value: r.items } : { vr: 'SQ' };
@@ -117,7 +104,7 @@ class Decoder {
         json[key] = this.value(vr, pos, length);
         if (tag === 0x00080005) {
           const cs = charsetOf(json[key]!.Value);
-          if (!cs) throw new UnsupportedHeader(`Specific Character Set ${JSON.stringify(json[key]!.Value)}`);
+          if (!cs) throw new UnsupportedEncoding(`Specific Character Set ${JSON.stringify(json[key]!.Value)}`);
           this.charset = cs;
           // The JSON holds Unicode text now, so it says UTF-8 (as dcmjs does when it decodes).
           json[key] = { vr: 'CS', Value: ['ISO_IR 192'] };
@@ -129,18 +116,17 @@ class Decoder {
   }
 
   private sequence(pos: number, end?: number): { items: DicomJson[]; pos: number } {
-    const b = this.buf;
     const items: DicomJson[] = [];
+    const h = newElementHeader();
     for (;;) {
       if (end !== undefined && pos >= end) return { items, pos };
-      const tag = ((b.readUInt16LE(pos) << 16) | b.readUInt16LE(pos + 2)) >>> 0;
-      const length = b.readUInt32LE(pos + 4);
+      const { tag, length } = readElementHeader(this.buf, pos, this.enc, h);
       pos += 8;
       if (tag === SEQ_DELIM) return { items, pos };
-      if (tag !== ITEM) throw new UnsupportedHeader(`unexpected tag in a sequence at ${pos - 8}`);
-      const r = this.dataset(pos, length === UNDEFINED ? undefined : pos + length, false);
+      if (tag !== ITEM) throw new UnsupportedEncoding(`unexpected tag in a sequence at ${pos - 8}`);
+      const r = this.dataset(pos, length === UNDEFINED_LENGTH ? undefined : pos + length, false);
       items.push(r.json);
-      pos = length === UNDEFINED ? r.pos : pos + length;
+      pos = length === UNDEFINED_LENGTH ? r.pos : pos + length;
     }
   }
 
@@ -212,29 +198,27 @@ class Decoder {
   }
 }
 
-export class UnsupportedHeader extends Error {}
+export class UnsupportedEncoding extends Error {}
 
-export interface DecodedHeader {
+export interface DecodedInstanceJson {
   meta: DicomJson;
   dataset: DicomJson;
 }
 
-const IMPLICIT_LE = '1.2.840.10008.1.2';
-const EXPLICIT_BE = '1.2.840.10008.1.2.2';
-const DEFLATED = '1.2.840.10008.1.2.1.99';
 
 /**
  * Decodes File Meta (from offset 132) and the data set up to Pixel Data. `datasetOffset` and the transfer syntax
  * come from the structural walk. Returns undefined when this decoder does not handle the object (see above).
  */
-export function decodeHeader(buf: Buffer, datasetOffset: number, transferSyntaxUid: string): DecodedHeader | undefined {
-  if (transferSyntaxUid === EXPLICIT_BE || transferSyntaxUid === DEFLATED) return undefined;
+export function decodeInstanceJson(buf: Buffer, datasetOffset: number, transferSyntaxUid: string): DecodedInstanceJson | undefined {
+  if (transferSyntaxUid === TransferSyntax.ExplicitVRBigEndian || transferSyntaxUid === TransferSyntax.DeflatedExplicitVRLittleEndian) return undefined;
   try {
-    const meta = new Decoder(buf, true).dataset(132, datasetOffset, false).json;
-    const dataset = new Decoder(buf, transferSyntaxUid !== IMPLICIT_LE).dataset(datasetOffset, buf.length, true).json;
+    const meta = new Decoder(buf, EXPLICIT_LE).dataset(132, datasetOffset, false).json;
+    const enc = transferSyntaxUid === TransferSyntax.ImplicitVRLittleEndian ? IMPLICIT_LE : EXPLICIT_LE;
+    const dataset = new Decoder(buf, enc).dataset(datasetOffset, buf.length, true).json;
     return { meta, dataset };
   } catch (e) {
-    if (e instanceof UnsupportedHeader || e instanceof RangeError) return undefined;
+    if (e instanceof UnsupportedEncoding || e instanceof DicomParseError || e instanceof RangeError) return undefined;
     throw e;
   }
 }

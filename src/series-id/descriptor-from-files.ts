@@ -5,8 +5,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DicomParseError, readP10, str, type NaturalDataset } from '../dicom/p10';
-import type { SeriesHeader } from './header';
-import { seriesHeadersFromDatasets } from './header-from-datasets';
+import type { SeriesDescriptor } from './series-descriptor';
+import { seriesDescriptorsFromDatasets } from './descriptor-from-datasets';
 
 export interface SkippedFile {
   path: string;
@@ -51,8 +51,8 @@ export async function listFiles(inputs: readonly string[]): Promise<ListedFiles>
   return { files, missing };
 }
 
-export interface FileHeaders {
-  headers: SeriesHeader[];
+export interface FileDescriptors {
+  descriptors: SeriesDescriptor[];
   /** Files that were not usable DICOM instances. */
   skipped: SkippedFile[];
   /** Instances read. */
@@ -79,8 +79,8 @@ async function readHeader(path: string): Promise<HeaderRead> {
   }
 }
 
-/** Reads the headers of `paths` (a few at a time) and builds one SeriesHeader per series. */
-export async function seriesHeadersFromFiles(paths: readonly string[], concurrency = 8): Promise<FileHeaders> {
+/** Reads the headers of `paths` (a few at a time) and builds one SeriesDescriptor per series. */
+export async function seriesDescriptorsFromFiles(paths: readonly string[], concurrency = 8): Promise<FileDescriptors> {
   const datasets: NaturalDataset[] = [];
   const skipped: SkippedFile[] = [];
   let next = 0;
@@ -94,5 +94,5 @@ export async function seriesHeadersFromFiles(paths: readonly string[], concurren
   }
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, paths.length)) }, worker));
   skipped.sort((a, b) => a.path.localeCompare(b.path));
-  return { headers: seriesHeadersFromDatasets(datasets), skipped, instances: datasets.length };
+  return { descriptors: seriesDescriptorsFromDatasets(datasets), skipped, instances: datasets.length };
 }

@@ -4,7 +4,7 @@
  */
 import { str, type NaturalDataset } from './p10';
 
-export interface StudyHeader {
+export interface StudyAttributes {
   PatientName: string;
   PatientID: string;
   PatientBirthDate: string;
@@ -27,8 +27,8 @@ export interface StudyHeader {
 /** Patient Study module attributes copied into the derived objects. */
 export const PATIENT_STUDY = ['PatientAge', 'PatientSize', 'PatientWeight'] as const;
 
-export function studyHeaderFrom(ds: NaturalDataset): StudyHeader {
-  const patientStudy: Partial<StudyHeader> = {};
+export function studyAttributesFrom(ds: NaturalDataset): StudyAttributes {
+  const patientStudy: Partial<StudyAttributes> = {};
   for (const k of PATIENT_STUDY) if (str(ds, k)) patientStudy[k] = str(ds, k);
   return {
     ...patientStudy,

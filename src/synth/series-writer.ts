@@ -22,9 +22,9 @@ import { deflateRawSync } from 'node:zlib';
 import dcmjs from 'dcmjs';
 import { add, column, cross, dot, norm, scale, sub } from '../imaging/affine';
 import type { Vec3, Volume, VoxelArray } from '../imaging/volume';
-import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, SopClass, TransferSyntax } from './constants';
-import { roundDS } from './ds-format';
-import type { NaturalDataset } from './p10';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, SopClass, TransferSyntax } from '../dicom/constants';
+import { roundDS } from '../dicom/ds-format';
+import type { NaturalDataset } from '../dicom/p10';
 import {
   encodeFrameBytes,
   ENCODABLE_TRANSFER_SYNTAXES,
@@ -33,8 +33,8 @@ import {
   LOSSY_TRANSFER_SYNTAXES,
   type EncodeParams,
   type PixelFormat,
-} from './pixel-codecs';
-import { deterministicUid } from './uids';
+} from '../dicom/pixel-codecs';
+import { deterministicUid } from '../dicom/uids';
 
 export class SeriesWriterError extends Error {
   constructor(

