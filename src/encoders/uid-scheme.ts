@@ -28,7 +28,7 @@ export interface OutputUids {
   tracking(region: RegionKey | 'CLASSIFICATION' | 'MODALITY-IMPORTANCE' | `BIDIM-${RegionKey}`): string;
   deviceObserver: string;
   /** The SR a review issues (reviewSrUids). */
-  reviewSr(aiSrUid: string, revision: number, decision: string, correctedSegUid?: string): { sr: string; series: string };
+  reviewSr(aiSrUid: string, revision: number, decision: string, correctedSegUid?: string): string;
 }
 
 /** The parts that identify "this result": same parts, same UIDs. */
@@ -63,18 +63,15 @@ export function outputUids(findings: Findings, options: EncoderOptions): OutputU
     dimensionOrganization: u('seg-dimension-organization'),
     tracking: (region) => deterministicUid(findings.studyInstanceUid, 'tracking', region),
     deviceObserver: deterministicUid('device-observer', options.node.name),
-    reviewSr: reviewSrUids,
+    reviewSr: reviewSrUid,
   };
 }
 
 /**
- * UIDs of the SR a review issues (accept, reject, correct): derived from the AI SR it supersedes, the review's
- * revision number, the decision and the corrected SEG, so re-delivering one review re-sends the same UIDs. Every
- * review SR of one result shares one series.
+ * SOP Instance UID of the SR a review issues (accept, reject, correct): derived from the AI SR it supersedes, the
+ * review's revision number, the decision and the corrected SEG, so re-delivering one review re-sends the same UID.
+ * Every review SR of one result is in the result's review-sr series (series['review-sr']).
  */
-export function reviewSrUids(aiSrUid: string, revision: number, decision: string, correctedSegUid = ''): { sr: string; series: string } {
-  return {
-    sr: deterministicUid(aiSrUid, 'review-sr', String(revision), decision, correctedSegUid),
-    series: deterministicUid(aiSrUid, 'review-sr-series'),
-  };
+export function reviewSrUid(aiSrUid: string, revision: number, decision: string, correctedSegUid = ''): string {
+  return deterministicUid(aiSrUid, 'review-sr', String(revision), decision, correctedSegUid);
 }

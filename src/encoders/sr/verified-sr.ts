@@ -126,8 +126,9 @@ function reviewNarrative(f: Findings, r: ReviewSrInput): { clinician: string; pa
 /** `base`: the AI result's UIDs (outputUids of the same findings and options). */
 export function encodeReviewSr(findings: Findings, header: StudyAttributes, options: EncoderOptions, r: ReviewSrInput, base: OutputUids): EncodedSr {
   const f: Findings = r.corrected ? { ...findings, regions: r.corrected.regions, ...(r.corrected.bidimensional ? { bidimensional: r.corrected.bidimensional } : { bidimensional: undefined }) } : findings;
-  const ids = base.reviewSr(r.aiSr.sopInstanceUid, r.revision, r.decision, r.corrected?.seg.sopInstanceUid);
-  const uids = { ...base, sr: ids.sr, series: { ...base.series, sr: ids.series } };
+  const srUid = base.reviewSr(r.aiSr.sopInstanceUid, r.revision, r.decision, r.corrected?.seg.sopInstanceUid);
+  // The review SR's own series (one per result: the registry's review-sr series), its own instance UID.
+  const uids = { ...base, sr: srUid, series: { ...base.series, sr: base.series['review-sr'] } };
   const segRef: SegReference | undefined =
     r.decision === 'rejected' ? undefined : r.corrected ? { sopInstanceUid: r.corrected.seg.sopInstanceUid, segments: r.corrected.segments, emptySegments: r.corrected.emptySegments } : r.aiSeg;
   const opts: EncoderOptions = { ...options, now: r.reviewedAt, predecessors: [r.aiSr] };
@@ -163,7 +164,7 @@ export function encodeReviewSr(findings: Findings, header: StudyAttributes, opti
   else if (segRef) refs.push({ studyInstanceUid: f.studyInstanceUid, seriesInstanceUid: base.series.seg, sopClassUid: SopClass.Segmentation, sopInstanceUid: segRef.sopInstanceUid });
   ds.CurrentRequestedProcedureEvidenceSequence = hierarchicalReferences(refs);
   ds.SeriesDescription = r.decision === 'rejected' ? 'AI tumour report REJECTED by reviewer - RESEARCH USE ONLY' : 'Reviewed tumour report (verified) - RESEARCH USE ONLY';
-  ds.SeriesNumber = REVIEW_SR_SERIES_NUMBER;
+  ds.SeriesNumber = base.seriesNumbers['review-sr'];
   ds.InstanceNumber = r.revision;
   ds.VerificationFlag = 'VERIFIED';
   ds.VerifyingObserverSequence = [
@@ -174,7 +175,7 @@ export function encodeReviewSr(findings: Findings, header: StudyAttributes, opti
       VerificationDateTime: dicomDateTime(r.reviewedAt),
     },
   ];
-  return { bytes: writePart10(withCharacterSet(ds)), sopInstanceUid: ids.sr, seriesInstanceUid: ids.series };
+  return { bytes: writePart10(withCharacterSet(ds)), sopInstanceUid: srUid, seriesInstanceUid: base.series['review-sr'] };
 }
 
 function dicomDateTime(d: Date): string {
