@@ -41,6 +41,9 @@ import { AuditTrail } from './audit';
 import { AuditRecorder } from './audit/recorder';
 import { watchJobs } from './audit/job-watch';
 import { AuditExporter } from './audit/export';
+import { ReviewService } from './review/service';
+import { reviewSources } from './pipeline/review-sources';
+import { reviewRouter } from './review/api';
 import { recordStart, recordStop } from './audit/application';
 
 export interface StartNodeOptions<M extends StageOutputMap = StageOutputMap> {
@@ -56,6 +59,8 @@ export interface StartNodeOptions<M extends StageOutputMap = StageOutputMap> {
   api?: Router[];
   /** More samples for /metrics (the distributed mode's queue and workers). */
   metrics?: () => Promise<Metric[]>;
+  /** Senders for review SRs (tests wrap them; default STOW-RS and C-STORE like the pipeline). */
+  reviewSenders?: ConstructorParameters<typeof ReviewService>[0]['senders'];
 }
 
 export interface NodeHandle {
@@ -75,6 +80,8 @@ export interface NodeHandle {
   dimse?: DimseScp;
   /** Webhook and e-mail notifications (docs/notifications.md). */
   notifier: Notifier;
+  /** Review states, corrections, tissue results, monitoring (docs/review.md). */
+  review: ReviewService;
   /** The tamper-evident audit trail (docs/audit.md): audit.record(event). */
   audit: AuditRecorder;
   /** Sends the trail to the audit record repository (audit.export), when configured. */
@@ -105,7 +112,15 @@ export async function startNode<M extends StageOutputMap = StageOutputMap>(confi
   if (store.recovery && !store.recovery.clean) log.info('store opened after an unclean stop', { ...store.recovery });
   const disk = await store.disk.check().catch(() => undefined);
   if (disk && !disk.accepting) log.error(`starting with a nearly full disk: ${lowDiskMessage(disk)}`);
-  const studies = new StudyTracker({ db, store, quietPeriodMs: config.study.quietPeriodSeconds * 1000, logger: createLogger('study'), ownManufacturer: DEFAULT_MANUFACTURER });
+  const reviewSlot: { current?: ReviewService } = {}; // built below, once the job machine exists
+  const studies = new StudyTracker({
+    db,
+    store,
+    quietPeriodMs: config.study.quietPeriodSeconds * 1000,
+    logger: createLogger('study'),
+    ownManufacturer: DEFAULT_MANUFACTURER,
+    isReviewInput: (e) => reviewSlot.current?.isCorrection(e) ?? false,
+  });
   const jobs = jobMachine({
     db,
     store,
@@ -118,6 +133,10 @@ export async function startNode<M extends StageOutputMap = StageOutputMap>(confi
     ...(config.routing.rules.length ? { admit: (uid: string) => admission(config, store, uid) } : {}),
   }, opts.stages);
   const unwatchJobs = watchJobs(jobs, audit, createLogger('audit'));
+  const notifySlot: { current?: Notifier } = {};
+  // Radiologist review, tissue results and monitoring (docs/review.md).
+  const review = new ReviewService({ db, store, jobs, config, pipeline: reviewSources(config, jobs, store), logger: createLogger('review'), notify: (e) => notifySlot.current?.enqueue(e), audit, ...(opts.reviewSenders ? { senders: opts.reviewSenders } : {}) });
+  reviewSlot.current = review;
   jobs.attach(studies);
   studies.start();
   const completion = new CompletionWatcher({ store, tracker: studies, config, logger: createLogger('routing') });
@@ -127,20 +146,22 @@ export async function startNode<M extends StageOutputMap = StageOutputMap>(confi
   if (opts.runJobs !== false) retention.start();
   const links = { base: undefined as string | undefined };
   const notifier = new Notifier({ db, config, jobs, disk: store.disk, logger: createLogger('notify'), pageBase: () => links.base });
+  notifySlot.current = notifier;
   notifier.start();
+  review.start();
 
   const scp: { current?: DimseScp } = {}; // started below, after the HTTP app is built
-  const metrics = new NodeMetrics({ store, studies, jobs, dimse: () => scp.current, ...(opts.metrics ? { extra: opts.metrics } : {}) });
+  const metrics = new NodeMetrics({ store, studies, jobs, dimse: () => scp.current, review: () => review.monitoring(), ...(opts.metrics ? { extra: opts.metrics } : {}) });
   const app = buildApp({
     dicomwebBasePath: config.http.dicomwebBasePath,
     dicomweb: dicomwebRouter({ store, basePath: config.http.dicomwebBasePath, publicBaseUrl: config.http.publicBaseUrl, maxUploadBytes: config.http.maxUploadBytes, maxPartsPerRequest: config.http.maxPartsPerRequest, logger: createLogger('dicomweb'), audit }),
-    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs, retention }), routingRouter({ config, store }), dimseRouter(config), ...(opts.api ?? [])],
+    api: [jobsRouter(jobs), studiesRouter({ tracker: studies, store, jobs, retention }), routingRouter({ config, store }), dimseRouter(config), reviewRouter(review), ...(opts.api ?? [])],
     logger: createLogger('http'),
     health: () => {
       const d = store.disk.last;
       return { name: config.node.name, instances: store.index.instanceCount(), ...(d ? { disk: { ...diskSpaceMb(d), accepting: d.accepting } } : {}) };
     },
-    pages: config.http.ui ? [{ path: '/ui', router: uiRouter({ jobs, studies, store, config, logger: createLogger('ui'), audit }) }] : [],
+    pages: config.http.ui ? [{ path: '/ui', router: uiRouter({ jobs, studies, store, config, logger: createLogger('ui'), audit, review }) }] : [],
     users: config.http.auth.users,
     corsOrigins: config.http.corsOrigins,
     uploadRate: { minBytesPerSecond: config.http.uploadMinBytesPerSecond, windowSeconds: config.http.uploadRateWindowSeconds },
@@ -186,6 +207,7 @@ export async function startNode<M extends StageOutputMap = StageOutputMap>(confi
         });
       }
       await retention.stop();
+      await review.close();
       await notifier.close();
       await dimse?.close(); // stop receiving first; an instance cut off here is discarded, never half-stored
       completion.close();
@@ -206,7 +228,7 @@ export async function startNode<M extends StageOutputMap = StageOutputMap>(confi
     return closing;
   };
 
-  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, audit, ...(auditExporter ? { auditExporter } : {}), close };
+  return { config, httpUrl, dicomwebUrl: httpUrl + config.http.dicomwebBasePath, app, server, store, studies, jobs, retention, dimse, notifier, review, audit, ...(auditExporter ? { auditExporter } : {}), close };
 }
 
 /** The job machine over the given stages' outputs (plain JSON passing through when there are none). */

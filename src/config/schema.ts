@@ -17,6 +17,7 @@ import { routingSection } from './sections/routing';
 import { auditSection } from './sections/audit';
 import { clusterSection } from './sections/cluster';
 import { registrationSection } from './sections/registration';
+import { reviewSection } from './sections/review';
 
 export const configSchema = z
   .object({
@@ -34,6 +35,7 @@ export const configSchema = z
     audit: auditSection.prefault({}),
     cluster: clusterSection.prefault({}),
     registration: registrationSection.prefault({}),
+    review: reviewSection.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -57,7 +57,7 @@ export async function encodeResults(findings: Findings, header: StudyAttributes,
   const ctx: EncodeContext = { findings, header, options, uids, narrative, notes: [] };
   const objects: Array<EncodedObject<OutputKind>> = [];
   // Registry order: each kind may reference what the kinds before it left in ctx.
-  for (const kind of OUTPUT_KINDS) if (kind.enabled(findings, options)) objects.push(...(await kind.encode(ctx)));
+  for (const kind of OUTPUT_KINDS) if ((!options.kinds || options.kinds.includes(kind.kind)) && kind.enabled(findings, options)) objects.push(...(await kind.encode(ctx)));
   const issues = options.preflight === false ? [] : preflight(objects, findings);
   return { objects, seg: ctx.seg, narrative, uids, notes: ctx.notes, preflight: issues };
 }

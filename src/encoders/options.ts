@@ -2,6 +2,7 @@
  * What the encoders need besides Findings and the StudyAttributes: who we are (equipment / device observer), when the
  * result was made, which earlier results this one supersedes, and which optional objects to emit.
  */
+import type { ReviewSrInput } from './sr/verified-sr';
 import type { OutputKind } from './output-kinds';
 
 /** A reference to a DICOM object that already exists (e.g. the SR of an earlier run of the same study). */
@@ -61,6 +62,10 @@ export interface EncoderOptions {
   pdf?: { enabled?: boolean };
   /** Narrative to include; default: the deterministic templates. */
   narrative?: Narrative;
+  /** A radiologist's review: enables the review SR kind (sr/review-sr-kind.ts; docs/review.md). */
+  review?: ReviewSrInput;
+  /** Encode only these kinds (the review workflow encodes its SR alone); default every enabled kind. */
+  kinds?: readonly string[];
   /** Re-parse and structurally check the outputs before returning them (default true; conformance/README.md). */
   preflight?: boolean;
 }

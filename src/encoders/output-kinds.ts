@@ -8,8 +8,9 @@ import { pdfKind } from './pdf/pdf-kind';
 import { scKind } from './sc/sc-kind';
 import { segKind } from './seg/seg-kind';
 import { srKind } from './sr/sr-kind';
+import { reviewSrKind } from './sr/review-sr-kind';
 
-export const OUTPUT_KINDS = [segKind, srKind, scKind, pdfKind] as const;
+export const OUTPUT_KINDS = [segKind, srKind, scKind, pdfKind, reviewSrKind] as const;
 
 /** 'seg' | 'sr' | 'sc' | 'pdf' | ...: the names of the registered kinds. */
 export type OutputKind = (typeof OUTPUT_KINDS)[number]['kind'];

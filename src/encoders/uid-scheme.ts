@@ -27,6 +27,8 @@ export interface OutputUids {
   /** Tracking UID of a region: stable per study and region, so superseding reports keep tracking the same finding. */
   tracking(region: RegionKey | 'CLASSIFICATION' | 'MODALITY-IMPORTANCE' | `BIDIM-${RegionKey}`): string;
   deviceObserver: string;
+  /** The SR a review issues (reviewSrUids). */
+  reviewSr(aiSrUid: string, revision: number, decision: string, correctedSegUid?: string): string;
 }
 
 /** The parts that identify "this result": same parts, same UIDs. */
@@ -61,5 +63,15 @@ export function outputUids(findings: Findings, options: EncoderOptions): OutputU
     dimensionOrganization: u('seg-dimension-organization'),
     tracking: (region) => deterministicUid(findings.studyInstanceUid, 'tracking', region),
     deviceObserver: deterministicUid('device-observer', options.node.name),
+    reviewSr: reviewSrUid,
   };
+}
+
+/**
+ * SOP Instance UID of the SR a review issues (accept, reject, correct): derived from the AI SR it supersedes, the
+ * review's revision number, the decision and the corrected SEG, so re-delivering one review re-sends the same UID.
+ * Every review SR of one result is in the result's review-sr series (series['review-sr']).
+ */
+export function reviewSrUid(aiSrUid: string, revision: number, decision: string, correctedSegUid = ''): string {
+  return deterministicUid(aiSrUid, 'review-sr', String(revision), decision, correctedSegUid);
 }

@@ -10,6 +10,12 @@
  *   neuro_onc_disk_free_bytes, _disk_min_free_bytes, _disk_accepting
  *   neuro_onc_dimse_associations             open DIMSE associations
  *   neuro_onc_build_info{version}            1
+ *   neuro_onc_review_results{model,version,state}   delivered results per review state (docs/review.md)
+ *   neuro_onc_review_corrected_dice_mean{model,version}  mean AI-vs-corrected whole-tumour Dice of corrected results
+ *   neuro_onc_review_corrected_with_dice{model,version}  how many corrected results that mean is over
+ *   neuro_onc_review_head_accuracy{model,version,head}  agreement of a head with entered tissue results
+ *   neuro_onc_review_recent_agreement{model,version}  share of the last N reviewed cases that agreed
+ *   neuro_onc_review_drift_alert{model,version}       1 while that share is below review.drift.minAgreement
  */
 import { Router } from 'express';
 import type { JobMachine } from '../jobs/machine';
@@ -17,6 +23,7 @@ import type { DimseScp } from '../dimse-bridge/scp';
 import type { InstanceStore } from '../store/store';
 import type { StudyTracker } from '../study/tracker';
 import { nodeVersion } from '../version';
+import type { ModelMonitoring } from '../review/monitoring';
 
 export interface Sample {
   labels?: Record<string, string>;
@@ -57,6 +64,41 @@ export interface MetricsSources {
   dimse?: () => DimseScp | undefined;
   /** More metrics from outside (the distributed mode's queue depth and workers, src/cluster). */
   extra?: () => Promise<Metric[]>;
+  /** Review monitoring per model version (src/review). */
+  review?: () => ModelMonitoring[];
+}
+
+/** The review monitoring as metrics (pure). */
+export function reviewMetrics(rows: readonly ModelMonitoring[]): Metric[] {
+  const l = (m: ModelMonitoring, extra: Record<string, string> = {}): Record<string, string> => ({ model: m.model, version: m.version, ...extra });
+  return [
+    {
+      name: 'neuro_onc_review_results',
+      help: 'Delivered results per review state.',
+      type: 'gauge',
+      samples: rows.flatMap((m) => (['pending', 'accepted', 'rejected', 'corrected'] as const).map((state) => ({ labels: l(m, { state }), value: m[state] }))),
+    },
+    {
+      name: 'neuro_onc_review_corrected_dice_mean',
+      help: 'Mean AI-vs-corrected Dice (whole tumour) of corrected results.',
+      type: 'gauge',
+      samples: rows.filter((m) => m.dice.length).map((m) => ({ labels: l(m), value: m.dice.reduce((a, b) => a + b, 0) / m.dice.length })),
+    },
+    { name: 'neuro_onc_review_corrected_with_dice', help: 'Corrected results with a Dice.', type: 'gauge', samples: rows.map((m) => ({ labels: l(m), value: m.dice.length })) },
+    {
+      name: 'neuro_onc_review_head_accuracy',
+      help: 'Share of entered tissue results a classification head predicted.',
+      type: 'gauge',
+      samples: rows.flatMap((m) => m.heads.filter((h) => h.accuracy !== null).map((h) => ({ labels: l(m, { head: h.head }), value: h.accuracy! }))),
+    },
+    {
+      name: 'neuro_onc_review_recent_agreement',
+      help: 'Share of the last review.drift.window reviewed cases that agreed with the AI.',
+      type: 'gauge',
+      samples: rows.filter((m) => m.drift.agreement !== null).map((m) => ({ labels: l(m), value: m.drift.agreement! })),
+    },
+    { name: 'neuro_onc_review_drift_alert', help: '1 while recent agreement is below review.drift.minAgreement.', type: 'gauge', samples: rows.map((m) => ({ labels: l(m), value: m.drift.alert ? 1 : 0 })) },
+  ];
 }
 
 /** Collects the node's metrics; `received` counts stored instances per source since start. */
@@ -94,6 +136,7 @@ export class NodeMetrics {
       );
     }
     const scp = this.src.dimse?.();
+    if (this.src.review) metrics.push(...reviewMetrics(this.src.review()));
     if (scp) metrics.push({ name: 'neuro_onc_dimse_associations', help: 'Open DIMSE associations (SCP).', type: 'gauge', samples: [{ value: scp.activeAssociations() }] });
     if (this.src.extra) metrics.push(...(await this.src.extra()));
     return metrics;

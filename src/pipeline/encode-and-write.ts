@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema';
 import type { Findings } from '../ai/findings';
 import type { StudyAttributes } from '../dicom/study-attributes';
-import { encodeResults, narrativeFor, type EncodedResults, type Issue, type Narrative, type ObjectReference } from '../encoders';
+import { encodeResults, narrativeFor, templateNarrative, type EncodedResults, type Issue, type Narrative, type ObjectReference } from '../encoders';
 import { nodeVersion } from '../version';
+import type { ReviewSrInput } from '../encoders/sr/verified-sr';
 import { PermanentStageError } from './errors';
 import type { EncodedFile } from './stage-outputs';
 
@@ -28,6 +29,8 @@ export interface EncodeAndWriteOptions {
    * inspection, and return the errors.
    */
   preflightErrors: 'fail' | 'record';
+  /** A radiologist's review: only the review SR is encoded (its own narrative; no LLM, no pre-delivery check). */
+  review?: ReviewSrInput;
 }
 
 export interface EncodeAndWriteResult {
@@ -40,7 +43,7 @@ export interface EncodeAndWriteResult {
 }
 
 export async function encodeAndWrite(findings: Findings, header: StudyAttributes, dir: string, model: string, cfg: Config, opts: EncodeAndWriteOptions): Promise<EncodeAndWriteResult> {
-  const narrative = await narrativeFor(findings, cfg.pipeline.llm, opts.predecessors ? { supersedes: opts.predecessors.map((p) => p.sopInstanceUid) } : {});
+  const narrative = opts.review ? templateNarrative(findings) : await narrativeFor(findings, cfg.pipeline.llm, opts.predecessors ? { supersedes: opts.predecessors.map((p) => p.sopInstanceUid) } : {});
   const encoded = await encodeResults(findings, header, {
     node: { name: cfg.node.name, version: nodeVersion() },
     ...(opts.now ? { now: opts.now } : {}),
@@ -48,6 +51,7 @@ export async function encodeAndWrite(findings: Findings, header: StudyAttributes
     keyImages: { enabled: opts.keyImages },
     pdf: { enabled: opts.pdf },
     narrative,
+    ...(opts.review ? { review: opts.review, kinds: ['review-sr'], preflight: false } : {}),
   });
   const errors = encoded.preflight.filter((i) => i.severity === 'error');
   if (errors.length && opts.preflightErrors === 'fail') {

@@ -12,6 +12,7 @@ import type { Db } from '../store/database';
 import { migrate, whereOf } from '../store/database';
 import type { Logger } from '../log/logger';
 import type { InstanceStore } from '../store/store';
+import type { StoredEvent } from '../store/types';
 
 export type StudyState = 'receiving' | 'ready';
 export type ReadyReason = 'quiet-period' | 'api' | 'required-series';
@@ -109,6 +110,11 @@ export interface StudyTrackerOptions {
    * never open a new generation of the study, which would re-process it in a loop.
    */
   ownManufacturer?: string;
+  /**
+   * Instances that are stored and served but never open a generation either: a radiologist's corrected SEG of one
+   * of our results (src/review) is a review, not a new study to process.
+   */
+  isReviewInput?: (e: StoredEvent) => boolean;
 }
 
 export class StudyTracker {
@@ -126,7 +132,7 @@ export class StudyTracker {
   private readonly pendingArrivals = new Map<string, { at: number; count: number }>();
   private flushScheduled = false;
 
-  constructor(opts: StudyTrackerOptions) {
+  constructor(private readonly opts: StudyTrackerOptions) {
     this.db = opts.db;
     this.store = opts.store;
     this.quietMs = opts.quietPeriodMs;
@@ -140,6 +146,11 @@ export class StudyTracker {
   start(): void {
     this.unsubscribe = this.store.onStored((e) => {
       if (this.isOwnResult(e.seriesInstanceUid)) return;
+      if (this.opts.isReviewInput?.(e)) {
+        // Counted as seen, so the catch-up after a restart does not take it for a missed arrival.
+        this.db.prepare('UPDATE study_activity SET instances_seen = instances_seen + 1 WHERE study_uid = ?').run(e.studyInstanceUid);
+        return;
+      }
       this.recordArrival(e.studyInstanceUid, e.receivedAt);
     });
     const counts = this.db

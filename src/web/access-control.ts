@@ -7,7 +7,8 @@
  * so a plain hash is enough (no password stretching needed) and lookups cost microseconds per request.
  *
  * Every request needs one scope, derived from its method and path (scopeFor): STOW needs `store`, every read
- * `read`, every state change of the operator API `operate`, /metrics `metrics` (or `read`). /healthz stays open
+ * `read`, every state change of the operator API `operate`, review decisions and tissue results `review`,
+ * /metrics `metrics` (or `read`). /healthz stays open
  * for load balancers.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -63,6 +64,8 @@ export function scopeFor(method: string, rawPath: string, dicomwebBasePath: stri
   if (safe && (path === '/metrics' || path === '/metrics/')) return 'metrics';
   const base = dicomwebBasePath.replace(/\/+$/, '').toLowerCase();
   if (path === base || path.startsWith(base + '/')) return safe ? 'read' : 'store';
+  // Review decisions and tissue results (docs/review.md) are a radiologist's, not an operator's, to make.
+  if (!safe && /^\/api\/results\/[^/]+\/(review|molecular)\/?$/.test(path)) return 'review';
   return safe ? 'read' : 'operate';
 }
 

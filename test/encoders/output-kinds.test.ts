@@ -12,6 +12,7 @@ describe('output kinds', () => {
       ['sr', 9002],
       ['sc', 9003],
       ['pdf', 9004],
+      ['review-sr', 9005],
     ]);
   });
 
@@ -28,8 +29,8 @@ describe('output kinds', () => {
     const { findings } = syntheticCase({ grid: { columns: 8, rows: 8, slices: 4, spacing: [1, 1, 2], ...AXIAL, origin: [0, 0, 0] }, key: 'kinds' });
     const node = { name: 'n', version: '1' };
     const u = outputUids(findings, { node, seriesNumbers: { sr: 42 } });
-    expect(u.seriesNumbers).toEqual({ seg: 9001, sr: 42, sc: 9003, pdf: 9004 });
-    expect(new Set(Object.values(u.series)).size).toBe(4);
-    expect(Object.keys(u.series)).toEqual(['seg', 'sr', 'sc', 'pdf']);
+    expect(u.seriesNumbers).toEqual({ seg: 9001, sr: 42, sc: 9003, pdf: 9004, 'review-sr': 9005 });
+    expect(new Set(Object.values(u.series)).size).toBe(5);
+    expect(Object.keys(u.series)).toEqual(['seg', 'sr', 'sc', 'pdf', 'review-sr']);
   });
 });

@@ -4,9 +4,10 @@ import { uiPagesSection } from './ui-pages';
 
 /**
  * What a caller may do: send instances (STOW-RS), read (QIDO/WADO, job and study views, web pages), operate (retry,
- * mark ready, echo), metrics (GET /metrics only: for monitoring, which must not read images).
+ * mark ready, echo), metrics (GET /metrics only: for monitoring, which must not read images), review (accept, reject
+ * or correct results and enter tissue results: radiologists, a LIS bridge).
  */
-export const accessScopes = ['store', 'read', 'operate', 'metrics'] as const;
+export const accessScopes = ['store', 'read', 'operate', 'metrics', 'review'] as const;
 export type AccessScope = (typeof accessScopes)[number];
 
 const httpUser = z

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { inlineOrFileSecret } from './secret';
 
 /** What the node tells people about (docs/notifications.md). */
-export const NOTIFICATION_EVENTS = ['job-failed', 'delivery-dead-letter', 'study-incomplete', 'disk-low'] as const;
+export const NOTIFICATION_EVENTS = ['job-failed', 'delivery-dead-letter', 'study-incomplete', 'disk-low', 'model-drift'] as const;
 export type NotificationEventKind = (typeof NOTIFICATION_EVENTS)[number];
 
 const events = z.array(z.enum(NOTIFICATION_EVENTS)).min(1).default([...NOTIFICATION_EVENTS]);

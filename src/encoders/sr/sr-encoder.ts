@@ -69,6 +69,19 @@ export function encodeSr(
   narrative: Narrative,
   seg?: SegReference,
 ): EncodedSr {
+  const ds = srDataset(findings, header, options, uids, narrative, seg);
+  return { bytes: writePart10(withCharacterSet(ds)), sopInstanceUid: uids.sr, seriesInstanceUid: uids.series.sr };
+}
+
+/** The SR data set before it is written (the verified SR of a review builds on it: verified-sr.ts). */
+export function srDataset(
+  findings: Findings,
+  header: StudyAttributes,
+  options: EncoderOptions,
+  uids: OutputUids,
+  narrative: Narrative,
+  seg?: SegReference,
+): DicomJson {
   const now = options.now ?? new Date();
   const content = measurementReportContent({ findings, options, uids, seg, narrative, header });
   const schemes = codingSchemesUsed(content);
@@ -95,5 +108,5 @@ export function encodeSr(
   };
   if (declared.length) ds.CodingSchemeIdentificationSequence = declared;
   if (options.predecessors?.length) ds.PredecessorDocumentsSequence = hierarchicalReferences(options.predecessors);
-  return { bytes: writePart10(withCharacterSet(ds)), sopInstanceUid: uids.sr, seriesInstanceUid: uids.series.sr };
+  return ds;
 }

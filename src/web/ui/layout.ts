@@ -34,7 +34,7 @@ ${(o.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
 <body class="${o.bodyClass ?? ''}">
 <header class="top">
   ${o.plain ? html`<span class="brand">Brain MRI research analysis</span>` : html`<a class="brand" href="/ui">${o.node.name}</a>
-  <nav><a href="/ui">Dashboard</a></nav>
+  <nav><a href="/ui">Dashboard</a> <a href="/ui/monitoring">Monitoring</a></nav>
   <span class="meta">neuro-onc-node ${o.node.version}</span>`}
 </header>
 <div class="banner" role="note" id="research-banner">${banner}</div>

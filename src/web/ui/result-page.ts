@@ -19,6 +19,8 @@ import type { DestinationView, JobResults, ModelResult, ResultFile } from './job
 import { keySliceOf } from './key-image';
 import { page } from './layout';
 import type { StudyRecord } from '../../store/types';
+import type { ResultReview } from '../../review/service';
+import { reviewPanel } from './review-panel';
 
 /** Whose scan this is, from the store's study record. */
 export interface PatientContext {
@@ -36,6 +38,10 @@ export interface ResultPageOptions {
   ohifUrl?: string;
   /** Whether the patient page is served (http.pages.patientPage). */
   patientPage: boolean;
+  /** Review state of the job's results (docs/review.md); absent: no review panel. */
+  reviews?: ResultReview[];
+  /** Whether the viewer may press Accept / Reject (the `review` scope). */
+  canReview?: boolean;
 }
 
 /** DICOM PN "Doe^Jane^^Dr" -> "Doe, Jane Dr"; DA "20260101" -> "2026-01-01". Pure. */
@@ -377,10 +383,11 @@ export function renderResultPage(r: JobResults, node: { name: string; version: s
 <h1>Result · job #${j.id}</h1>
 <p class="sub">Study <span class="mono">${j.studyInstanceUid}</span>${j.generation > 1 ? ` (generation ${j.generation})` : ''} · <span class="pill s-${j.state}" data-job-state="${j.state}">${j.state}</span>${r.analysedAt ? ` · analysed ${when(r.analysedAt)}` : ''}${links.map((l) => html` · ${l}`)}</p>
 ${jobStatus(r)}
+${reviewPanel(j.id, o.reviews ?? [], { canReview: o.canReview ?? false, ...(o.ohifUrl ? { ohifUrl: o.ohifUrl } : {}) })}
 ${r.models.length ? r.models.map((m) => modelSection(j.id, m, r.supersedes, r.encode?.narratives?.[m.model])) : j.state === 'done' ? '' : html``}
 ${notRun(r)}
 ${seriesSection(r)}
 ${filesSection(r)}
 <p class="muted">Raw stage outputs (JSON): ${r.job.state === 'received' ? 'none yet' : ['identifying', 'preprocessing', 'inferring', 'encoding', 'delivering'].map((s, i) => html`${i ? ' · ' : ''}<a href="/api/jobs/${j.id}/outputs/${s}">${STAGE_LABELS[s]}</a>`)}</p>`;
-  return page({ title: `Job ${j.id} result`, node, body, scripts: ['/ui/assets/viewer.js'] });
+  return page({ title: `Job ${j.id} result`, node, body, scripts: ['/ui/assets/viewer.js', ...(o.reviews?.length && o.canReview ? ['/ui/assets/review.js'] : [])] });
 }

@@ -4,6 +4,7 @@
  *   GET /ui                                   operator dashboard (studies, jobs per stage, errors, Retry, Mark complete)
  *   GET /ui/dashboard.json                    the dashboard's data (PHI-free), polled by the page
  *   GET /ui/jobs/{id}                         clinician result page
+ *   GET /ui/monitoring                        model monitoring: review rates, Dice, tissue agreement, drift (docs/review.md)
  *   GET /ui/jobs/{id}/patient                 plain-language patient page (only with http.pages.patientPage)
  *   GET /ui/jobs/{id}/key-image.png?model=    slice with the largest segmented area, overlay burned in
  *   GET /ui/jobs/{id}/viewer-data?model=      the slice viewer's volume and label map (viewer-data.ts)
@@ -43,6 +44,9 @@ import { ohifLink } from '../../config/sections/ui-pages';
 import type { Findings } from '../../ai/findings';
 import { FAVICON_SVG, UI_CSS } from './styles';
 import { deliveryConfigured } from '../../config/sections/delivery';
+import type { ReviewService } from '../../review/service';
+import { renderMonitoringPage } from './monitoring-page';
+import { REVIEW_JS } from './review-panel';
 
 const gzipAsync = promisify(gzip);
 
@@ -54,6 +58,8 @@ export interface UiDeps {
   logger: Logger;
   /** Result pages looked at go into the audit trail (one record per user, job and burst). */
   audit?: Pick<AuditRecorder, 'accessed'>;
+  /** Review state for the result pages and the monitoring page (src/review). */
+  review?: ReviewService;
 }
 
 export const CONTENT_SECURITY_POLICY = [
@@ -140,6 +146,13 @@ export function uiRouter(deps: UiDeps): Router {
   r.get('/assets/viewer.js', (_req, res) => {
     res.type('text/javascript').send(VIEWER_JS);
   });
+  r.get('/assets/review.js', (_req, res) => {
+    res.type('text/javascript').send(REVIEW_JS);
+  });
+
+  r.get('/monitoring', route((_req, res) => {
+    sendPage(res, 200, renderMonitoringPage(deps.review?.monitoring() ?? [], node));
+  }));
 
   // The dashboard's search and paging come from the query string; an accession number is searched for operators only.
   const data = (req: Request, res: Response): ReturnType<typeof dashboardData> | undefined => {
@@ -168,8 +181,10 @@ export function uiRouter(deps: UiDeps): Router {
     const results = (await loadJobResults(sources, id))!;
     // Identifying data on purpose: the reader must see whose scan this is (wrong-patient risk; docs/security.md).
     const study = deps.store.getStudy(results.job.studyInstanceUid);
+    const scopes = res.locals.scopes as readonly string[] | undefined;
     sendPage(res, 200, renderResultPage(results, node, {
       ...(study ? { patient: patientContextOf(study) } : {}),
+      ...(deps.review ? { reviews: deps.review.statusOfJob(id), canReview: scopes === undefined || scopes.includes('review') } : {}),
       ...(pages.ohifUrl ? { ohifUrl: ohifLink(pages.ohifUrl, results.job.studyInstanceUid)! } : {}),
       patientPage: pages.patientPage,
     }));

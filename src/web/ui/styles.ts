@@ -56,6 +56,8 @@ td.empty { color: var(--muted); text-align: center; padding: 1.2rem; }
 .error { color: var(--bad); max-width: 32rem; word-break: break-word; }
 button { font: inherit; font-size: 0.85rem; border-radius: 4px; border: 1px solid var(--accent); background: var(--accent); color: #fff; padding: 0.25rem 0.7rem; cursor: pointer; }
 button.secondary { background: #fff; color: var(--accent); }
+a.button { display: inline-block; font-size: 0.85rem; border-radius: 4px; border: 1px solid var(--accent); padding: 0.25rem 0.7rem; text-decoration: none; }
+.review-form label { margin-right: 0.6rem; }
 button:disabled { opacity: 0.5; cursor: default; }
 .actions { white-space: nowrap; }
 .actions a { margin-right: 0.6rem; }
