@@ -16,7 +16,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema';
 import type { JobMachine } from '../jobs/machine';
-import type { Stage, StageContext, StageHandlers, StagePlan } from '../jobs/types';
+import type { Stage, StageContext, StagePlan } from '../jobs/types';
 import { STAGES } from '../jobs/types';
 import type { Logger } from '../log/logger';
 import { logLimited } from '../log/repeat-limit';
@@ -106,7 +106,7 @@ export class Dispatcher {
   /** One remote handler per stage, with the pipeline's output schemas (the job machine parses what it reads back). */
   plan(): StagePlan<PipelineOutputs> {
     const h = (ctx: StageContext<PipelineOutputs>): Promise<never> => this.runStage(ctx) as Promise<never>;
-    return { handlers: Object.fromEntries(STAGES.map((s) => [s, h])) as StageHandlers<PipelineOutputs>, outputs: pipelineOutputSchemas };
+    return { handlers: Object.fromEntries(STAGES.map((s) => [s, h])), outputs: pipelineOutputSchemas };
   }
 
   private dir(jobId: number): string {

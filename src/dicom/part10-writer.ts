@@ -185,7 +185,7 @@ function atValue(keyword: string, value: unknown): Uint8Array {
 
 function resolveVr(keyword: string, dictVr: string, ds: DicomJson): string {
   const vrMap = ds._vrMap as Record<string, string> | undefined;
-  if (vrMap?.[keyword]) return vrMap[keyword]!;
+  if (vrMap?.[keyword]) return vrMap[keyword];
   if (dictVr === 'ox') return 'OB';
   if (dictVr === 'xs') return 'US';
   if (dictVr === 'lt') return 'OW';

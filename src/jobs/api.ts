@@ -56,7 +56,7 @@ export function jobsRouter(machine: JobMachine): Router {
   r.get('/jobs/:id/outputs/:stage', async (req, res) => {
     const id = jobId(req, res);
     if (id === undefined) return;
-    const stage = req.params.stage as string;
+    const stage = req.params.stage;
     if (!isStage(stage)) return bad(res, 400, `unknown stage ${JSON.stringify(stage)} (one of ${STAGES.join(', ')})`);
     const out = await machine.readOutput(id, stage).catch((e: unknown) => {
       if (e instanceof StoredDataError) return e;

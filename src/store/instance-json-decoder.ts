@@ -103,8 +103,8 @@ class Decoder {
       } else {
         json[key] = this.value(vr, pos, length);
         if (tag === 0x00080005) {
-          const cs = charsetOf(json[key]!.Value);
-          if (!cs) throw new UnsupportedEncoding(`Specific Character Set ${JSON.stringify(json[key]!.Value)}`);
+          const cs = charsetOf(json[key].Value);
+          if (!cs) throw new UnsupportedEncoding(`Specific Character Set ${JSON.stringify(json[key].Value)}`);
           this.charset = cs;
           // The JSON holds Unicode text now, so it says UTF-8 (as dcmjs does when it decodes).
           json[key] = { vr: 'CS', Value: ['ISO_IR 192'] };

@@ -294,7 +294,7 @@ interface SeriesIds {
 }
 
 function seriesIds(header: NaturalDataset, seed: string): SeriesIds {
-  const pick = (k: string, fallback: string): string => (typeof header[k] === 'string' && header[k] ? (header[k] as string) : fallback);
+  const pick = (k: string, fallback: string): string => (typeof header[k] === 'string' && header[k] ? header[k] : fallback);
   const study = pick('StudyInstanceUID', deterministicUid(seed, 'study'));
   const series = pick('SeriesInstanceUID', deterministicUid(seed, study, 'series'));
   return { study, series, frameOfReference: pick('FrameOfReferenceUID', deterministicUid(seed, study, 'frame-of-reference')) };
