@@ -155,6 +155,7 @@ describe('crash safety of the real node process', () => {
       const fs = require('fs');
       const { startNode } = require(process.env.DIST + '/node.js');
       const { loadConfig } = require(process.env.DIST + '/config/load.js');
+      const { UNCHECKED_OUTPUTS } = require(process.env.DIST + '/jobs/types.js');
       const stages = {};
       for (const s of ['identifying', 'preprocessing', 'inferring', 'encoding', 'delivering']) {
         stages[s] = async (ctx) => {
@@ -163,7 +164,7 @@ describe('crash safety of the real node process', () => {
           return { stage: s, pid: process.pid };
         };
       }
-      startNode(loadConfig({ file: process.argv[1] }), { stages }).then((n) => process.stdout.write(JSON.stringify({ event: 'listening', http: n.httpUrl }) + '\\n'));
+      startNode(loadConfig({ file: process.argv[1] }), { stages: { handlers: stages, outputs: UNCHECKED_OUTPUTS } }).then((n) => process.stdout.write(JSON.stringify({ event: 'listening', http: n.httpUrl }) + '\\n'));
     `;
     const start = (mode: string): Promise<ChildNode> => spawnNode((dist) => ['-e', script.replace(/process\.env\.DIST/g, JSON.stringify(dist)), cfg], { MODE: mode, CALLS: calls });
     child = await start('slow');
