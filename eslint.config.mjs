@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import { readdirSync } from 'node:fs';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
@@ -22,6 +23,14 @@ export const LAYERS = [
   // Composition: the node, its web app, the CLI, the demo, the bench and test fixtures.
   ['node.ts', 'pipeline-node.ts', 'cluster', 'web', 'cli', 'demo', 'bench', 'testing'],
 ];
+
+// Every folder and top-level file of src/ has a layer; a new one fails the lint until it is placed.
+const placed = new Set(LAYERS.flat());
+const unplaced = readdirSync(new URL('./src', import.meta.url), { withFileTypes: true })
+  .filter((e) => e.isDirectory() || e.name.endsWith('.ts'))
+  .map((e) => e.name)
+  .filter((n) => !placed.has(n));
+if (unplaced.length) throw new Error(`eslint.config.mjs: src/${unplaced.join(', src/')} has no layer in LAYERS (docs/ARCHITECTURE.md)`);
 
 const at = (entry) => `./src/${entry}`;
 const inside = (path, folder) => path.startsWith(`${folder}/`);
