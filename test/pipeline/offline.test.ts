@@ -38,7 +38,7 @@ describe('offline processing (neuro-onc-node process)', () => {
     const dcm = s.models[0]!.files.filter((f) => f.endsWith('.dcm'));
     const r = await checkConformance(dcm);
     expect(r.errors).toBe(0);
-  });
+  }, 600000); // synthesis, registration of three series, inference and conformance of every object
 
   it('a study without FLAIR or T2 is reported as not routable, nothing written', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'offline-'));
