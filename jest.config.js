@@ -20,8 +20,9 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: unitPaths },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', ...unitPaths.map((p) => `^${p.replace(/\./g, '\\.')}$`)] },
   ],
-  // Integration tests start real Orthanc/DCMTK peers; give them room.
-  testTimeout: 120000,
+  // Integration tests start real Orthanc/DCMTK peers and run registration + inference on whole studies; give them
+  // room on a shared 2-core machine (a hung test still fails, after 5 minutes).
+  testTimeout: 300000,
   maxWorkers: 2,
   // Per-file output of accuracy tables etc. stays visible.
   verbose: true,
