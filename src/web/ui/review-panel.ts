@@ -80,13 +80,9 @@ ${o.canReview ? tissueForm(jobId, r) : ''}
 
 export const REVIEW_JS = String.raw`'use strict';
 (function () {
-  function send(form, body) {
-    var msg = form.querySelector('[data-review-message]');
-    msg.textContent = 'Saving…';
-    body.model = form.getAttribute('data-model');
-    var name = form.querySelector('[name=reviewerName]').value.trim();
-    if (name) body.reviewerName = name;
-    fetch('/api/results/' + form.getAttribute('data-job') + '/review', {
+  // POST a form's JSON to /api/results/{job}{path}; reload on success, say why on failure.
+  function post(form, path, body, msg, saved) {
+    fetch('/api/results/' + form.getAttribute('data-job') + path, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'content-type': 'application/json' },
@@ -94,11 +90,21 @@ export const REVIEW_JS = String.raw`'use strict';
     }).then(function (r) {
       return r.json().then(function (j) {
         if (!r.ok) throw new Error(j.error || 'HTTP ' + r.status);
-        msg.textContent = 'Saved: ' + j.state + '.';
+        saved(j);
         location.reload();
       });
     }).catch(function (e) {
       msg.textContent = 'Not saved: ' + e.message;
+    });
+  }
+  function send(form, body) {
+    var msg = form.querySelector('[data-review-message]');
+    msg.textContent = 'Saving…';
+    body.model = form.getAttribute('data-model');
+    var name = form.querySelector('[name=reviewerName]').value.trim();
+    if (name) body.reviewerName = name;
+    post(form, '/review', body, msg, function (j) {
+      msg.textContent = 'Saved: ' + j.state + '.';
     });
   }
   document.querySelectorAll('[data-tissue-form]').forEach(function (form) {
@@ -108,19 +114,7 @@ export const REVIEW_JS = String.raw`'use strict';
         if (s.value) body[s.name] = s.value;
       });
       var msg = form.querySelector('[data-tissue-message]');
-      fetch('/api/results/' + form.getAttribute('data-job') + '/molecular', {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      }).then(function (r) {
-        return r.json().then(function (j) {
-          if (!r.ok) throw new Error(j.error || 'HTTP ' + r.status);
-          location.reload();
-        });
-      }).catch(function (e) {
-        msg.textContent = 'Not saved: ' + e.message;
-      });
+      post(form, '/molecular', body, msg, function () {});
     });
   });
   document.querySelectorAll('[data-review-form]:not([data-tissue-form])').forEach(function (form) {
