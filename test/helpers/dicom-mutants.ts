@@ -6,17 +6,8 @@ import { bufferSource } from '../../src/dicom/byte-source';
 import { splitP10 } from '../../src/dimse-bridge/p10-split';
 import { checkP10Structure } from '../../src/store/p10-structure';
 
-/** mulberry32: a small seeded PRNG, so every run sends the same mutants. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the phantoms' seeded PRNG), so every run sends the same mutants. */
+export { rng as prng } from '../ai/phantom';
 
 /** One mutant of `base`: 1-3 mutations after the File Meta Information, 80 % of them in the header. */
 export function mutateP10(base: Buffer, rnd: () => number): Buffer {
