@@ -176,7 +176,11 @@ export class ModelRegistry {
    * Loads every sub-folder of `dir` that holds a manifest.json. Broken packages are logged and listed in
    * `reports`, never fatal to the others. A missing folder gives an empty registry (logged).
    */
-  static async load(dir: string, opts: SessionOptions & { warmUp?: boolean }, log?: Logger): Promise<ModelRegistry> {
+  /**
+   * Loads every package under `dir`. `warmUp`: run one forward per model at load (true), only for the named models
+   * (the ones routing can choose; an unrouted package such as a second glioma model is loaded but not warmed), or not.
+   */
+  static async load(dir: string, opts: SessionOptions & { warmUp?: boolean | readonly string[] }, log?: Logger): Promise<ModelRegistry> {
     const root = resolve(dir);
     const models = new Map<string, LoadedModel>();
     const reports: PackageReport[] = [];
@@ -196,7 +200,7 @@ export class ModelRegistry {
           throw new ModelPackageError('manifest-invalid', p, `model name "${m.name}" already loaded from ${models.get(m.name)!.dir}`);
         }
         let warmUpMs: number | undefined;
-        if (opts.warmUp) {
+        if (opts.warmUp === true || (Array.isArray(opts.warmUp) && opts.warmUp.includes(m.name))) {
           try {
             warmUpMs = Math.round(await warmUp(m));
           } catch (e) {

@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { buildSeriesVolume } from '../imaging/build-volume';
 import type { GridSpec, NormalisationSpec } from '../imaging/grid-spec';
 import { resampleNearest } from '../imaging/resample';
-import { toModelGrid } from '../imaging/to-model-grid';
-import type { SeriesVolume } from '../imaging/volume';
+import { toModelGrid, type ModelGridChoice } from '../imaging/to-model-grid';
+import type { SeriesVolume, Volume } from '../imaging/volume';
 import { MODEL_ROLES, isModelRole, type ModelRole } from '../series-id/roles';
 import { isTumourKind, type TumourKind } from './classes';
 import { labelVolume } from './ground-truth';
@@ -30,6 +30,13 @@ import { synthesiseStudy, type SynthStudy } from './study';
 import type { Vendor } from './vendors';
 
 export const CHANNELS: readonly ModelRole[] = MODEL_ROLES;
+
+/**
+ * Where the model grid lies for one case when it is not the plain GridSpec around the reference: template space
+ * (atlas registration) and/or a skull strip. The CLI wires the node's own registration/model-space here, so a
+ * template-space model trains on exactly what the node will feed it.
+ */
+export type SpacePreparer = (reference: SeriesVolume) => Promise<{ choice: ModelGridChoice; brainMask?: Volume<Uint8Array>; notes?: string[] }>;
 
 export interface PreprocessSpec {
   grid: GridSpec;
@@ -159,6 +166,8 @@ export interface TrainingSetOptions {
   spec: PreprocessSpec;
   /** DICOM round trip (default true). */
   roundTrip: boolean;
+  /** Template space / skull strip (absent: the GridSpec around the reference series, nothing stripped). */
+  space?: { kind: 'grid' | 'template'; skullStrip: boolean; prepare: SpacePreparer };
   /** Only cases with index % shardCount === shardIndex (for parallel processes). */
   shardIndex?: number;
   shardCount?: number;
@@ -244,7 +253,8 @@ export async function exportTrainingCase(opts: TrainingSetOptions, index: number
   const volumes = opts.roundTrip ? await roleVolumesViaDicom(study) : roleVolumesDirect(study);
   const reference = opts.spec.referenceRoles.find((r) => volumes[r]) ?? MODEL_ROLES.find((r) => volumes[r]);
   if (!reference) throw new TrainingExportError(`case ${choice.id}: no role series to build a grid from`);
-  const mg = toModelGrid(volumes, reference, opts.spec.grid, opts.spec.normalisation);
+  const prepared = opts.space ? await opts.space.prepare(volumes[reference]!) : undefined;
+  const mg = toModelGrid(volumes, reference, prepared?.choice ?? opts.spec.grid, opts.spec.normalisation, prepared?.brainMask ? { brainMask: prepared.brainMask } : {});
   const n = mg.dims[0] * mg.dims[1] * mg.dims[2];
   const image = new Float32Array(CHANNELS.length * n);
   const availability = CHANNELS.map((role, c) => {
@@ -275,6 +285,7 @@ export async function exportTrainingCase(opts: TrainingSetOptions, index: number
     dropped: choice.drop,
     referenceRole: reference,
     grid: { ...opts.spec.grid, affine: Array.from(mg.affine) },
+    space: opts.space ? { kind: opts.space.kind, skullStrip: opts.space.skullStrip, notes: prepared?.notes ?? [] } : { kind: 'grid', skullStrip: false },
     normalisation: opts.spec.normalisation,
     stats: mg.stats,
     warnings: mg.warnings.map((w) => w.code),
@@ -337,6 +348,7 @@ export function writeTrainingIndex(opts: TrainingSetOptions): { cases: number; m
     channels: CHANNELS,
     axes: 'kji',
     grid: opts.spec.grid,
+    space: opts.space ? { kind: opts.space.kind, skullStrip: opts.space.skullStrip } : { kind: 'grid', skullStrip: false },
     normalisation: opts.spec.normalisation,
     referenceRoles: opts.spec.referenceRoles,
     labels: { 0: 'background', 1: 'NCR/NET', 2: 'ED', 3: 'ET' },

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       executionProviders: config.models.executionProviders,
       intraOpNumThreads: config.models.intraOpNumThreads,
       interOpNumThreads: config.models.interOpNumThreads,
-      warmUp: config.models.warmUp,
+      warmUp: config.models.warmUp && config.models.routing.map((r) => r.model),
     },
     forwarder.child({ taskId: 0, component: 'models', workerThread: threadId }),
   );

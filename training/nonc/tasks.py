@@ -22,6 +22,7 @@ class Task:
     eval_subsets: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     seg_ce_weight: Optional[Tuple[float, ...]] = None  # per-class CE weight (small lesions: up-weight foreground)
     p_tumour: float = 0.75                             # probability of a tumour-centred training patch
+    p_full: float = 0.35                               # probability of a patch with every available sequence
 
     def channel_index(self) -> List[int]:
         return [ROLES.index(r) for r in self.roles]
@@ -77,4 +78,18 @@ METS = Task(
     p_tumour=0.5,  # many tumour-free patches: small lesions, bright look-alikes (scalp fat, temporal muscle, vessels)
 )
 
-TASKS = {'glioma': GLIOMA, 'mets': METS}
+# BraTS convention (models/glioma-brats-convention): all four sequences always (like nnU-Net BraTS models), input in
+# template space, skull-stripped; same network and classes as glioma-mtl so it can start from glioma-mtl's weights.
+GLIOMA_BRATS = Task(
+    name='glioma-brats-convention',
+    roles=['t1', 't1ce', 't2', 'flair'],
+    n_seg=4,
+    classes=GLIOMA_CLASSES,
+    regions=GLIOMA_REGIONS,
+    label_lut=None,
+    tumour_kinds=('gbm', 'astro', 'oligo', 'none'),
+    eval_subsets={'full': GLIOMA_EVAL['full']},
+    p_full=1.0,
+)
+
+TASKS = {'glioma': GLIOMA, 'mets': METS, 'glioma-brats': GLIOMA_BRATS}

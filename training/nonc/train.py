@@ -115,6 +115,8 @@ def main(argv=None):
     ap.add_argument('--ckpt-every', type=int, default=50)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--max-minutes', type=float, default=0, help='stop (resumably) after this wall time')
+    ap.add_argument('--init-onnx', default='',
+                    help='start from the weights of an exported model of the same network (e.g. ../models/glioma-mtl/model.onnx)')
     ap.add_argument('--freeze-bn-after', type=int, default=-1,
                     help='from this iteration on, BatchNorm uses (and keeps) its running statistics (-1 = never)')
     args = ap.parse_args(argv)
@@ -143,6 +145,9 @@ def main(argv=None):
     print(f'{task.name}: {len(train_cases)} train / {len(val_cases)} validation cases', flush=True)
 
     model = task.build(widths)
+    if args.init_onnx and not os.path.exists(os.path.join(args.out, 'last.pt')):
+        from .onnx_weights import load_onnx_weights
+        print(f'initialised from {args.init_onnx}: {load_onnx_weights(model, args.init_onnx)} tensors', flush=True)
     uw = UncertaintyWeighting(['seg'] + list(task.classes))
     params = list(model.parameters()) + list(uw.parameters())
     opt = torch.optim.AdamW([{'params': model.parameters(), 'weight_decay': 1e-4},
@@ -150,7 +155,8 @@ def main(argv=None):
     cw = {h: class_weights([c.targets[h] for c in train_cases], len(n)) for h, n in task.classes.items()}
     cfg = SamplerConfig(patch=patch, p_tumour=task.p_tumour if args.p_tumour < 0 else args.p_tumour,
                         p_bright=args.p_bright, bright_channel=task.roles.index('t1ce'),
-                        favoured_subsets=task.favoured_subsets, class_heads=tuple(task.classes))
+                        favoured_subsets=task.favoured_subsets, class_heads=tuple(task.classes),
+                        p_full_modalities=task.p_full)
     region_w = [float(x) for x in args.region_weights.split(',')] if args.region_weights else None
     sampler = PatchSampler(train_cases, cfg, seed=args.seed)
 

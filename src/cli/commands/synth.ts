@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { parseManifest } from '../../ai/manifest';
+import { prepareSpace } from '../../registration/model-space';
 import { isModelRole, type ModelRole } from '../../series-id/roles';
 import { isTumourKind } from '../../synth/classes';
 import type { DistractorMode, MultiframeMode, StudySize, TransferSyntaxChoice } from '../../synth/protocol';
@@ -145,6 +147,29 @@ function runShardProcesses(jobs: number): Promise<void> {
   return Promise.all(runs).then(() => undefined);
 }
 
+/**
+ * A --grid file that is a model manifest in template space (or asking for a skull strip) gets the node's own
+ * atlas registration and brain extraction per case (src/registration/model-space.ts): a BraTS-convention model
+ * trains on exactly the input the node will give it.
+ */
+function spaceFromManifest(path: string): Pick<TrainingSetOptions, 'space'> {
+  const json = JSON.parse(readFileSync(path, 'utf8')) as { preprocessing?: { space?: { kind?: string; requires?: string[] } } };
+  const space = json.preprocessing?.space;
+  const skullStrip = !!space?.requires?.includes('skull-strip');
+  if (space?.kind !== 'template' && !skullStrip) return {};
+  const manifest = parseManifest(json, path);
+  return {
+    space: {
+      kind: manifest.preprocessing.space.kind === 'template' ? 'template' : 'grid',
+      skullStrip,
+      prepare: async (reference) => {
+        const p = await prepareSpace(manifest, reference);
+        return { choice: p.choice, ...(p.brainMask ? { brainMask: p.brainMask } : {}), notes: p.notes };
+      },
+    },
+  };
+}
+
 async function runTrainingSet(o: SynthCliOptions & { index: boolean }): Promise<void> {
   if (!o.out) throw new SynthUsageError('--out DIR is required');
   const count = positiveInt(o.trainingSet!, '--training-set');
@@ -160,6 +185,7 @@ async function runTrainingSet(o: SynthCliOptions & { index: boolean }): Promise<
     size: oneOf<StudySize>(o.size === 'full' ? 'full' : o.size, ['full', 'small'], '--size'),
     spec: o.grid ? readPreprocessSpec(o.grid) : DEFAULT_PREPROCESS,
     roundTrip: o.roundTrip,
+    ...(o.grid ? spaceFromManifest(o.grid) : {}),
     ...parseShard(o.shard),
     onCase: (s) => process.stderr.write(`${s.id} ${s.tumor} ${s.vendor} availability=${s.availability.join('')} ${s.seconds.toFixed(2)} s (cpu ${s.cpuSeconds.toFixed(2)} s)\n`),
   };
