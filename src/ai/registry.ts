@@ -37,6 +37,8 @@ export interface PackageReport {
   reason?: string;
   message?: string;
   executionProvider?: ExecutionProviderName;
+  /** Milliseconds of the warm-up forward, when the model was warmed at load. */
+  warmUpMs?: number;
 }
 
 export function sha256File(path: string): string {
@@ -209,7 +211,7 @@ export class ModelRegistry {
           }
         }
         models.set(m.name, m);
-        reports.push({ dir: p, name: m.name, ok: true, executionProvider: m.executionProvider });
+        reports.push({ dir: p, name: m.name, ok: true, executionProvider: m.executionProvider, ...(warmUpMs !== undefined ? { warmUpMs } : {}) });
         log?.info('model package loaded', { model: m.name, version: m.manifest.version, executionProvider: m.executionProvider, ...(warmUpMs !== undefined ? { warmUpMs } : {}) });
       } catch (e) {
         const err = e as Error;

@@ -144,6 +144,16 @@ describe('model package checks', () => {
     await reg.close();
   });
 
+  it('warm-up can be limited to the models routing can choose (the others load unwarmed)', async () => {
+    copyPackage('tiny-glioma');
+    copyPackage('tiny-regions');
+    const reg = await ModelRegistry.load(work, { ...cpu, warmUp: ['tiny-regions'] });
+    expect(reg.names()).toEqual(['tiny-glioma', 'tiny-regions']);
+    expect(reg.reports.find((r) => r.name === 'tiny-glioma')!.warmUpMs).toBeUndefined();
+    expect(reg.reports.find((r) => r.name === 'tiny-regions')!.warmUpMs).toBeGreaterThanOrEqual(0);
+    await reg.close();
+  });
+
   it('a missing models folder gives an empty registry', async () => {
     const reg = await ModelRegistry.load(join(work, 'nope'), cpu);
     expect(reg.names()).toEqual([]);

@@ -149,3 +149,40 @@ describe('options and errors', () => {
     }
   });
 });
+
+describe('template-space export (a BraTS-convention manifest as --grid)', () => {
+  it("each case goes through the node's atlas registration and brain extraction: template grid, skull-stripped, labels aligned", async () => {
+    const out = join(work, 'template');
+    const log = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      process.exitCode = 0;
+      await buildProgram().parseAsync(['synth', '--training-set', '1', '--out', out, '--seed', 'ts-template', '--vendors', 'ge', '--tumor-mix', 'gbm',
+        '--drop-prob', '0', '--grid', join(__dirname, '../../models/glioma-brats-convention/manifest.json')], { from: 'user' });
+      expect(process.exitCode ?? 0).toBe(0);
+    } finally {
+      log.mockRestore();
+      stdout.mockRestore();
+    }
+    const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8'));
+    expect(index.space).toEqual({ kind: 'template', skullStrip: true });
+    const { meta, n, image, labels } = readCase(join(out, 'case-00000'));
+    expect(meta.shape).toEqual([80, 120, 120]);
+    expect(meta.space.notes.join('\n')).toMatch(/template space: Colin27.*brain extraction: atlas/s);
+    const ch = (c: number) => image.subarray(c * n, (c + 1) * n);
+    // Skull-stripped: every channel is zero outside the brain (the same voxels in all four), brain a plausible size.
+    const brain = Array.from(ch(1), (v) => v !== 0);
+    const brainMl = (brain.filter(Boolean).length * 8) / 1000;
+    expect(brainMl).toBeGreaterThan(900);
+    expect(brainMl).toBeLessThan(1800);
+    for (const c of [0, 2, 3]) expect(Array.from(ch(c)).every((v, i) => v === 0 || brain[i])).toBe(true);
+    // z-scored over brain voxels; the tumour is inside the mask; ET bright on T1ce, oedema bright on FLAIR.
+    const inBrain = Array.from(ch(0)).filter((_, i) => brain[i]);
+    expect(Math.abs(inBrain.reduce((a, b) => a + b, 0) / inBrain.length)).toBeLessThan(0.05);
+    const tumour = Array.from(labels).map((l, i) => [l, i] as const).filter(([l]) => l > 0);
+    expect(tumour.length).toBeGreaterThan(100);
+    expect(tumour.filter(([, i]) => brain[i]).length / tumour.length).toBeGreaterThan(0.99);
+    expect(meanWhere(ch(1), (i) => labels[i] === 3)).toBeGreaterThan(meanWhere(ch(1), (i) => labels[i] === 2) + 0.8);
+    expect(meanWhere(ch(3), (i) => labels[i] === 2)).toBeGreaterThan(meanWhere(ch(3), (i) => labels[i] === 0 && brain[i]!) + 0.8);
+  }, 300_000);
+});
