@@ -9,7 +9,7 @@ describe('configuration', () => {
     expect(cfg.http.port).toBe(8080);
     expect(cfg.study.quietPeriodSeconds).toBe(30);
     expect(cfg.dimse.aeTitle).toBe('NEUROONC');
-    expect(cfg.models.executionProviders).toEqual(['cuda', 'cpu']);
+    expect(cfg.models.executionProviders).toEqual(['cuda', 'webgpu', 'cpu']);
   });
 
   it('reads YAML and applies environment overrides on top', () => {
