@@ -105,7 +105,7 @@ nvidia_icd() {
   for d in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do
     [ -f "$d/libGLX_nvidia.so.0" ] && { lib="$d/libGLX_nvidia.so.0"; break; }
   done
-  [ -n "$lib" ] || lib="$(ldconfig -p 2>/dev/null | awk '/libGLX_nvidia\.so\.0/ {print $NF; exit}')"
+  [ -n "$lib" ] || lib="$( (ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true) | awk '/libGLX_nvidia\.so\.0/ {print $NF; exit}')"
   [ -n "$lib" ] || return 0
   printf '{ "file_format_version": "1.0.0", "ICD": { "library_path": "%s", "api_version": "1.3.0" } }\n' "$lib" > "$w/nvidia_icd.json"
   echo "$w/nvidia_icd.json"

@@ -27,7 +27,8 @@ it('builds a bundle under 64 MiB that runs the CPU check with its own Node and r
   const bytes = readdirSync(bundle).reduce((n, f) => n + statSync(join(bundle, f)).size, 0);
   expect(bytes).toBeLessThanOrEqual(64 * 2 ** 20);
 
-  // The run: an environment with no Node on PATH and no node_modules around it (only the bundle), like the GPU host.
+  // The run: a bare environment (PATH /usr/bin:/bin, no NODE_* variables) from an empty folder, no node_modules
+  // around it; the script runs the bundle's own Node binary, as on the GPU host.
   const env = { PATH: '/usr/bin:/bin', TMPDIR: work, OUT: bundle, HOME: work };
   const run = spawnSync('bash', [join(ROOT, 'scripts/gpu-check.sh'), 'run', bundle, '--steady', '1', '--threads', '2'], { cwd: work, encoding: 'utf8', env });
   const text = `${run.stdout}${run.stderr}`;
