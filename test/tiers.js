@@ -22,6 +22,7 @@ const UNIT = [
   'dicomweb/multipart',
   'dimse-bridge/encoding',
   'encoders/bitpack',
+  'gpu-check/harness-parts',
   'encoders/head-kinds',
   'encoders/not-finite',
   'encoders/source-attributes',
