@@ -15,7 +15,6 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Logger } from '../log/logger';
 import { identityModel } from './probe-model';
-
 import type { ExecutionProviderName } from './providers';
 
 export type { ExecutionProviderName } from './providers';

@@ -39,7 +39,7 @@ export function startGpuMemorySampler(): GpuMemorySampler {
   proc.on('error', () => undefined);
   return {
     stop: () => {
-      proc.kill();
+      if (proc.exitCode === null && !proc.killed) proc.kill();
       return { ...(base ? { gpu: base.gpu, baselineMiB: base.usedMiB, peakMiB: peak } : { why: 'nvidia-smi printed no GPU' }) };
     },
   };

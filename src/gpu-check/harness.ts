@@ -118,7 +118,7 @@ export async function runProvider(modelDir: string, grid: GridInput, provider: E
     if (sampler) result.gpuMemory = sampler.stop();
     return { result, run };
   } finally {
-    sampler?.stop();
+    sampler?.stop(); // again after an error: stopping twice is harmless
     await model.session.release().catch(() => undefined);
   }
 }
