@@ -12,7 +12,7 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
  */
 export const LAYERS = [
   // Vocabulary and byte-level primitives: no knowledge of studies, jobs or HTTP apps.
-  ['log', 'dicom', 'http', 'types', 'version.ts', 'series-id/roles.ts'],
+  ['log', 'dicom', 'http', 'types', 'version.ts', 'series-id/roles.ts', 'ai/providers.ts'],
   ['config'],
   // Per-instance and per-volume capabilities.
   ['series-id', 'imaging', 'store'],
@@ -20,8 +20,8 @@ export const LAYERS = [
   ['ai', 'registration', 'synth', 'encoders', 'delivery', 'dimse-bridge', 'dicomweb', 'study', 'jobs', 'retention', 'routing', 'notify', 'audit', 'review'],
   // The pipeline wires the stages; workers run its stage work; metrics read every capability.
   ['pipeline', 'workers', 'metrics'],
-  // Composition: the node, its web app, the CLI, the demo, the bench and test fixtures.
-  ['node.ts', 'pipeline-node.ts', 'cluster', 'web', 'cli', 'demo', 'bench', 'testing'],
+  // Composition: the node, its web app, the CLI, the demo, the bench, the GPU check and test fixtures.
+  ['node.ts', 'pipeline-node.ts', 'cluster', 'web', 'cli', 'demo', 'bench', 'gpu-check', 'testing'],
 ];
 
 // Every folder and top-level file of src/ has a layer; a new one fails the lint until it is placed.

@@ -9,6 +9,7 @@ import { createLogger } from './log/logger';
 import { startNode, type NodeHandle, type StartNodeOptions } from './node';
 import { pooledWork, WorkerPool } from './workers/pool';
 import { pipelineStages, type PipelineDeps } from './pipeline/stages';
+import { executionProviderMetrics, type Metric } from './metrics/metrics';
 
 export interface PipelineNode extends NodeHandle {
   registry: ModelRegistry;
@@ -19,6 +20,7 @@ export async function loadPipeline(config: Config, senders?: PipelineDeps['sende
   const log = createLogger('pipeline');
   const registry = await ModelRegistry.load(config.models.dir, {
     executionProviders: config.models.executionProviders,
+    webgpu: config.models.webgpu,
     intraOpNumThreads: config.models.intraOpNumThreads,
     interOpNumThreads: config.models.interOpNumThreads,
   }, createLogger('models'));
@@ -43,9 +45,11 @@ export async function startPipelineNode(
   opts: Omit<StartNodeOptions, 'stages'> & { senders?: PipelineDeps['senders'] } = {},
 ): Promise<PipelineNode> {
   const pipeline = await loadPipeline(config, opts.senders);
+  const registry = pipeline.registry;
+  const models = (): Metric[] => executionProviderMetrics(registry.names().map((n) => registry.get(n)!).map((m) => ({ name: m.name, version: m.manifest.version, executionProvider: m.executionProvider })));
   let node: NodeHandle;
   try {
-    node = await startNode(config, { ...opts, stages: pipeline.stages });
+    node = await startNode(config, { ...opts, stages: pipeline.stages, metrics: async () => [...models(), ...(opts.metrics ? await opts.metrics() : [])] });
   } catch (e) {
     await pipeline.close();
     throw e;

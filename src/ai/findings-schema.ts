@@ -10,6 +10,7 @@ import { MODEL_ROLES } from '../series-id/roles';
 import type { Bidimensional, Diameter } from './bidimensional';
 import { HEAD_KIND_CLASSES, type HeadKind } from './manifest';
 import type { CodedConcept, Findings, HeadResult, InputSeries, LayeredDiagnosis, RegionKey, RegionMeasurement, SegmentDefinition, SegmentKey } from './findings';
+import { EXECUTION_PROVIDERS, type ExecutionProviderName } from './providers';
 
 const role = z.enum(MODEL_ROLES);
 const num = z.number();
@@ -95,7 +96,7 @@ const bidimensional: z.ZodType<Bidimensional & { region: RegionKey; source: z.in
 
 export const findingsSchema: z.ZodType<Findings> = z.looseObject({
   studyInstanceUid: z.string(),
-  model: z.looseObject({ name: z.string(), version: z.string(), sha256: z.string(), intendedUse: z.string(), trainingData: z.string(), executionProvider: z.string() }),
+  model: z.looseObject({ name: z.string(), version: z.string(), sha256: z.string(), intendedUse: z.string(), trainingData: z.string(), executionProvider: z.enum(EXECUTION_PROVIDERS as [ExecutionProviderName, ...ExecutionProviderName[]]) }),
   inputs: z.array(inputSeriesSchema),
   missingModalities: z.array(role),
   referenceSeries: seriesVolumeSchema,

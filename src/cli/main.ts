@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const version = versionRequest(argv.slice(2));
     if (version) {
-      process.stdout.write(formatVersionReport(versionReport(loadConfig({ file: version.config }))));
+      process.stdout.write(formatVersionReport(await versionReport(loadConfig({ file: version.config }))));
       return;
     }
     await buildProgram().parseAsync(argv);

@@ -1,15 +1,16 @@
 /**
  * `neuro-onc-node --version`: what an operator needs to say which node is running: the node's version, the Node.js
  * and onnxruntime-node versions, the execution providers (configured order, and which this onnxruntime-node build
- * carries), and every model package under models.dir with its version and whether its weights match the manifest's
- * sha256. Reads manifests only; opens no inference session, so it answers in well under a second.
+ * carries, and which of the configured ones start on this host), and every model package under models.dir with its
+ * version and whether its weights match the manifest's sha256. Reads manifests only; the providers are started on a
+ * one-node model (probeProviders), not on the model packages, so it answers in well under a second.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { listSupportedBackends } from 'onnxruntime-node';
 import type { Config } from '../config/schema';
 import { sha256File } from '../ai/registry';
-import { providerUnavailable } from '../ai/runtime';
+import { probeProviders, providerUnavailable, type ProviderProbe } from '../ai/runtime';
 
 export interface ModelVersionLine {
   dir: string;
@@ -26,6 +27,8 @@ export interface VersionReport {
   configuredProviders: readonly string[];
   /** Providers compiled into this onnxruntime-node build, with whether their libraries are installed. */
   runtimeProviders: Array<{ name: string; installed: boolean }>;
+  /** The configured providers, each started once on this host: which start, and why the others do not. */
+  startedProviders: ProviderProbe[];
   modelsDir: string;
   models: ModelVersionLine[];
 }
@@ -67,7 +70,7 @@ export function describeModels(dir: string): ModelVersionLine[] {
   return lines;
 }
 
-export function versionReport(config: Config): VersionReport {
+export async function versionReport(config: Config): Promise<VersionReport> {
   const modelsDir = resolve(config.models.dir);
   return {
     node: nodeVersion(),
@@ -76,6 +79,7 @@ export function versionReport(config: Config): VersionReport {
     configuredProviders: config.models.executionProviders,
     // CUDA is never bundled in the npm package; `--onnxruntime-node-install=cuda12` puts its library beside the binding.
     runtimeProviders: listSupportedBackends().map((b) => ({ name: b.name, installed: b.name === 'cuda' ? providerUnavailable('cuda') === undefined : b.bundled })),
+    startedProviders: await probeProviders(config.models.executionProviders, { intraOpNumThreads: 1, webgpu: config.models.webgpu }),
     modelsDir,
     models: describeModels(modelsDir),
   };
@@ -88,6 +92,8 @@ export function formatVersionReport(r: VersionReport): string {
     `execution providers: configured ${r.configuredProviders.join(' -> ')}; this runtime: ${r.runtimeProviders
       .map((p) => `${p.name}${p.installed ? '' : ' (not installed)'}`)
       .join(', ')}`,
+    `started on this host: ${r.startedProviders.filter((p) => p.started).map((p) => p.name).join(', ') || 'none'}`,
+    ...r.startedProviders.filter((p) => !p.started).map((p) => `  ${p.name} did not start: ${p.reason}`),
     `models (${r.modelsDir}):`,
   ];
   if (r.models.length === 0) out.push('  none');

@@ -9,8 +9,13 @@
 import { z } from 'zod';
 import type { Config } from '../config/schema';
 import type { JobRecord } from '../jobs/types';
+import { isGpuProvider } from '../ai/providers';
 
-/** Which workers may take a job: 'any' (CPU or GPU) or 'cuda' (a worker whose onnxruntime starts CUDA). */
+/**
+ * Which workers may take a job: 'any' (CPU or GPU) or 'cuda' (a GPU worker: its onnxruntime started CUDA or WebGPU).
+ * The name stays 'cuda' for existing configurations and Redis queues; a WebGPU worker runs the models on the GPU,
+ * which is what a receiver that leaves 'cpu' out of its chain asks for.
+ */
 export type JobProvider = 'any' | 'cuda';
 export const JOB_PROVIDERS: readonly JobProvider[] = ['any', 'cuda'];
 
@@ -26,7 +31,7 @@ export function jobProviderFor(cfg: Config): JobProvider {
 
 /** The queues a worker takes jobs from, given the providers its onnxruntime can start. */
 export function queuesFor(providers: readonly string[], takeGpuJobsOnCpu: boolean): JobProvider[] {
-  return providers.includes('cuda') || takeGpuJobsOnCpu ? ['any', 'cuda'] : ['any'];
+  return providers.some(isGpuProvider) || takeGpuJobsOnCpu ? ['any', 'cuda'] : ['any'];
 }
 
 /** ioredis options from a redis:// URL; maxRetriesPerRequest null as BullMQ workers require. */

@@ -10,6 +10,7 @@
  *   neuro_onc_disk_free_bytes, _disk_min_free_bytes, _disk_accepting
  *   neuro_onc_dimse_associations             open DIMSE associations
  *   neuro_onc_build_info{version}            1
+ *   neuro_onc_model_execution_provider{model,version,provider}  1 per loaded model: the provider its session runs on
  *   neuro_onc_review_results{model,version,state}   delivered results per review state (docs/review.md)
  *   neuro_onc_review_corrected_dice_mean{model,version}  mean AI-vs-corrected whole-tumour Dice of corrected results
  *   neuro_onc_review_corrected_with_dice{model,version}  how many corrected results that mean is over
@@ -98,6 +99,18 @@ export function reviewMetrics(rows: readonly ModelMonitoring[]): Metric[] {
       samples: rows.filter((m) => m.drift.agreement !== null).map((m) => ({ labels: l(m), value: m.drift.agreement! })),
     },
     { name: 'neuro_onc_review_drift_alert', help: '1 while recent agreement is below review.drift.minAgreement.', type: 'gauge', samples: rows.map((m) => ({ labels: l(m), value: m.drift.alert ? 1 : 0 })) },
+  ];
+}
+
+/** The execution provider each loaded model runs on (pure; the provider that started, not the configured wish). */
+export function executionProviderMetrics(models: ReadonlyArray<{ name: string; version: string; executionProvider: string }>): Metric[] {
+  return [
+    {
+      name: 'neuro_onc_model_execution_provider',
+      help: 'Execution provider each loaded model runs on (cuda, webgpu or cpu), 1 per model.',
+      type: 'gauge',
+      samples: models.map((m) => ({ labels: { model: m.name, version: m.version, provider: m.executionProvider }, value: 1 })),
+    },
   ];
 }
 

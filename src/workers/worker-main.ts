@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     config.models.dir,
     {
       executionProviders: config.models.executionProviders,
+      webgpu: config.models.webgpu,
       intraOpNumThreads: config.models.intraOpNumThreads,
       interOpNumThreads: config.models.interOpNumThreads,
       warmUp: config.models.warmUp && config.models.routing.map((r) => r.model),

@@ -15,11 +15,18 @@ describe('cluster queue rules', () => {
     expect(queuesFor(['cpu', 'cuda'], false)).toEqual(['any', 'cuda']);
   });
 
+  test('a worker that started WebGPU is a GPU worker: it takes the GPU-only (cuda) queue too', () => {
+    expect(queuesFor(['cpu', 'webgpu'], false)).toEqual(['any', 'cuda']);
+  });
+
   test('jobs need CUDA when the models are pinned to it (auto) or when configured', () => {
     expect(jobProviderFor(parseConfig({}))).toBe('any');
     expect(jobProviderFor(parseConfig({ models: { executionProviders: ['cuda'] } }))).toBe('cuda');
     expect(jobProviderFor(parseConfig({ cluster: { jobProvider: 'cuda' } }))).toBe('cuda');
     expect(jobProviderFor(parseConfig({ models: { executionProviders: ['cuda'] }, cluster: { jobProvider: 'any' } }))).toBe('any');
+    // A chain without cpu (GPU only, CUDA or WebGPU) asks for a GPU worker.
+    expect(jobProviderFor(parseConfig({ models: { executionProviders: ['cuda', 'webgpu'] } }))).toBe('cuda');
+    expect(jobProviderFor(parseConfig({ models: { executionProviders: ['webgpu'] } }))).toBe('cuda');
   });
 
   test('routing priority first, then the site rank', () => {

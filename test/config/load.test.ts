@@ -9,7 +9,17 @@ describe('configuration', () => {
     expect(cfg.http.port).toBe(8080);
     expect(cfg.study.quietPeriodSeconds).toBe(30);
     expect(cfg.dimse.aeTitle).toBe('NEUROONC');
-    expect(cfg.models.executionProviders).toEqual(['cuda', 'cpu']);
+    expect(cfg.models.executionProviders).toEqual(['cuda', 'webgpu', 'cpu']);
+  });
+
+  it('execution providers: webgpu accepted with its layout option; unknown names and an empty chain rejected by path', () => {
+    const cfg = parseConfig({ models: { executionProviders: ['webgpu', 'cpu'], webgpu: { preferredLayout: 'NHWC' } } });
+    expect(cfg.models.executionProviders).toEqual(['webgpu', 'cpu']);
+    expect(cfg.models.webgpu).toEqual({ preferredLayout: 'NHWC' });
+    expect(parseConfig({}).models.webgpu).toEqual({ preferredLayout: 'NCHW' });
+    expect(() => parseConfig({ models: { executionProviders: ['rocm'] } })).toThrow(/models\.executionProviders\.0/);
+    expect(() => parseConfig({ models: { executionProviders: [] } })).toThrow(/models\.executionProviders/);
+    expect(() => parseConfig({ models: { webgpu: { deviceId: 1 } } })).toThrow(/Unrecognized key/i);
   });
 
   it('reads YAML and applies environment overrides on top', () => {

@@ -81,7 +81,8 @@ describe('scripts/install.sh (runtime-only install) and the systemd unit', () =>
     expect(stdout).toContain(`neuro-onc-node ${pkg.version}`);
     expect(stdout).toMatch(/^ {2}glioma-mtl \S+ {2}ok$/m);
     expect(stdout).toMatch(/^ {2}brainmets-egfr \S+ {2}ok$/m);
-    expect(stdout).toMatch(/execution providers: configured cuda -> cpu/);
+    expect(stdout).toMatch(/execution providers: configured cuda -> webgpu -> cpu/);
+    expect(stdout).toMatch(/^started on this host: .*cpu$/m);
   });
 
   test('the installed node serves from the prefix with the written config and stops cleanly on SIGTERM', async () => {

@@ -216,6 +216,20 @@ describe('TID 1500 content', () => {
 });
 
 describe('variants', () => {
+  test('a WebGPU run: the provider that ran is in the SR and SEG Algorithm Parameters (dciodvfy 0 errors)', async () => {
+    const r = await encodeCase('webgpu', OPTS, (c) => {
+      c.findings.model.executionProvider = 'webgpu';
+    });
+    const group = [...groups(r.root).values()][0]!;
+    const params = find(group, '111002', 'DCM').map((n) => String(n.TextValue));
+    expect(params[0]).toMatch(/^model\.onnx sha256=[0-9a-f]+; execution provider=webgpu; node=sr-test 0\.1\.0$/);
+    const seg = r.out.objects.find((o) => o.kind === 'seg')!;
+    const segDs = readP10(seg.bytes).dataset as Record<string, unknown>;
+    expect(JSON.stringify(segDs)).toContain('execution provider=webgpu');
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+  });
+
   test('registration provenance: method, engine and version, per-series transform and metric as Algorithm Parameters (dciodvfy 0 errors)', async () => {
     const r = await encodeCase('registration', OPTS, (c) => {
       const [t1, t2] = c.findings.inputs.filter((i) => i.role !== 't1ce');

@@ -40,6 +40,15 @@ describe('stage artifacts read back from disk', () => {
     expect((err as Error).message).toMatch(/findings-m\.json does not hold what this node expects: referenceSeries\.sources\.0\.imagePositionPatient: /);
   });
 
+  it('the execution provider in a findings artifact is one the node knows (webgpu included); another is refused by name', async () => {
+    const { findings } = small();
+    const onGpu = { ...findings, model: { ...findings.model, executionProvider: 'webgpu' } };
+    await writeArtifact(dir, 'findings-m', onGpu);
+    expect((await readFindings(dir, 'findings-m')).model.executionProvider).toBe('webgpu');
+    await writeArtifact(dir, 'findings-m', { ...findings, model: { ...findings.model, executionProvider: 'opencl' } });
+    await expect(readFindings(dir, 'findings-m')).rejects.toThrow(/model\.executionProvider: /);
+  });
+
   it('a pipeline stage output another node wrote without the pipeline reads as absent, a damaged one as an error', async () => {
     const jobDir = join(dir, 'job');
     const jobs = { jobDir: () => jobDir, readOutput: async () => ({ stage: 'inferring' as const, attempt: 1, finishedAt: 0, output: { passThrough: true } as unknown }) };

@@ -302,6 +302,8 @@ describe('review loop: API decisions, corrections through Orthanc, review SRs, t
     const metrics = await (await fetch(`${node.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/neuro_onc_review_drift_alert\{model="tiny-glioma",version="[^"]+"\} 1/);
     expect(metrics).toMatch(/neuro_onc_review_results\{model="tiny-glioma",version="[^"]+",state="rejected"\} 1/);
+    // The default chain (cuda -> webgpu -> cpu) on this host: the provider the model's session actually got.
+    expect(metrics).toMatch(/^neuro_onc_model_execution_provider\{model="tiny-glioma",version="[^"]+",provider="(cpu|webgpu|cuda)"\} 1$/m);
     await waitFor(async () => hooks.some((h) => h.kind === 'model-drift'), 20_000, 'the drift webhook');
     expect(String(hooks.find((h) => h.kind === 'model-drift')!.summary)).toMatch(/agreement over the last 1 reviewed cases is \d+ %, below 75 %/);
     const mon = (await api('GET', '/monitoring')).json.models as Array<{ rejected: number; drift: { alert: boolean }; heads: Array<{ head: string }> }>;

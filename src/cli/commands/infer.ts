@@ -68,6 +68,7 @@ export async function runInfer(paths: string[], opts: InferCliOptions, configFil
   }
   const registry = await ModelRegistry.load(opts.modelsDir ?? cfg.models.dir, {
     executionProviders: cfg.models.executionProviders,
+    webgpu: cfg.models.webgpu,
     intraOpNumThreads: cfg.models.intraOpNumThreads,
     interOpNumThreads: cfg.models.interOpNumThreads,
     // A one-shot CLI run pays the first-run cost either way; a warm-up forward would only add one.

@@ -32,6 +32,7 @@ export function registerProcessCommand(program: Command): void {
       const log = createLogger('process');
       const registry = await ModelRegistry.load(o.modelsDir ?? cfg.models.dir, {
         executionProviders: cfg.models.executionProviders,
+        webgpu: cfg.models.webgpu,
         intraOpNumThreads: cfg.models.intraOpNumThreads,
         interOpNumThreads: cfg.models.interOpNumThreads,
       }, log);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../../ai/providers';
 
 const routingRule = z
   .object({
@@ -24,15 +25,27 @@ const routingRule = z
 export const modelsSection = z
   .object({
     dir: z.string().min(1).default('./models'),
-    /** Tried in order; the first that loads runs (logged). */
-    executionProviders: z.array(z.enum(['cuda', 'cpu'])).default(['cuda', 'cpu']),
+    /**
+     * Tried in order; the first that loads runs (logged). The default is by expected speed: CUDA (when installed,
+     * docs/deployment.md), then WebGPU (Vulkan, shipped in onnxruntime-node), then CPU. A provider that cannot start
+     * is skipped, and remembered for the process (docs/ai-engine.md).
+     */
+    executionProviders: z.array(z.enum(EXECUTION_PROVIDERS as [ExecutionProviderName, ...ExecutionProviderName[]])).min(1).default([...EXECUTION_PROVIDERS]),
+    /** WebGPU provider options (the Node binding exposes no adapter selection: Dawn takes its default adapter). */
+    webgpu: z
+      .object({
+        /** Layout of layout-sensitive operators (Conv) on WebGPU; onnxruntime's default is NCHW. */
+        preferredLayout: z.enum(['NCHW', 'NHWC']).default('NCHW'),
+      })
+      .strict()
+      .default({ preferredLayout: 'NCHW' }),
     /** onnxruntime intra-op threads per session; 0 = onnxruntime's default (all cores). */
     intraOpNumThreads: z.number().int().min(0).default(0),
     /** onnxruntime inter-op threads; 0 = default. */
     interOpNumThreads: z.number().int().min(0).default(1),
     /** Run one forward on zeros per model at start-up, so the first study does not pay the first-run cost. */
     warmUp: z.boolean().default(true),
-    /** Model runs at a time per execution provider (cpu, cuda); 1 keeps one device from being oversubscribed. */
+    /** Model runs at a time per execution provider (cpu, cuda, webgpu); 1 keeps one device from being oversubscribed. */
     concurrencyPerDevice: z.number().int().min(1).default(1),
     /** Flip TTA where the manifest allows it. */
     testTimeAugmentation: z.boolean().default(true),
