@@ -169,3 +169,49 @@ describe.each([
     }
   });
 });
+
+describe('committed package glioma-brats-convention (BraTS convention: template space, skull-stripped, regions)', () => {
+  let model: LoadedModel;
+  beforeAll(async () => {
+    model = await loadPackage(join(ROOT, 'models', 'glioma-brats-convention'), cpu);
+  });
+  afterAll(async () => {
+    await model?.session.release();
+  });
+
+  it('declares the convention: four sequences, template space with atlas registration and skull strip, nested regions', () => {
+    const m = model.manifest;
+    expect(m.researchUseOnly).toBe(true);
+    expect(m.trainingData).toMatch(/synthetic/i);
+    expect(m.inputs.modalityMask).toBeUndefined();
+    expect(m.missingModalities.minimumRoleSets).toEqual([['t1', 't1ce', 't2', 'flair']]);
+    const s = m.preprocessing.space;
+    expect(s.kind).toBe('template');
+    expect(s.requires).toEqual(expect.arrayContaining(['atlas-registration', 'skull-strip']));
+    expect(m.preprocessing.normalisation).toMatchObject({ method: 'zscore', mask: 'nonzero' });
+    expect(m.outputs.segmentation).toMatchObject({ mode: 'regions', activation: 'probabilities' });
+    expect(m.outputs.heads).toEqual([]);
+  });
+
+  it('outputs WT >= TC >= ET probabilities in [0, 1] and finds the tumour of a held-out crop', async () => {
+    const c = index.cases.find((x) => x.model === 'glioma-mtl')!;
+    const { image, labels } = loadFixture(c);
+    const out = (await model.session.run({ image: new ort.Tensor('float32', image, [1, 4, 64, 64, 64]) })).regions!;
+    expect(out.dims).toEqual([1, 3, 64, 64, 64]);
+    const p = out.data as Float32Array;
+    const n = 64 ** 3;
+    let nested = true;
+    const wt = new Uint8Array(n);
+    for (let v = 0; v < n; v++) {
+      const [a, b, e] = [p[v]!, p[n + v]!, p[2 * n + v]!];
+      if (!(a >= b - 1e-6 && b >= e - 1e-6 && a <= 1 + 1e-6 && e >= -1e-6)) nested = false;
+      wt[v] = a >= 0.5 ? 1 : 0;
+    }
+    expect(nested).toBe(true);
+    // A native-space crop (head not stripped, z-scored over the head) is not this model's input, so only a floor:
+    // the whole tumour is found, which a broken export or a channel swap would not do.
+    const d = dice(wt, Uint8Array.from(labels, (l) => (l > 0 ? 1 : 0)), [1]);
+    console.log(`glioma-brats-convention on ${c.name} (native-space crop): WT Dice ${d.toFixed(3)}`);
+    expect(d).toBeGreaterThan(0.3);
+  });
+});

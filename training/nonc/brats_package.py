@@ -137,7 +137,7 @@ def write_card(path: str, manifest: dict, ck: dict, runs: list, compare: dict, w
         f"| {manifest['name']} {manifest['version']} | template 2 mm, skull-stripped | {fmt(bra['wt'])} | {fmt(bra['tc'])} | {fmt(bra['et'])} |",
         f"| difference (this − native) | | {fmt(bra['wt'] - nat['wt'])} | {fmt(bra['tc'] - nat['tc'])} | {fmt(bra['et'] - nat['et'])} |",
         '',
-        f"Per study (WT native / this): {', '.join(f'{r['seed']} {r['native']['wt']:.3f}/{r['brats']['wt']:.3f}' for r in compare['rows'] if r.get('brats'))}.",
+        'Per study (WT native / this): ' + ', '.join('%s %.3f/%.3f' % (r['seed'], r['native']['wt'], r['brats']['wt']) for r in compare['rows'] if r.get('brats')) + '.',
         f"Time per study through the node (CPU, this machine, loaded): native {compare['seconds']['native']:.1f} s, this model {compare['seconds']['brats']:.1f} s (atlas registration and brain extraction included).",
         '',
         '## Limitations',
