@@ -50,7 +50,8 @@ async function main() {
       const s = await synthesiseStudy({ tumor, seed, vendor: 'philips', size: 'small', distractors: 'none', transferSyntax: 'explicit', multiframe: 'never', anatomyVariation: 4, ...(i % 2 ? { motion: { rotationDeg: 3, translationMm: 3 } } : {}) });
       writeStudy(s, work);
       const { studies } = await groupFiles([join(work, 'dicom')]);
-      const row = { seed, tumor, motion: i % 2 === 1 };
+      // ET is scored only where the ground truth has enhancing tumour (empty vs empty would count as Dice 1).
+      const row = { seed, tumor, motion: i % 2 === 1, truthEtVoxels: labelVolume(s).data.reduce((a, l) => a + (l === 3 ? 1 : 0), 0) };
       for (const [key, model] of [['native', 'glioma-mtl'], ['brats', 'glioma-brats-convention']]) {
         const t0 = Date.now();
         const o = (await inferStudy(studies[0], registry, cfg, { models: [model], tta: false, modalityImportance: false })).outcomes[0];
@@ -69,13 +70,13 @@ async function main() {
   }
   await registry.close();
   const mean = (key, r) => {
-    const v = rows.map((x) => x[key][r]).filter((x) => Number.isFinite(x));
+    const v = rows.filter((x) => r !== 'et' || x.truthEtVoxels > 0).map((x) => x[key][r]).filter((x) => Number.isFinite(x));
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
   };
   const summary = {};
   for (const key of ['native', 'brats']) summary[key] = { wt: mean(key, 'wt'), tc: mean(key, 'tc'), et: mean(key, 'et') };
   const result = {
-    studies: rows.length, nativeVersion: native.manifest.version, bratsVersion: brats.manifest.version, rows, summary,
+    studies: rows.length, etStudies: rows.filter((x) => x.truthEtVoxels > 0).length, nativeVersion: native.manifest.version, bratsVersion: brats.manifest.version, rows, summary,
     seconds: { native: seconds.native / rows.length, brats: seconds.brats / rows.length },
     settings: 'philips, small, anatomyVariation 4 mm, every second study with 3 deg / 3 mm motion, TTA off, CPU',
   };

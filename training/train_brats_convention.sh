@@ -9,11 +9,11 @@
 #
 # Resumable across sessions: training/checkpoints/glioma-brats-convention/last.pt (optimizer state included) is
 # committed after every run, and runs.json records each run's iterations, wall time and threads.
-# Environment: N (training cases, 60), ITERS (1000), THREADS (2), MAX_MINUTES (per run, 40), STUDIES (comparison, 12).
+# Environment: N (training cases, 52), ITERS (1200), THREADS (2), MAX_MINUTES (per run, 45), STUDIES (comparison, 12).
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=/usr/bin/python3
-N=${N:-60}; ITERS=${ITERS:-1000}; THREADS=${THREADS:-2}; MAX_MINUTES=${MAX_MINUTES:-40}; STUDIES=${STUDIES:-12}
+N=${N:-52}; ITERS=${ITERS:-1200}; THREADS=${THREADS:-2}; MAX_MINUTES=${MAX_MINUTES:-45}; STUDIES=${STUDIES:-12}
 D=data/brats1/glioma-train; R=runs/glioma-brats; CK=checkpoints/glioma-brats-convention; PKG=../models/glioma-brats-convention
 run() { echo "+ $*" >&2; nice -n 10 "$@"; }
 
