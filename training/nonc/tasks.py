@@ -1,5 +1,5 @@
 """The two reference models: what each reads from the export, its classes, regions and heads."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -80,16 +80,7 @@ METS = Task(
 
 # BraTS convention (models/glioma-brats-convention): all four sequences always (like nnU-Net BraTS models), input in
 # template space, skull-stripped; same network and classes as glioma-mtl so it can start from glioma-mtl's weights.
-GLIOMA_BRATS = Task(
-    name='glioma-brats-convention',
-    roles=['t1', 't1ce', 't2', 'flair'],
-    n_seg=4,
-    classes=GLIOMA_CLASSES,
-    regions=GLIOMA_REGIONS,
-    label_lut=None,
-    tumour_kinds=('gbm', 'astro', 'oligo', 'none'),
-    eval_subsets={'full': GLIOMA_EVAL['full']},
-    p_full=1.0,
-)
+GLIOMA_BRATS = replace(GLIOMA, name='glioma-brats-convention', favoured_subsets=(),
+                       eval_subsets={'full': GLIOMA_EVAL['full']}, p_full=1.0)
 
 TASKS = {'glioma': GLIOMA, 'mets': METS, 'glioma-brats': GLIOMA_BRATS}
