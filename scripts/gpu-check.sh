@@ -27,7 +27,7 @@ build() {
   local stage; stage="$(mktemp -d "${TMPDIR:-/tmp}/gpu-bundle.XXXXXX")"
   trap 'rm -rf "$stage"' RETURN
   echo "gpu-check: compiling the engine (tsc -p tsconfig.build.json)"
-  npx tsc -p tsconfig.build.json >/dev/null || [ -f dist/gpu-check/harness.js ] || die "tsc produced no dist/gpu-check/harness.js"
+  npx tsc -p tsconfig.build.json >/dev/null || die "tsc -p tsconfig.build.json failed: the bundle would carry stale code"
 
   local app="$stage/app"
   mkdir -p "$app/models" "$app/case" "$stage/debs"

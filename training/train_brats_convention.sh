@@ -29,8 +29,10 @@ run() { echo "+ $*" >&2; nice -n 10 "$@"; }
 # 2. Fine-tuning from glioma-mtl (same network); BatchNorm frozen from the start so the restored weights compute what
 #    glioma-mtl's graph computes. Resumes from the committed checkpoint.
 mkdir -p "$R" "$CK"
-[ -f "$R/last.pt" ] || [ ! -f "$CK/last.pt" ] || cp "$CK/last.pt" "$R/last.pt"
-before=$($PY -c "import torch,sys; print(torch.load(sys.argv[1])['iter'] if __import__('os').path.exists(sys.argv[1]) else 0)" "$R/last.pt")
+iter_of() { $PY -c "import os,sys,torch; print(torch.load(sys.argv[1])['iter'] if os.path.exists(sys.argv[1]) else -1)" "$1"; }
+# Resume from whichever checkpoint is further on: the committed one, or a local run of this checkout.
+[ "$(iter_of "$CK/last.pt")" -le "$(iter_of "$R/last.pt")" ] || cp "$CK/last.pt" "$R/last.pt"
+before=$(iter_of "$R/last.pt"); [ "$before" -ge 0 ] || before=0
 t0=$(date +%s)
 set +e
 run $PY -m nonc.train --task glioma-brats --data "$D" --out "$R" --iters "$ITERS" --patch 48 --batch 2 --lr 1e-3 \
@@ -40,7 +42,7 @@ run $PY -m nonc.train --task glioma-brats --data "$D" --out "$R" --iters "$ITERS
 rc=$?
 set -e
 [ "$rc" = 0 ] || [ "$rc" = 2 ] || exit "$rc"
-after=$($PY -c "import torch,sys; print(torch.load(sys.argv[1])['iter'])" "$R/last.pt")
+after=$(iter_of "$R/last.pt")
 cp "$R/last.pt" "$CK/last.pt"
 $PY - "$CK/runs.json" "$before" "$after" "$(( ($(date +%s) - t0) ))" "$THREADS" <<'PYEOF'
 import datetime, json, os, sys

@@ -45,4 +45,14 @@ def load_onnx_weights(net: torch.nn.Module, path: str) -> int:
             bn.weight.fill_(1.0)
             bn.bias.copy_(torch.from_numpy(b.copy()))
             loaded += 2
+    # Every parameter must come from the graph: a renamed module would otherwise load partially, silently.
+    folded = tuple(f'{n}.' for n in block_names(net, blocks))
+    missing = [n for n in params if f'net.{n}' not in inits and not n.startswith(folded)]
+    if missing:
+        raise ValueError(f'{len(missing)} parameters of the network are not in {path}: {missing[:5]}')
     return loaded
+
+
+def block_names(net: torch.nn.Module, blocks) -> List[str]:
+    ids = {id(b) for b in blocks}
+    return [n for n, m in net.named_modules() if id(m) in ids]

@@ -43,7 +43,7 @@ export const modelsSection = z
     intraOpNumThreads: z.number().int().min(0).default(0),
     /** onnxruntime inter-op threads; 0 = default. */
     interOpNumThreads: z.number().int().min(0).default(1),
-    /** Run one forward on zeros per model at start-up, so the first study does not pay the first-run cost. */
+    /** Run one forward on zeros per routed model at start-up (worker threads), so the first study does not pay the first-run cost. */
     warmUp: z.boolean().default(true),
     /** Model runs at a time per execution provider (cpu, cuda, webgpu); 1 keeps one device from being oversubscribed. */
     concurrencyPerDevice: z.number().int().min(1).default(1),
