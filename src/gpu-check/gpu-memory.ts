@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 
 export interface GpuMemorySampler {
-  /** Peak memory.used in MiB over the sampling, minus what was in use before it started; undefined without samples. */
+  /** Peak memory.used in MiB over the sampling (absolute) and what was in use before it started; no figures without nvidia-smi. */
   stop(): { peakMiB?: number; baselineMiB?: number; gpu?: string; why?: string };
 }
 

@@ -88,15 +88,17 @@ const median = (xs: readonly number[]): number => {
 export async function runProvider(modelDir: string, grid: GridInput, provider: ExecutionProviderName, steady: number, threads: number): Promise<{ result: ProviderResult; run?: ModelRun }> {
   const absent = providerUnavailable(provider);
   if (absent) return { result: { provider, started: false, reason: absent } };
+  // Sampling starts before the session, so the baseline excludes the session and the GPU context it creates.
+  const sampler = provider === 'cpu' ? undefined : startGpuMemorySampler();
   const t0 = performance.now();
   let model;
   try {
     model = await loadPackage(modelDir, { executionProviders: [provider], intraOpNumThreads: threads, interOpNumThreads: 1 });
   } catch (e) {
+    sampler?.stop();
     return { result: { provider, started: false, reason: (e as Error).message.replace(/^.*?: no execution provider could load \S+: [a-z]+: /, '') } };
   }
   const sessionMs = performance.now() - t0;
-  const sampler = provider === 'cpu' ? undefined : startGpuMemorySampler();
   try {
     let t = performance.now();
     const run = await runModel(model, grid, { tta: true });
