@@ -9,19 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load';
 import { readP10, type NaturalDataset } from '../../src/dicom/p10';
-import { decodeSeg, segToLabelmap } from '../../src/encoders';
-import { buildSeriesVolume } from '../../src/imaging/build-volume';
-import { resampleNearest } from '../../src/imaging/resample';
-import { dice } from '../../src/ai/postprocess';
 import type { Findings } from '../../src/ai/findings';
 import { readFindings } from '../../src/pipeline/stage-outputs';
 import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
 import type { InferOutput } from '../../src/pipeline/stages';
-import { labelVolume } from '../../src/synth/ground-truth';
 import { synthesiseStudy } from '../../src/synth/study';
 import { startOrthanc, type OrthancPeer } from '../helpers/orthanc';
 import { waitFor } from '../helpers/ports';
 import { gliomaCardDice } from '../helpers/model-card';
+import { segDiceOnDisplaySeries } from '../helpers/seg-dice';
 import { stow } from '../helpers/stow';
 
 type Item = NaturalDataset & { ContentSequence?: Item[]; ConceptNameCodeSequence?: NaturalDataset | NaturalDataset[]; MeasuredValueSequence?: NaturalDataset | NaturalDataset[] };
@@ -96,15 +92,8 @@ describe('end-to-end accuracy of the committed glioma model (synthetic studies, 
       expect(seg).toBeDefined();
       expect(sr).toBeDefined();
 
-      // Decode the SEG onto its display series (first ReferencedSeriesSequence item) and score it.
-      const refSeries = String((first(seg.ReferencedSeriesSequence as NaturalDataset[]) as NaturalDataset).SeriesInstanceUID);
-      const display = (await buildSeriesVolume(study.files.filter((f) => readP10(f.buffer, { headerOnly: true }).dataset.SeriesInstanceUID === refSeries).map((f) => f.buffer))).volume;
-      const decoded = decodeSeg(seg);
-      const labels = segToLabelmap(decoded, display.sources);
-      const truth = resampleNearest(labelVolume(study), { dims: display.dims, affine: display.affine }) as Uint8Array;
-      const wt = dice(labels, [1, 2, 3], truth, [1, 2, 3]);
-      const tc = dice(labels, [1, 3], truth, [1, 3]);
-      scores.push({ wt, tc: Number.isNaN(tc) ? 1 : tc });
+      // The SEG on its display series, against the ground truth.
+      scores.push(await segDiceOnDisplaySeries(seg, study));
 
       // SR volumes = the job's findings (what the audit record says is what the model produced).
       const inferred = JSON.parse(readFileSync(join(dataDir, 'jobs', String(job.id), 'inferring.json'), 'utf8')).output as InferOutput;

@@ -12,16 +12,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConformance } from '../../conformance/check';
-import { dice } from '../../src/ai/postprocess';
 import { parseConfig } from '../../src/config/load';
 import { readP10, type NaturalDataset } from '../../src/dicom/p10';
-import { decodeSeg, segToLabelmap } from '../../src/encoders';
-import { buildSeriesVolume } from '../../src/imaging/build-volume';
-import { resampleNearest } from '../../src/imaging/resample';
 import { startPipelineNode, type PipelineNode } from '../../src/pipeline-node';
-import { labelVolume } from '../../src/synth/ground-truth';
-import { synthesiseStudy, type SynthStudy } from '../../src/synth/study';
+import { synthesiseStudy } from '../../src/synth/study';
 import { startOrthanc, type OrthancPeer } from '../helpers/orthanc';
+import { segDiceOnDisplaySeries, type SegDice } from '../helpers/seg-dice';
 import { waitFor } from '../helpers/ports';
 import { stow } from '../helpers/stow';
 
@@ -29,7 +25,7 @@ const first = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? 
 const NATIVE = 'glioma-mtl';
 const BRATS = 'glioma-brats-convention';
 
-interface Scores { wt: number; tc: number }
+type Scores = SegDice;
 
 describe('BraTS-convention model end to end (STOW -> template space -> SEG/SR in Orthanc) vs the native-space model', () => {
   let pacs: OrthancPeer;
@@ -70,17 +66,6 @@ describe('BraTS-convention model end to end (STOW -> template space -> SEG/SR in
     return (await objectFiles(uid)).map((b) => readP10(b).dataset);
   }
 
-  /** Decodes a SEG onto the native series it references and scores it against the ground truth. */
-  async function score(seg: NaturalDataset, study: SynthStudy): Promise<Scores> {
-    const refSeries = String((first(seg.ReferencedSeriesSequence as NaturalDataset[]) as NaturalDataset).SeriesInstanceUID);
-    const files = study.files.filter((f) => readP10(f.buffer, { headerOnly: true }).dataset.SeriesInstanceUID === refSeries);
-    expect(files.length).toBeGreaterThan(0); // the SEG lies on a native series of the study
-    const { volume } = await buildSeriesVolume(files.map((f) => f.buffer));
-    const labels = segToLabelmap(decodeSeg(seg), volume.sources);
-    const truth = resampleNearest(labelVolume(study), { dims: volume.dims, affine: volume.affine }) as Uint8Array;
-    return { wt: dice(labels, [1, 2, 3], truth, [1, 2, 3]), tc: dice(labels, [1, 3], truth, [1, 3]) };
-  }
-
   it('both models segment the same held-out studies; the BraTS-convention model is within 0.03 Dice of the native one', async () => {
     const scores: Record<string, Scores[]> = { [NATIVE]: [], [BRATS]: [] };
     for (const [i, tumor] of [[0, 'gbm'], [1, 'astro']] as const) {
@@ -98,7 +83,7 @@ describe('BraTS-convention model end to end (STOW -> template space -> SEG/SR in
       for (const model of [NATIVE, BRATS]) {
         const seg = objects.find((d) => d.Modality === 'SEG' && (first(d.SegmentSequence as NaturalDataset[]) as NaturalDataset | undefined)?.SegmentAlgorithmName === model);
         expect(seg).toBeDefined();
-        const s = await score(seg!, study);
+        const s = await segDiceOnDisplaySeries(seg!, study);
         scores[model]!.push(s);
         process.stdout.write(`${model} on brats-compare-${i}: WT ${s.wt.toFixed(3)} TC ${s.tc.toFixed(3)}\n`);
       }
