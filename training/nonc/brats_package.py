@@ -10,14 +10,12 @@ import argparse
 import datetime
 import json
 import os
-import subprocess
-import tempfile
 
 import numpy as np
 import torch
 
 from .evaluate import load_net
-from .onnx_export import OPSET, REPO
+from .onnx_export import OPSET, REPO, run_node_verification
 from .package import sha256
 from .tasks import TASKS
 from .train import load_cases
@@ -51,23 +49,11 @@ def export(net, path: str) -> None:
 def verify(net, path: str, cases) -> float:
     """Worst absolute difference between PyTorch and onnxruntime-node on whole template-space cases."""
     wrapped = RegionsExportable(net).eval()
-    with tempfile.TemporaryDirectory() as d:
-        spec = {'cases': []}
-        for i, c in enumerate(cases):
-            img = np.ascontiguousarray(c.full_image()[None], np.float32)
-            out = wrapped(torch.from_numpy(img)).numpy()
-            img.tofile(os.path.join(d, f'{i}_image.f32'))
-            out.astype(np.float32).tofile(os.path.join(d, f'{i}_regions.f32'))
-            spec['cases'].append({'name': c.case_id, 'inputs': {'image': {'file': f'{i}_image.f32', 'shape': list(img.shape)}},
-                                  'outputs': {'regions': {'file': f'{i}_regions.f32', 'shape': list(out.shape)}}})
-        with open(os.path.join(d, 'cases.json'), 'w') as f:
-            json.dump(spec, f)
-        res = subprocess.run(['node', os.path.join(REPO, 'training', 'verify_onnx.js'), os.path.abspath(path), d],
-                             capture_output=True, text=True, cwd=REPO)
-        if res.returncode != 0:
-            raise RuntimeError(f'onnxruntime-node verification failed: {res.stdout}\n{res.stderr}')
-        report = json.loads(res.stdout.strip().splitlines()[-1])
-    return max(float(v) for c in report['cases'] for v in c['maxAbsDiff'].values())
+    checks = []
+    for c in cases:
+        img = np.ascontiguousarray(c.full_image()[None], np.float32)
+        checks.append({'name': c.case_id, 'inputs': {'image': img}, 'outputs': {'regions': wrapped(torch.from_numpy(img)).numpy()}})
+    return run_node_verification(path, checks)['worstMaxAbsDiff']
 
 
 def split_counts(ck: dict) -> str:

@@ -46,24 +46,18 @@ def export_onnx(net, task: Task, path: str) -> None:
     onnx.checker.check_model(model, full_check=True)
 
 
-@torch.no_grad()
-def verify_with_node(net, task: Task, onnx_path: str, examples: List[Dict[str, np.ndarray]]) -> Dict:
-    """examples: [{'name', 'image' [N,C,D,H,W], 'mask' [N,C]}]. Returns the JS report plus the worst diff."""
-    net.eval()
-    names = output_names(task)
+def run_node_verification(onnx_path: str, cases: List[Dict]) -> Dict:
+    """cases: [{'name', 'inputs': {tensor name: array}, 'outputs': {tensor name: PyTorch array}}]. Runs the graph
+    in onnxruntime-node (training/verify_onnx.js) and returns its report plus the worst absolute difference."""
     with tempfile.TemporaryDirectory() as d:
         spec = {'cases': []}
-        for i, ex in enumerate(examples):
-            outs = net(torch.from_numpy(ex['image']), torch.from_numpy(ex['mask']))
-            entry = {'name': ex['name'], 'inputs': {}, 'outputs': {}}
-            for key, arr in (('image', ex['image']), ('modality_mask', ex['mask'])):
-                f = f'{i}_{key}.f32'
-                np.ascontiguousarray(arr, np.float32).tofile(os.path.join(d, f))
-                entry['inputs'][key] = {'file': f, 'shape': list(arr.shape)}
-            for n, o in zip(names, outs):
-                f = f'{i}_{n}.f32'
-                o.numpy().astype(np.float32).tofile(os.path.join(d, f))
-                entry['outputs'][n] = {'file': f, 'shape': list(o.shape)}
+        for i, case in enumerate(cases):
+            entry = {'name': case['name'], 'inputs': {}, 'outputs': {}}
+            for kind in ('inputs', 'outputs'):
+                for key, arr in case[kind].items():
+                    f = f'{i}_{kind}_{key}.f32'
+                    np.ascontiguousarray(arr, np.float32).tofile(os.path.join(d, f))
+                    entry[kind][key] = {'file': f, 'shape': list(arr.shape)}
             spec['cases'].append(entry)
         with open(os.path.join(d, 'cases.json'), 'w') as f:
             json.dump(spec, f)
@@ -72,6 +66,18 @@ def verify_with_node(net, task: Task, onnx_path: str, examples: List[Dict[str, n
         if res.returncode != 0:
             raise RuntimeError(f'onnxruntime-node verification failed: {res.stdout}\n{res.stderr}')
         report = json.loads(res.stdout.strip().splitlines()[-1])
-    worst = max(float(v) for c in report['cases'] for v in c['maxAbsDiff'].values())
-    report['worstMaxAbsDiff'] = worst
+    report['worstMaxAbsDiff'] = max(float(v) for c in report['cases'] for v in c['maxAbsDiff'].values())
     return report
+
+
+@torch.no_grad()
+def verify_with_node(net, task: Task, onnx_path: str, examples: List[Dict[str, np.ndarray]]) -> Dict:
+    """examples: [{'name', 'image' [N,C,D,H,W], 'mask' [N,C]}]. Returns the JS report plus the worst diff."""
+    net.eval()
+    names = output_names(task)
+    cases = []
+    for ex in examples:
+        outs = net(torch.from_numpy(ex['image']), torch.from_numpy(ex['mask']))
+        cases.append({'name': ex['name'], 'inputs': {'image': ex['image'], 'modality_mask': ex['mask']},
+                      'outputs': {n: o.numpy() for n, o in zip(names, outs)}})
+    return run_node_verification(onnx_path, cases)
