@@ -2,8 +2,20 @@
 # Reproduces both reference model packages from nothing: data -> training -> evaluation -> ONNX export ->
 # onnxruntime-node verification -> models/<name>/{model.onnx,manifest.json,MODEL_CARD.md}.
 #
-#   bash training/train_all.sh                 # everything (see training/README.md for measured times; resumable)
+#   bash training/train_all.sh --resume        # continue from the committed checkpoints (training/checkpoints/<stage>):
+#                                              # with every stage at its last iteration this only evaluates and
+#                                              # exports, reproducing the shipped weights
+#   bash training/train_all.sh                 # everything from scratch (see training/README.md for measured times)
+#   MAX_MINUTES=150 bash training/train_all.sh --resume   # stop each training stage resumably after 150 min; commit
+#                                              # training/checkpoints and rerun with --resume (another session, a GPU)
 #   QUICK=1 bash training/train_all.sh         # smoke run: tiny data, few iterations, packages to training/runs/quick
+#
+# Stages (each with a committed checkpoint and runs.json, recorded in the model card):
+#   glioma          base multi-task glioma network (0.4.0; its checkpoint is rebuilt from the shipped ONNX)
+#   glioma-distill  GMMAS-style knowledge self-distillation from it: an EMA teacher sees every sequence, the student
+#                   random subsets, matched on outputs and features (nonc/losses.py distillation_loss)
+#   mets            brain-metastasis network
+# then the survival head (nonc/survival.py), fitted on synthetic outcomes and grafted onto the glioma graph.
 #
 # Data: only `neuro-onc-node synth --training-set` (full DICOM studies from the real ch2 anatomy of Debian
 # mricron-data, through the node's own DICOM decoding and toModelGrid): exactly what the node feeds the models.
@@ -12,18 +24,28 @@
 # Uses Debian's /usr/bin/python3 (python3-torch 1.13, python3-onnx 1.12), never the pyenv python first in PATH.
 set -euo pipefail
 cd "$(dirname "$0")"
+RESUME=0
+for a in "$@"; do
+  case "$a" in
+    --resume) RESUME=1 ;;
+    *) echo "train_all.sh: unknown argument '$a' (only --resume)" >&2; exit 64 ;;
+  esac
+done
 PY=/usr/bin/python3
+export RESUME MAX_MINUTES=${MAX_MINUTES:-0}
 NICE=${NICE:-10}
 THREADS=${THREADS:-1}   # per training; the two trainings run in parallel (one core each)
 JOBS=${JOBS:-2}
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
   D=runs/quick/data; R=runs/quick; PKG=runs/quick/models
-  GLIOMA_ITERS=${GLIOMA_ITERS:-20}; METS_ITERS=${METS_ITERS:-20}; SCALE=0
+  GLIOMA_ITERS=${GLIOMA_ITERS:-20}; METS_ITERS=${METS_ITERS:-20}; DISTILL_ITERS=${DISTILL_ITERS:-10}; SCALE=0
+  export CKPT_ROOT=runs/quick/checkpoints
 else
   D=data/v5; R=runs; PKG=../models
-  GLIOMA_ITERS=${GLIOMA_ITERS:-3000}; METS_ITERS=${METS_ITERS:-3000}; SCALE=1
+  GLIOMA_ITERS=${GLIOMA_ITERS:-3000}; METS_ITERS=${METS_ITERS:-3000}; DISTILL_ITERS=${DISTILL_ITERS:-1500}; SCALE=1
 fi
+. ./checkpoints.sh
 run() { echo "+ $*" >&2; nice -n "$NICE" "$@"; }
 n() { if [ "$SCALE" = 1 ]; then echo "$1"; else echo "$2"; fi; }
 
@@ -39,29 +61,46 @@ node_set() { # name count seed vendors mix
 }
 GM=gbm=0.35,astro=0.3,oligo=0.25,none=0.1
 node_set glioma-train "$(n 400 8)" node5-glioma-train siemens,ge "$GM"
+node_set glioma-surv "$(n 160 8)" node5-glioma-surv siemens,ge "$GM"
 node_set glioma-val "$(n 40 4)" node5-glioma-val siemens,ge "$GM"
 node_set glioma-test-philips "$(n 60 4)" node5-glioma-test-philips philips gbm=0.3,astro=0.3,oligo=0.3,none=0.1
 node_set mets-train "$(n 250 6)" node5-mets-train siemens,ge mets=0.9,none=0.1
 node_set mets-val "$(n 30 3)" node5-mets-val siemens,ge mets=0.9,none=0.1
 node_set mets-test-philips "$(n 40 3)" node5-mets-test-philips philips mets=0.9,none=0.1
 
-# 2. Training, both models in parallel (resumable: rerunning continues from runs/<task>/last.pt).
-run $PY -m nonc.train --task glioma --data $D/glioma-train --val-data $D/glioma-val --out $R/glioma \
+# 2. Training, both models in parallel (one core each), each stage resumable (training/checkpoints.sh); a stage whose
+#    checkpoint is at its last iteration does not train again.
+stages_rc=0
+train_stage glioma $R/glioma "$THREADS" -- --task glioma --data $D/glioma-train --val-data $D/glioma-val \
   --iters "$GLIOMA_ITERS" --patch 48 --batch 2 --lr 2e-3 --widths 8,16,32,64 \
-  --region-weights 1,1.5,2 --p-bright 0.1 --eval-every 500 --val-max 10 --ckpt-every 25 --threads "$THREADS" \
+  --region-weights 1,1.5,2 --p-bright 0.1 --eval-every 500 --val-max 10 --ckpt-every 25 \
   --freeze-bn-after $((GLIOMA_ITERS * 3 / 4)) &
 G=$!
-run $PY -m nonc.train --task mets --data $D/mets-train --val-data $D/mets-val --out $R/mets \
+train_stage mets $R/mets "$THREADS" -- --task mets --data $D/mets-train --val-data $D/mets-val \
   --iters "$METS_ITERS" --patch 48 --batch 2 --lr 2e-3 --widths 8,16,32,64 \
-  --p-tumour 0.5 --p-bright 0.25 --eval-every 500 --val-max 10 --ckpt-every 25 --threads "$THREADS" \
+  --p-tumour 0.5 --p-bright 0.25 --eval-every 500 --val-max 10 --ckpt-every 25 \
   --freeze-bn-after $((METS_ITERS * 3 / 4)) &
 M=$!
-wait $G; wait $M
+wait $G || stages_rc=$?
+wait $M || stages_rc=$?
+if [ "$stages_rc" = 0 ]; then
+  # Missing-modality robustness: self-distillation from the base network (both cores). The base stage's last.pt
+  # carries the weights (a rebuilt checkpoint has an identity BatchNorm, hence BatchNorm frozen throughout).
+  train_stage glioma-distill $R/glioma-distill 2 -- --task glioma --data $D/glioma-surv --val-data $D/glioma-val \
+    --iters "$DISTILL_ITERS" --patch 48 --batch 2 --lr 5e-4 --widths 8,16,32,64 --region-weights 1,1.5,2 \
+    --p-bright 0.1 --eval-every 250 --val-max 6 --val-subsets "full,no FLAIR,no T1ce,no T2,no T1" --ckpt-every 25 \
+    --freeze-bn-after 0 --init-checkpoint $R/glioma/last.pt --distill ema --p-full 0.2 || stages_rc=$?
+fi
+if [ "$stages_rc" = 2 ]; then
+  echo "a training stage stopped after MAX_MINUTES=$MAX_MINUTES: commit training/checkpoints and rerun with --resume" >&2
+  exit 0
+fi
+[ "$stages_rc" = 0 ] || exit "$stages_rc"
 
 # 3. Held-out evaluation (+ temperature fitting on the validation cases).
-run $PY -m nonc.evaluate --task glioma --run $R/glioma --val-data $D/glioma-val --val-subsets "full,no FLAIR" \
+run $PY -m nonc.evaluate --task glioma --run $R/glioma-distill --val-data $D/glioma-val --val-subsets "full,no FLAIR" \
   --test "node-unseen-vendor=$D/glioma-test-philips" --subsets "full,no FLAIR,no T1ce,no T2,no T1,T1ce only" \
-  --out $R/glioma/eval.json --threads "$THREADS"
+  --out $R/glioma-distill/eval.json --threads "$THREADS"
 run $PY -m nonc.evaluate --task mets --run $R/mets --val-data $D/mets-val --val-subsets "full,T1ce only" \
   --test "node-unseen-vendor=$D/mets-test-philips" --out $R/mets/eval.json --threads "$THREADS"
 
@@ -69,7 +108,7 @@ run $PY -m nonc.evaluate --task mets --run $R/mets --val-data $D/mets-val --val-
 #    and the regression fixtures of test/training (held-out node-export crops).
 STATEMENT="Synthetic studies from real anatomy (Debian mricron-data ch2/ch2bet template) with simulated contrasts, bias field, noise and tumours following published imaging phenotypes, exported by neuro-onc-node synth --training-set (full DICOM studies through the node's own DICOM decoding and toModelGrid preprocessing); vendor profiles siemens/ge for training. Performance on synthetic data is not clinical performance."
 VERSION=${VERSION:-0.4.0}
-run $PY -m nonc.package --task glioma --run $R/glioma --eval $R/glioma/eval.json --data $D/glioma-test-philips \
+run $PY -m nonc.package --task glioma --run $R/glioma-distill --eval $R/glioma-distill/eval.json --data $D/glioma-test-philips \
   --version "$VERSION" --out $PKG/glioma-mtl --training-data "$STATEMENT" --minimum-sets "flair;t2"
 run $PY -m nonc.package --task mets --run $R/mets --eval $R/mets/eval.json --data $D/mets-test-philips \
   --version "$VERSION" --out $PKG/brainmets-egfr --training-data "$STATEMENT" --minimum-sets "t1ce"

@@ -16,6 +16,8 @@ PY=/usr/bin/python3
 N=${N:-52}; ITERS=${ITERS:-1200}; THREADS=${THREADS:-2}; MAX_MINUTES=${MAX_MINUTES:-45}; STUDIES=${STUDIES:-12}
 D=data/brats1/glioma-train; R=runs/glioma-brats; CK=checkpoints/glioma-brats-convention; PKG=../models/glioma-brats-convention
 run() { echo "+ $*" >&2; nice -n 10 "$@"; }
+export MAX_MINUTES
+. ./checkpoints.sh
 
 # 0. The node, compiled into an ignored folder (the export and the comparison run the node's own code).
 (cd .. && run npx tsc -p tsconfig.build.json --outDir training/runs/dist)
@@ -27,33 +29,15 @@ run() { echo "+ $*" >&2; nice -n 10 "$@"; }
   --grid "$PKG/manifest.json" --jobs 2
 
 # 2. Fine-tuning from glioma-mtl (same network); BatchNorm frozen from the start so the restored weights compute what
-#    glioma-mtl's graph computes. Resumes from the committed checkpoint.
-mkdir -p "$R" "$CK"
-iter_of() { $PY -c "import os,sys,torch; print(torch.load(sys.argv[1])['iter'] if os.path.exists(sys.argv[1]) else -1)" "$1"; }
-# Resume from whichever checkpoint is further on: the committed one, or a local run of this checkout.
-[ "$(iter_of "$CK/last.pt")" -le "$(iter_of "$R/last.pt")" ] || cp "$CK/last.pt" "$R/last.pt"
-before=$(iter_of "$R/last.pt"); [ "$before" -ge 0 ] || before=0
-t0=$(date +%s)
-set +e
-run $PY -m nonc.train --task glioma-brats --data "$D" --out "$R" --iters "$ITERS" --patch 48 --batch 2 --lr 1e-3 \
-  --widths 8,16,32,64 --region-weights 1,1.5,2 --p-bright 0.1 --eval-every 250 --val-fraction 0.1 --val-max 6 \
-  --ckpt-every 25 --threads "$THREADS" --freeze-bn-after 0 --init-onnx ../models/glioma-mtl/model.onnx \
-  --max-minutes "$MAX_MINUTES"
-rc=$?
-set -e
+#    glioma-mtl's graph computes. Resumes from the committed checkpoint (training/checkpoints.sh).
+RESUME=1
+rc=0
+train_stage glioma-brats-convention "$R" "$THREADS" -- --task glioma-brats --data "$D" \
+  --iters "$ITERS" --patch 48 --batch 2 --lr 1e-3 --widths 8,16,32,64 --region-weights 1,1.5,2 --p-bright 0.1 \
+  --eval-every 250 --val-fraction 0.1 --val-max 6 --ckpt-every 25 --freeze-bn-after 0 \
+  --init-onnx ../models/glioma-mtl/model.onnx || rc=$?
 [ "$rc" = 0 ] || [ "$rc" = 2 ] || exit "$rc"
-after=$(iter_of "$R/last.pt")
-cp "$R/last.pt" "$CK/last.pt"
-$PY - "$CK/runs.json" "$before" "$after" "$(( ($(date +%s) - t0) ))" "$THREADS" <<'PYEOF'
-import datetime, json, os, sys
-path, a, b, secs, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-runs = json.load(open(path)) if os.path.exists(path) else []
-if b > a:
-    runs.append({'run': len(runs) + 1, 'from': a, 'to': b, 'minutes': round(secs / 60, 1), 'threads': threads,
-                 'compute': 'CPU (build machine)', 'date': datetime.date.today().isoformat()})
-json.dump(runs, open(path, 'w'), indent=1)
-PYEOF
-if [ "$rc" = 2 ]; then echo "training stopped after $MAX_MINUTES min at iteration $after of $ITERS: commit $CK and rerun" >&2; exit 0; fi
+if [ "$rc" = 2 ]; then echo "training stopped after $MAX_MINUTES min: commit $CK and rerun" >&2; exit 0; fi
 
 # 3. Export (model.onnx + sha256 in the manifest), compare with glioma-mtl through the node, then the model card.
 run $PY -m nonc.brats_package --run "$R" --data "$D" --runs-log "$CK/runs.json" --out "$PKG"

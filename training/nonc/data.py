@@ -236,19 +236,25 @@ class PatchSampler:
         if rng.random() < cfg.p_jitter:
             img = intensity_jitter(np.ascontiguousarray(img), rng)
         mask = random_subset_mask(avail, rng, cfg.p_full_modalities, cfg.favoured_subsets)
+        full = np.ascontiguousarray(img) * avail[:, None, None, None]
         img = np.ascontiguousarray(img) * mask[:, None, None, None]
         if not has_tumour:
             # Tumour-attention heads have nothing to read in a tumour-free patch.
             targets = {h: -1 for h in targets}
-        return img.astype(np.float32), mask, np.ascontiguousarray(lab).astype(np.int64), targets
+        return (img.astype(np.float32), mask, np.ascontiguousarray(lab).astype(np.int64), targets,
+                full.astype(np.float32), avail.astype(np.float32))
 
-    def batch(self, n: int):
+    def batch(self, n: int, with_full: bool = False):
+        """(image, mask, labels, targets) and, with_full, the same patches with every available sequence (the
+        distillation teacher's input) and their availability mask."""
         items = [self.sample() for _ in range(n)]
         img = torch.from_numpy(np.stack([i[0] for i in items]))
         mask = torch.from_numpy(np.stack([i[1] for i in items]))
         lab = torch.from_numpy(np.stack([i[2] for i in items]))
         tg = {h: torch.tensor([i[3][h] for i in items], dtype=torch.long) for h in self.cfg.class_heads}
-        return img, mask, lab, tg
+        if not with_full:
+            return img, mask, lab, tg
+        return img, mask, lab, tg, torch.from_numpy(np.stack([i[4] for i in items])), torch.from_numpy(np.stack([i[5] for i in items]))
 
 
 def split_cases(cases: List[Case], val_fraction: float, seed: int) -> Tuple[List[Case], List[Case]]:

@@ -17,7 +17,7 @@ import torch
 from .data import Case
 from .infer import run_inference
 from .postprocess import node_labels
-from .metrics import auc_binary, auc_macro_ovr, ece, fit_temperature, region_dice, softmax
+from .metrics import auc_binary, auc_macro_ovr, ece, fit_temperature, indeterminate, region_dice, reliability, softmax
 from .tasks import TASKS, Task
 from .train import load_cases, load_validation
 
@@ -76,8 +76,22 @@ def summarise(task: Task, pred: Dict, temps: Dict[str, float]) -> Dict:
         p = softmax(z, temps.get(h, 1.0))
         res = {'n': len(sel), 'accuracy': float((p.argmax(1) == y).mean()), 'ece': ece(p, y),
                'auc': auc_binary(p[:, 1], y) if len(names) == 2 else auc_macro_ovr(p, y),
-               'class_counts': np.bincount(y, minlength=len(names)).tolist()}
+               'class_counts': np.bincount(y, minlength=len(names)).tolist(),
+               'indeterminate_share': float(indeterminate(p).mean()), 'reliability': reliability(p, y)}
+        if h == 'histology':
+            ao = np.isin(y, [names.index('astrocytoma'), names.index('oligodendroglioma')])
+            if ao.any():
+                res['astro_vs_oligo_accuracy'] = float((p[ao].argmax(1) == y[ao]).mean())
+                res['astro_vs_oligo_n'] = int(ao.sum())
         out[h] = res
+    # Share of tumour cases with at least one indeterminate head (what a reader sees as "indeterminate").
+    tum = [r for r in rows if r['tumour']]
+    if tum and task.classes:
+        flags = np.zeros(len(tum), bool)
+        for h in task.classes:
+            z = np.array([r['logits'][h] for r in tum])
+            flags |= indeterminate(softmax(z, temps.get(h, 1.0)))
+        out['any_head_indeterminate_share'] = float(flags.mean())
     return out
 
 

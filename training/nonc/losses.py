@@ -66,3 +66,21 @@ def class_weights(targets: List[int], n: int) -> torch.Tensor:
             counts[t] += 1
     w = torch.where(counts > 0, counts.sum() / (n * counts.clamp(min=1)), torch.ones(n))
     return w / w.mean()
+
+
+def distillation_loss(s_outs: List[torch.Tensor], t_outs: List[torch.Tensor], s_feats: Dict[str, torch.Tensor],
+                      t_feats: Dict[str, torch.Tensor], head_valid: List[torch.Tensor], tau: float) -> Dict[str, torch.Tensor]:
+    """GMMAS-style knowledge self-distillation: the student sees a modality subset, the teacher (an EMA of the
+    student) the same patch with every available sequence.
+    - 'kd_seg': voxel-wise KL(teacher || student) of the softened segmentation (Hinton et al. 2015, x tau^2);
+    - 'kd_heads': the same on the classification heads, only for patches whose heads apply (tumour in the patch);
+    - 'kd_feat': bottleneck and decoder features of the student matched to the teacher's, scaled by the teacher's
+      feature variance so the term does not depend on the feature scale."""
+    def kl(s, t, dim):
+        return F.kl_div(F.log_softmax(s / tau, dim=dim), F.softmax(t / tau, dim=dim), reduction='none').sum(dim) * tau * tau
+    out = {'kd_seg': kl(s_outs[0], t_outs[0], 1).mean()}
+    hs = [kl(s, t, 1)[v] for s, t, v in zip(s_outs[1:], t_outs[1:], head_valid) if v.any()]
+    if hs:
+        out['kd_heads'] = torch.cat(hs).mean()
+    out['kd_feat'] = sum(((s_feats[k] - t_feats[k]) ** 2).mean() / (t_feats[k].var() + 1e-6) for k in t_feats) / len(t_feats)
+    return out

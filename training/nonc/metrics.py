@@ -1,5 +1,5 @@
 """Dice per region, AUC (Mann-Whitney), accuracy and expected calibration error."""
-from typing import Dict, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
 
@@ -73,3 +73,24 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
             a = c
         c, d = b - gr * (b - a), a + gr * (b - a)
     return float(np.exp((a + b) / 2))
+
+
+def reliability(prob: np.ndarray, y: np.ndarray, bins: int = 10) -> List[Dict]:
+    """Reliability-diagram bins of the top-label confidence: [{lo, hi, n, confidence, accuracy}]."""
+    conf = prob.max(1)
+    correct = (prob.argmax(1) == y).astype(float)
+    out = []
+    edges = np.linspace(0, 1, bins + 1)
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (conf > lo) & (conf <= hi)
+        out.append({'lo': float(lo), 'hi': float(hi), 'n': int(sel.sum()),
+                    'confidence': float(conf[sel].mean()) if sel.any() else None,
+                    'accuracy': float(correct[sel].mean()) if sel.any() else None})
+    return out
+
+
+def indeterminate(prob: np.ndarray, min_confidence: float = 0.6, max_norm_entropy: float = 0.9) -> np.ndarray:
+    """The node's rule (manifest heads[].indeterminate defaults): top probability below min_confidence or normalised
+    entropy above max_norm_entropy."""
+    ent = -(prob * np.log(np.clip(prob, 1e-12, 1))).sum(1) / np.log(prob.shape[1])
+    return (prob.max(1) < min_confidence) | (ent > max_norm_entropy)

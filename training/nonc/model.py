@@ -109,6 +109,8 @@ class SegClsNet(nn.Module):
         d2 = self.dec2(torch.cat([self.up2(d3), e2], dim=1))
         d1 = self.dec1(torch.cat([self.up1(d2), e1], dim=1))
         seg_logits = self.seg(d1)
+        # Kept for feature distillation (train.py --distill); not a graph output.
+        self.features = {'e4': e4, 'd3': d3}
 
         # Tumour attention maps from the (detached) predicted probabilities.
         prob = torch.softmax(seg_logits.detach(), dim=1) if attention is None else attention

@@ -67,27 +67,73 @@ def missing_drop(task: Task, test: Dict) -> str:
 
 
 def targets_section(task: Task, test: Dict) -> str:
+    """Issue 16's targets, measured on each test set (the regression floors in npm test read the tables above)."""
     if task.n_seg != 4:
-        return ('Issue 5 sets no numeric target for this model. For orientation only (real data, not comparable): '
-                'the EGFR/GTV reference paper (J Transl Med 2023) reports Dice 0.89 / 0.85 and EGFR accuracy '
-                '0.88 / 0.81 on its internal / external test sets.')
+        return ('Issue 16 asks for GTV Dice ≥ 0.85 on the unseen-vendor test, EGFR AUC with calibration and lesion-wise '
+                'detection. For orientation only (real data, not comparable): the EGFR/GTV reference paper (J Transl '
+                'Med 2023) reports Dice 0.89 / 0.85 and EGFR accuracy 0.88 / 0.81 on its internal / external test sets.')
     lines = []
+
+    def row(tname, metric, target, value, ok):
+        lines.append(f"| {tname} | {metric} | {target} | {f(value)} | {'met' if ok else '**missed**'} |")
     for tname, t in test.items():
-        s = t['subsets'].get('full')
+        subs = t['subsets']
+        s = subs.get('full')
         if not s:
             continue
-        for k, thr in TARGETS.items():
-            v = s[k] if k.startswith('dice') else (s.get(k) or {}).get('auc')
-            if v is None:
-                continue
-            ok = v >= thr
-            lines.append(f"| {tname} | {k.replace('dice_', 'Dice ')}{' AUC' if not k.startswith('dice') else ''} | "
-                         f"≥ {thr:.2f} | {f(v)} | {'met' if ok else '**missed**'} |")
-        for sname in ('no FLAIR', 'no T1ce'):
-            if sname in t['subsets']:
-                d = t['subsets'][sname]['dice_WT'] - s['dice_WT']
-                lines.append(f"| {tname} | Dice WT drop, {sname} | ≤ 0.05 | {f(-d)} | {'met' if -d <= 0.05 else '**missed**'} |")
+        for k, thr in (('WT', 0.88), ('TC', 0.82), ('ET', 0.78)):
+            row(tname, f'Dice {k}, full input', f'≥ {thr:.2f}', s[f'dice_{k}'], s[f'dice_{k}'] >= thr)
+        for sname, key, tol in (('no FLAIR', 'WT', 0.08), ('no T1ce', 'TC', 0.10), ('no T2', 'WT', 0.05), ('no T1', 'WT', 0.05)):
+            if sname in subs:
+                drop = s[f'dice_{key}'] - subs[sname][f'dice_{key}']
+                row(tname, f'Dice {key} drop, {sname}', f'≤ {tol:.2f}', drop, drop <= tol)
+        for sname in ('no FLAIR', 'no T2', 'no T1'):
+            r = subs.get(sname, {}).get('idh')
+            if r:
+                row(tname, f'idh AUC, {sname}', '≥ 0.95', r['auc'], r['auc'] >= 0.95)
+        hist = s.get('histology', {})
+        if 'astro_vs_oligo_accuracy' in hist:
+            row(tname, f"astrocytoma vs oligodendroglioma accuracy, full (n = {hist['astro_vs_oligo_n']})", '≥ 0.85',
+                hist['astro_vs_oligo_accuracy'], hist['astro_vs_oligo_accuracy'] >= 0.85)
+        for h in task.classes:
+            if h in s:
+                row(tname, f'{h} ECE, full', '≤ 0.05', s[h]['ece'], s[h]['ece'] <= 0.05)
+        if 'any_head_indeterminate_share' in s:
+            v = s['any_head_indeterminate_share']
+            row(tname, 'share of tumour cases with an indeterminate head, full', '< 0.10', v, v < 0.10)
     return '| test set | metric | target | reached | |\n|---|---|---|---|---|\n' + '\n'.join(lines)
+
+
+def indeterminate_table(task: Task, test: Dict) -> str:
+    heads = list(task.classes)
+    lines = ['| test set | inputs | ' + ' | '.join(heads) + ' | any head |', '|' + '---|' * (3 + len(heads))]
+    for tname, t in test.items():
+        for sname, s in t['subsets'].items():
+            cells = [f(s[h].get('indeterminate_share')) if h in s else '–' for h in heads]
+            lines.append(f"| {tname} | {sname} | " + ' | '.join(cells) + f" | {f(s.get('any_head_indeterminate_share'))} |")
+    return '\n'.join(lines)
+
+
+def reliability_text(pngs) -> str:
+    if not pngs:
+        return ''
+    out = ['Reliability diagrams (calibrated probabilities; bars: accuracy per confidence bin, red: the bin\'s mean '
+           'confidence, grey: perfect calibration):', '']
+    for tname, names in pngs.items():
+        out.append(f'{tname}, full input: ' + ' '.join(f'![{n}](calibration/{n})' for n in names))
+    return '\n'.join(out) + '\n'
+
+
+def runs_table(stages: Dict[str, list]) -> str:
+    """Every training run of every stage (training/checkpoints/<stage>/runs.json)."""
+    if not stages:
+        return ''
+    lines = ['| stage | run | iterations | minutes | threads | compute | date | note |', '|---|---|---|---|---|---|---|---|']
+    for stage, runs in stages.items():
+        for r in runs:
+            lines.append(f"| {stage} | {r['run']} | {r['from']}–{r['to']} | {r['minutes']} | {r['threads']} | {r['compute']} | "
+                         f"{r.get('date', '')} | {r.get('note', '')} |")
+    return '## Training history (resumable: training/checkpoints)\n' + '\n'.join(lines) + '\n'
 
 
 def inference_text(manifest: Dict) -> str:
@@ -113,8 +159,20 @@ def reporting_rule(manifest: Dict) -> str:
             "sequences named. Sites can turn this off (`models.withholdUnvalidatedSegmentation: false`).\n")
 
 
+def distill_text(args: Dict) -> str:
+    if args.get('distill') != 'ema':
+        return ''
+    return (f"\n- Missing-modality robustness (GMMAS-style knowledge self-distillation): fine-tuned from the base network "
+            f"with an EMA teacher (decay {args.get('ema_decay')}) that sees the same patch with every available sequence, "
+            f"while the student sees a random subset (full input in {args.get('p_full')} of patches). Added to the "
+            f"supervised loss: KL divergence of the softened segmentation and head outputs (temperature "
+            f"{args.get('kd_temp')}, weight {args.get('kd_weight')}) and the student's bottleneck and decoder features "
+            f"matched to the teacher's (variance-scaled MSE, weight {args.get('feat_weight')}). No contrastive term. "
+            f"Checkpoint chosen: the last iteration; validation averaged over {args.get('val_subsets')}.")
+
+
 def write_card(path: str, task: Task, manifest: Dict, ev: Dict, report: Dict, n_params: int, size: int, ck: Dict,
-               extra: str) -> None:
+               extra: str, stages: Dict[str, list] = None, reliability_pngs: Dict[str, list] = None) -> None:
     temps = ', '.join(f'{h} {t:.3f}' for h, t in ev['temperatures'].items())
     sig = ', '.join(f'{h} {s:.3f}' for h, s in (ev.get('sigma') or {}).items())
     args = ck.get('args', {})
@@ -161,7 +219,7 @@ clinical performance figure, and no real patient data was used for training or t
 - Augmentation: flips on all axes; per-channel intensity scale/shift,
   gamma and noise; Tumor-CutMix (p = 0.2: a donor tumour pasted with its labels at the same grid position of another
   case; class labels follow the donor); modality dropout (random non-empty subsets of the available sequences, zeroed
-  with the mask set to match; full input in 35 % of patches).
+  with the mask set to match; full input in {round(100 * (args.get('p_full') if (args.get('p_full') or -1) >= 0 else task.p_full))} % of patches).{distill_text(args)}
 - Calibration: one temperature per head fitted on the validation cases (NLL): {temps}.
 
 ## Training data
@@ -187,14 +245,19 @@ components under 0.1 mL removed{' and enhancing components under 0.1 mL relabell
 ### Classification heads (calibrated probabilities; AUC binary or macro one-vs-rest; accuracy at argmax)
 {head_table(task, ev['test'])}
 
+### Indeterminate outputs (the node's rule: top probability < 0.6 or normalised entropy > 0.9; share of cases)
+{indeterminate_table(task, ev['test'])}
+
+{reliability_text(reliability_pngs)}
 ### Calibration on the validation split (full input)
 | head | ECE before | ECE after temperature scaling |
 |---|---|---|
 {ece_rows}
 
-### Targets (issue 5)
+### Targets (issue 16)
 {targets_section(task, ev['test'])}
 
+{runs_table(stages or {})}
 ## Export verification
 onnx.checker (full check) passed; onnxruntime-node vs PyTorch, worst max abs difference over all outputs
 {report['worstMaxAbsDiff']:.2e} ({'; '.join(c['name'] for c in report['cases'])}).

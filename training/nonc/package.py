@@ -195,6 +195,7 @@ def main(argv=None):
     ap.add_argument('--training-data', required=True, help='training data statement for the manifest')
     ap.add_argument('--minimum-sets', required=True, help='e.g. "flair;t2;t1ce" or "t1ce" (";" between sets, "+" inside)')
     ap.add_argument('--card-extra', default='', help='Markdown file appended to the model card')
+    ap.add_argument('--runs-log', action='append', default=[], help='STAGE=training/checkpoints/<stage>/runs.json (card)')
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     task = TASKS[args.task]
@@ -223,7 +224,17 @@ def main(argv=None):
     from .model_card import write_card
     n_params = sum(p.numel() for p in net.parameters())
     extra = open(args.card_extra).read() if args.card_extra else ''
-    write_card(os.path.join(args.out, 'MODEL_CARD.md'), task, manifest, ev, report, n_params, size, ck, extra)
+    stages = {}
+    for spec in args.runs_log:
+        stage, _, path = spec.partition('=')
+        if os.path.exists(path):
+            with open(path) as f:
+                stages[stage] = json.load(f)
+    from .reliability_png import write_all
+    pngs = {t: write_all(v['subsets']['full'], list(task.classes), os.path.join(args.out, 'calibration'), t)
+            for t, v in ev['test'].items() if 'full' in v['subsets']}
+    write_card(os.path.join(args.out, 'MODEL_CARD.md'), task, manifest, ev, report, n_params, size, ck, extra,
+               stages, pngs)
     print(json.dumps({'package': args.out, 'bytes': size, 'sha256': digest,
                       'worstMaxAbsDiff': report['worstMaxAbsDiff'], 'opset': OPSET,
                       'date': datetime.date.today().isoformat()}))

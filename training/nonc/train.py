@@ -6,12 +6,13 @@ Checkpoints (`last.pt` every --ckpt-every iterations, `best.pt` on the best vali
 interrupted run resumable: rerunning the same command continues from `last.pt`.
 """
 import argparse
+import copy
 import json
 import math
 import os
 import random
 import time
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
@@ -19,7 +20,7 @@ import torch
 from .data import Case, PatchSampler, SamplerConfig, split_cases
 from .export_format import load_training_set
 from .infer import run_inference
-from .losses import UncertaintyWeighting, class_ce, class_weights, seg_loss
+from .losses import UncertaintyWeighting, class_ce, class_weights, distillation_loss, seg_loss
 from .metrics import region_dice
 from .tasks import TASKS, Task
 
@@ -64,12 +65,15 @@ def load_validation(task: Task, run: str, train_data: List[str], val_data: List[
 
 
 @torch.no_grad()
-def validate(model, task: Task, cases: List[Case], patch, tiling: str = 'whole') -> Dict[str, float]:
+def validate(model, task: Task, cases: List[Case], patch, tiling: str = 'whole',
+             subsets: Sequence[str] = ('full',)) -> Dict[str, float]:
+    """Mean Dice per region and head accuracy over the cases and the given input subsets (averaged together)."""
     model.eval()
     dices = {k: [] for k in task.regions}
     correct = {h: [] for h in task.classes}
-    for c in cases:
-        probs, heads, _ = run_inference(model, c.full_image(), c.avail, patch, tiling)
+    for c, roles in ((c, task.eval_subsets[s]) for s in subsets for c in cases):
+        m = np.array([1.0 if r in roles else 0.0 for r in task.roles], np.float32) * c.avail
+        probs, heads, _ = run_inference(model, c.full_image() * m[:, None, None, None], m, patch, tiling)
         pred = probs.argmax(0)
         gt = c.full_labels()
         if (gt > 0).any():
@@ -117,6 +121,17 @@ def main(argv=None):
     ap.add_argument('--max-minutes', type=float, default=0, help='stop (resumably) after this wall time')
     ap.add_argument('--init-onnx', default='',
                     help='start from the weights of an exported model of the same network (e.g. ../models/glioma-mtl/model.onnx)')
+    ap.add_argument('--distill', choices=['none', 'ema'], default='none',
+                    help='ema: knowledge self-distillation from an EMA teacher fed every available sequence')
+    ap.add_argument('--kd-weight', type=float, default=1.0, help='weight of the output distillation terms')
+    ap.add_argument('--feat-weight', type=float, default=0.5, help='weight of the feature distillation term')
+    ap.add_argument('--kd-temp', type=float, default=2.0)
+    ap.add_argument('--ema-decay', type=float, default=0.995)
+    ap.add_argument('--p-full', type=float, default=-1, help='probability of a full-input patch (default: the task\'s)')
+    ap.add_argument('--val-subsets', default='full',
+                    help='comma-separated input subsets (tasks.py eval_subsets) averaged into the validation score')
+    ap.add_argument('--init-checkpoint', default='',
+                    help='start from the network weights of another run\'s checkpoint (e.g. runs/glioma/last.pt)')
     ap.add_argument('--freeze-bn-after', type=int, default=-1,
                     help='from this iteration on, BatchNorm uses (and keeps) its running statistics (-1 = never)')
     args = ap.parse_args(argv)
@@ -148,6 +163,9 @@ def main(argv=None):
     if args.init_onnx and not os.path.exists(os.path.join(args.out, 'last.pt')):
         from .onnx_weights import load_onnx_weights
         print(f'initialised from {args.init_onnx}: {load_onnx_weights(model, args.init_onnx)} tensors', flush=True)
+    if args.init_checkpoint and not os.path.exists(os.path.join(args.out, 'last.pt')):
+        model.load_state_dict(torch.load(args.init_checkpoint)['model'])
+        print(f'initialised from {args.init_checkpoint}', flush=True)
     uw = UncertaintyWeighting(['seg'] + list(task.classes))
     params = list(model.parameters()) + list(uw.parameters())
     opt = torch.optim.AdamW([{'params': model.parameters(), 'weight_decay': 1e-4},
@@ -156,19 +174,30 @@ def main(argv=None):
     cfg = SamplerConfig(patch=patch, p_tumour=task.p_tumour if args.p_tumour < 0 else args.p_tumour,
                         p_bright=args.p_bright, bright_channel=task.roles.index('t1ce'),
                         favoured_subsets=task.favoured_subsets, class_heads=tuple(task.classes),
-                        p_full_modalities=task.p_full)
+                        p_full_modalities=task.p_full if args.p_full < 0 else args.p_full)
     region_w = [float(x) for x in args.region_weights.split(',')] if args.region_weights else None
     sampler = PatchSampler(train_cases, cfg, seed=args.seed)
 
     start_it, best, history = 0, -1.0, []
     last = os.path.join(args.out, 'last.pt')
+    teacher = None
+    if args.distill == 'ema':
+        teacher = copy.deepcopy(model)
+        teacher.eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
     if os.path.exists(last):
         ck = torch.load(last)
         model.load_state_dict(ck['model'])
-        uw.load_state_dict(ck['uw'])
-        opt.load_state_dict(ck['opt'])
-        sampler.rng.setstate(ck['sampler_rng'])
-        torch.set_rng_state(ck['torch_rng'])
+        if teacher is not None:
+            teacher.load_state_dict(ck.get('teacher', ck['model']))
+        if 'opt' in ck:
+            uw.load_state_dict(ck['uw'])
+            opt.load_state_dict(ck['opt'])
+            sampler.rng.setstate(ck['sampler_rng'])
+            torch.set_rng_state(ck['torch_rng'])
+        else:  # a checkpoint rebuilt from an exported graph (nonc.ckpt_from_onnx): weights only
+            print('checkpoint has no optimizer state: optimizer and sampler start fresh', flush=True)
         start_it, best, history = ck['iter'], ck['best'], ck['history']
         print(f'resumed at iteration {start_it}', flush=True)
 
@@ -182,7 +211,8 @@ def main(argv=None):
         torch.save({'model': model.state_dict(), 'uw': uw.state_dict(), 'opt': opt.state_dict(),
                     'sampler_rng': sampler.rng.getstate(), 'torch_rng': torch.get_rng_state(), 'iter': it,
                     'best': best, 'history': history, 'widths': widths, 'task': args.task,
-                    'patch': patch, 'args': vars(args)}, path + '.tmp')
+                    'patch': patch, 'args': vars(args),
+                    **({'teacher': teacher.state_dict()} if teacher is not None else {})}, path + '.tmp')
         os.replace(path + '.tmp', path)
 
     t0 = time.time()
@@ -192,7 +222,10 @@ def main(argv=None):
         set_train_mode(model, 0 <= args.freeze_bn_after <= it)
         for g in opt.param_groups:
             g['lr'] = lr_at(it)
-        img, mask, lab, tg = sampler.batch(args.batch)
+        if teacher is not None:
+            img, mask, lab, tg, full_img, full_mask = sampler.batch(args.batch, with_full=True)
+        else:
+            img, mask, lab, tg = sampler.batch(args.batch)
         attn = None
         if sampler.rng.random() < args.p_gt_attention:
             attn = torch.nn.functional.one_hot(lab, task.n_seg).permute(0, 4, 1, 2, 3).float()
@@ -203,10 +236,22 @@ def main(argv=None):
             if l is not None:
                 losses[h] = l
         loss = uw(losses)
+        if teacher is not None:
+            s_feats = dict(model.features)
+            with torch.no_grad():
+                t_outs = teacher(full_img, full_mask, attn)
+                t_feats = dict(teacher.features)
+            kd = distillation_loss(outs, t_outs, s_feats, t_feats, [t >= 0 for t in tg.values()], args.kd_temp)
+            loss = loss + args.kd_weight * (kd['kd_seg'] + kd.get('kd_heads', 0.0)) + args.feat_weight * kd['kd_feat']
+            losses.update(kd)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 12.0)
         opt.step()
+        if teacher is not None:
+            with torch.no_grad():
+                for tp, sp in zip(teacher.parameters(), model.parameters()):
+                    tp.mul_(args.ema_decay).add_(sp.detach(), alpha=1 - args.ema_decay)
         for k, v in losses.items():
             run_loss[k] = 0.95 * run_loss.get(k, float(v)) + 0.05 * float(v)
         done = it + 1
@@ -216,7 +261,7 @@ def main(argv=None):
             ls = ' '.join(f'{k}={v:.3f}' for k, v in run_loss.items())
             print(f'it {done} {el / max(1, done - start_it):.2f}s/it loss {ls} | sigma {sig}', flush=True)
         if done % args.eval_every == 0 or done == args.iters:
-            v = validate(model, task, val_cases[:args.val_max], patch, args.tiling)
+            v = validate(model, task, val_cases[:args.val_max], patch, args.tiling, args.val_subsets.split(','))
             v['iter'] = done
             v['sigma'] = uw.sigmas()
             history.append(v)
