@@ -25,6 +25,8 @@ import { bidimensionalOf } from './bidimensional';
 import type { LoadedModel } from './registry';
 import type { DeviceQueue } from './runtime';
 import { vasariFeatures } from './vasari';
+import type { ClinicalValues } from './feeds';
+import { summariseSurvival } from './survival';
 
 /** Resamples a model-grid map onto the display series' grid (nearest neighbour for labels). */
 export type ToReference = <T extends Uint8Array | Float32Array>(map: Volume<T>, target: SeriesVolume, mode: 'nearest' | 'linear') => Volume<T>;
@@ -45,6 +47,8 @@ export interface StudyCase {
    * grids, whose voxels do not line up with the display series.
    */
   labelsFromMappedProbabilities?: boolean;
+  /** Clinical values from the header (age), for the survival heads' clinical inputs. */
+  clinical?: ClinicalValues;
 }
 
 export interface AnalyseOptions {
@@ -201,7 +205,8 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
   const t0 = performance.now();
   const m = model.manifest;
   const grid = study.grid;
-  const run = await runModel(model, grid, { tta: opts.tta, ...(opts.queue ? { queue: opts.queue } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  const clinical = study.clinical ?? {};
+  const run = await runModel(model, grid, { tta: opts.tta, clinical, ...(opts.queue ? { queue: opts.queue } : {}), ...(opts.log ? { log: opts.log } : {}) });
   const warnings = [...run.warnings];
   const timings: Record<string, number> = {
     gather: run.timings.gather,
@@ -266,6 +271,18 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
     warnings.push(`no tumour segmented: ${noTumour.headsNotApplicable.map((h) => h.title).join(', ')} not applicable (not reported)`);
   }
   const heads = noTumour ? [] : run.heads;
+  const survival = m.outputs.survival.map((spec) =>
+    summariseSurvival(spec, run.survival.find((x) => x.head === spec.id)!.passes, {
+      ...(clinical.age ? { age: clinical.age } : {}),
+      modalitiesUsed: run.modalities.present,
+      ...(segmentation && nothingSegmented(regions) ? { notApplicable: 'no tumour segmented: survival figures describe a tumour, so they are not applicable' } : {}),
+    }),
+  );
+  for (const s of survival) {
+    if (s.status === 'not-assessable') warnings.push(`${s.title} not assessable: ${s.reason}`);
+    if (s.status === 'not-applicable') warnings.push(`no tumour segmented: ${s.title} not applicable (not reported)`);
+    warnings.push(...s.notes);
+  }
   const diagnosis = noTumour ? undefined : layeredDiagnosis(headsForDiagnosis(m, heads), { minBranchProbability: opts.minBranchProbability ?? 0.5 });
 
   tp = performance.now();
@@ -341,6 +358,7 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
     ...(bidim ? { bidimensional: bidim } : {}),
     ...(noTumour ? { noTumourDetected: noTumour } : {}),
     heads,
+    ...(survival.length ? { survival } : {}),
     ...(diagnosis ? { diagnosis } : {}),
     uncertaintySummary: { level, ...(meanWtUncertainty !== undefined ? { meanSegmentationUncertainty: meanWtUncertainty } : {}), notes },
     ...(importance ? { modalityImportance: importance } : {}),
