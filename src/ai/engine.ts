@@ -170,6 +170,7 @@ async function modalityImportance(
   opts: AnalyseOptions,
   warnings: string[],
   withHeads: boolean,
+  clinical: ClinicalValues,
 ): Promise<ModalityImportance[]> {
   const m = model.manifest;
   const out: ModalityImportance[] = [];
@@ -185,7 +186,7 @@ async function modalityImportance(
       }
       throw e;
     }
-    const run = await runModel(model, grid, { tta: !!opts.modalityImportanceTta && opts.tta, queue: opts.queue, dropRoles: [role], ...(opts.log ? { log: opts.log } : {}) });
+    const run = await runModel(model, grid, { tta: !!opts.modalityImportanceTta && opts.tta, queue: opts.queue, dropRoles: [role], clinical, ...(opts.log ? { log: opts.log } : {}) });
     const headDeltas: Record<string, number> = {};
     for (const h of withHeads ? baseline.run.heads : []) {
       const full = h.classes.reduce((a, c) => (c.probability > a.probability ? c : a));
@@ -289,10 +290,10 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
   let importance: ModalityImportance[] | undefined;
   if (opts.modalityImportance && run.modalities.present.length > 1) {
     const baseline = opts.tta && !opts.modalityImportanceTta
-      ? await runModel(model, grid, { tta: false, ...(opts.queue ? { queue: opts.queue } : {}) })
+      ? await runModel(model, grid, { tta: false, clinical, ...(opts.queue ? { queue: opts.queue } : {}) })
       : run;
     const baseLabels = withheld ? undefined : baseline === run ? gridLabels : baseline.segmentation ? postprocessLabels(m, baseline, grid, opts).labels : undefined;
-    importance = await modalityImportance(model, grid, { run: baseline, labels: baseLabels ?? new Uint8Array(0) }, opts, warnings, !noTumour);
+    importance = await modalityImportance(model, grid, { run: baseline, labels: baseLabels ?? new Uint8Array(0) }, opts, warnings, !noTumour, clinical);
     timings.modalityImportance = performance.now() - tp;
   }
 
