@@ -14,7 +14,7 @@ import type { Logger } from '../log/logger';
 import type { ModelRole } from '../series-id/roles';
 import { InferenceInputError, MissingModalitiesError, UnsupportedSpaceError } from './errors';
 import { auxiliaryFeeds, type ClinicalValues } from './feeds';
-import type { HeadSpec, ModelManifest } from './manifest';
+import type { HeadSpec, ModelManifest, SurvivalHeadSpec } from './manifest';
 import { flipCombinations, gatherPatch, NO_FLIP, patchGridIndex, tensorSpatialShape, toTensorOrder, type Flips } from './patch';
 import { entropy, headProbabilities, meanClassVariance, meanVector, mutualInformation, normalisedEntropy, weightedMeanVector } from './probability';
 import type { LoadedModel } from './registry';
@@ -186,6 +186,13 @@ export function summariseHead(h: HeadSpec, passes: number[][]): HeadResult {
   };
 }
 
+/** A survival head's hazards for the one case of the batch; a graph that gives fewer than the declared bins is refused by name. */
+function survivalHazards(h: SurvivalHeadSpec, raw: Float32Array): number[] {
+  const b = h.timeBinsMonths.length;
+  if (raw.length !== b) throw new InferenceInputError('bad-output', `survival head "${h.id}" output "${h.name}" gave ${raw.length} values for ${b} time bins`);
+  return Array.from(raw);
+}
+
 const privateQueue = new DeviceQueue(1);
 
 /** Runs the model over the whole grid (all windows x all TTA passes) and returns grid-space results. */
@@ -299,7 +306,7 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
         const raw = out[h.name]!.data as Float32Array;
         pass.perTile.get(h.id)!.push(headProbabilities(raw, h.activation, h.classes.length, h.temperature));
       }
-      for (const h of m.outputs.survival) pass.perTile.get(h.id)!.push(Array.from(out[h.name]!.data as Float32Array).slice(0, h.timeBinsMonths.length));
+      for (const h of m.outputs.survival) pass.perTile.get(h.id)!.push(survivalHazards(h, out[h.name]!.data as Float32Array));
       timings.accumulate += performance.now() - t;
     }
     for (const h of [...m.outputs.heads, ...m.outputs.survival]) {

@@ -100,6 +100,18 @@ describe('survival head through the engine', () => {
     expect(f.survival![0]).toEqual(expect.objectContaining({ status: 'reported', modalitiesUsed: ['t1', 't1ce', 't2'] }));
   });
 
+  it('a graph that gives another number of hazards than the declared bins is refused by name, not read past its end', async () => {
+    const m = model.manifest;
+    const s = m.outputs.survival[0]!;
+    const wider = { ...s, shape: ['N', 'B'], timeBinsMonths: [...s.timeBinsMonths, 150] };
+    const bad = { ...model, manifest: { ...m, outputs: { ...m.outputs, survival: [wider] } } };
+    await expect(analyseStudy(bad, study(ph, age(60)), { tta: false })).rejects.toMatchObject({
+      name: 'InferenceInputError',
+      reason: 'bad-output',
+      message: 'survival head "survival" output "survival_hazard" gave 9 values for 10 time bins',
+    });
+  });
+
   it('warm-up feeds the clinical input too', async () => {
     await expect(warmUp(model)).resolves.toBeGreaterThan(0);
   });
