@@ -8,6 +8,7 @@
 import type { PatientAge } from '../dicom/patient-age';
 import type { ModelRole } from '../series-id/roles';
 import type { SurvivalFinding, SurvivalTimePoint } from './findings';
+import { NEUTRAL_CLINICAL } from './feeds';
 import type { SurvivalHeadSpec } from './manifest';
 
 /** S at every bin edge; hazards outside [0, 1] (or not finite) are clamped, so S stays a probability. */
@@ -74,6 +75,8 @@ export function summariseSurvival(spec: SurvivalHeadSpec, passHazards: readonly 
   const timePoints = survivalTimePoints(spec, passHazards);
   const at = survivalTimePoints({ timeBinsMonths: spec.timeBinsMonths, reportAtMonths: [spec.riskGroups.atMonths] }, passHazards)[0]!.probability;
   const notes: string[] = [];
+  const optionalAge = spec.clinicalInputs.find((c) => c.quantity === 'age-years' && !c.required);
+  if (optionalAge && !ctx.age) notes.push(`patient age unknown: the model was fed the neutral value ${NEUTRAL_CLINICAL['age-years']} years`);
   const [lo, hi] = spec.ageRangeYears;
   if (ctx.age && (ctx.age.years < lo || ctx.age.years > hi)) {
     notes.push(`age ${Math.floor(ctx.age.years)} years is outside the ${lo}-${hi} years the model was trained on: the figures are less reliable`);

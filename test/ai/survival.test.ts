@@ -151,6 +151,8 @@ describe('hazards -> survival', () => {
     const one = summariseSurvival(m, [h], { age: { years: 50, source: 'PatientAge' }, modalitiesUsed: [] });
     expect(one.uncertainty).toEqual({ estimated: false, passes: 1, method: 'not estimated (one pass, no test-time augmentation)' });
     expect(one.notes).toEqual([]);
+    const optional = { ...m, clinicalInputs: m.clinicalInputs.map((c) => ({ ...c, required: false })) };
+    expect(summariseSurvival(optional, [h], { modalitiesUsed: [] })).toEqual(expect.objectContaining({ status: 'reported', notes: ['patient age unknown: the model was fed the neutral value 60 years'] }));
     const no = summariseSurvival(m, [h], { modalitiesUsed: [] });
     expect(no).toEqual(expect.objectContaining({ status: 'not-assessable', reason: 'patient age unknown: no PatientAge, PatientBirthDate/StudyDate', timePoints: [] }));
     expect(no.riskGroup).toBeUndefined();
