@@ -11,6 +11,7 @@ const UNIT = [
   'ai/math',
   'ai/parity',
   'ai/radiomics',
+  'ai/survival',
   'audit/config',
   'audit/recorder',
   'config/load',

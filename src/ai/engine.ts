@@ -25,6 +25,8 @@ import { bidimensionalOf } from './bidimensional';
 import type { LoadedModel } from './registry';
 import type { DeviceQueue } from './runtime';
 import { vasariFeatures } from './vasari';
+import type { ClinicalValues } from './feeds';
+import { summariseSurvival } from './survival';
 
 /** Resamples a model-grid map onto the display series' grid (nearest neighbour for labels). */
 export type ToReference = <T extends Uint8Array | Float32Array>(map: Volume<T>, target: SeriesVolume, mode: 'nearest' | 'linear') => Volume<T>;
@@ -45,6 +47,8 @@ export interface StudyCase {
    * grids, whose voxels do not line up with the display series.
    */
   labelsFromMappedProbabilities?: boolean;
+  /** Clinical values from the header (age), for the survival heads' clinical inputs. */
+  clinical?: ClinicalValues;
 }
 
 export interface AnalyseOptions {
@@ -166,6 +170,7 @@ async function modalityImportance(
   opts: AnalyseOptions,
   warnings: string[],
   withHeads: boolean,
+  clinical: ClinicalValues,
 ): Promise<ModalityImportance[]> {
   const m = model.manifest;
   const out: ModalityImportance[] = [];
@@ -181,7 +186,7 @@ async function modalityImportance(
       }
       throw e;
     }
-    const run = await runModel(model, grid, { tta: !!opts.modalityImportanceTta && opts.tta, queue: opts.queue, dropRoles: [role], ...(opts.log ? { log: opts.log } : {}) });
+    const run = await runModel(model, grid, { tta: !!opts.modalityImportanceTta && opts.tta, queue: opts.queue, dropRoles: [role], clinical, ...(opts.log ? { log: opts.log } : {}) });
     const headDeltas: Record<string, number> = {};
     for (const h of withHeads ? baseline.run.heads : []) {
       const full = h.classes.reduce((a, c) => (c.probability > a.probability ? c : a));
@@ -201,7 +206,8 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
   const t0 = performance.now();
   const m = model.manifest;
   const grid = study.grid;
-  const run = await runModel(model, grid, { tta: opts.tta, ...(opts.queue ? { queue: opts.queue } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  const clinical = study.clinical ?? {};
+  const run = await runModel(model, grid, { tta: opts.tta, clinical, ...(opts.queue ? { queue: opts.queue } : {}), ...(opts.log ? { log: opts.log } : {}) });
   const warnings = [...run.warnings];
   const timings: Record<string, number> = {
     gather: run.timings.gather,
@@ -266,16 +272,28 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
     warnings.push(`no tumour segmented: ${noTumour.headsNotApplicable.map((h) => h.title).join(', ')} not applicable (not reported)`);
   }
   const heads = noTumour ? [] : run.heads;
+  const survival = m.outputs.survival.map((spec) =>
+    summariseSurvival(spec, run.survival.find((x) => x.head === spec.id)!.passes, {
+      ...(clinical.age ? { age: clinical.age } : {}),
+      modalitiesUsed: run.modalities.present,
+      ...(segmentation && nothingSegmented(regions) ? { notApplicable: 'no tumour segmented: survival figures describe a tumour, so they are not applicable' } : {}),
+    }),
+  );
+  for (const s of survival) {
+    if (s.status === 'not-assessable') warnings.push(`${s.title} not assessable: ${s.reason}`);
+    if (s.status === 'not-applicable') warnings.push(`no tumour segmented: ${s.title} not applicable (not reported)`);
+    warnings.push(...s.notes);
+  }
   const diagnosis = noTumour ? undefined : layeredDiagnosis(headsForDiagnosis(m, heads), { minBranchProbability: opts.minBranchProbability ?? 0.5 });
 
   tp = performance.now();
   let importance: ModalityImportance[] | undefined;
   if (opts.modalityImportance && run.modalities.present.length > 1) {
     const baseline = opts.tta && !opts.modalityImportanceTta
-      ? await runModel(model, grid, { tta: false, ...(opts.queue ? { queue: opts.queue } : {}) })
+      ? await runModel(model, grid, { tta: false, clinical, ...(opts.queue ? { queue: opts.queue } : {}) })
       : run;
     const baseLabels = withheld ? undefined : baseline === run ? gridLabels : baseline.segmentation ? postprocessLabels(m, baseline, grid, opts).labels : undefined;
-    importance = await modalityImportance(model, grid, { run: baseline, labels: baseLabels ?? new Uint8Array(0) }, opts, warnings, !noTumour);
+    importance = await modalityImportance(model, grid, { run: baseline, labels: baseLabels ?? new Uint8Array(0) }, opts, warnings, !noTumour, clinical);
     timings.modalityImportance = performance.now() - tp;
   }
 
@@ -341,6 +359,7 @@ export async function analyseStudy(model: LoadedModel, study: StudyCase, opts: A
     ...(bidim ? { bidimensional: bidim } : {}),
     ...(noTumour ? { noTumourDetected: noTumour } : {}),
     heads,
+    ...(survival.length ? { survival } : {}),
     ...(diagnosis ? { diagnosis } : {}),
     uncertaintySummary: { level, ...(meanWtUncertainty !== undefined ? { meanSegmentationUncertainty: meanWtUncertainty } : {}), notes },
     ...(importance ? { modalityImportance: importance } : {}),

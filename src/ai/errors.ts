@@ -54,7 +54,7 @@ export class UnsupportedSpaceError extends Error {
 /** The input handed to the engine does not fit the model (grid size, channel length, unknown model). */
 export class InferenceInputError extends Error {
   constructor(
-    readonly reason: 'grid-mismatch' | 'unknown-model' | 'bad-input',
+    readonly reason: 'grid-mismatch' | 'unknown-model' | 'bad-input' | 'bad-output',
     message: string,
   ) {
     super(message);

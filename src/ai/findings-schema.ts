@@ -9,7 +9,7 @@ import { registrationReportSchema } from '../registration/report';
 import { MODEL_ROLES } from '../series-id/roles';
 import type { Bidimensional, Diameter } from './bidimensional';
 import { HEAD_KIND_CLASSES, type HeadKind } from './manifest';
-import type { CodedConcept, Findings, HeadResult, InputSeries, LayeredDiagnosis, RegionKey, RegionMeasurement, SegmentDefinition, SegmentKey } from './findings';
+import type { CodedConcept, Findings, HeadResult, InputSeries, LayeredDiagnosis, RegionKey, RegionMeasurement, SegmentDefinition, SegmentKey, SurvivalFinding } from './findings';
 import { EXECUTION_PROVIDERS, type ExecutionProviderName } from './providers';
 
 const role = z.enum(MODEL_ROLES);
@@ -49,6 +49,22 @@ const head: z.ZodType<HeadResult> = z.looseObject({
   uncertainty: z.looseObject({ entropy: num, normalisedEntropy: num, ttaVariance: num.optional(), mutualInformation: num.optional() }),
   indeterminate: z.boolean(),
   temperature: num,
+});
+
+const survival: z.ZodType<SurvivalFinding> = z.looseObject({
+  head: z.string(),
+  title: z.string(),
+  status: z.enum(['reported', 'not-assessable', 'not-applicable']),
+  reason: z.string().optional(),
+  timePoints: z.array(z.looseObject({ months: num, probability: num, std: num.optional(), min: num.optional(), max: num.optional() })),
+  riskGroup: z.looseObject({ name: z.string(), atMonths: num, survivalProbability: num }).optional(),
+  uncertainty: z.looseObject({ estimated: z.boolean(), passes: num, method: z.string() }).optional(),
+  ageYears: z.number().int().optional(),
+  ageSource: z.string().optional(),
+  modalitiesUsed: z.array(role),
+  outcomes: z.enum(['synthetic', 'observed']),
+  statement: z.string(),
+  notes: z.array(z.string()),
 });
 
 const labelled = z.looseObject({ label: z.string(), code: code.optional(), probability: num });
@@ -112,6 +128,7 @@ export const findingsSchema: z.ZodType<Findings> = z.looseObject({
   noTumourDetected: z.looseObject({ headsNotApplicable: z.array(z.looseObject({ head: z.string(), kind: headKind, title: z.string() })) }).optional(),
   bidimensional: bidimensional.optional(),
   heads: z.array(head),
+  survival: z.array(survival).optional(),
   diagnosis: diagnosis.optional(),
   uncertaintySummary: z.looseObject({ level: z.enum(['low', 'moderate', 'high']), meanSegmentationUncertainty: num.optional(), notes: z.array(z.string()) }),
   modalityImportance: z.array(z.looseObject({ role, headDeltas: z.record(z.string(), num), diceToFull: num.optional() })).optional(),

@@ -78,6 +78,41 @@ export interface HeadResult {
   temperature: number;
 }
 
+/** One reported time of a survival head: probability of surviving beyond `months`. */
+export interface SurvivalTimePoint {
+  months: number;
+  /** Mean over TTA passes. */
+  probability: number;
+  /** Across TTA passes (absent without TTA). */
+  std?: number;
+  min?: number;
+  max?: number;
+}
+
+/**
+ * A survival head (manifest kind "survival"): population figures for patients like this one, never a prediction
+ * for this patient; `statement` says so and every encoder shows it with the figures.
+ */
+export interface SurvivalFinding {
+  head: string;
+  title: string;
+  /** reported; not-assessable (a required clinical input unknown); not-applicable (no tumour segmented). */
+  status: 'reported' | 'not-assessable' | 'not-applicable';
+  /** Why not reported. */
+  reason?: string;
+  timePoints: SurvivalTimePoint[];
+  riskGroup?: { name: string; atMonths: number; survivalProbability: number };
+  uncertainty?: { estimated: boolean; passes: number; method: string };
+  /** Age fed to the model, in whole years (rounded down), and where it came from; no birth date is kept. */
+  ageYears?: number;
+  ageSource?: string;
+  /** Roles the model was fed (a subset when sequences were missing). */
+  modalitiesUsed: ModelRole[];
+  outcomes: 'synthetic' | 'observed';
+  statement: string;
+  notes: string[];
+}
+
 /** WHO CNS5 (2021) layered diagnosis assembled from the heads, never beyond what they support. */
 export interface LayeredDiagnosis {
   integrated: { label: string; code?: CodedConcept; probability: number; indeterminate: boolean };
@@ -202,6 +237,8 @@ export interface Findings {
    */
   bidimensional?: Bidimensional & { region: RegionKey; source: SliceSource };
   heads: HeadResult[];
+  /** Survival heads, reported or with the reason they are not. */
+  survival?: SurvivalFinding[];
   diagnosis?: LayeredDiagnosis;
   /** Per-case uncertainty: one number a reader can act on, plus its parts. */
   uncertaintySummary: { level: 'low' | 'moderate' | 'high'; meanSegmentationUncertainty?: number; notes: string[] };

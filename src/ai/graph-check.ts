@@ -2,7 +2,7 @@
  * Manifest vs ONNX graph: do the declared tensors exist with the declared element type, rank and fixed sizes?
  * Works on onnxruntime's session metadata (names, types, shapes with symbolic dims as strings). Pure.
  */
-import type { ModelManifest } from './manifest';
+import { clinicalInputs, type ModelManifest } from './manifest';
 import { tensorSpatialShape } from './patch';
 
 /** The part of onnxruntime's ValueMetadata we read. */
@@ -24,6 +24,7 @@ function declaredInputs(m: ModelManifest): Declared[] {
   const out: Declared[] = [{ what: 'image input', ...m.inputs.image }];
   if (m.inputs.modalityMask) out.push({ what: 'modality mask input', ...m.inputs.modalityMask });
   if (m.inputs.wholeImage) out.push({ what: 'whole-image input', ...m.inputs.wholeImage });
+  for (const c of clinicalInputs(m)) out.push({ what: `clinical input (${c.quantity})`, ...c });
   return out;
 }
 
@@ -31,6 +32,7 @@ function declaredOutputs(m: ModelManifest): Declared[] {
   const out: Declared[] = [];
   if (m.outputs.segmentation) out.push({ what: 'segmentation output', ...m.outputs.segmentation });
   for (const h of m.outputs.heads) out.push({ what: `head "${h.id}" output`, ...h });
+  for (const h of m.outputs.survival) out.push({ what: `survival head "${h.id}" output`, ...h });
   return out;
 }
 
@@ -63,6 +65,14 @@ export function checkGraph(m: ModelManifest, inputs: readonly TensorMeta[], outp
   for (const d of declaredOutputs(m)) problems.push(...compare(d, outputs.find((x) => x.name === d.name), 'output', outNames));
   const fed = new Set(decl.map((d) => d.name));
   for (const g of inputs) if (!fed.has(g.name)) problems.push(`graph input "${g.name}" is not declared in the manifest (the node would not feed it)`);
+
+  // A survival head's width is its number of time bins, even where the manifest leaves it symbolic.
+  for (const h of m.outputs.survival) {
+    const b = outputs.find((x) => x.name === h.name)?.shape?.[1];
+    if (typeof b === 'number' && b !== h.timeBinsMonths.length) {
+      problems.push(`survival head "${h.id}" output "${h.name}": the graph gives ${b} hazards, the manifest declares ${h.timeBinsMonths.length} time bins`);
+    }
+  }
 
   // Fixed spatial sizes in the graph must equal the window the node will feed.
   if (m.tiling.mode !== 'whole') {

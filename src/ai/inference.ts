@@ -13,7 +13,8 @@ import type { Vec3 } from '../imaging/volume';
 import type { Logger } from '../log/logger';
 import type { ModelRole } from '../series-id/roles';
 import { InferenceInputError, MissingModalitiesError, UnsupportedSpaceError } from './errors';
-import type { HeadSpec, ModelManifest } from './manifest';
+import { auxiliaryFeeds, type ClinicalValues } from './feeds';
+import type { HeadSpec, ModelManifest, SurvivalHeadSpec } from './manifest';
 import { flipCombinations, gatherPatch, NO_FLIP, patchGridIndex, tensorSpatialShape, toTensorOrder, type Flips } from './patch';
 import { entropy, headProbabilities, meanClassVariance, meanVector, mutualInformation, normalisedEntropy, weightedMeanVector } from './probability';
 import type { LoadedModel } from './registry';
@@ -52,6 +53,8 @@ export interface InferenceOptions {
    * per-pass probabilities, GMMAS style; adds the voxel mutual-information map; ~5x more accumulation time).
    */
   averaging?: 'logits' | 'probabilities';
+  /** Clinical inputs of survival heads (age); unknown values are fed as a neutral value. */
+  clinical?: ClinicalValues;
   log?: Logger;
 }
 
@@ -83,6 +86,8 @@ export interface ModelRun {
   dims: Vec3;
   segmentation?: SegmentationRaw;
   heads: HeadResult[];
+  /** Survival heads' hazards, per TTA pass (tiles combined per the head's aggregation). */
+  survival: { head: string; passes: number[][] }[];
   tiles: number;
   passes: number;
   forwardCount: number;
@@ -148,7 +153,7 @@ interface PassHeads {
   tumourMass: number[];
 }
 
-function aggregateTiles(h: HeadSpec, perTile: number[][], tumourMass: number[], centreTile: number): number[] {
+function aggregateTiles(h: Pick<HeadSpec, 'aggregation'>, perTile: number[][], tumourMass: number[], centreTile: number): number[] {
   if (perTile.length === 1) return perTile[0]!;
   if (h.aggregation === 'centre-crop') return perTile[centreTile]!;
   if (h.aggregation === 'tumour-weighted-mean') return weightedMeanVector(perTile, tumourMass);
@@ -179,6 +184,13 @@ export function summariseHead(h: HeadSpec, passes: number[][]): HeadResult {
     indeterminate,
     temperature: h.temperature,
   };
+}
+
+/** A survival head's hazards for the one case of the batch; a graph that gives fewer than the declared bins is refused by name. */
+function survivalHazards(h: SurvivalHeadSpec, raw: Float32Array): number[] {
+  const b = h.timeBinsMonths.length;
+  if (raw.length !== b) throw new InferenceInputError('bad-output', `survival head "${h.id}" output "${h.name}" gave ${raw.length} values for ${b} time bins`);
+  return Array.from(raw);
 }
 
 const privateQueue = new DeviceQueue(1);
@@ -242,17 +254,17 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
   const base = Int32Array.from(channelOf, (c) => c * P);
   const kernelMode: KernelMode = seg?.mode === 'labels' ? (seg.activation === 'softmax' ? 'softmax' : 'identity') : seg?.activation === 'sigmoid' ? 'sigmoid' : 'identity';
   const tumourChannel = seg?.mode === 'labels' ? bgIndex : wtIndex;
-  const needMass = m.outputs.heads.some((h) => h.aggregation === 'tumour-weighted-mean');
-  const headPasses = new Map<string, number[][]>(m.outputs.heads.map((h) => [h.id, []]));
+  const needMass = [...m.outputs.heads, ...m.outputs.survival].some((h) => h.aggregation === 'tumour-weighted-mean');
+  const headPasses = new Map<string, number[][]>([...m.outputs.heads, ...m.outputs.survival].map((h) => [h.id, []]));
   const centreTile = centreTileIndex(dims, tiles);
   const timings = { gather: 0, forward: 0, accumulate: 0, finalise: 0, total: 0 };
   const Tensor = model.Tensor ?? ort.Tensor;
-  const maskTensor = plan.mask && m.inputs.modalityMask ? new Tensor('float32', plan.mask, [1, plan.mask.length]) : undefined;
+  const aux = auxiliaryFeeds(m, Tensor, { ...(plan.mask ? { mask: plan.mask } : {}), ...(opts.clinical ? { clinical: opts.clinical } : {}) });
   const T = seg?.temperature ?? 1;
   let forwardCount = 0;
 
   for (const f of flips) {
-    const pass: PassHeads = { perTile: new Map(m.outputs.heads.map((h) => [h.id, []])), tumourMass: [] };
+    const pass: PassHeads = { perTile: new Map([...m.outputs.heads, ...m.outputs.survival].map((h) => [h.id, []])), tumourMass: [] };
     let whole: ort.Tensor | undefined;
     if (m.inputs.wholeImage) {
       const data = gatherPatch(fedArrays, dims, [0, 0, 0], dims, axes, f, fill);
@@ -263,8 +275,8 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
       const data = gatherPatch(fedArrays, dims, tile.origin, patch, axes, f, fill);
       const feeds: Record<string, ort.Tensor> = {
         [m.inputs.image.name]: new Tensor('float32', data, [1, fedArrays.length, ...spatial]),
+        ...aux,
       };
-      if (maskTensor) feeds[m.inputs.modalityMask!.name] = maskTensor;
       if (whole) feeds[m.inputs.wholeImage!.name] = whole;
       timings.gather += performance.now() - t;
       t = performance.now();
@@ -294,9 +306,10 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
         const raw = out[h.name]!.data as Float32Array;
         pass.perTile.get(h.id)!.push(headProbabilities(raw, h.activation, h.classes.length, h.temperature));
       }
+      for (const h of m.outputs.survival) pass.perTile.get(h.id)!.push(survivalHazards(h, out[h.name]!.data as Float32Array));
       timings.accumulate += performance.now() - t;
     }
-    for (const h of m.outputs.heads) {
+    for (const h of [...m.outputs.heads, ...m.outputs.survival]) {
       headPasses.get(h.id)!.push(aggregateTiles(h, pass.perTile.get(h.id)!, pass.tumourMass, centreTile));
     }
   }
@@ -325,6 +338,7 @@ async function runPlanned(model: LoadedModel, input: GridInput, plan: ModalityPl
     dims: [...dims] as Vec3,
     ...(segmentation ? { segmentation } : {}),
     heads,
+    survival: m.outputs.survival.map((h) => ({ head: h.id, passes: headPasses.get(h.id)! })),
     tiles: tiles.tiles.length,
     passes: flips.length,
     forwardCount,

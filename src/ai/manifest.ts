@@ -272,6 +272,59 @@ const headOutput = z
   })
   .strict();
 
+/** An extra graph input the node fills from the DICOM header on every forward (every tile and TTA pass). */
+const clinicalInput = z
+  .object({
+    /** 'age-years': age in years at the study date, fed raw (the graph normalises it). */
+    quantity: z.enum(['age-years']),
+    name: tensorName,
+    dtype: z.enum(['float32']),
+    /** [N, 1]. */
+    shape: z.array(dimension).length(2),
+    /** Without the value the head is not assessable (a neutral value is fed so the forward still runs). */
+    required: z.boolean().default(true),
+  })
+  .strict();
+
+/**
+ * Discrete-time survival head: output [N, B] holds conditional hazards h_b in [0, 1] for the bins
+ * (edge[b-1], edge[b]] months (edge[-1] = 0); S(edge[b]) = prod_{j<=b} (1 - h_j).
+ */
+const survivalHead = z
+  .object({
+    id: z.string().regex(/^[a-z0-9_]+$/),
+    title: z.string().min(1),
+    kind: z.literal('survival'),
+    name: tensorName,
+    dtype: z.enum(['float32']),
+    shape: z.array(dimension).length(2),
+    /** Upper bin edges in months, strictly increasing. */
+    timeBinsMonths: z.array(z.number().positive()).min(1),
+    /** Times reported (each must be a bin edge). */
+    reportAtMonths: z.array(z.number().positive()).min(1),
+    /** Risk group from the mean S(atMonths): the first group whose `below` exceeds it. */
+    riskGroups: z
+      .object({
+        atMonths: z.number().positive(),
+        groups: z.array(z.object({ name: z.string().min(1), below: z.number() }).strict()).min(1),
+      })
+      .strict(),
+    clinicalInputs: z.array(clinicalInput).default([]),
+    /** How per-window hazards are combined when the volume is tiled (as for classification heads). */
+    aggregation: z.enum(['centre-crop', 'mean', 'tumour-weighted-mean']).default('mean'),
+    /** Age range (years) the model card states the head was trained on; outside it the findings carry a note. */
+    ageRangeYears: z.tuple([z.number().min(0), z.number().positive()]).default([18, 90]),
+    /** 'synthetic': trained on simulated outcomes; 'observed': on real follow-up. */
+    outcomes: z.enum(['synthetic', 'observed']),
+    /** Shown and encoded wherever the head's figures appear. */
+    statement: z.string().min(1),
+  })
+  .strict()
+  .superRefine((h, ctx) => checkSurvivalHead(h, (path, message) => ctx.addIssue({ code: 'custom', path, message })));
+
+/** Heads as listed in the manifest, told apart by kind: survival, else a classification head. */
+const anyHead = z.discriminatedUnion('kind', [headOutput, survivalHead]);
+
 export const manifestSchema = z
   .object({
     schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
@@ -303,8 +356,14 @@ export const manifestSchema = z
     tiling: tiling,
     tta: tta.prefault({}),
     outputs: z
-      .object({ segmentation: segmentationOutput.optional(), heads: z.array(headOutput).default([]) })
-      .strict(),
+      .object({ segmentation: segmentationOutput.optional(), heads: z.array(anyHead).default([]) })
+      .strict()
+      // One list in the file; split by kind here, so classification code never meets a survival head.
+      .transform(({ heads, ...rest }) => ({
+        ...rest,
+        heads: heads.filter((h): h is z.infer<typeof headOutput> => h.kind !== 'survival'),
+        survival: heads.filter((h): h is z.infer<typeof survivalHead> => h.kind === 'survival'),
+      })),
   })
   .strict()
   .superRefine((m, ctx) => checkConsistency(m, ctx));
@@ -314,6 +373,19 @@ export type ManifestInput = z.input<typeof manifestSchema>;
 export type HeadSpec = ModelManifest['outputs']['heads'][number];
 export type SegmentationSpec = NonNullable<ModelManifest['outputs']['segmentation']>;
 export type TilingSpec = ModelManifest['tiling'];
+export type SurvivalHeadSpec = ModelManifest['outputs']['survival'][number];
+export type ClinicalInputSpec = SurvivalHeadSpec['clinicalInputs'][number];
+
+/** Every clinical input the graph takes, once per tensor name (several heads may share one). */
+export function clinicalInputs(m: ModelManifest): ClinicalInputSpec[] {
+  return clinicalInputsOf(m.outputs.survival);
+}
+
+function clinicalInputsOf(survival: readonly SurvivalHeadSpec[]): ClinicalInputSpec[] {
+  const seen = new Map<string, ClinicalInputSpec>();
+  for (const h of survival) for (const c of h.clinicalInputs) if (!seen.has(c.name)) seen.set(c.name, c);
+  return [...seen.values()];
+}
 
 function dup<T>(xs: readonly T[]): T | undefined {
   const seen = new Set<T>();
@@ -405,15 +477,25 @@ function checkConsistency(m: ModelManifest, ctx: z.RefinementCtx): void {
       }
     }
   }
-  const headIds = m.outputs.heads.map((h) => h.id);
+  // A head that failed its own checks leaves the outputs unsplit (zod skips the transform then): split here too.
+  const all = [...m.outputs.heads, ...((m.outputs.survival as SurvivalHeadSpec[] | undefined) ?? [])] as (HeadSpec | SurvivalHeadSpec)[];
+  const classification = all.filter((h): h is HeadSpec => h.kind !== 'survival');
+  const survival = all.filter((h): h is SurvivalHeadSpec => h.kind === 'survival');
+  const headIds = all.map((h) => h.id);
   const dh = dup(headIds);
   if (dh) issue(['outputs', 'heads'], `head id "${dh}" used twice`);
-  const names = [m.inputs.image.name, m.inputs.modalityMask?.name, m.inputs.wholeImage?.name, seg?.name, ...m.outputs.heads.map((h) => h.name)].filter(
-    (x): x is string => !!x,
-  );
+  const names = [
+    m.inputs.image.name,
+    m.inputs.modalityMask?.name,
+    m.inputs.wholeImage?.name,
+    ...clinicalInputsOf(survival).map((c) => c.name),
+    seg?.name,
+    ...all.map((h) => h.name),
+  ].filter((x): x is string => !!x);
   const dn = dup(names);
   if (dn) issue(['outputs'], `tensor name "${dn}" used twice`);
-  m.outputs.heads.forEach((h, n) => {
+
+  classification.forEach((h, n) => {
     if (h.kind !== 'generic') {
       const want = HEAD_KIND_CLASSES[h.kind] as readonly string[];
       const got = h.classes.map((x) => x.name);
@@ -432,6 +514,31 @@ function checkConsistency(m: ModelManifest, ctx: z.RefinementCtx): void {
       issue(['outputs', 'heads', n, 'temperature'], 'temperature needs logits (activation softmax/sigmoid)');
     }
   });
+}
+
+/** Survival head rules: increasing bin edges, reported times on edges, output width = number of bins. */
+function checkSurvivalHead(h: z.infer<typeof survivalHead>, issue: (path: (string | number)[], message: string) => void): void {
+  const edges = h.timeBinsMonths;
+  edges.forEach((e, i) => {
+    if (i > 0 && !(e > edges[i - 1]!)) issue(['timeBinsMonths', i], `bin edges must increase strictly (${edges[i - 1]} then ${e})`);
+  });
+  h.reportAtMonths.forEach((t, i) => {
+    if (!edges.includes(t)) issue(['reportAtMonths', i], `${t} months is not a bin edge (timeBinsMonths: ${edges.join(', ')})`);
+  });
+  if (!edges.includes(h.riskGroups.atMonths)) issue(['riskGroups', 'atMonths'], `${h.riskGroups.atMonths} months is not a bin edge (timeBinsMonths: ${edges.join(', ')})`);
+  const below = h.riskGroups.groups.map((g) => g.below);
+  below.forEach((b, i) => {
+    if (i > 0 && !(b > below[i - 1]!)) issue(['riskGroups', 'groups', i, 'below'], `thresholds must increase (${below[i - 1]} then ${b})`);
+  });
+  if (below[below.length - 1]! <= 1) issue(['riskGroups', 'groups'], `the last group's "below" must exceed 1 so that every probability has a group (is ${below[below.length - 1]})`);
+  const b = h.shape[1];
+  if (typeof b === 'number' && b !== edges.length) issue(['shape', 1], `${b} hazard outputs for ${edges.length} time bins`);
+  const dc = dup(h.clinicalInputs.map((c) => c.quantity));
+  if (dc) issue(['clinicalInputs'], `quantity "${dc}" listed twice`);
+  h.clinicalInputs.forEach((c, i) => {
+    if (typeof c.shape[1] === 'number' && c.shape[1] !== 1) issue(['clinicalInputs', i, 'shape', 1], `a clinical input is one value per case ([N, 1]), not ${c.shape[1]}`);
+  });
+  if (h.ageRangeYears[0] >= h.ageRangeYears[1]) issue(['ageRangeYears'], `range [${h.ageRangeYears.join(', ')}] is empty`);
 }
 
 export class ManifestError extends Error {

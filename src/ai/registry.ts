@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger';
 import type { ModelRole } from '../series-id/roles';
 import { ModelPackageError } from './errors';
 import { checkGraph } from './graph-check';
+import { auxiliaryFeeds } from './feeds';
 import { ManifestError, parseManifest, type ModelManifest } from './manifest';
 import { tensorSpatialShape } from './patch';
 import { openSession, type ExecutionProviderName, type SessionOptions } from './runtime';
@@ -58,7 +59,7 @@ export async function warmUp(model: LoadedModel): Promise<number> {
   const feeds: Record<string, ort.Tensor> = {
     [m.inputs.image.name]: new T('float32', new Float32Array(c * spatial[0] * spatial[1] * spatial[2]), [1, c, ...spatial]),
   };
-  if (m.inputs.modalityMask) feeds[m.inputs.modalityMask.name] = new T('float32', new Float32Array(c).fill(1), [1, c]);
+  Object.assign(feeds, auxiliaryFeeds(m, T, { mask: new Float32Array(c).fill(1) }));
   if (m.inputs.wholeImage) {
     const g = tensorSpatialShape(m.preprocessing.space.grid.size, m.inputs.image.axes);
     feeds[m.inputs.wholeImage.name] = new T('float32', new Float32Array(c * g[0] * g[1] * g[2]), [1, c, ...g]);

@@ -41,6 +41,8 @@ export const DCM = {
   observerType: c('121005', 'DCM', 'Observer Type'),
   device: c('121007', 'DCM', 'Device'),
   deviceObserverUid: c('121012', 'DCM', 'Device Observer UID'),
+  /** TID 1007 Subject Context, Patient: the age fed to a survival head. */
+  subjectAge: c('121033', 'DCM', 'Subject Age'),
   deviceObserverName: c('121013', 'DCM', 'Device Observer Name'),
   deviceObserverManufacturer: c('121014', 'DCM', 'Device Observer Manufacturer'),
   deviceObserverModelName: c('121015', 'DCM', 'Device Observer Model Name'),
@@ -128,6 +130,7 @@ export const UCUM = {
   bit: c('bit', 'UCUM', 'bit'),
   pixels: c('{pixels}', 'UCUM', 'pixels'),
   directionCosine: c('{-1:1}', 'UCUM', '{-1:1}'),
+  year: c('a', 'UCUM', 'year'),
 } as const;
 
 export const MISC = {
@@ -181,7 +184,30 @@ export const PRIV = {
   bidimensionalProduct: p('RANOPROD', 'Product of perpendicular diameters'),
   bidimensionalMethod: p('RANOBIDIM', 'Longest diameter and its perpendicular on the max-product slice'),
   measurableDisease: p('RANOMEAS', 'Measurable (both diameters at least 10 mm, RANO)'),
+  survivalEstimate: p('SURVIVAL', 'Overall survival estimate (population statistics)'),
+  survivalStatement: p('SURVSTMT', 'Statement on the survival figures'),
+  outcomeData: p('OUTCOMES', 'Outcome data the model was trained on'),
+  syntheticOutcomes: p('OUTC-SYNTH', 'Synthetic outcomes drawn from published population statistics'),
+  observedOutcomes: p('OUTC-OBS', 'Observed patient outcomes'),
+  survivalNotAssessable: p('SURV-NOTASSESS', 'Survival not assessable from the available data'),
+  survivalReason: p('SURVREASON', 'Reason the survival estimate is not reported'),
+  riskGroup: p('RISKGROUP', 'Survival risk group (population statistics)'),
+  riskGroupBasis: p('RISKBASIS', 'Basis of the survival risk group'),
+  survivalUncertainty: p('SURVUNC', 'Uncertainty of the survival estimate'),
+  survivalInputs: p('SURVINPUTS', 'Sequences used for the survival estimate'),
+  survivalNote: p('SURVNOTE', 'Survival estimate note'),
 } as const;
+
+/** Survival probability at a time point: mean over TTA passes, or one of its spread statistics. */
+export function survivalProbabilityCode(months: number, stat: 'mean' | 'sd' | 'min' | 'max'): CodedConcept {
+  const what = { mean: '', sd: ', TTA standard deviation', min: ', TTA minimum', max: ', TTA maximum' }[stat];
+  return p(`SURV${months}M${stat === 'mean' ? '' : `-${stat.toUpperCase()}`}`, `Survival probability at ${months} months${what}`);
+}
+
+/** A survival risk group name as a coded value (private, derived from the name). */
+export function riskGroupCode(name: string): CodedConcept {
+  return derivedPrivateCode('RISK', name, `${name} risk (population statistics)`);
+}
 
 export const ROLE_CODES: Record<ModelRole, CodedConcept> = {
   t1: p('SEQ-T1', 'T1-weighted'),

@@ -36,6 +36,7 @@ export async function analysePrepared(model: LoadedModel, studyInstanceUid: stri
       referenceSeries: prepared.referenceSeries,
       toReference: toReferenceVia(prepared.referenceSourcePositions),
       labelsFromMappedProbabilities: prepared.labelsFromMappedProbabilities ?? false,
+      ...(prepared.clinical ? { clinical: prepared.clinical } : {}),
     },
     {
       tta: opts.tta ?? cfg.models.testTimeAugmentation,

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/schema';
 import type { Findings } from '../ai/findings';
+import { clinicalInputs } from '../ai/manifest';
 import type { ModelRegistry } from '../ai/registry';
 import type { DeviceQueue } from '../ai/runtime';
 import { readP10, str } from '../dicom/p10';
@@ -13,7 +14,7 @@ import type { Logger } from '../log/logger';
 import type { StudyClassification } from '../series-id/classify';
 import { listFiles } from '../series-id/descriptor-from-files';
 import { analysePrepared } from './analyse';
-import { identify, prepareCase, volumeBuilder, type StudySeriesFiles } from './prepare';
+import { identify, prepareCase, studyClinical, volumeBuilder, type StudySeriesFiles } from './prepare';
 
 export interface ModelOutcome {
   model: string;
@@ -82,7 +83,9 @@ export async function inferStudy(study: StudySeriesFiles, registry: ModelRegistr
   const warnings = [...id.unreadable];
   for (const name of id.routed) {
     try {
-      const prepared = await prepareCase(registry.get(name)!, id.classification, build, cfg.registration);
+      const model = registry.get(name)!;
+      const clinical = clinicalInputs(model.manifest).length ? await studyClinical(study) : undefined;
+      const prepared = await prepareCase(model, id.classification, build, cfg.registration, clinical);
       const findings = await analysePrepared(registry.get(name)!, study.studyInstanceUid, prepared, cfg, {
         ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
         ...(opts.modalityImportance !== undefined ? { modalityImportance: opts.modalityImportance } : {}),

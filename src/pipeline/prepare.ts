@@ -3,7 +3,12 @@
  * one model's case on its grid (volumes of the roles it reads -> toModelGrid), with the provenance the encoders
  * need. Pure apart from reading the series' files.
  */
+import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/schema';
+import type { ClinicalValues } from '../ai/feeds';
+import { clinicalInputs } from '../ai/manifest';
+import { patientAge } from '../dicom/patient-age';
+import { readP10, str } from '../dicom/p10';
 import { buildSeriesVolume, type BuiltVolume } from '../imaging/build-volume';
 import { toModelGrid, type ModelGridCase } from '../imaging/to-model-grid';
 import { VolumeBuildError } from '../imaging/volume-errors';
@@ -63,6 +68,8 @@ export interface PreparedCase {
   referenceSourcePositions?: Vec3[];
   /** The inter-series registration stage's report (absent when the site switched it off). */
   registration?: RegistrationReport;
+  /** Clinical values from the header (age) for survival heads' clinical inputs; absent when the model has none. */
+  clinical?: ClinicalValues;
   warnings: string[];
 }
 
@@ -70,6 +77,23 @@ export interface PreparedCase {
 export interface SelectedSeries {
   selected: Partial<Record<ModelRole, string>>;
   series: ReadonlyArray<{ seriesInstanceUid: string; seriesNumber?: number; seriesDescription?: string }>;
+}
+
+/**
+ * The study's clinical values for survival heads (age at the study, from PatientAge or the birth and study dates),
+ * read from the first readable instance header; unknown values are left out (the head then says why).
+ */
+export async function studyClinical(study: StudySeriesFiles): Promise<ClinicalValues> {
+  for (const f of Object.values(study.series).flat()) {
+    try {
+      const ds = readP10(await readFile(f), { headerOnly: true }).dataset;
+      const age = patientAge(str(ds, 'PatientAge'), str(ds, 'PatientBirthDate'), str(ds, 'StudyDate'));
+      return age ? { age } : {};
+    } catch {
+      continue; // an unreadable file: the next one
+    }
+  }
+  return {};
 }
 
 /** Builds (and caches, across models of one study) the volume of a selected role. */
@@ -96,6 +120,7 @@ export async function prepareCase(
   classification: SelectedSeries,
   build: (role: ModelRole) => Promise<BuiltVolume>,
   registration?: Config['registration'],
+  clinical?: ClinicalValues,
 ): Promise<PreparedCase> {
   const m = model.manifest;
   const warnings = [...checkSpace(m)];
@@ -159,6 +184,7 @@ export async function prepareCase(
     spaceNotes: space.notes,
     ...(ref.sourcePositions ? { referenceSourcePositions: ref.sourcePositions } : {}),
     ...(reg ? { registration: reg.report } : {}),
+    ...(clinical && clinicalInputs(m).length ? { clinical } : {}),
     warnings,
   };
 }

@@ -179,6 +179,7 @@ export const preparedCaseSchema: z.ZodType<PreparedCase> = z.looseObject({
   referenceSeries: seriesVolumeSchema,
   referenceSourcePositions: z.array(vec3Schema).optional(),
   registration: registrationReportSchema.optional(),
+  clinical: z.looseObject({ age: z.looseObject({ years: z.number(), source: z.enum(['PatientAge', 'PatientBirthDate+StudyDate']) }).optional() }).optional(),
   warnings: z.array(z.string()),
 });
 

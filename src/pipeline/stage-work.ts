@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema';
 import type { ModelRegistry } from '../ai/registry';
 import type { DeviceQueue } from '../ai/runtime';
+import { clinicalInputs } from '../ai/manifest';
 import { summariseFindings } from '../ai/summary';
 import type { StudyAttributes } from '../dicom/study-attributes';
 import type { ObjectReference } from '../encoders';
@@ -20,7 +21,7 @@ import { analysePrepared } from './analyse';
 import { writeArtifact } from './artifacts';
 import { encodeAndWrite } from './encode-and-write';
 import { PermanentStageError } from './errors';
-import { prepareCase, volumeBuilder, type SelectedSeries, type StudySeriesFiles } from './prepare';
+import { prepareCase, studyClinical, volumeBuilder, type SelectedSeries, type StudySeriesFiles } from './prepare';
 import { readFindings, readPreparedCase } from './stage-outputs';
 
 export interface PrepareArgs {
@@ -96,7 +97,8 @@ export async function prepareModels(args: PrepareArgs, registry: ModelRegistry, 
       continue;
     }
     try {
-      const prepared = await prepareCase(model, classification, build, registration);
+      const clinical = clinicalInputs(model.manifest).length ? await studyClinical(args.files) : undefined;
+      const prepared = await prepareCase(model, classification, build, registration, clinical);
       const artifact = `prep-${name}`;
       await writeArtifact(args.workDir, artifact, prepared);
       // The registration stage's own artifact, small and readable on its own (the prep artifact holds volumes).

@@ -5,7 +5,8 @@
  */
 import { jsonString } from '../store/instance-json-decoder';
 import type { InstanceStore } from '../store/store';
-import { ageInYears, type StudyFacts } from './rules';
+import { ageInYears } from '../dicom/patient-age';
+import type { StudyFacts } from './rules';
 
 const STATION_NAME = '00081010';
 const PATIENT_AGE = '00101010';

@@ -113,24 +113,6 @@ export function decideRouting(cfg: RoutingConfig, facts: StudyFacts): RoutingDec
   };
 }
 
-/** PatientAge ("045Y", "006M", "010W", "003D") in years, else from birth and study dates (YYYYMMDD). */
-export function ageInYears(patientAge: string | undefined, birthDate: string | undefined, studyDate: string | undefined): number | undefined {
-  const m = /^(\d{3})([DWMY])$/.exec((patientAge ?? '').trim());
-  if (m) {
-    const n = Number(m[1]);
-    const perYear = { D: 365.25, W: 52.1775, M: 12, Y: 1 }[m[2] as 'D' | 'W' | 'M' | 'Y'];
-    return n / perYear;
-  }
-  const d = (s: string | undefined): Date | undefined => {
-    const x = /^(\d{4})(\d{2})(\d{2})$/.exec((s ?? '').trim());
-    return x ? new Date(Date.UTC(Number(x[1]), Number(x[2]) - 1, Number(x[3]))) : undefined;
-  };
-  const b = d(birthDate);
-  const s = d(studyDate);
-  if (!b || !s || s < b) return undefined;
-  return (s.getTime() - b.getTime()) / (365.25 * 86_400_000);
-}
-
 /** The queue order of a priority: lower runs first. */
 export function priorityRank(p: Priority): number {
   return { urgent: 0, high: 1, normal: 2, low: 3 }[p];

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { narrativeFor } from '../../src/encoders/narrative/llm';
 import { clinicianNarrative, patientNarrative } from '../../src/encoders/narrative/templates';
 import { AXIAL, syntheticCase } from '../../src/testing/synthetic-findings';
+import { SURVIVAL_STATEMENT, syntheticSurvival } from '../../src/testing/synthetic-survival';
 
 const c = syntheticCase({ grid: { columns: 16, rows: 16, slices: 8, spacing: [1, 1, 2], ...AXIAL, origin: [0, 0, 0] }, key: 'narr' });
 
@@ -32,6 +33,21 @@ describe('templates', () => {
     expect(text).toContain('Tumour core (NCR + ET) not assessable (no T1ce series: enhancement cannot be assessed)');
     expect(text).toContain('Bidimensional (RANO-style, Enhancing tumour): not assessable');
     expect(text).not.toMatch(/Enhancing tumour [<\d]/);
+  });
+
+  test('survival: the clinician text gives S at each time with the TTA spread, the risk group, the age and the statement; not assessable says why', () => {
+    const text = clinicianNarrative({ ...c.findings, survival: [syntheticSurvival()] });
+    expect(text).toContain(
+      'Overall survival (synthetic outcomes, population statistics, not a prediction for this patient): survival at 1 year 78% (TTA range 75%-81%, SD 2%); 2 years 51% (TTA range 47%-56%, SD 3%); 5 years 20% (TTA range 17%-24%, SD 3%); risk group intermediate (mean survival at 2 years 51%); age used 54 years.',
+    );
+    expect(text).toContain(SURVIVAL_STATEMENT);
+    const one = { ...syntheticSurvival(), timePoints: syntheticSurvival().timePoints.map(({ months, probability }) => ({ months, probability })), uncertainty: { estimated: false, passes: 1, method: 'not estimated' } };
+    expect(clinicianNarrative({ ...c.findings, survival: [one] })).toContain('5 years 20%; risk group intermediate (mean survival at 2 years 51%); uncertainty not estimated (no test-time augmentation); age used 54 years.');
+    expect(clinicianNarrative({ ...c.findings, survival: [syntheticSurvival('not-assessable')] })).toContain(
+      'Overall survival (synthetic outcomes, population statistics, not a prediction for this patient): not assessable (patient age unknown: no PatientAge, PatientBirthDate/StudyDate).',
+    );
+    // The patient narrative (SR, PDF) leaves survival to the patient page, where the site decides.
+    expect(patientNarrative({ ...c.findings, survival: [syntheticSurvival()] })).not.toMatch(/surviv/i);
   });
 
   test('patient text: plain words, no raw probabilities, says what it is not', () => {

@@ -17,6 +17,7 @@ import { orientationLetters } from '../../src/encoders/sc/sc-encoder';
 import { pixelBytes } from '../../src/encoders/seg/seg-decoder';
 import { dicomLabToRgb, rgbToDicomLab } from '../../src/encoders/seg/segment-catalog';
 import type { EncoderOptions } from '../../src/encoders/options';
+import { syntheticSurvival } from '../../src/testing/synthetic-survival';
 import { AXIAL, syntheticCase } from '../../src/testing/synthetic-findings';
 
 const OPTS: EncoderOptions = { node: { name: 'sc-test', version: '0.1.0' }, now: new Date('2026-03-01T10:00:00') };
@@ -169,6 +170,22 @@ test('Encapsulated PDF: opens in pdf-lib, shows patient, volumes, diagnosis, nar
   // Same inputs and time: the same PDF bytes (idempotent re-encoding).
   const again = await encodeResults(c.findings, c.header, OPTS);
   expect(again.objects.find((o) => o.kind === 'pdf')!.bytes.equals(obj.bytes)).toBe(true);
+});
+
+test('Encapsulated PDF with a survival head: the statement, S at each time with its TTA spread, the risk group and the age', async () => {
+  const out = await encodeResults({ ...c.findings, survival: [syntheticSurvival()] }, c.header, OPTS);
+  const ds = readP10(out.objects.find((o) => o.kind === 'pdf')!.bytes).dataset;
+  const pdf = await PDFDocument.load(pixelBytes(ds.EncapsulatedDocument).subarray(0, Number(ds.EncapsulatedDocumentLength)));
+  const text = pdf.getPages().map(pageText).join('\n');
+  expect(text).toContain('Overall survival (synthetic outcomes, population statistics - not a prediction for this patient)');
+  expect(text).toContain('These are population figures, not a prediction for this patient.');
+  for (const row of ['1 year', '78%', 'SD 2%, 75%-81%', '5 years', '20%']) expect(text).toContain(row);
+  expect(text).toContain('Risk group: intermediate (mean survival at 2 years 51%).');
+  expect(text).toContain('Age used: 54 years.');
+  const na = await encodeResults({ ...c.findings, survival: [syntheticSurvival('not-assessable')] }, c.header, OPTS);
+  const naDs = readP10(na.objects.find((o) => o.kind === 'pdf')!.bytes).dataset;
+  const naText = (await PDFDocument.load(pixelBytes(naDs.EncapsulatedDocument).subarray(0, Number(naDs.EncapsulatedDocumentLength)))).getPages().map(pageText).join('\n');
+  expect(naText).toContain('Not assessable: patient age unknown: no PatientAge, PatientBirthDate/StudyDate');
 });
 
 test('PDF fonts are embedded (DejaVu Sans subsets, pdffonts) and the text reads back with its Latin-1 letters (pdftotext)', async () => {

@@ -13,6 +13,7 @@ import { codeItem, PRIVATE_SCHEME } from '../../src/encoders/codes';
 import { ucumUnits } from '../../src/encoders/conformance/validators';
 import type { EncoderOptions } from '../../src/encoders/options';
 import { AXIAL, regionsFromLabelmap, syntheticCase, type GridSpec } from '../../src/testing/synthetic-findings';
+import { SURVIVAL_STATEMENT, syntheticSurvival } from '../../src/testing/synthetic-survival';
 import { runTool } from '../helpers/dcmtk';
 import { writeCase } from './helpers/case-files';
 import { codeValue, concept, derived, derivedFor, find, groups, kids, modifier, notAttempted, numValue, one, type Node } from './helpers/sr-tree';
@@ -216,6 +217,46 @@ describe('TID 1500 content', () => {
 });
 
 describe('variants', () => {
+  test('survival: one container per head, statement first, probabilities with their TTA spread, risk group, age (dciodvfy 0 errors, dsrdump reads it)', async () => {
+    const r = await encodeCase('survival', OPTS, (c) => {
+      c.findings.survival = [syntheticSurvival()];
+    });
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+    const dump = await runTool('dsrdump', ['+Pt', '+Pl', r.srFile]);
+    expect(dump.code).toBe(0);
+    expect(dump.stdout).toContain('Overall survival estimate (population statistics)');
+    expect(dump.stdout).toContain('not a prediction for this patient');
+    const box = one(r.root, 'SURVIVAL', PRIVATE_SCHEME);
+    expect(box.ValueType).toBe('CONTAINER');
+    const items = kids(box);
+    expect(concept(items[0]!).value).toBe('SURVSTMT');
+    expect(String(items[0]!.TextValue)).toBe(SURVIVAL_STATEMENT);
+    expect(codeValue(one(box, 'OUTCOMES', PRIVATE_SCHEME)).value).toBe('OUTC-SYNTH');
+    expect(numValue(one(box, '121033', 'DCM'))).toEqual({ value: 54, unit: 'a' });
+    expect(numValue(one(box, 'SURV12M', PRIVATE_SCHEME)).value).toBeCloseTo(0.7812, 6);
+    expect(numValue(one(box, 'SURV24M-SD', PRIVATE_SCHEME)).value).toBeCloseTo(0.034, 6);
+    expect(numValue(one(box, 'SURV60M-MIN', PRIVATE_SCHEME)).value).toBeCloseTo(0.17, 6);
+    expect(numValue(one(box, 'SURV60M-MAX', PRIVATE_SCHEME)).value).toBeCloseTo(0.24, 6);
+    // "RISK-INTERMEDIATE" is over the 16 characters of a CodeValue: a hash of the name, the meaning readable.
+    expect(codeValue(one(box, 'RISKGROUP', PRIVATE_SCHEME))).toEqual({ value: expect.stringMatching(/^RISK-[0-9A-F]{11}$/) as string, scheme: PRIVATE_SCHEME, meaning: 'intermediate risk (population statistics)' });
+    expect(String(one(box, 'SURVUNC', PRIVATE_SCHEME).TextValue)).toMatch(/8 flip TTA passes/);
+    expect(ucumUnits(r.root)).toEqual([]);
+  });
+
+  test('survival not assessable: the reason, no figures (dciodvfy 0 errors)', async () => {
+    const r = await encodeCase('survival-na', OPTS, (c) => {
+      c.findings.survival = [syntheticSurvival('not-assessable')];
+    });
+    const report = await checkConformance([...r.files, ...r.sourceFiles]);
+    expect(report.ok ? '' : formatReport(report)).toBe('');
+    const box = one(r.root, 'SURVIVAL', PRIVATE_SCHEME);
+    expect(codeValue(one(box, 'SURVIVAL', PRIVATE_SCHEME)).value).toBe('SURV-NOTASSESS');
+    expect(String(one(box, 'SURVREASON', PRIVATE_SCHEME).TextValue)).toBe('patient age unknown: no PatientAge, PatientBirthDate/StudyDate');
+    expect(find(box, 'SURV12M', PRIVATE_SCHEME)).toEqual([]);
+    expect(find(box, '121033', 'DCM')).toEqual([]);
+  });
+
   test('a WebGPU run: the provider that ran is in the SR and SEG Algorithm Parameters (dciodvfy 0 errors)', async () => {
     const r = await encodeCase('webgpu', OPTS, (c) => {
       c.findings.model.executionProvider = 'webgpu';

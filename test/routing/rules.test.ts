@@ -1,6 +1,7 @@
 /** Routing rules (src/routing/rules.ts): first match wins, every condition explained, ages from PatientAge or dates. */
 import { parseConfig } from '../../src/config/load';
-import { ageInYears, checkRule, decideRouting, priorityRank, type StudyFacts } from '../../src/routing/rules';
+import { ageInYears } from '../../src/dicom/patient-age';
+import { checkRule, decideRouting, priorityRank, type StudyFacts } from '../../src/routing/rules';
 
 const brain: StudyFacts = {
   studyInstanceUid: '1.2.3',

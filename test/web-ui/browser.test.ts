@@ -63,7 +63,8 @@ describe('web interface in Chromium against a real node', () => {
       dimse: { enabled: false },
       // Long quiet period: the study stays "receiving" until the operator marks it complete in the dashboard.
       study: { quietPeriodSeconds: 3600 },
-      models: { dir: 'test/fixtures/models', routing: [{ model: 'tiny-glioma', whenRoles: ['flair'] }], modalityImportance: false },
+      // The tiny glioma contract plus a survival head fed the patient's age from the header.
+      models: { dir: 'test/fixtures/models', routing: [{ model: 'tiny-glioma-survival', whenRoles: ['flair'] }], modalityImportance: false },
       destinations: [{ name: 'pacs', type: 'dicomweb', url: gate.url }],
       delivery: { to: ['pacs'], initialBackoffSeconds: 0.1, secondaryCapture: true, encapsulatedPdf: true },
     });
@@ -178,6 +179,15 @@ describe('web interface in Chromium against a real node', () => {
     else expect(missing).toBe('none');
     const narrative = await page.locator('[data-narrative]').textContent();
     expect(narrative).toMatch(/^AUTOMATED ANALYSIS - RESEARCH USE ONLY/);
+    // Survival: the age came from the STOWed header (PatientAge); the page shows the figures and the statement.
+    const sv = findings.survival![0]!;
+    expect(sv.status).toBe('reported');
+    expect(sv.ageYears).toBe(study.patient.age);
+    const box = page.locator('[data-survival="survival"][data-status="reported"]');
+    for (const t of sv.timePoints) await expect(box.locator(`tr[data-months="${t.months}"]`).count()).resolves.toBe(1);
+    await expect(box.locator('[data-risk-group]').textContent()).resolves.toBe(sv.riskGroup!.name);
+    await expect(box.locator('[data-survival-statement]').textContent()).resolves.toContain('not a prediction for this patient');
+    expect(narrative).toContain('Overall survival (synthetic outcomes, population statistics, not a prediction for this patient): survival at 1 year');
     expect(await page.locator('tr[data-series-role="flair"]').count()).toBeGreaterThan(0);
     await expect(page.locator('tr[data-destination="pacs"] [data-delivery-status]').getAttribute('data-delivery-status')).resolves.toBe('delivered');
 
@@ -229,6 +239,9 @@ describe('web interface in Chromium against a real node', () => {
     expect(text.match(/a chance of (about|more than|less than) \d+ in 10/g) ?? []).toHaveLength(decided);
     expect(text.match(/could not decide/g) ?? []).toHaveLength(findings.heads.length - decided);
     expect(await page.locator('[data-overall]').textContent()).toBe(certaintyOf(findings).words);
+    // The site did not enable http.pages.patientSurvival: no survival figures for the patient.
+    expect(await page.locator('[data-survival]').count()).toBe(0);
+    expect(text).not.toMatch(/surviv|alive/i);
     expect(text).not.toMatch(/\d+(\.\d+){3,}/); // no UIDs
     expect(text).not.toMatch(/\d\s*%/);
     for (const jargon of ['IDH', '1p/19q', 'WHO', 'wildtype', 'codeleted', 'NOS', 'FLAIR', 'T1', 'entropy', 'sha256', 'voxel', 'segmentation', 'probability', 'DICOM', 'SOP', 'tiny-glioma', 'mL']) {

@@ -20,6 +20,7 @@ import { certaintyOf } from '../../src/web/ui/patient-page';
 import { MAX_AXIS, parseViewerData, patientAxes, viewerData } from '../../src/web/ui/viewer-data';
 import { ohifLink } from '../../src/config/sections/ui-pages';
 import { parseConfig } from '../../src/config/load';
+import { SURVIVAL_STATEMENT, syntheticSurvival } from '../../src/testing/synthetic-survival';
 
 const NODE = { name: 'test-node', version: '9.9.9' };
 const grid = { columns: 40, rows: 36, slices: 14, spacing: [1, 1, 3] as [number, number, number], origin: [-20, -18, -20] as [number, number, number], ...AXIAL };
@@ -304,9 +305,59 @@ describe('viewer data', () => {
   });
 });
 
+describe('survival head', () => {
+  const { findings } = syntheticCase({ grid, key: 'ui-survival' });
+  const withSurvival = (s = syntheticSurvival()): Findings => ({ ...findings, survival: [s] });
+
+  it('the result page shows S at 1, 2 and 5 years with the TTA spread, the risk group, the age used and the statement', () => {
+    const page = renderResultPage(results(withSurvival()), NODE);
+    const text = visibleText(page);
+    expect(page).toContain('data-survival="survival"');
+    expect(text).toContain('Overall survival (population statistics, not a prediction for this patient)');
+    expect(text).toContain('1 year 78% 2.1% 75%–81%');
+    expect(text).toContain('2 years 51% 3.4% 47%–56%');
+    expect(text).toContain('5 years 20% 2.8% 17%–24%');
+    expect(text).toContain('Risk group: intermediate (mean survival at 2 years 51%)');
+    expect(text).toContain('Age used: 54 years (PatientAge)');
+    expect(text).toContain(`Synthetic outcomes; population figures. ${SURVIVAL_STATEMENT}`);
+    // The clinician narrative on the page carries the same figures and the statement.
+    expect(text).toContain('Overall survival (synthetic outcomes, population statistics, not a prediction for this patient): survival at 1 year 78% (TTA range 75%-81%, SD 2%)');
+    // Without survival heads nothing is shown.
+    expect(renderResultPage(results(findings), NODE)).not.toContain('data-survival');
+  });
+
+  it('the result page says why survival is not assessable, with the statement', () => {
+    const text = visibleText(renderResultPage(results(withSurvival(syntheticSurvival('not-assessable'))), NODE));
+    expect(text).toContain('Not assessable: patient age unknown: no PatientAge, PatientBirthDate/StudyDate');
+    expect(text).toContain(SURVIVAL_STATEMENT);
+  });
+
+  it('the patient page hides survival unless the site enables it, then words it for groups, never as a prediction', () => {
+    const off = renderPatientPage(results(withSurvival()), NODE);
+    expect(off).not.toContain('data-survival');
+    expect(visibleText(off)).not.toMatch(/surviv|alive/i);
+    const on = renderPatientPage(results(withSurvival()), NODE, { survival: true });
+    const text = visibleText(on);
+    expect(on).toContain('data-survival="survival"');
+    expect(text).toContain('These numbers are not a prediction for you.');
+    expect(text).toContain('After 1 year: about 78 out of 100 people in such a group were alive.');
+    expect(text).toContain('After 5 years: about 20 out of 100 people in such a group were alive.');
+    expect(text).toContain('computer-made (synthetic) records');
+    expect(text).toContain(SURVIVAL_STATEMENT);
+    expect(text).toContain('the survival figures above describe groups of people: they do not say what will happen to you');
+    expect(text).not.toMatch(/\d\s*%/);
+    for (const jargon of ['hazard', 'TTA', 'risk group', 'intermediate']) expect(text).not.toContain(jargon);
+    const unknownAge = visibleText(renderPatientPage(results(withSurvival(syntheticSurvival('not-assessable'))), NODE, { survival: true }));
+    expect(unknownAge).toContain('The program could not give these figures, because your age was not recorded with the scan.');
+    // Not applicable (no tumour): nothing to say on the patient page.
+    expect(renderPatientPage(results(withSurvival(syntheticSurvival('not-applicable'))), NODE, { survival: true })).not.toContain('data-survival');
+  });
+});
+
 describe('http.pages settings', () => {
   it('patient page off by default; an OHIF template must carry {studyInstanceUid}', () => {
-    expect(parseConfig({}).http.pages).toEqual({ patientPage: false });
+    expect(parseConfig({}).http.pages).toEqual({ patientPage: false, patientSurvival: false });
+    expect(parseConfig({ http: { pages: { patientSurvival: true } } }).http.pages.patientSurvival).toBe(true);
     expect(parseConfig({ http: { pages: { ohifUrl: 'https://o.example.org/viewer?StudyInstanceUIDs={studyInstanceUid}', patientPage: true } } }).http.pages.patientPage).toBe(true);
     expect(() => parseConfig({ http: { pages: { ohifUrl: 'https://o.example.org/viewer' } } })).toThrow(/studyInstanceUid/);
     expect(ohifLink('https://o.example.org/v?s={studyInstanceUid}&x={studyInstanceUid}', '1.2 3')).toBe('https://o.example.org/v?s=1.2%203&x=1.2%203');

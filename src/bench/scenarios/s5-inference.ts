@@ -8,6 +8,7 @@
  * Targets: forward node <= 0.4x wasm (perf.md measured 0.34-0.37x); first/steady <= 2.5. The per-study ratio is
  * reported without a target (the engine's own work is the same on both runtimes).
  */
+import { auxiliaryFeeds } from '../../ai/feeds';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ortNode from 'onnxruntime-node';
@@ -66,7 +67,8 @@ async function timeForward(model: LoadedModel, repeat: number): Promise<{ first:
   const T = model.Tensor ?? ortNode.Tensor;
   const x = new Float32Array(4 * 64 ** 3);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37);
-  const feeds = { image: new T('float32', x, [1, 4, 64, 64, 64]), modality_mask: new T('float32', Float32Array.from([1, 1, 1, 1]), [1, 4]) };
+  // Mask and any clinical inputs as the engine feeds them (src/ai/feeds.ts).
+  const feeds = { [model.manifest.inputs.image.name]: new T('float32', x, [1, 4, 64, 64, 64]), ...auxiliaryFeeds(model.manifest, T, { mask: Float32Array.from([1, 1, 1, 1]) }) };
   let t = performance.now();
   await model.session.run(feeds);
   const first = performance.now() - t;

@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import * as ortNode from 'onnxruntime-node';
+import { auxiliaryFeeds } from '../../ai/feeds';
 import { runModel } from '../../ai/inference';
 import { loadPackage, type LoadedModel } from '../../ai/registry';
 import type { Vec3 } from '../../imaging/volume';
@@ -16,7 +17,7 @@ import { BENCH_MODEL_DIR, benchGrid } from './s5-inference';
 async function singleForward(model: LoadedModel, repeat: number): Promise<number[]> {
   const x = new Float32Array(4 * 64 ** 3);
   for (let i = 0; i < x.length; i++) x[i] = Math.cos(i * 0.11);
-  const feeds = { image: new ortNode.Tensor('float32', x, [1, 4, 64, 64, 64]), modality_mask: new ortNode.Tensor('float32', Float32Array.from([1, 1, 1, 1]), [1, 4]) };
+  const feeds = { [model.manifest.inputs.image.name]: new ortNode.Tensor('float32', x, [1, 4, 64, 64, 64]), ...auxiliaryFeeds(model.manifest, ortNode.Tensor, { mask: Float32Array.from([1, 1, 1, 1]) }) };
   await model.session.run(feeds); // warm-up
   const out: number[] = [];
   for (let r = 0; r < repeat; r++) {

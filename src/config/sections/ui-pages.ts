@@ -20,6 +20,11 @@ export const uiPagesSection = z
      * models trained on synthetic data, so a site turns this on only after reviewing the wording for its patients.
      */
     patientPage: z.boolean().default(false),
+    /**
+     * Show survival heads' population figures on the patient page (the result page always shows them). Off by
+     * default: survival figures need a conversation, and the reference head learned from synthetic outcomes.
+     */
+    patientSurvival: z.boolean().default(false),
   })
   .strict();
 

@@ -9,6 +9,7 @@ import { ROLE_NAMES } from '../codes';
 import { bidimensionalPlace } from '../../ai/bidimensional';
 import type { Narrative } from '../options';
 import { notAssessableRegions, regionText } from '../seg/segment-catalog';
+import { survivalLines } from './survival-text';
 
 const REGION_ORDER: RegionKey[] = ['WT', 'TC', 'ET', 'NCR', 'ED', 'GTV'];
 
@@ -73,6 +74,7 @@ export function clinicianNarrative(f: Findings, opts: { supersedes?: string[] } 
     if (dx.branches.length) lines.push(`Diagnostic branches: ${dx.branches.map((b) => `${b.label} ${pct(b.probability)}`).join('; ')}.`);
     for (const r of dx.reasoning) lines.push(`Reasoning: ${r}`);
   }
+  for (const sv of f.survival ?? []) lines.push(...survivalLines(sv));
   const u = f.uncertaintySummary;
   const seg = u.meanSegmentationUncertainty != null ? ` (mean segmentation uncertainty ${u.meanSegmentationUncertainty.toFixed(2)})` : '';
   lines.push(`Overall uncertainty: ${u.level}${seg}.${u.notes.length ? ' ' + u.notes.join(' ') : ''}`);

@@ -7,6 +7,7 @@ import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf
 import type { Findings } from '../../ai/findings';
 import type { StudyAttributes } from '../../dicom/study-attributes';
 import { ROLE_NAMES } from '../codes';
+import { monthsText, outcomesText } from '../narrative/survival-text';
 import { RESEARCH_USE_STATEMENT, type EncoderOptions, type Narrative } from '../options';
 import type { RgbImage } from '../sc/bitmap-font';
 import { notAssessableRegions, regionText } from '../seg/segment-catalog';
@@ -202,6 +203,21 @@ export async function renderReportPdf(input: PdfReportInput): Promise<Uint8Array
     L.paragraph(dx.integrated.indeterminate ? 'Indeterminate.' : `${dx.integrated.label} (${pct(dx.integrated.probability)})`, 10, rgb(0, 0, 0), bold);
     if (dx.branches.length) L.paragraph(`Branches: ${dx.branches.map((b) => `${b.label} ${pct(b.probability)}`).join('; ')}`);
     for (const r of dx.reasoning) L.paragraph(`- ${r}`);
+  }
+  for (const sv of f.survival ?? []) {
+    L.heading(`${sv.title} (${outcomesText(sv)} - not a prediction for this patient)`);
+    L.paragraph(sv.statement, 9, rgb(0, 0, 0), bold);
+    if (sv.status === 'reported') {
+      L.table(
+        [['Time', 'Survival probability', 'Across TTA passes'], ...sv.timePoints.map((t) => [monthsText(t.months), pct(t.probability), t.std != null && t.min != null && t.max != null ? `SD ${pct(t.std)}, ${pct(t.min)}-${pct(t.max)}` : 'not estimated'])],
+        [120, 150, 229],
+      );
+      if (sv.riskGroup) L.paragraph(`Risk group: ${sv.riskGroup.name} (mean survival at ${monthsText(sv.riskGroup.atMonths)} ${pct(sv.riskGroup.survivalProbability)}).`);
+      L.paragraph(`${sv.ageYears != null ? `Age used: ${sv.ageYears} years. ` : ''}Sequences used: ${sv.modalitiesUsed.join(', ') || 'none'}.${sv.uncertainty?.estimated ? '' : ' Uncertainty not estimated (no test-time augmentation).'}`);
+      for (const n of sv.notes) L.paragraph(`Note: ${n}`, 9, rgb(0.6, 0.3, 0));
+    } else {
+      L.paragraph(`${sv.status === 'not-applicable' ? 'Not applicable' : 'Not assessable'}: ${sv.reason ?? ''}`);
+    }
   }
   L.heading('Uncertainty');
   L.paragraph(`Overall: ${f.uncertaintySummary.level}. ${f.uncertaintySummary.notes.join(' ')}`);

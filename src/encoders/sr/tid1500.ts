@@ -13,10 +13,14 @@
  *    + Derived Imaging Measurements (126011, TID 300 NUMs): what belongs to no single segment: TC and WT (unless
  *      they are SEG segments), volumes of empty segments, regions the inputs cannot assess (not attempted + reason),
  *      VASARI-style features, class probabilities, certainty and uncertainty, modality importance
+ *    + Overall survival estimate (99NEUROONC SURVIVAL), one container per survival head: the statement, the
+ *      outcome data, the age used, the probabilities at the reported times with their TTA spread, the risk group
+ *      (or why not reported)
  *    + Qualitative Evaluations (C0034375, CODE/TEXT only): each classification result once, layered diagnosis,
  *      RANO measurability, regions not assessable, uncertainty level, missing sequences, warnings, narratives
  */
 import { registrationParameterTexts } from './registration-provenance';
+import { survivalContainers } from './survival-items';
 import type { Findings, HeadResult, InputGeometry, InputSeries, RadiomicFeature, RegionKey, RegionMeasurement } from '../../ai/findings';
 import type { HeadKind } from '../../ai/manifest';
 import type { StudyAttributes } from '../../dicom/study-attributes';
@@ -474,6 +478,7 @@ export function measurementReportContent(ctx: ReportContext): ContentItem[] {
     imageLibrary(ctx.findings, ctx.header),
     ...(groups.length ? [container('CONTAINS', DCM.imagingMeasurements, groups)] : []),
     ...(derived.length ? [container('CONTAINS', DCM.derivedImagingMeasurements, derived)] : []),
+    ...survivalContainers(ctx.findings),
     qualitativeEvaluations(ctx, layout),
   ];
 }

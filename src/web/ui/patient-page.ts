@@ -108,15 +108,40 @@ function howSure(f: Findings, sure: { level: Level; words: string }): SafeHtml {
 </section>`;
 }
 
-const NOT_TOLD = html`<section class="panel">
+/** "1 year", "5 years". */
+const yearsText = (months: number): string => (months % 12 === 0 ? `${months / 12} year${months === 12 ? '' : 's'}` : `${months} months`);
+
+/**
+ * Survival figures in plain words (only where the site enables them, http.pages.patientSurvival): out of 100
+ * people, how many lived how long; said first and last that these are figures for groups, not a prediction.
+ */
+function survivalFigures(f: Findings): SafeHtml {
+  const shown = (f.survival ?? []).filter((s) => s.status !== 'not-applicable');
+  if (!shown.length) return html``;
+  return html`${shown.map((s) => html`<section class="panel" data-survival="${s.head}">
+<h2>Figures about survival for groups of people</h2>
+<p><strong>These numbers are not a prediction for you.</strong> They describe large groups of people whose scans look like this one${s.ageYears != null ? ' and who are about your age' : ''}. Nobody can say from a scan how long one person will live.</p>
+${s.status === 'reported'
+    ? html`<ul>${s.timePoints.map((t) => html`<li data-months="${t.months}">After ${yearsText(t.months)}: about <strong>${Math.round(t.probability * 100)} out of 100</strong> people in such a group were alive.</li>`)}</ul>
+${s.uncertainty?.estimated ? html`<p>When the program looked at the pictures in slightly different ways, these numbers changed by up to ${Math.round(Math.max(...s.timePoints.map((t) => (t.max ?? t.probability) - (t.min ?? t.probability))) * 100)} in 100.</p>` : html`<p>The program did not check how much these numbers could change.</p>`}`
+    : html`<p>The program could not give these figures, because ${s.reason?.startsWith('patient age unknown') ? 'your age was not recorded with the scan' : 'some information it needs was missing'}.</p>`}
+<p>${s.outcomes === 'synthetic' ? 'The program learned these figures from computer-made (synthetic) records based on published statistics, not from real patients’ records. ' : ''}${s.statement}</p>
+</section>`)}`;
+}
+
+function notTold(survivalShown: boolean): SafeHtml {
+  return html`<section class="panel">
 <h2>What this result does not tell you</h2>
 <ul>
 <li>It is <strong>not a diagnosis</strong>. Only your doctors can tell you what your scan shows.</li>
 <li>The type of a tumour can only be known for sure by testing a small piece of it (a biopsy or an operation).</li>
-<li>It says nothing about treatment or about what will happen next.</li>
+<li>${survivalShown ? 'It says nothing about treatment, and the survival figures above describe groups of people: they do not say what will happen to you.' : 'It says nothing about treatment or about what will happen next.'}</li>
 </ul>
 </section>
-<section class="panel">
+${QUESTIONS}`;
+}
+
+const QUESTIONS = html`<section class="panel">
 <h2>Questions you could ask your care team</h2>
 <ul>
 <li>What do you see on my scan?</li>
@@ -126,10 +151,16 @@ const NOT_TOLD = html`<section class="panel">
 </ul>
 </section>`;
 
-export function renderPatientPage(r: JobResults, node: { name: string; version: string }): string {
+export interface PatientPageOptions {
+  /** Show survival heads' population figures (http.pages.patientSurvival, default off). */
+  survival: boolean;
+}
+
+export function renderPatientPage(r: JobResults, node: { name: string; version: string }, o: PatientPageOptions = { survival: false }): string {
   const model = r.models.find((m) => m.findings);
   const f = model?.findings;
   const sure = f ? certaintyOf(f) : undefined;
+  const survivalShown = !!(o.survival && f?.survival?.some((s) => s.status !== 'not-applicable'));
   const body = f && sure
     ? html`<h1>Your brain scan: research analysis</h1>
 <p class="sub">Analysed on ${r.analysedAt ? dateOnly(r.analysedAt) : 'an unknown date'}. Reference for your care team: job ${r.job.id}.</p>
@@ -137,10 +168,11 @@ ${whatWasDone(f)}
 ${whatWasFound(f)}
 ${picture(r.job.id, model.model, f)}
 ${guesses(f, sure)}
+${o.survival ? survivalFigures(f) : ''}
 ${howSure(f, sure)}
-${NOT_TOLD}`
+${notTold(survivalShown)}`
     : html`<h1>Your brain scan: research analysis</h1>
 <section class="panel"><p>There is no result to show yet. ${r.job.state === 'failed' ? 'The program could not finish its analysis.' : 'The analysis has not finished.'} Your care team can tell you more.</p></section>
-${NOT_TOLD}`;
+${notTold(false)}`;
   return page({ title: 'Your scan: research analysis', node, body, bodyClass: 'patient', banner: PATIENT_BANNER, plain: true });
 }

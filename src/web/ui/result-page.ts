@@ -7,6 +7,7 @@
  * dashboard, it shows them (docs/security.md). Birth date is not shown.
  */
 import type { Findings, HeadResult, RegionKey } from '../../ai/findings';
+import { monthsText } from '../../encoders/narrative/survival-text';
 import { templateNarrative } from '../../encoders/narrative/templates';
 import { notAssessableRegions, regionText } from '../../encoders/seg/segment-catalog';
 import { ROLE_NAMES } from '../../encoders/codes';
@@ -169,6 +170,26 @@ function heads(f: Findings): SafeHtml {
 <p class="muted">Calibrated (temperature-scaled) probabilities averaged over test-time augmentation. Normalised entropy 0 = certain, 1 = uniform.</p>`;
 }
 
+/** Survival heads: S at the reported times with the TTA spread, the risk group, the age used, and the statement. */
+function survival(f: Findings): SafeHtml {
+  if (!f.survival?.length) return html``;
+  return html`${f.survival.map((s) => {
+    const statement = html`<p class="statement" data-survival-statement><strong>${s.outcomes === 'synthetic' ? 'Synthetic outcomes; population figures.' : 'Population figures.'}</strong> ${s.statement}</p>`;
+    if (s.status !== 'reported') {
+      return html`<section data-survival="${s.head}" data-status="${s.status}"><h3>${s.title}</h3>
+<p class="muted">${s.status === 'not-applicable' ? 'Not applicable' : 'Not assessable'}: ${s.reason ?? ''}</p>${statement}</section>`;
+    }
+    return html`<section data-survival="${s.head}" data-status="reported"><h3>${s.title} <span class="muted">(population statistics, not a prediction for this patient)</span></h3>
+<table class="heads">
+<thead><tr><th>Time</th><th class="num">Survival probability</th><th class="num">TTA SD</th><th class="num">TTA min–max</th></tr></thead>
+<tbody>${s.timePoints.map((t) => html`<tr data-months="${t.months}"><td>${monthsText(t.months)}</td><td class="num nowrap">${bar(t.probability)}${pct(t.probability)}</td><td class="num">${t.std != null ? pct(t.std) : '–'}</td><td class="num">${t.min != null && t.max != null ? `${pct(t.min)}–${pct(t.max)}` : '–'}</td></tr>`)}</tbody>
+</table>
+<p>${s.riskGroup ? html`Risk group: <strong data-risk-group>${s.riskGroup.name}</strong> (mean survival at ${monthsText(s.riskGroup.atMonths)} ${pct(s.riskGroup.survivalProbability)}). ` : ''}${s.uncertainty?.estimated ? `Uncertainty: ${s.uncertainty.method}.` : 'Uncertainty not estimated (no test-time augmentation).'}${s.ageYears != null ? ` Age used: ${s.ageYears} years (${s.ageSource ?? 'header'}).` : ''} Sequences used: ${s.modalitiesUsed.join(', ') || 'none'}.</p>
+${s.notes.map((n) => html`<p class="muted">${n}</p>`)}
+${statement}</section>`;
+  })}`;
+}
+
 function inputs(f: Findings): SafeHtml {
   return html`<dl class="facts">
 <dt>Inputs used</dt><dd>${f.inputs.map((s, i) => html`${i ? ', ' : ''}${roleName(s.role)}${s.seriesNumber != null ? ` (series ${s.seriesNumber})` : ''}`)}</dd>
@@ -275,6 +296,7 @@ ${diagnosis(f)}
 <div>${f.segmentation ? html`<h3>Key image (as sent to the PACS)</h3>${image}` : ''}</div>
 </div>
 ${heads(f)}
+${survival(f)}
 ${modalityImportance(f)}
 ${f.warnings.length ? html`<h3>Warnings</h3><ul class="reasons">${f.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
 <h3>Model provenance</h3>

@@ -194,7 +194,7 @@ export function uiRouter(deps: UiDeps): Router {
     if (!pages.patientPage) return problem(res, 404, 'No patient page', 'The patient page is turned off on this node (setting http.pages.patientPage).');
     const id = jobOf(req, res);
     if (id === undefined) return;
-    sendPage(res, 200, renderPatientPage((await loadJobResults(sources, id))!, node));
+    sendPage(res, 200, renderPatientPage((await loadJobResults(sources, id))!, node, { survival: pages.patientSurvival }));
   }));
 
   /** The Findings of ?model= (else the job's first model), or undefined after answering 404. */
