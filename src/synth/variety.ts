@@ -162,11 +162,18 @@ export function drawWide(rng: Rng, kind: TumourKind): VarietySettings {
   };
 }
 
-/** Unseen settings: wide, then 2-3 shifts outside wide's ranges (tumour shifts only where a tumour exists). */
+/** Which shifts apply to a kind: tumour shifts need a tumour; metastases already reach the cerebellum in narrow. */
+function shiftApplies(k: UnseenShift, kind: TumourKind): boolean {
+  if (k === 'tumourSizeEdge') return kind !== 'none';
+  if (k === 'infratentorial') return kind === 'gbm' || kind === 'astro' || kind === 'oligo';
+  return true;
+}
+
+/** Unseen settings: wide, then 2-3 shifts outside wide's ranges. */
 export function drawUnseen(rng: Rng, kind: TumourKind): VarietySettings {
   const s = drawWide(rng.fork('base'), kind);
   const r = rng.fork('shifts');
-  const pool = UNSEEN_SHIFTS.filter((k) => kind !== 'none' || (k !== 'tumourSizeEdge' && k !== 'infratentorial'));
+  const pool = UNSEEN_SHIFTS.filter((k) => shiftApplies(k, kind));
   const count = r.int(2, 3);
   const chosen: UnseenShift[] = [];
   while (chosen.length < count) {
