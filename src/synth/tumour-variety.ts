@@ -46,9 +46,15 @@ function mapBlobs(l: Lesion, f: (b: Blob) => Blob): Lesion {
   };
 }
 
+/**
+ * Resizes a lesion by `s` about its body centre. The oedema keeps its extent beyond the tumour scaled by sqrt(s)
+ * only: a 7 cm glioma has a wide oedema, not one reaching across the hemisphere.
+ */
 function scaleLesion(l: Lesion, m: MassEffect, s: number): [Lesion, MassEffect] {
   const c = l.body.centre;
-  const scaled = mapBlobs(l, (b) => scaleAbout(b, c, s));
+  const r0 = meanRadius(l.body);
+  const oedemaScale = l.oedema ? (r0 * s + (meanRadius(l.oedema) - r0) * Math.sqrt(s)) / meanRadius(l.oedema) : 1;
+  const scaled = mapBlobs(l, (b) => scaleAbout(b, c, b === l.oedema ? oedemaScale : s));
   // Rims and margins are tissue thicknesses: they grow more slowly than the lesion.
   const t = Math.sqrt(s);
   return [

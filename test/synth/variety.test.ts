@@ -176,6 +176,12 @@ describe('tumour variety on the real anatomy', () => {
       }
       expect(tumour).toBeGreaterThan(10);
       if (t.radiusMm !== null) expect(v.features.lesionRadiiMm[0]).toBeCloseTo(t.location === 'infratentorial' ? 15 : t.radiusMm, 5);
+      // A resized lesion's oedema extends beyond it by sqrt(scale) x what it did (not across the hemisphere).
+      const [b0, v0] = [base.lesions[0]!, v.lesions[0]!];
+      if (b0.oedema && v0.oedema) {
+        const scale = mean(v0.body.radii) / mean(b0.body.radii);
+        expect(mean(v0.oedema.radii) - mean(v0.body.radii)).toBeCloseTo((mean(b0.oedema.radii) - mean(b0.body.radii)) * Math.sqrt(scale), 5);
+      }
       if (t.location === 'infratentorial') expect(['cerebellum', 'brainstem']).toContain(v.features.lobe);
       if (t.location === 'periventricular') expect(anat.depth[centreIndex(v.lesions[0]!.body.centre)]!).toBeGreaterThan(20);
       if (t.shape === 'multifocal') expect(v.features.lesionCount).toBeGreaterThanOrEqual(2);
@@ -187,6 +193,8 @@ describe('tumour variety on the real anatomy', () => {
       if (kind === 'mets') v.features.lesionRadiiMm.forEach((r, i) => expect(r).toBeCloseTo(base.features.lesionRadiiMm[i]! * 1.8, 5));
     }
   });
+
+  const mean = (r: Vec3): number => (r[0] + r[1] + r[2]) / 3;
 
   function centreIndex(p: Vec3): number {
     const a = anat.affine;
