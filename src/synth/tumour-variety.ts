@@ -47,13 +47,14 @@ function mapBlobs(l: Lesion, f: (b: Blob) => Blob): Lesion {
 }
 
 /**
- * Resizes a lesion by `s` about its body centre. The oedema keeps its extent beyond the tumour scaled by sqrt(s)
- * only: a 7 cm glioma has a wide oedema, not one reaching across the hemisphere.
+ * Resizes a lesion by `s` about its body centre. The oedema's extent beyond the tumour shrinks with a smaller lesion
+ * (by sqrt(s)) but does not grow with a larger one: a 7 cm glioma keeps the phenotype's 1-3 cm of oedema instead of
+ * one reaching across the hemisphere.
  */
 function scaleLesion(l: Lesion, m: MassEffect, s: number): [Lesion, MassEffect] {
   const c = l.body.centre;
   const r0 = meanRadius(l.body);
-  const oedemaScale = l.oedema ? (r0 * s + (meanRadius(l.oedema) - r0) * Math.sqrt(s)) / meanRadius(l.oedema) : 1;
+  const oedemaScale = l.oedema ? (r0 * s + (meanRadius(l.oedema) - r0) * Math.min(1, Math.sqrt(s))) / meanRadius(l.oedema) : 1;
   const scaled = mapBlobs(l, (b) => scaleAbout(b, c, b === l.oedema ? oedemaScale : s));
   // Rims and margins are tissue thicknesses: they grow more slowly than the lesion.
   const t = Math.sqrt(s);
