@@ -419,6 +419,12 @@ export async function exportTrainingCases(opts: TrainingSetOptions): Promise<Cas
   return out;
 }
 
+/** Roles whose registration the node's stage refused or failed (they keep their motion: labels do not fit them). */
+function unregisteredRoles(reg: unknown): string[] {
+  const series = (reg as { series?: Array<{ role: string; outcome: string }> }).series ?? [];
+  return series.filter((e) => e.outcome !== 'aligned').map((e) => e.role);
+}
+
 /** Writes index.json from the case.json files present (after all shards have finished). */
 export function writeTrainingIndex(opts: TrainingSetOptions): { cases: number; missing: string[] } {
   const cases: Array<Record<string, unknown>> = [];
@@ -434,6 +440,7 @@ export function writeTrainingIndex(opts: TrainingSetOptions): { cases: number; m
     cases.push({
       id, dir: id, tumor: (meta.classes as { tumor: string }).tumor, vendor: meta.vendor, availability: meta.availability, classes: meta.classes,
       ...(meta.variety ? { unseen: (meta.variety as { unseen: string[] }).unseen } : {}),
+      ...(meta.registration ? { unregistered: unregisteredRoles(meta.registration) } : {}),
     });
   }
   const index = {

@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProgram } from '../../src/cli/main';
-import { caseChoice, caseVariety, exportTrainingCase, parsePreprocessSpec, type TrainingSetOptions } from '../../src/synth/training-export';
+import { caseChoice, caseVariety, exportTrainingCase, parsePreprocessSpec, writeTrainingIndex, type TrainingSetOptions } from '../../src/synth/training-export';
 import { meanWhere, sha256, tempDir } from './util';
 
 let work: string;
@@ -90,6 +90,10 @@ describe('--variety wide', () => {
       expect(e.residualMm).toBeLessThan(1.5);
     }
     expect(s.registrationSeconds).toBeGreaterThan(0);
+    const idx = writeTrainingIndex({ ...o, count: index + 1 });
+    expect(idx.cases).toBe(1);
+    const entry = JSON.parse(readFileSync(join(o.outDir, 'index.json'), 'utf8')).cases[0];
+    expect(entry).toMatchObject({ id: s.dir, unseen: [], unregistered: [] });
     // Labels agree with the images: tumour inside the head, ET bright on T1ce, oedema bright on FLAIR and T2.
     const ch = (c: number) => image.subarray(c * n, (c + 1) * n);
     const [t1ce, t2, flair] = [ch(1), ch(2), ch(3)];
