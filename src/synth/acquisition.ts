@@ -62,6 +62,10 @@ export interface StackSpec {
   centre: Vec3;
   /** Slices ordered against the plane normal (e.g. head to feet for axial). */
   reverse?: boolean;
+  /** Through-plane slice profile width (mm) sampled per slice; default the slice thickness (training variety). */
+  profileMm?: number;
+  /** In-plane Gaussian blur (sigma, mm) applied before bias and noise; default none (training variety). */
+  blurSigmaMm?: number;
 }
 
 export interface PlannedStack {
@@ -127,8 +131,9 @@ export function sampleGrid(source: SourceGrid, sourceFromPatient: Mat4, stack: P
   const sub = (mm: number): number => Math.min(5, Math.max(1, Math.round(mm / res)));
   const ni = sub(stack.spacing[0]);
   const nj = sub(stack.spacing[1]);
-  const nk = sub(stack.spec.sliceThickness);
-  const thicknessInSteps = stack.spec.sliceThickness / stack.spacing[2];
+  const profile = stack.spec.profileMm ?? stack.spec.sliceThickness;
+  const nk = sub(profile);
+  const thicknessInSteps = profile / stack.spacing[2];
   const offsets: number[] = [];
   for (let a = 0; a < ni; a++) {
     for (let b = 0; b < nj; b++) {
@@ -188,6 +193,32 @@ export function sampleGrid(source: SourceGrid, sourceFromPatient: Mat4, stack: P
     }
   }
   return outs;
+}
+
+/** In place: separable Gaussian blur along i and j of every slice (sigma in mm; edges clamp). */
+export function blurInPlane(data: Float32Array, dims: Vec3, spacing: Vec3, sigmaMm: number): void {
+  const [ci, cj, ck] = dims;
+  const line = new Float32Array(Math.max(ci, cj));
+  for (const axis of [0, 1] as const) {
+    const sigma = sigmaMm / spacing[axis];
+    if (!(sigma > 0.05)) continue;
+    const half = Math.ceil(3 * sigma);
+    const w = Array.from({ length: 2 * half + 1 }, (_, t) => Math.exp(-((t - half) ** 2) / (2 * sigma * sigma)));
+    const wsum = w.reduce((a, b) => a + b, 0);
+    const len = axis === 0 ? ci : cj;
+    const stride = axis === 0 ? 1 : ci;
+    for (let k = 0; k < ck; k++) {
+      for (let other = 0; other < (axis === 0 ? cj : ci); other++) {
+        const base = k * ci * cj + (axis === 0 ? other * ci : other);
+        for (let t = 0; t < len; t++) line[t] = data[base + t * stride]!;
+        for (let t = 0; t < len; t++) {
+          let acc = 0;
+          for (let q = -half; q <= half; q++) acc += w[q + half]! * line[Math.min(len - 1, Math.max(0, t + q))]!;
+          data[base + t * stride] = acc / wsum;
+        }
+      }
+    }
+  }
 }
 
 /** Smooth multiplicative receive-coil bias: exp of a random quadratic polynomial of position (patient mm / 100). */

@@ -70,6 +70,8 @@ export const TUMOUR_SIGNAL = {
   coreAstro: row(0.5, 0.51, 0.8, 0.88, 0.8, 0.8, 1.35, 0.6),
   coreOligo: row(0.55, 0.57, 0.72, 0.82, 0.7, 0.72, 1.1, 1.5),
   calcification: row(0.28, 0.28, 0.12, 0.15, 0.05, 0.12, 0.6, 0.1),
+  // Fluid-filled cystic core (training variety 'cystic'): near-CSF signal, partly suppressed on FLAIR (protein).
+  cyst: row(0.26, 0.27, 0.96, 0.22, 0.9, 0.92, 2.7, 0.02),
 } as const satisfies Record<string, SignalRow>;
 
 export type TumourSignalVariant = keyof typeof TUMOUR_SIGNAL;

@@ -9,7 +9,7 @@ import type { NaturalDataset } from '../dicom/p10';
 import { writeSeries } from './series-writer';
 import type { Vec3, Volume } from '../imaging/volume';
 import type { ModelRole } from '../series-id/roles';
-import { applyBiasAndNoise, headCentrePatient, perturbBiasField, planStack, quantise, sampleBiasField, sampleGrid, sampleStack, samplePose, tissueSignal, type BiasField, type HeadPose, type PlannedStack } from './acquisition';
+import { applyBiasAndNoise, blurInPlane, headCentrePatient, perturbBiasField, planStack, quantise, sampleBiasField, sampleGrid, sampleStack, samplePose, tissueSignal, type BiasField, type HeadPose, type PlannedStack } from './acquisition';
 import { loadAnatomy, type Anatomy } from './anatomy';
 import { sampleVariation, varyAnatomy, type AnatomyVariation } from './anatomy-variation';
 import { buildCaseModel, caseWeighting, type CaseModel } from './case-model';
@@ -20,6 +20,8 @@ import { formatTime, makePatient, makeStudy, seriesAttributes, seriesUid, studyA
 import { DSC_INJECTION_S, planStudy, type DistractorMode, type MultiframeMode, type SeriesPlan, type StudySize, type TransferSyntaxChoice } from './protocol';
 import { Rng } from './random';
 import { montage, screenshotDataset } from './screenshot';
+import type { VarietySettings } from './variety';
+import { applySeriesVariety } from './variety-protocol';
 import { pickScanner, type Scanner, type Vendor } from './vendors';
 
 export interface StudyOptions {
@@ -45,6 +47,12 @@ export interface StudyOptions {
    * rotated by `rotationDeg` about a random axis through the head centre and shifted by `translationMm` in a random
    * direction. Absent or zero: every series shares one pose. */
   motion?: { rotationDeg: number; translationMm: number };
+  /**
+   * Training-set variety (variety.ts): anatomy deformation and head size, contrast, bias, noise, role-series
+   * geometry and blur, motion and tumour location/shape/size. Overrides `anatomyVariation` and `motion`.
+   * Absent: the study is exactly what the options above make.
+   */
+  variety?: VarietySettings;
 }
 
 /** One written DICOM object. */
@@ -74,7 +82,7 @@ export interface SeriesRecord {
 
 export interface SynthStudy {
   seed: string;
-  options: Required<Omit<StudyOptions, 'drop' | 'motion'>> & { drop: ModelRole[]; motion?: StudyOptions['motion'] };
+  options: Required<Omit<StudyOptions, 'drop' | 'motion' | 'variety'>> & { drop: ModelRole[]; motion?: StudyOptions['motion']; variety?: VarietySettings };
   caseModel: CaseModel;
   /** The deformation and head-size factor applied to the template anatomy (null: the template itself). */
   variation: AnatomyVariation | null;
@@ -129,28 +137,32 @@ interface Acquired {
 }
 
 export async function synthesiseStudy(opts: StudyOptions): Promise<SynthStudy> {
+  const v = opts.variety;
+  if (v) opts = { ...opts, anatomyVariation: v.anatomy.deformationMaxMm, ...(v.motion ? { motion: v.motion } : { motion: undefined }) };
   const o = {
     tumor: opts.tumor, seed: String(opts.seed), vendor: opts.vendor, drop: [...(opts.drop ?? [])],
     size: opts.size ?? 'full', distractors: opts.distractors ?? 'random', transferSyntax: opts.transferSyntax ?? 'random',
     jitter: opts.jitter ?? true, multiframe: opts.multiframe ?? 'auto', massEffect: opts.massEffect ?? true,
     anatomyVariation: opts.anatomyVariation ?? 0,
     ...(opts.motion && (opts.motion.rotationDeg || opts.motion.translationMm) ? { motion: opts.motion } : {}),
+    ...(v ? { variety: v } : {}),
   };
   const root = new Rng(studyKey(o.seed));
   const template = loadAnatomy({ resolution: o.size === 'small' ? 2 : 1 });
-  const variation = o.anatomyVariation > 0 ? sampleVariation(root.fork('anatomy'), o.anatomyVariation) : null;
+  const variation = o.anatomyVariation > 0 ? sampleVariation(root.fork('anatomy'), o.anatomyVariation, v?.anatomy.headScaleDelta) : null;
   const anat = variation ? varyAnatomy(template, variation) : template;
-  const caseModel = buildCaseModel(anat, o.tumor, root.fork('case'), { jitter: o.jitter, massEffect: o.massEffect });
+  const caseModel = buildCaseModel(anat, o.tumor, root.fork('case'), { jitter: o.jitter, massEffect: o.massEffect, ...(v ? { variety: v } : {}) });
   const pose = samplePose(anat, root.fork('pose'));
   const scanner = pickScanner(o.vendor, root);
   const patient = makePatient(o.seed, caseModel.plan.patientAge, root.fork('patient'));
   const study = makeStudy(o.seed, patient, root.fork('study'));
   const centre = headCentrePatient(anat, pose);
-  const plan = planStudy(root, {
+  const planned = planStudy(root, {
     scanner, size: o.size, drop: new Set(o.drop), distractors: o.distractors, transferSyntax: o.transferSyntax,
     headCentre: centre, headPitchDeg: pose.rotationDeg[0], multiframe: o.multiframe,
   });
-  const sessionBias = sampleBiasField(root.fork('bias'), centre);
+  const plan = v ? applySeriesVariety(planned, v, o.size) : planned;
+  const sessionBias = sampleBiasField(root.fork('bias'), centre, v?.biasStrength);
   const lastUse = new Map<SynthWeighting, number>();
   plan.series.forEach((s, i) => s.weightings.forEach((w) => lastUse.set(w, i)));
   const weightings = new WeightingCache(caseModel, lastUse);
@@ -353,6 +365,7 @@ function acquire(sp: SeriesPlan, anat: Anatomy, pose: HeadPose, w: WeightingCach
   for (let s = 0; s < stacks.length; s++) {
     const st = stacks[s]!;
     const [sig] = sampleStack(anat, pose, st, [w.get(weighting)]);
+    if (st.spec.blurSigmaMm) blurInPlane(sig!, st.dims, st.spacing, st.spec.blurSigmaMm);
     const ref = tissueSignal(sig!);
     applyBiasAndNoise(sig!, st, bias, sp.snr, r.fork(`noise/${s}`), ref);
     push(st, sig!, target / ref, {});

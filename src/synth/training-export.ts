@@ -12,7 +12,14 @@
  *   DIR/<id>/image.f32             float32 [4, nz, ny, nx] ('kji', i fastest), channels t1, t1ce, t2, flair;
  *                                  a missing channel is all zeros (the normalised mean)
  *   DIR/<id>/labels.u8             uint8 [nz, ny, nx], 0..3 (1 NCR/NET, 2 ED, 3 ET)
- *   DIR/<id>/case.json             id, shape, channels, availability, classes, seed, vendor, grid (+affine), stats
+ *   DIR/<id>/case.json             id, shape, channels, availability, classes, seed, vendor, grid (+affine), stats;
+ *                                  with --variety wide|unseen also `variety` (the drawn settings and what they made)
+ *                                  and `registration` (the node's inter-series stage, when the head moved)
+ *
+ * Variety (variety.ts): `narrow` is the generator as it always was (byte-identical output); `wide` and `unseen`
+ * draw per case anatomy, contrast, bias, noise, series geometry, blur, motion and tumour settings. When the head
+ * moved between series, the node's own inter-series registration (src/registration/inter-series.ts) runs before the
+ * model grid, as the node does before a model, and the labels follow the registration reference's pose.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +27,9 @@ import { buildSeriesVolume } from '../imaging/build-volume';
 import type { GridSpec, NormalisationSpec } from '../imaging/grid-spec';
 import { resampleNearest } from '../imaging/resample';
 import { toModelGrid, type ModelGridChoice } from '../imaging/to-model-grid';
+import { DEFAULT_INTER_SERIES, registerInterSeries, type InterSeriesSettings } from '../registration/inter-series';
+import type { RegistrationReport } from '../registration/report';
+import { apply as applyMat, compose as composeMat, invert as invertMat } from './geometry';
 import type { SeriesVolume, Volume } from '../imaging/volume';
 import { MODEL_ROLES, isModelRole, type ModelRole } from '../series-id/roles';
 import { isTumourKind, type TumourKind } from './classes';
@@ -27,6 +37,7 @@ import { labelVolume } from './ground-truth';
 import type { StudySize } from './protocol';
 import { Rng } from './random';
 import { synthesiseStudy, type SynthStudy } from './study';
+import { drawVariety, type VarietyLevel, type VarietySettings } from './variety';
 import type { Vendor } from './vendors';
 
 export const CHANNELS: readonly ModelRole[] = MODEL_ROLES;
@@ -171,6 +182,10 @@ export interface TrainingSetOptions {
   /** Only cases with index % shardCount === shardIndex (for parallel processes). */
   shardIndex?: number;
   shardCount?: number;
+  /** Generator variety (default narrow: the generator's own habits, byte-identical to before variety existed). */
+  variety?: VarietyLevel;
+  /** Inter-series registration for cases whose head moved (default: the node's defaults). */
+  registration?: InterSeriesSettings;
   onCase?: (summary: CaseSummary) => void;
 }
 
@@ -185,6 +200,8 @@ export interface CaseSummary {
   seconds: number;
   /** CPU seconds (user + system) of this process for the case: the load-independent cost. */
   cpuSeconds: number;
+  /** Wall seconds of the inter-series registration (cases with motion). */
+  registrationSeconds?: number;
 }
 
 function cpuSince(start: NodeJS.CpuUsage): number {
@@ -242,15 +259,91 @@ function roleVolumesDirect(study: SynthStudy): Partial<Record<ModelRole, SeriesV
   return out;
 }
 
+/** The variety settings of case i (null for narrow); drawn from their own stream, so narrow choices are unchanged. */
+export function caseVariety(opts: Pick<TrainingSetOptions, 'seed' | 'vendors' | 'tumourMix' | 'dropProb' | 'variety'>, index: number): VarietySettings | null {
+  const level = opts.variety ?? 'narrow';
+  if (level === 'narrow') return null;
+  return drawVariety(level, new Rng(`neuro-onc-node/training-set/${opts.seed}/${index}/variety/${level}`), caseChoice(opts, index).tumor);
+}
+
+type RoleVolumes = Partial<Record<ModelRole, SeriesVolume>>;
+
+/** Row-major 4x4 of a role series' head motion (identity when it did not move). */
+function motionOf(study: SynthStudy, role: ModelRole): Float64Array {
+  const m = study.series.find((s) => s.role === role)?.motion?.matrix;
+  return m ? Float64Array.from(m) : Float64Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+}
+
+/**
+ * How far each series still is, after the registration stage, from where the true motion puts it: max displacement
+ * (mm) over the head centre and six points 60 mm from it, between the transform applied and the true one
+ * (reference -> series).
+ */
+export function registrationResidualMm(study: SynthStudy, report: RegistrationReport): Partial<Record<ModelRole, number>> {
+  const ref = invertMat(motionOf(study, report.referenceRole));
+  const c = study.series.find((s) => s.motion)?.motion?.centre ?? [0, 0, 0];
+  const points = [[0, 0, 0], [60, 0, 0], [-60, 0, 0], [0, 60, 0], [0, -60, 0], [0, 0, 60], [0, 0, -60]].map((d) => [c[0]! + d[0]!, c[1]! + d[1]!, c[2]! + d[2]!] as [number, number, number]);
+  const out: Partial<Record<ModelRole, number>> = {};
+  for (const e of report.series) {
+    const truth = composeMat(motionOf(study, e.role), ref);
+    // A refused or failed result is not applied: the series keeps its DICOM geometry (identity).
+    const t = e.outcome === 'aligned' ? Float64Array.from(e.transform) : Float64Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    const worst = Math.max(...points.map((p) => {
+      const a = applyMat(t, p);
+      const b = applyMat(truth, p);
+      return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    }));
+    out[e.role] = Math.round(worst * 100) / 100;
+  }
+  return out;
+}
+
+/** Runs the node's inter-series registration when the head moved; labels then follow the reference's pose. */
+async function registerMoved(study: SynthStudy, volumes: RoleVolumes, settings: InterSeriesSettings): Promise<{ volumes: RoleVolumes; labelPose: Float64Array | null; record?: Record<string, unknown>; seconds?: number }> {
+  if (!study.series.some((s) => s.motion)) return { volumes, labelPose: null };
+  const t0 = Date.now();
+  const reg = await registerInterSeries({ volumes, settings });
+  const seconds = (Date.now() - t0) / 1000;
+  const residual = registrationResidualMm(study, reg.report);
+  return {
+    volumes: reg.volumes,
+    labelPose: motionOf(study, reg.report.referenceRole),
+    seconds,
+    record: {
+      referenceRole: reg.report.referenceRole,
+      seconds,
+      series: reg.report.series.map((e) => ({ role: e.role, outcome: e.outcome, ...(e.reason ? { reason: e.reason } : {}), rotationDeg: e.rotationDeg, translationMm: e.translationMm, residualMm: residual[e.role] })),
+      warnings: reg.warnings,
+    },
+  };
+}
+
+/** What the drawn settings made: the study's own record of anatomy, series geometry and tumour. */
+function varietyRecord(v: VarietySettings, study: SynthStudy): Record<string, unknown> {
+  const f = study.caseModel.plan.features;
+  return {
+    ...v,
+    anatomyDrawn: study.variation ? { amplitudeMm: study.variation.amplitudeMm, headScale: study.variation.headScale } : null,
+    seriesDrawn: Object.fromEntries(study.series.filter((s) => isModelRole(s.role) && s.stacks[0]).map((s) => {
+      const st = s.stacks[0]!;
+      return [s.role, { orientation: st.orientation, sliceThicknessMm: st.sliceThickness, sliceStepMm: st.spacing[2], pixelMm: st.spacing[0], dims: st.dims, ...(s.motion ? { motion: { rotationDeg: s.motion.rotationDeg, translationMm: s.motion.translationMm } } : {}) }];
+    })),
+    tumourDrawn: { lesionCount: f.lesionCount, lobe: f.lobe, side: f.side, lesionRadiiMm: f.lesionRadiiMm.map((r) => Math.round(r * 10) / 10), enhancement: f.enhancement },
+  };
+}
+
 export async function exportTrainingCase(opts: TrainingSetOptions, index: number): Promise<CaseSummary> {
   const t0 = Date.now();
   const cpu0 = process.cpuUsage();
   const choice = caseChoice(opts, index);
+  const variety = caseVariety(opts, index);
   const study = await synthesiseStudy({
     tumor: choice.tumor, seed: choice.seed, vendor: choice.vendor, drop: choice.drop, size: opts.size,
-    distractors: 'none', transferSyntax: 'explicit', multiframe: 'auto',
+    distractors: 'none', transferSyntax: 'explicit', multiframe: 'auto', ...(variety ? { variety } : {}),
   });
-  const volumes = opts.roundTrip ? await roleVolumesViaDicom(study) : roleVolumesDirect(study);
+  const acquired = opts.roundTrip ? await roleVolumesViaDicom(study) : roleVolumesDirect(study);
+  const reg = await registerMoved(study, acquired, opts.registration ?? DEFAULT_INTER_SERIES);
+  const volumes = reg.volumes;
   const reference = opts.spec.referenceRoles.find((r) => volumes[r]) ?? MODEL_ROLES.find((r) => volumes[r]);
   if (!reference) throw new TrainingExportError(`case ${choice.id}: no role series to build a grid from`);
   const prepared = opts.space ? await opts.space.prepare(volumes[reference]!) : undefined;
@@ -263,7 +356,9 @@ export async function exportTrainingCase(opts: TrainingSetOptions, index: number
     image.set(ch, c * n);
     return 1;
   });
-  const labels = resampleNearest(labelVolume(study), { dims: mg.dims, affine: mg.affine }) as Uint8Array;
+  const truth = labelVolume(study);
+  const labelSource = reg.labelPose ? { ...truth, affine: composeMat(reg.labelPose, truth.affine) } : truth;
+  const labels = resampleNearest(labelSource, { dims: mg.dims, affine: mg.affine }) as Uint8Array;
   const dir = join(opts.outDir, choice.id);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'image.f32'), Buffer.from(image.buffer));
@@ -292,12 +387,15 @@ export async function exportTrainingCase(opts: TrainingSetOptions, index: number
     labelCounts: countLabels(labels),
     roundTrip: opts.roundTrip,
     source: 'neuro-onc-node synth --training-set',
+    ...(variety ? { variety: varietyRecord(variety, study) } : {}),
+    ...(reg.record ? { registration: reg.record } : {}),
   };
   writeFileSync(join(dir, 'case.json'), JSON.stringify(meta) + '\n');
   const summary: CaseSummary = {
     id: choice.id, dir: choice.id, tumor: choice.tumor, vendor: choice.vendor, availability, classes,
     seconds: (Date.now() - t0) / 1000,
     cpuSeconds: cpuSince(cpu0),
+    ...(reg.seconds !== undefined ? { registrationSeconds: reg.seconds } : {}),
   };
   opts.onCase?.(summary);
   return summary;
@@ -321,6 +419,12 @@ export async function exportTrainingCases(opts: TrainingSetOptions): Promise<Cas
   return out;
 }
 
+/** Roles whose registration the node's stage refused or failed (they keep their motion: labels do not fit them). */
+function unregisteredRoles(reg: unknown): string[] {
+  const series = (reg as { series?: Array<{ role: string; outcome: string }> }).series ?? [];
+  return series.filter((e) => e.outcome !== 'aligned').map((e) => e.role);
+}
+
 /** Writes index.json from the case.json files present (after all shards have finished). */
 export function writeTrainingIndex(opts: TrainingSetOptions): { cases: number; missing: string[] } {
   const cases: Array<Record<string, unknown>> = [];
@@ -333,7 +437,11 @@ export function writeTrainingIndex(opts: TrainingSetOptions): { cases: number; m
       continue;
     }
     const meta = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
-    cases.push({ id, dir: id, tumor: (meta.classes as { tumor: string }).tumor, vendor: meta.vendor, availability: meta.availability, classes: meta.classes });
+    cases.push({
+      id, dir: id, tumor: (meta.classes as { tumor: string }).tumor, vendor: meta.vendor, availability: meta.availability, classes: meta.classes,
+      ...(meta.variety ? { unseen: (meta.variety as { unseen: string[] }).unseen } : {}),
+      ...(meta.registration ? { unregistered: unregisteredRoles(meta.registration) } : {}),
+    });
   }
   const index = {
     format: 'neuro-onc-node training-set v1',
@@ -345,6 +453,7 @@ export function writeTrainingIndex(opts: TrainingSetOptions): { cases: number; m
     tumourMix: Object.fromEntries(opts.tumourMix),
     dropProb: opts.dropProb,
     roundTrip: opts.roundTrip,
+    ...(opts.variety && opts.variety !== 'narrow' ? { variety: opts.variety } : {}),
     channels: CHANNELS,
     axes: 'kji',
     grid: opts.spec.grid,

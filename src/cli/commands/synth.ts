@@ -13,6 +13,7 @@ import {
   DEFAULT_PREPROCESS, DEFAULT_TUMOUR_MIX, exportTrainingCases, parseTumourMix, readPreprocessSpec, TrainingExportError,
   writeTrainingIndex, type TrainingSetOptions,
 } from '../../synth/training-export';
+import { VARIETY_LEVELS, type VarietyLevel } from '../../synth/variety';
 import { isVendor, type Vendor } from '../../synth/vendors';
 import { writeStudy } from '../../synth/write-study';
 
@@ -46,6 +47,7 @@ interface SynthCliOptions {
   roundTrip: boolean;
   jobs: string;
   shard?: string;
+  variety: string;
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
@@ -89,6 +91,7 @@ export function parseMotion(s: string | undefined): { rotationDeg: number; trans
 
 async function runStudy(o: SynthCliOptions): Promise<void> {
   if (!o.out) throw new SynthUsageError('--out DIR is required');
+  if (o.variety !== 'narrow') throw new SynthUsageError('--variety applies to --training-set (a single study uses --anatomy-variation and --motion)');
   const tumor = o.tumor.toLowerCase();
   if (!isTumourKind(tumor)) throw new SynthUsageError(`--tumor must be one of gbm, astro, oligo, mets, none (got '${o.tumor}')`);
   const vendor = o.vendor.toLowerCase();
@@ -185,9 +188,13 @@ async function runTrainingSet(o: SynthCliOptions & { index: boolean }): Promise<
     size: oneOf<StudySize>(o.size === 'full' ? 'full' : o.size, ['full', 'small'], '--size'),
     spec: o.grid ? readPreprocessSpec(o.grid) : DEFAULT_PREPROCESS,
     roundTrip: o.roundTrip,
+    variety: oneOf<VarietyLevel>(o.variety, VARIETY_LEVELS, '--variety'),
     ...(o.grid ? spaceFromManifest(o.grid) : {}),
     ...parseShard(o.shard),
-    onCase: (s) => process.stderr.write(`${s.id} ${s.tumor} ${s.vendor} availability=${s.availability.join('')} ${s.seconds.toFixed(2)} s (cpu ${s.cpuSeconds.toFixed(2)} s)\n`),
+    onCase: (s) => process.stderr.write(
+      `${s.id} ${s.tumor} ${s.vendor} availability=${s.availability.join('')} ${s.seconds.toFixed(2)} s (cpu ${s.cpuSeconds.toFixed(2)} s)` +
+      `${s.registrationSeconds !== undefined ? ` registration ${s.registrationSeconds.toFixed(2)} s` : ''}\n`,
+    ),
   };
   mkdirSync(opts.outDir, { recursive: true });
   const jobs = positiveInt(o.jobs, '--jobs');
@@ -231,6 +238,7 @@ export function registerSynthCommand(program: Command): void {
     .option('--jobs <n>', 'training set: parallel processes', '1')
     .option('--shard <k/n>', 'training set: only cases with index % n == k')
     .option('--no-index', 'training set: do not write index.json (used by --jobs shards)')
+    .option('--variety <level>', 'training set: narrow (the generator as is) | wide (drawn anatomy, contrast, slices, blur, motion, tumour site/shape/size) | unseen (held-out settings wide never draws)', 'narrow')
     .action(async (o: SynthCliOptions & { index: boolean }) => {
       try {
         if (o.trainingSet !== undefined) await runTrainingSet(o);
