@@ -136,6 +136,15 @@ export async function runDemo(o: DemoOptions): Promise<{ job: JobRecord; outDir?
       }
       if (f.diagnosis) say(`   integrated diagnosis: ${f.diagnosis.integrated.label} (${pct(f.diagnosis.integrated.probability)})   truth: ${truth.integratedDiagnosis}`);
       say(`   uncertainty: ${f.uncertaintySummary.level}`);
+      for (const s of f.survival ?? []) {
+        if (s.status !== 'reported') {
+          say(`   ${s.title}: not reported (${s.reason})`);
+          continue;
+        }
+        const at = s.timePoints.map((t) => `${t.months} mo ${pct(t.probability)}${t.std !== undefined ? ` ± ${pct(t.std)}` : ''}`).join(', ');
+        say(`   ${s.title} (age ${s.ageYears ?? '?'}): survival ${at}; risk group ${s.riskGroup?.name ?? '-'}`);
+        say(`     ${s.statement}`);
+      }
     }
     const outDir = join(dir, 'out');
     say(`6. results (delivered to the node itself by STOW-RS, and kept as files):`);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
+import { clinicalInputs } from '../../src/ai/manifest';
 import { loadPackage, type LoadedModel } from '../../src/ai/registry';
 
 const ROOT = join(__dirname, '../..');
@@ -77,6 +78,8 @@ async function run(m: LoadedModel, image: Float32Array, mask: number[], batch = 
     [m.manifest.inputs.image.name]: new ort.Tensor('float32', img, [batch, c, 64, 64, 64]),
     [m.manifest.inputs.modalityMask!.name]: new ort.Tensor('float32', Float32Array.from({ length: batch * c }, (_, i) => mask[i % c]!), [batch, c]),
   };
+  // Clinical inputs of a survival head (age in years): one plausible adult value per row.
+  for (const ci of clinicalInputs(m.manifest)) feeds[ci.name] = new ort.Tensor('float32', new Float32Array(batch).fill(55), [batch, 1]);
   return m.session.run(feeds);
 }
 
@@ -167,6 +170,50 @@ describe.each([
       const second = (two[h.name]!.data as Float32Array).subarray(one.length);
       one.forEach((v, i) => expect(Math.abs(v - second[i]!)).toBeLessThan(1e-4));
     }
+  });
+});
+
+describe('committed package glioma-mtl: the prognosis head (synthetic outcomes)', () => {
+  let model: LoadedModel;
+  beforeAll(async () => {
+    model = await loadPackage(join(ROOT, 'models', 'glioma-mtl'), cpu);
+  });
+  afterAll(async () => {
+    await model?.session.release();
+  });
+
+  it('declares a survival head on synthetic outcomes, fed the age, and the card says the figures are population statistics', () => {
+    const [h] = model.manifest.outputs.survival;
+    expect(h).toBeDefined();
+    expect(h!.outcomes).toBe('synthetic');
+    expect(h!.statement).toMatch(/not a prediction for this patient/);
+    expect(h!.clinicalInputs.map((c) => c.quantity)).toEqual(['age-years']);
+    const card = readFileSync(join(ROOT, 'models', 'glioma-mtl', 'MODEL_CARD.md'), 'utf8');
+    expect(card).toMatch(/Prognosis head/);
+    expect(card).toMatch(/not a prediction for this patient/);
+  });
+
+  it('gives hazards in [0, 1] and a lower survival for an older patient with the same tumour', async () => {
+    const [h] = model.manifest.outputs.survival;
+    const c = index.cases.find((x) => x.model === 'glioma-mtl')!;
+    const { image } = loadFixture(c);
+    const s24 = async (age: number): Promise<number> => {
+      const out = await model.session.run({
+        [model.manifest.inputs.image.name]: new ort.Tensor('float32', image, [1, 4, 64, 64, 64]),
+        [model.manifest.inputs.modalityMask!.name]: new ort.Tensor('float32', Float32Array.of(1, 1, 1, 1), [1, 4]),
+        [h!.clinicalInputs[0]!.name]: new ort.Tensor('float32', Float32Array.of(age), [1, 1]),
+      });
+      const hz = Array.from(out[h!.name]!.data as Float32Array);
+      expect(hz).toHaveLength(h!.timeBinsMonths.length);
+      for (const v of hz) expect(v >= 0 && v <= 1).toBe(true);
+      let s = 1;
+      for (let b = 0; b <= h!.timeBinsMonths.indexOf(24); b++) s *= 1 - hz[b]!;
+      return s;
+    };
+    const young = await s24(35);
+    const old = await s24(75);
+    console.log(`glioma-mtl survival at 24 months on ${c.name}: age 35 ${young.toFixed(3)}, age 75 ${old.toFixed(3)}`);
+    expect(old).toBeLessThan(young);
   });
 });
 
