@@ -43,7 +43,7 @@ if [ "$QUICK" = 1 ]; then
   export CKPT_ROOT=runs/quick/checkpoints
 else
   D=data/v5; R=runs; PKG=../models
-  GLIOMA_ITERS=${GLIOMA_ITERS:-3000}; METS_ITERS=${METS_ITERS:-3000}; DISTILL_ITERS=${DISTILL_ITERS:-1500}; SCALE=1
+  GLIOMA_ITERS=${GLIOMA_ITERS:-3000}; METS_ITERS=${METS_ITERS:-3000}; DISTILL_ITERS=${DISTILL_ITERS:-700}; SCALE=1
 fi
 . ./checkpoints.sh
 run() { echo "+ $*" >&2; nice -n "$NICE" "$@"; }
@@ -107,11 +107,17 @@ run $PY -m nonc.evaluate --task mets --run $R/mets --val-data $D/mets-val --val-
 # 4. Packages (ONNX export, onnx.checker, onnxruntime-node vs PyTorch, manifest with temperatures + sha256, card),
 #    and the regression fixtures of test/training (held-out node-export crops).
 STATEMENT="Synthetic studies from real anatomy (Debian mricron-data ch2/ch2bet template) with simulated contrasts, bias field, noise and tumours following published imaging phenotypes, exported by neuro-onc-node synth --training-set (full DICOM studies through the node's own DICOM decoding and toModelGrid preprocessing); vendor profiles siemens/ge for training. Performance on synthetic data is not clinical performance."
-VERSION=${VERSION:-0.4.0}
-run $PY -m nonc.package --task glioma --run $R/glioma-distill --eval $R/glioma-distill/eval.json --data $D/glioma-test-philips \
-  --version "$VERSION" --out $PKG/glioma-mtl --training-data "$STATEMENT" --minimum-sets "flair;t2"
+VERSION=${VERSION:-0.5.0}; METS_VERSION=${METS_VERSION:-0.4.0}
+run $PY -m nonc.package --task glioma --run $R/glioma-distill --eval $R/glioma-distill/eval.json \
+  --data $D/glioma-test-philips --version "$VERSION" --out $PKG/glioma-mtl --training-data "$STATEMENT" \
+  --minimum-sets "flair;t2" --runs-log "glioma=$CKPT_ROOT/glioma/runs.json" \
+  --runs-log "glioma-distill=$CKPT_ROOT/glioma-distill/runs.json"
+# The prognosis head on synthetic outcomes, grafted onto the exported glioma graph (input age, output survival_hazard).
+run $PY -m nonc.survival --onnx $PKG/glioma-mtl/model.onnx --train $D/glioma-surv --test $D/glioma-test-philips \
+  --out $R/survival --threads 2 --per-case "$(n 40 5)" --package $PKG/glioma-mtl
 run $PY -m nonc.package --task mets --run $R/mets --eval $R/mets/eval.json --data $D/mets-test-philips \
-  --version "$VERSION" --out $PKG/brainmets-egfr --training-data "$STATEMENT" --minimum-sets "t1ce"
+  --version "$METS_VERSION" --out $PKG/brainmets-egfr --training-data "$STATEMENT" --minimum-sets "t1ce" \
+  --runs-log "mets=$CKPT_ROOT/mets/runs.json"
 [ "$QUICK" = 1 ] || run $PY -m nonc.fixtures --out ../test/training/fixtures --glioma $D/glioma-test-philips \
   --mets $D/mets-test-philips
 echo "packages written to $PKG"
