@@ -64,6 +64,11 @@ node_set glioma-train "$(n 400 8)" node5-glioma-train siemens,ge "$GM"
 node_set glioma-surv "$(n 160 8)" node5-glioma-surv siemens,ge "$GM"
 node_set glioma-val "$(n 40 4)" node5-glioma-val siemens,ge "$GM"
 node_set glioma-test-philips "$(n 60 4)" node5-glioma-test-philips philips gbm=0.3,astro=0.3,oligo=0.3,none=0.1
+# Held-out "unseen generator settings" (synth --variety unseen: shifts the wide training distribution never draws).
+U=${U:-data/v6}; [ "$QUICK" = 1 ] && U=$D
+[ -f "$U/glioma-test-unseen/index.json" ] || run $NODE_CLI synth --training-set "$(n 40 4)" --out "$U/glioma-test-unseen" \
+  --seed node6-glioma-test-unseen --size small --vendors siemens,ge,philips --tumor-mix gbm=0.3,astro=0.3,oligo=0.3,none=0.1 \
+  --drop-prob 0 --variety unseen --jobs "$JOBS"
 node_set mets-train "$(n 250 6)" node5-mets-train siemens,ge mets=0.9,none=0.1
 node_set mets-val "$(n 30 3)" node5-mets-val siemens,ge mets=0.9,none=0.1
 node_set mets-test-philips "$(n 40 3)" node5-mets-test-philips philips mets=0.9,none=0.1
@@ -97,27 +102,34 @@ if [ "$stages_rc" = 2 ]; then
 fi
 [ "$stages_rc" = 0 ] || exit "$stages_rc"
 
-# 3. Held-out evaluation (+ temperature fitting on the validation cases).
-run $PY -m nonc.evaluate --task glioma --run $R/glioma-distill --val-data $D/glioma-val --val-subsets "full,no FLAIR" \
-  --test "node-unseen-vendor=$D/glioma-test-philips" --subsets "full,no FLAIR,no T1ce,no T2,no T1,T1ce only" \
-  --out $R/glioma-distill/eval.json --threads "$THREADS"
+# 3. Held-out evaluation (+ temperature fitting on the validation cases). The shipped glioma package is the stage in
+#    GLIOMA_SHIP (0.4.1: the base network; the distilled candidate is evaluated on the same sets and compared in the
+#    card until it is better on full input too).
+GLIOMA_SHIP=${GLIOMA_SHIP:-glioma}
+for stage in glioma glioma-distill; do
+  run $PY -m nonc.evaluate --task glioma --run $R/$stage --val-data $D/glioma-val --val-subsets "full,no FLAIR" \
+    --test "node-unseen-vendor=$D/glioma-test-philips" --test "node-unseen-generator=$U/glioma-test-unseen" \
+    --subsets "full,no FLAIR,no T1ce,no T2,no T1,T1ce only" --out $R/$stage/eval.json --threads "$THREADS"
+done
+CANDIDATE=glioma-distill; [ "$GLIOMA_SHIP" = glioma-distill ] && CANDIDATE=glioma
 run $PY -m nonc.evaluate --task mets --run $R/mets --val-data $D/mets-val --val-subsets "full,T1ce only" \
   --test "node-unseen-vendor=$D/mets-test-philips" --out $R/mets/eval.json --threads "$THREADS"
 
 # 4. Packages (ONNX export, onnx.checker, onnxruntime-node vs PyTorch, manifest with temperatures + sha256, card),
 #    and the regression fixtures of test/training (held-out node-export crops).
 STATEMENT="Synthetic studies from real anatomy (Debian mricron-data ch2/ch2bet template) with simulated contrasts, bias field, noise and tumours following published imaging phenotypes, exported by neuro-onc-node synth --training-set (full DICOM studies through the node's own DICOM decoding and toModelGrid preprocessing); vendor profiles siemens/ge for training. Performance on synthetic data is not clinical performance."
-VERSION=${VERSION:-0.5.0}; METS_VERSION=${METS_VERSION:-0.4.0}
-run $PY -m nonc.package --task glioma --run $R/glioma-distill --eval $R/glioma-distill/eval.json \
+VERSION=${VERSION:-0.4.1}; METS_VERSION=${METS_VERSION:-0.4.0}
+run $PY -m nonc.package --task glioma --run $R/$GLIOMA_SHIP --eval $R/$GLIOMA_SHIP/eval.json \
   --data $D/glioma-test-philips --version "$VERSION" --out $PKG/glioma-mtl --training-data "$STATEMENT" \
   --minimum-sets "flair;t2" --runs-log "glioma=$CKPT_ROOT/glioma/runs.json" \
-  --runs-log "glioma-distill=$CKPT_ROOT/glioma-distill/runs.json"
+  --runs-log "glioma-distill=$CKPT_ROOT/glioma-distill/runs.json" \
+  --candidate "stage $CANDIDATE=$R/$CANDIDATE/eval.json"
 # The prognosis head on synthetic outcomes, grafted onto the exported glioma graph (input age, output survival_hazard).
 run $PY -m nonc.survival --onnx $PKG/glioma-mtl/model.onnx --train $D/glioma-surv --test $D/glioma-test-philips \
   --out $R/survival --threads 2 --per-case "$(n 40 5)" --package $PKG/glioma-mtl
 run $PY -m nonc.package --task mets --run $R/mets --eval $R/mets/eval.json --data $D/mets-test-philips \
   --version "$METS_VERSION" --out $PKG/brainmets-egfr --training-data "$STATEMENT" --minimum-sets "t1ce" \
-  --runs-log "mets=$CKPT_ROOT/mets/runs.json"
+  --runs-log "mets=$CKPT_ROOT/mets/runs.json" --released "${METS_RELEASED:-2026-11-25}"
 [ "$QUICK" = 1 ] || run $PY -m nonc.fixtures --out ../test/training/fixtures --glioma $D/glioma-test-philips \
   --mets $D/mets-test-philips
 echo "packages written to $PKG"

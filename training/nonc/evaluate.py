@@ -17,7 +17,8 @@ import torch
 from .data import Case
 from .infer import run_inference
 from .postprocess import node_labels
-from .metrics import auc_binary, auc_macro_ovr, ece, fit_temperature, indeterminate, region_dice, reliability, softmax
+from .metrics import (auc_binary, auc_macro_ovr, ece, fit_temperature, indeterminate, lesion_detection, region_dice,
+                      reliability, softmax)
 from .tasks import TASKS, Task
 from .train import load_cases, load_validation
 
@@ -52,6 +53,8 @@ def predict(net, task: Task, cases: List[Case], roles, patch, tiling: str = 'who
             row['dice'] = region_dice(pred, gt, task.regions)
             # What the node delivers with its default post-processing (hierarchical decoding, components < 0.1 mL).
             row['dice_node'] = region_dice(node_labels(probs, task.n_seg == 4), gt, task.regions)
+        # Lesion-wise detection on what the node delivers (tumour-free cases count their false positives too).
+        row['lesions'] = lesion_detection(node_labels(probs, task.n_seg == 4), gt)
         rows.append(row)
     return {'roles': list(roles), 'cases': rows}
 
@@ -65,6 +68,12 @@ def summarise(task: Task, pred: Dict, temps: Dict[str, float]) -> Dict:
         out[f'dice_{k}_median'] = float(np.median(v)) if v else float('nan')
         vn = [r['dice_node'][k] for r in rows if r['tumour'] and 'dice_node' in r]
         out[f'node_dice_{k}'] = float(np.mean(vn)) if vn else float('nan')
+    les = [r['lesions'] for r in rows if 'lesions' in r]
+    if les:
+        n_les = sum(x['lesions'] for x in les)
+        out['lesion_sensitivity'] = sum(x['detected'] for x in les) / n_les if n_les else float('nan')
+        out['lesions_total'] = n_les
+        out['false_positive_lesions_per_case'] = float(np.mean([x['false_positive_components'] for x in les]))
     healthy = [r['pred_ml'] for r in rows if not r['tumour']]
     out['healthy_false_positive_ml'] = float(np.mean(healthy)) if healthy else float('nan')
     for h, names in task.classes.items():

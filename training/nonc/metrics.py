@@ -94,3 +94,24 @@ def indeterminate(prob: np.ndarray, min_confidence: float = 0.6, max_norm_entrop
     entropy above max_norm_entropy."""
     ent = -(prob * np.log(np.clip(prob, 1e-12, 1))).sum(1) / np.log(prob.shape[1])
     return (prob.max(1) < min_confidence) | (ent > max_norm_entropy)
+
+
+def lesion_detection(pred: np.ndarray, gt: np.ndarray, voxel_mm: float = 2.0, min_diameter_mm: float = 3.0) -> Dict:
+    """Lesion-wise detection (BraTS-METS style): ground-truth lesions are the 26-connected components of gt > 0 with an
+    equivalent-sphere diameter of at least min_diameter_mm; one is detected when any predicted voxel overlaps it.
+    Predicted components that touch no ground-truth lesion are false positives."""
+    from scipy import ndimage as ndi
+    st = np.ones((3, 3, 3), bool)
+    g_lab, g_n = ndi.label(gt > 0, structure=st)
+    p_lab, p_n = ndi.label(pred > 0, structure=st)
+    vox = voxel_mm ** 3
+    detected = total = 0
+    for i in range(1, g_n + 1):
+        comp = g_lab == i
+        d = (6 * comp.sum() * vox / np.pi) ** (1 / 3)
+        if d < min_diameter_mm:
+            continue
+        total += 1
+        detected += int((pred[comp] > 0).any())
+    fp = sum(1 for j in range(1, p_n + 1) if not (gt[p_lab == j] > 0).any())
+    return {'lesions': total, 'detected': detected, 'false_positive_components': fp}

@@ -104,6 +104,18 @@ def targets_section(task: Task, test: Dict) -> str:
     return '| test set | metric | target | reached | |\n|---|---|---|---|---|\n' + '\n'.join(lines)
 
 
+def lesion_table(test: Dict) -> str:
+    """Lesion-wise detection on the node's delivered labels (lesions with an equivalent diameter ≥ 3 mm)."""
+    lines = ['| test set | inputs | lesions | lesion-wise sensitivity | false-positive components per case |',
+             '|---|---|---|---|---|']
+    for tname, t in test.items():
+        for sname, s in t['subsets'].items():
+            if 'lesion_sensitivity' in s:
+                lines.append(f"| {tname} | {sname} | {s['lesions_total']} | {f(s['lesion_sensitivity'])} | "
+                             f"{f(s['false_positive_lesions_per_case'], 2)} |")
+    return '\n'.join(lines) if len(lines) > 2 else ''
+
+
 def indeterminate_table(task: Task, test: Dict) -> str:
     heads = list(task.classes)
     lines = ['| test set | inputs | ' + ' | '.join(heads) + ' | any head |', '|' + '---|' * (3 + len(heads))]
@@ -122,6 +134,34 @@ def reliability_text(pngs) -> str:
     for tname, names in pngs.items():
         out.append(f'{tname}, full input: ' + ' '.join(f'![{n}](calibration/{n})' for n in names))
     return '\n'.join(out) + '\n'
+
+
+def candidate_section(task: Task, ev: Dict, candidates: Dict[str, Dict]) -> str:
+    """Held-out comparison of this package with candidate runs that were trained but not shipped (same test sets)."""
+    if not candidates:
+        return ''
+    regions = list(task.regions)
+    out = []
+    for name, cand in candidates.items():
+        lines = [f'### Candidate not shipped: {name}', '',
+                 f"Trained (see Training history) and evaluated on the same held-out sets; Dice {' / '.join(regions)} "
+                 'and idh AUC, this package → candidate (Δ):', '',
+                 '| test set | inputs | ' + ' | '.join(f'Dice {r}' for r in regions) + ' | idh AUC |',
+                 '|' + '---|' * (3 + len(regions))]
+        for tname, t in ev['test'].items():
+            ct = cand['test'].get(tname)
+            if not ct:
+                continue
+            for sname, s in t['subsets'].items():
+                c = ct['subsets'].get(sname)
+                if not c:
+                    continue
+                cells = [f"{f(s[f'dice_{r}'])} → {f(c[f'dice_{r}'])} ({c[f'dice_{r}'] - s[f'dice_{r}']:+.3f})" for r in regions]
+                a, b = (s.get('idh') or {}).get('auc'), (c.get('idh') or {}).get('auc')
+                cells.append(f'{f(a)} → {f(b)}' if a is not None and b is not None else '–')
+                lines.append(f'| {tname} | {sname} | ' + ' | '.join(cells) + ' |')
+        out.append('\n'.join(lines))
+    return '\n\n'.join(out) + '\n'
 
 
 def runs_table(stages: Dict[str, list]) -> str:
@@ -172,9 +212,10 @@ def distill_text(args: Dict) -> str:
 
 
 def write_card(path: str, task: Task, manifest: Dict, ev: Dict, report: Dict, n_params: int, size: int, ck: Dict,
-               extra: str, stages: Dict[str, list] = None, reliability_pngs: Dict[str, list] = None) -> None:
+               extra: str, stages: Dict[str, list] = None, reliability_pngs: Dict[str, list] = None,
+               candidates: Dict[str, Dict] = None, released: str = '') -> None:
     temps = ', '.join(f'{h} {t:.3f}' for h, t in ev['temperatures'].items())
-    sig = ', '.join(f'{h} {s:.3f}' for h, s in (ev.get('sigma') or {}).items())
+    sig = ', '.join(f'{h} {s:.3f}' for h, s in (ev.get('sigma') or ((ck.get('history') or [{}])[-1].get('sigma')) or {}).items())
     args = ck.get('args', {})
     heads = ', '.join(f"{h} ({'/'.join(c)})" for h, c in task.classes.items())
     val = ev['validation'].get('full', {})
@@ -242,6 +283,9 @@ components under 0.1 mL removed{' and enhancing components under 0.1 mL relabell
 
 {node_dice_table(task, ev['test'])}
 
+### Lesion-wise detection (connected components, 26-neighbourhood; ground-truth lesions ≥ 3 mm equivalent diameter)
+{lesion_table(ev['test'])}
+
 ### Classification heads (calibrated probabilities; AUC binary or macro one-vs-rest; accuracy at argmax)
 {head_table(task, ev['test'])}
 
@@ -257,6 +301,7 @@ components under 0.1 mL removed{' and enhancing components under 0.1 mL relabell
 ### Targets (issue 16)
 {targets_section(task, ev['test'])}
 
+{candidate_section(task, ev, candidates or {})}
 {runs_table(stages or {})}
 ## Export verification
 onnx.checker (full check) passed; onnxruntime-node vs PyTorch, worst max abs difference over all outputs
@@ -271,7 +316,7 @@ onnx.checker (full check) passed; onnxruntime-node vs PyTorch, worst max abs dif
 - 2 mm grid: structures below ~4 mm (small metastases, thin enhancing rims) are partial-volumed.
 {reporting_rule(manifest)}
 ## Version history
-- {manifest['version']} ({datetime.date.today().isoformat()}): this package (see "Training history" above when
+- {manifest['version']} ({released or datetime.date.today().isoformat()}): this package (see "Training history" above when
   present); earlier versions and their cards are in the git history of this folder.
 """
     with open(path, 'w') as out:

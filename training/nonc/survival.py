@@ -310,7 +310,7 @@ def card_section(r: Dict, verify_diff: float) -> str:
     src = '\n'.join(f'| {e} | {fig} | {ref} |' for e, fig, ref in r['sources'])
     ent = '\n'.join(f"| {e} | {v['n']} | " + ' | '.join(f"{f3(v[f'pred_{t}'])} / {f3(v[f'observed_{t}'])}" for t in REPORT_AT) + ' |'
                      for e, v in r['by_entity'].items())
-    brier = ' | '.join(f"{f3(r['brier'][str(t)] if str(t) in r['brier'] else r['brier'][t])} ({f3(r['brier_oracle'][str(t)] if str(t) in r['brier_oracle'] else r['brier_oracle'][t])})" for t in REPORT_AT)
+    brier = '\n'.join(f"| Brier score at {t} months | {f3(r['brier'][str(t)])} | {f3(r['brier_oracle'][str(t)])} |" for t in REPORT_AT)
     return f"""{CARD_BEGIN}
 ## Prognosis head (`survival`): synthetic outcomes, population statistics
 
@@ -347,7 +347,7 @@ Held-out: {r['test_cases']} unseen-vendor studies (philips), {r['n']:,} syntheti
 | metric | this head | oracle |
 |---|---|---|
 | Harrell's C-index (risk = 1 − S(24 mo)) | {f3(r['c_index'])} | {f3(r['c_index_oracle'])} |
-| Brier score at {' / '.join(str(t) for t in REPORT_AT)} months (oracle in brackets) | {brier} | |
+{brier}
 
 Mean predicted vs observed survival by true entity (held-out):
 

@@ -91,7 +91,7 @@ def validate(model, task: Task, cases: List[Case], patch, tiling: str = 'whole',
     return out
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser()
     ap.add_argument('--task', choices=list(TASKS), required=True)
     ap.add_argument('--data', required=True, action='append',
@@ -134,7 +134,11 @@ def main(argv=None):
                     help='start from the network weights of another run\'s checkpoint (e.g. runs/glioma/last.pt)')
     ap.add_argument('--freeze-bn-after', type=int, default=-1,
                     help='from this iteration on, BatchNorm uses (and keeps) its running statistics (-1 = never)')
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
 
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
