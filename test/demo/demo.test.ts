@@ -19,6 +19,11 @@ it('runs a synthetic study end to end on the committed models and reports where 
   expect(text).toMatch(/region\s+volume \(mL\)\s+Dice vs synthetic truth/);
   expect(text).toMatch(/WT\s+\d+\.\d\s+\d\.\d\d/);
   expect(text).toMatch(/integrated diagnosis: .*truth: Glioblastoma, IDH-wildtype/);
+  // The prognosis head: survival at 12/24/60 months with its spread and risk group, and the population-statistics statement.
+  const survival = /Overall survival \(age \d+\): survival 12 mo \d+% ± \d+%, 24 mo \d+% ± \d+%, 60 mo \d+% ± \d+%; risk group (high|intermediate|low)/.exec(text);
+  console.log(survival?.[0]);
+  expect(survival).not.toBeNull();
+  expect(text).toMatch(/not a prediction for this patient/);
   const files = [...text.matchAll(/^\s+(?:seg|sr|sc|pdf)\s+(\S+\.dcm)$/gm)].map((m) => m[1]!);
   expect(files.length).toBeGreaterThanOrEqual(2);
   for (const f of files) expect(existsSync(f)).toBe(true);
