@@ -278,7 +278,6 @@ def manifest_head() -> Dict:
 def verify_graft(onnx_path: str, cases, w, a) -> float:
     """The grafted graph in onnxruntime-node against PyTorch + this module's numpy head, on two whole test cases
     with different ages (every output compared). Returns the worst absolute difference."""
-    from .infer import whole_grid  # noqa: F401  (same forward as the features)
     from .onnx_export import run_node_verification
     from .onnx_weights import load_onnx_weights
     task = TASKS['glioma']
