@@ -14,6 +14,7 @@
 #   glioma          base multi-task glioma network (0.4.0; its checkpoint is rebuilt from the shipped ONNX)
 #   glioma-distill  GMMAS-style knowledge self-distillation from it: an EMA teacher sees every sequence, the student
 #                   random subsets, matched on outputs and features (nonc/losses.py distillation_loss)
+#   glioma-wide     fine-tuning from it on the wide training distribution (synth --variety wide)
 #   mets            brain-metastasis network
 # then the survival head (nonc/survival.py), fitted on synthetic outcomes and grafted onto the glioma graph.
 #
@@ -39,11 +40,11 @@ JOBS=${JOBS:-2}
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
   D=runs/quick/data; R=runs/quick; PKG=runs/quick/models
-  GLIOMA_ITERS=${GLIOMA_ITERS:-20}; METS_ITERS=${METS_ITERS:-20}; DISTILL_ITERS=${DISTILL_ITERS:-10}; SCALE=0
+  GLIOMA_ITERS=${GLIOMA_ITERS:-20}; METS_ITERS=${METS_ITERS:-20}; DISTILL_ITERS=${DISTILL_ITERS:-10}; WIDE_ITERS=${WIDE_ITERS:-10}; SCALE=0
   export CKPT_ROOT=runs/quick/checkpoints
 else
   D=data/v5; R=runs; PKG=../models
-  GLIOMA_ITERS=${GLIOMA_ITERS:-3000}; METS_ITERS=${METS_ITERS:-3000}; DISTILL_ITERS=${DISTILL_ITERS:-700}; SCALE=1
+  GLIOMA_ITERS=${GLIOMA_ITERS:-3000}; METS_ITERS=${METS_ITERS:-3000}; DISTILL_ITERS=${DISTILL_ITERS:-700}; WIDE_ITERS=${WIDE_ITERS:-3000}; SCALE=1
 fi
 . ./checkpoints.sh
 run() { echo "+ $*" >&2; nice -n "$NICE" "$@"; }
@@ -69,6 +70,11 @@ U=${U:-data/v6}; [ "$QUICK" = 1 ] && U=$D
 [ -f "$U/glioma-test-unseen/index.json" ] || run $NODE_CLI synth --training-set "$(n 40 4)" --out "$U/glioma-test-unseen" \
   --seed node6-glioma-test-unseen --size small --vendors siemens,ge,philips --tumor-mix gbm=0.3,astro=0.3,oligo=0.3,none=0.1 \
   --drop-prob 0 --variety unseen --jobs "$JOBS"
+# Wide training distribution (synth --variety wide: deformed anatomy, 1-6 mm slices, blur, registered motion, tumour
+# shapes and sizes), for the glioma-wide stage.
+[ -f "$U/glioma-train-wide/index.json" ] || run $NODE_CLI synth --training-set "$(n 120 6)" --out "$U/glioma-train-wide" \
+  --seed node6-glioma-train-wide --size small --vendors siemens,ge --tumor-mix "$GM" --drop-prob 0 --variety wide \
+  --jobs "$JOBS"
 node_set mets-train "$(n 250 6)" node5-mets-train siemens,ge mets=0.9,none=0.1
 node_set mets-val "$(n 30 3)" node5-mets-val siemens,ge mets=0.9,none=0.1
 node_set mets-test-philips "$(n 40 3)" node5-mets-test-philips philips mets=0.9,none=0.1
@@ -96,6 +102,14 @@ if [ "$stages_rc" = 0 ]; then
     --p-bright 0.1 --eval-every 250 --val-max 6 --val-subsets "full,no FLAIR,no T1ce,no T2,no T1" --ckpt-every 25 \
     --freeze-bn-after 0 --init-checkpoint $R/glioma/last.pt --distill ema --p-full 0.2 || stages_rc=$?
 fi
+if [ "$stages_rc" = 0 ]; then
+  # Generalisation: fine-tuning from the base network on the wide distribution mixed with narrow cases (a candidate
+  # until its held-out figures beat the shipped package; resumable like every stage).
+  train_stage glioma-wide $R/glioma-wide 2 -- --task glioma --data $U/glioma-train-wide --data $D/glioma-surv:0.5 \
+    --val-data $D/glioma-val --iters "$WIDE_ITERS" --patch 48 --batch 2 --lr 1e-3 --widths 8,16,32,64 \
+    --region-weights 1,1.5,2 --p-bright 0.1 --eval-every 500 --val-max 6 --ckpt-every 25 --freeze-bn-after 0 \
+    --init-checkpoint $R/glioma/last.pt || stages_rc=$?
+fi
 if [ "$stages_rc" = 2 ]; then
   echo "a training stage stopped after MAX_MINUTES=$MAX_MINUTES: commit training/checkpoints and rerun with --resume" >&2
   exit 0
@@ -106,12 +120,15 @@ fi
 #    GLIOMA_SHIP (0.4.1: the base network; the distilled candidate is evaluated on the same sets and compared in the
 #    card until it is better on full input too).
 GLIOMA_SHIP=${GLIOMA_SHIP:-glioma}
-for stage in glioma glioma-distill; do
+for stage in glioma glioma-distill glioma-wide; do
   run $PY -m nonc.evaluate --task glioma --run $R/$stage --val-data $D/glioma-val --val-subsets "full,no FLAIR" \
     --test "node-unseen-vendor=$D/glioma-test-philips" --test "node-unseen-generator=$U/glioma-test-unseen" \
     --subsets "full,no FLAIR,no T1ce,no T2,no T1,T1ce only" --out $R/$stage/eval.json --threads "$THREADS"
 done
-CANDIDATE=glioma-distill; [ "$GLIOMA_SHIP" = glioma-distill ] && CANDIDATE=glioma
+CANDIDATES=()
+for stage in glioma glioma-distill glioma-wide; do
+  [ "$stage" = "$GLIOMA_SHIP" ] || CANDIDATES+=(--candidate "stage $stage=$R/$stage/eval.json")
+done
 run $PY -m nonc.evaluate --task mets --run $R/mets --val-data $D/mets-val --val-subsets "full,T1ce only" \
   --test "node-unseen-vendor=$D/mets-test-philips" --out $R/mets/eval.json --threads "$THREADS"
 
@@ -123,7 +140,7 @@ run $PY -m nonc.package --task glioma --run $R/$GLIOMA_SHIP --eval $R/$GLIOMA_SH
   --data $D/glioma-test-philips --version "$VERSION" --out $PKG/glioma-mtl --training-data "$STATEMENT" \
   --minimum-sets "flair;t2" --runs-log "glioma=$CKPT_ROOT/glioma/runs.json" \
   --runs-log "glioma-distill=$CKPT_ROOT/glioma-distill/runs.json" \
-  --candidate "stage $CANDIDATE=$R/$CANDIDATE/eval.json"
+  --runs-log "glioma-wide=$CKPT_ROOT/glioma-wide/runs.json" "${CANDIDATES[@]}"
 # The prognosis head on synthetic outcomes, grafted onto the exported glioma graph (input age, output survival_hazard).
 run $PY -m nonc.survival --onnx $PKG/glioma-mtl/model.onnx --train $D/glioma-surv --test $D/glioma-test-philips \
   --out $R/survival --threads 2 --per-case "$(n 40 5)" --package $PKG/glioma-mtl
