@@ -22,6 +22,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 import torch
 
+from .metrics import softmax
 from .tasks import TASKS
 from .train import load_cases
 
@@ -135,14 +136,13 @@ def head_features(onnx_path: str, cases, threads: int) -> np.ndarray:
     for c in cases:
         _, logits, _ = whole_grid(net, c.full_image() * c.avail[:, None, None, None], c.avail)
         by = dict(zip(task.classes, logits))
-        rows.append(np.concatenate([softmax(by[h]) for h in FEATURE_HEADS]))
+        rows.append(np.concatenate([head_probs(by[h]) for h in FEATURE_HEADS]))
     return np.stack(rows).astype(np.float32)
 
 
-def softmax(z) -> np.ndarray:
-    z = np.asarray(z, np.float64).ravel()
-    e = np.exp(z - z.max())
-    return e / e.sum()
+def head_probs(z) -> np.ndarray:
+    """Softmax of one head's logits (any shape, flattened): the probabilities the grafted head reads."""
+    return softmax(np.asarray(z, np.float64).ravel())
 
 
 def design(probs: np.ndarray, ages: np.ndarray) -> np.ndarray:
@@ -290,7 +290,7 @@ def verify_graft(onnx_path: str, cases, w, a) -> float:
         mask = c.avail[None].astype(np.float32)
         outs = [o.numpy() for o in net(torch.from_numpy(img), torch.from_numpy(mask))]
         by = dict(zip(task.classes, outs[1:]))
-        x = design(np.concatenate([softmax(by[h][0]) for h in FEATURE_HEADS])[None], np.array([age]))
+        x = design(np.concatenate([head_probs(by[h][0]) for h in FEATURE_HEADS])[None], np.array([age]))
         hz = 1 / (1 + np.exp(-(a[None, :] + (x @ w)[:, None])))
         expect = {'seg_logits': outs[0], **{f'{h}_logits': by[h] for h in task.classes}, 'survival_hazard': hz}
         rows.append({'name': f'{c.case_id} age {age:g}', 'inputs': {'image': img, 'modality_mask': mask,
