@@ -40,11 +40,11 @@ JOBS=${JOBS:-2}
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
   D=runs/quick/data; R=runs/quick; PKG=runs/quick/models
-  GLIOMA_ITERS=${GLIOMA_ITERS:-20}; METS_ITERS=${METS_ITERS:-20}; DISTILL_ITERS=${DISTILL_ITERS:-10}; WIDE_ITERS=${WIDE_ITERS:-10}; SCALE=0
+  GLIOMA_ITERS=${GLIOMA_ITERS:-20}; METS_ITERS=${METS_ITERS:-20}; DISTILL_ITERS=${DISTILL_ITERS:-10}; WIDE_ITERS=${WIDE_ITERS:-10}; WIDE_DISTILL_ITERS=${WIDE_DISTILL_ITERS:-10}; SCALE=0
   export CKPT_ROOT=runs/quick/checkpoints
 else
   D=data/v5; R=runs; PKG=../models
-  GLIOMA_ITERS=${GLIOMA_ITERS:-3000}; METS_ITERS=${METS_ITERS:-3000}; DISTILL_ITERS=${DISTILL_ITERS:-700}; WIDE_ITERS=${WIDE_ITERS:-3000}; SCALE=1
+  GLIOMA_ITERS=${GLIOMA_ITERS:-3000}; METS_ITERS=${METS_ITERS:-3000}; DISTILL_ITERS=${DISTILL_ITERS:-700}; WIDE_ITERS=${WIDE_ITERS:-3000}; WIDE_DISTILL_ITERS=${WIDE_DISTILL_ITERS:-700}; SCALE=1
 fi
 . ./checkpoints.sh
 run() { echo "+ $*" >&2; nice -n "$NICE" "$@"; }
@@ -110,6 +110,15 @@ if [ "$stages_rc" = 0 ]; then
     --region-weights 1,1.5,2 --p-bright 0.1 --eval-every 500 --val-max 6 --ckpt-every 25 --freeze-bn-after 0 \
     --init-checkpoint $R/glioma/last.pt || stages_rc=$?
 fi
+if [ "$stages_rc" = 0 ]; then
+  # Missing-modality distillation on top of glioma-wide, gentler than glioma-distill (whose full-input TC fell 0.11):
+  # half the patches full input, half the distillation weight.
+  train_stage glioma-wide-distill $R/glioma-wide-distill 2 -- --task glioma --data $U/glioma-train-wide \
+    --data $D/glioma-surv:0.5 --val-data $D/glioma-val --iters "$WIDE_DISTILL_ITERS" --patch 48 --batch 2 --lr 5e-4 \
+    --widths 8,16,32,64 --region-weights 1,1.5,2 --p-bright 0.1 --eval-every 250 --val-max 6 \
+    --val-subsets "full,no FLAIR,no T1ce,no T2,no T1" --ckpt-every 25 --freeze-bn-after 0 \
+    --init-checkpoint $R/glioma-wide/last.pt --distill ema --p-full 0.5 --kd-weight 0.5 --feat-weight 0.25 || stages_rc=$?
+fi
 if [ "$stages_rc" = 2 ]; then
   echo "a training stage stopped after MAX_MINUTES=$MAX_MINUTES: commit training/checkpoints and rerun with --resume" >&2
   exit 0
@@ -120,13 +129,13 @@ fi
 #    GLIOMA_SHIP (0.4.1: the base network; the distilled candidate is evaluated on the same sets and compared in the
 #    card until it is better on full input too).
 GLIOMA_SHIP=${GLIOMA_SHIP:-glioma}
-for stage in glioma glioma-distill glioma-wide; do
+for stage in glioma glioma-distill glioma-wide glioma-wide-distill; do
   run $PY -m nonc.evaluate --task glioma --run $R/$stage --val-data $D/glioma-val --val-subsets "full,no FLAIR" \
     --test "node-unseen-vendor=$D/glioma-test-philips" --test "node-unseen-generator=$U/glioma-test-unseen" \
     --subsets "full,no FLAIR,no T1ce,no T2,no T1,T1ce only" --out $R/$stage/eval.json --threads "$THREADS"
 done
 CANDIDATES=()
-for stage in glioma glioma-distill glioma-wide; do
+for stage in glioma glioma-distill glioma-wide glioma-wide-distill; do
   [ "$stage" = "$GLIOMA_SHIP" ] || CANDIDATES+=(--candidate "stage $stage=$R/$stage/eval.json")
 done
 run $PY -m nonc.evaluate --task mets --run $R/mets --val-data $D/mets-val --val-subsets "full,T1ce only" \
@@ -140,7 +149,8 @@ run $PY -m nonc.package --task glioma --run $R/$GLIOMA_SHIP --eval $R/$GLIOMA_SH
   --data $D/glioma-test-philips --version "$VERSION" --out $PKG/glioma-mtl --training-data "$STATEMENT" \
   --minimum-sets "flair;t2" --runs-log "glioma=$CKPT_ROOT/glioma/runs.json" \
   --runs-log "glioma-distill=$CKPT_ROOT/glioma-distill/runs.json" \
-  --runs-log "glioma-wide=$CKPT_ROOT/glioma-wide/runs.json" "${CANDIDATES[@]}"
+  --runs-log "glioma-wide=$CKPT_ROOT/glioma-wide/runs.json" \
+  --runs-log "glioma-wide-distill=$CKPT_ROOT/glioma-wide-distill/runs.json" "${CANDIDATES[@]}"
 # The prognosis head on synthetic outcomes, grafted onto the exported glioma graph (input age, output survival_hazard).
 run $PY -m nonc.survival --onnx $PKG/glioma-mtl/model.onnx --train $D/glioma-surv --test $D/glioma-test-philips \
   --out $R/survival --threads 2 --per-case "$(n 40 5)" --package $PKG/glioma-mtl

@@ -31,14 +31,10 @@ def load_net(task: Task, run: str, which: str = 'best.pt'):
     return net, ck
 
 
-def subset_mask(task: Task, roles) -> np.ndarray:
-    return np.array([1.0 if r in roles else 0.0 for r in task.roles], np.float32)
-
-
 @torch.no_grad()
 def predict(net, task: Task, cases: List[Case], roles, patch, tiling: str = 'whole') -> Dict:
     """Per case: Dice per region (tumour cases), predicted tumour volume (mL), head logits, targets."""
-    m = subset_mask(task, roles)
+    m = task.role_mask(roles)
     rows = []
     for c in cases:
         mask = m * c.avail

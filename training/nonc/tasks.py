@@ -27,6 +27,10 @@ class Task:
     def channel_index(self) -> List[int]:
         return [ROLES.index(r) for r in self.roles]
 
+    def role_mask(self, roles: Sequence[str]) -> np.ndarray:
+        """The modality-mask input for an input subset: 1 for each model channel whose role is in `roles`."""
+        return np.array([1.0 if r in roles else 0.0 for r in self.roles], np.float32)
+
     def build(self, widths) -> SegClsNet:
         tumour_classes = tuple(range(1, self.n_seg))
         return SegClsNet(len(self.roles), self.n_seg, {h: len(c) for h, c in self.classes.items()}, widths,

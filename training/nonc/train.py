@@ -72,7 +72,7 @@ def validate(model, task: Task, cases: List[Case], patch, tiling: str = 'whole',
     dices = {k: [] for k in task.regions}
     correct = {h: [] for h in task.classes}
     for c, roles in ((c, task.eval_subsets[s]) for s in subsets for c in cases):
-        m = np.array([1.0 if r in roles else 0.0 for r in task.roles], np.float32) * c.avail
+        m = task.role_mask(roles) * c.avail
         probs, heads, _ = run_inference(model, c.full_image() * m[:, None, None, None], m, patch, tiling)
         pred = probs.argmax(0)
         gt = c.full_labels()
