@@ -116,6 +116,11 @@ def main(argv=None):
     ap.add_argument('--out', required=True)
     ap.add_argument('--checkpoint', default='last.pt', help='last.pt (the annealed final weights) or best.pt')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--temperature-prior-sd', type=float, default=0.0,
+                    help='normal prior on log T (MAP temperature fit); 0 = plain validation NLL')
+    ap.add_argument('--reuse-test-predictions', action='store_true',
+                    help='take the test-set predictions from the previous <out>.raw.json of the same checkpoint '
+                         '(recalibration without re-running inference)')
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     task = TASKS[args.task]
@@ -140,9 +145,9 @@ def main(argv=None):
                     pooled[h][0].append(r['logits'][h])
                     pooled[h][1].append(r['targets'][h])
     for h, (z, y) in pooled.items():
-        temps[h] = fit_temperature(np.array(z), np.array(y)) if len(y) >= 4 else 1.0
+        temps[h] = fit_temperature(np.array(z), np.array(y), args.temperature_prior_sd) if len(y) >= 4 else 1.0
     result = {'task': task.name, 'iteration': ck['iter'], 'checkpoint': args.checkpoint, 'tiling': tiling, 'widths': list(ck['widths']), 'patch': list(patch),
-              'temperatures': temps, 'sigma': {}, 'validation': {}, 'test': {}}
+              'temperatures': temps, 'temperature_prior_sd': args.temperature_prior_sd, 'sigma': {}, 'validation': {}, 'test': {}}
     hist = ck.get('history') or []
     if hist:
         result['sigma'] = hist[-1].get('sigma', {})
@@ -150,6 +155,14 @@ def main(argv=None):
         result['validation'][name] = {'uncalibrated': summarise(task, pr, {}), 'calibrated': summarise(task, pr, temps)}
     wanted = [s for s in args.subsets.split(',') if s] or list(task.eval_subsets)
     full_only = set(s for s in args.full_only.split(',') if s)
+    raw_path = args.out.replace('.json', '.raw.json')
+    previous = {}
+    if args.reuse_test_predictions:
+        prev_eval = json.load(open(args.out))
+        if prev_eval.get('iteration') != ck['iter']:
+            raise SystemExit(f'{args.out} is from iteration {prev_eval.get("iteration")}, the checkpoint is at {ck["iter"]}: '
+                             'evaluate again without --reuse-test-predictions')
+        previous = json.load(open(raw_path))
     raw = {}
     for spec in args.test:
         tname, tdir = spec.split('=', 1)
@@ -161,8 +174,9 @@ def main(argv=None):
                                  'seeds': [min(c.meta.get('seed', 0) for c in cases), max(c.meta.get('seed', 0) for c in cases)],
                                  'subsets': {}}
         for sname in (['full'] if tname in full_only else wanted):
-            pr = predict(net, task, cases, task.eval_subsets[sname], patch, tiling)
-            raw[f'{tname}/{sname}'] = pr
+            key = f'{tname}/{sname}'
+            pr = previous[key] if key in previous else predict(net, task, cases, task.eval_subsets[sname], patch, tiling)
+            raw[key] = pr
             s = summarise(task, pr, temps)
             s['uncalibrated_ece'] = {h: summarise(task, pr, {})[h]['ece'] for h in task.classes if h in s}
             result['test'][tname]['subsets'][sname] = s
@@ -171,7 +185,7 @@ def main(argv=None):
     result['eval_seconds'] = time.time() - t0
     with open(args.out, 'w') as f:
         json.dump(result, f, indent=1)
-    with open(args.out.replace('.json', '.raw.json'), 'w') as f:
+    with open(raw_path, 'w') as f:
         json.dump(raw, f)
 
 
