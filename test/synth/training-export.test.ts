@@ -10,6 +10,7 @@ import {
   caseChoice, DEFAULT_PREPROCESS, exportTrainingCase, parsePreprocessSpec, parseTumourMix, readPreprocessSpec,
   TrainingExportError, writeTrainingIndex, type TrainingSetOptions,
 } from '../../src/synth/training-export';
+import { readCase, trainingOptions } from './training-case';
 import { meanWhere, tempDir } from './util';
 
 let work: string;
@@ -18,29 +19,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** A small grid keeps the test quick; the spec goes through the same JSON path as --grid. */
-const SPEC = parsePreprocessSpec({
-  grid: { spacing: [3, 3, 3], size: [64, 72, 60], orientation: 'LPS', centre: 'head-centroid' },
-  normalisation: { method: 'zscore', clipPercentiles: [0.5, 99.5], mask: 'head' },
-  referenceRoles: ['t1ce', 't1', 'flair', 't2'],
-});
-
-function options(outDir: string, over: Partial<TrainingSetOptions> = {}): TrainingSetOptions {
-  return {
-    outDir, count: 3, seed: 'ts-test', vendors: ['siemens', 'philips'], tumourMix: [['gbm', 1]], dropProb: 0, size: 'small',
-    spec: SPEC, roundTrip: true, ...over,
-  };
-}
-
-function readCase(dir: string) {
-  const meta = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8'));
-  const [nz, ny, nx] = meta.shape as number[];
-  const n = nx! * ny! * nz!;
-  const ib = readFileSync(join(dir, 'image.f32'));
-  const image = new Float32Array(ib.buffer.slice(ib.byteOffset, ib.byteOffset + ib.byteLength));
-  const labels = new Uint8Array(readFileSync(join(dir, 'labels.u8')));
-  return { meta, n, image, labels };
-}
+const DEFAULTS: Parameters<typeof trainingOptions>[1] = { count: 3, seed: 'ts-test', vendors: ['siemens', 'philips'], tumourMix: [['gbm', 1]], dropProb: 0, size: 'small' };
+const options = (outDir: string, over: Partial<TrainingSetOptions> = {}) => trainingOptions(outDir, DEFAULTS, over);
 
 describe('training-set export (DICOM round trip)', () => {
   it('writes [4, nz, ny, nx] float32 channels + uint8 labels that line up on the model grid', async () => {

@@ -7,7 +7,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProgram } from '../../src/cli/main';
-import { caseChoice, caseVariety, exportTrainingCase, parsePreprocessSpec, writeTrainingIndex, type TrainingSetOptions } from '../../src/synth/training-export';
+import { caseChoice, caseVariety, exportTrainingCase, writeTrainingIndex, type TrainingSetOptions } from '../../src/synth/training-export';
+import { readCase, trainingOptions } from './training-case';
 import { meanWhere, sha256, tempDir } from './util';
 
 let work: string;
@@ -16,28 +17,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const SPEC = parsePreprocessSpec({
-  grid: { spacing: [3, 3, 3], size: [64, 72, 60], orientation: 'LPS', centre: 'head-centroid' },
-  normalisation: { method: 'zscore', clipPercentiles: [0.5, 99.5], mask: 'head' },
-  referenceRoles: ['t1ce', 't1', 'flair', 't2'],
-});
-
-function options(outDir: string, over: Partial<TrainingSetOptions> = {}): TrainingSetOptions {
-  return {
-    outDir, count: 2, seed: 'variety-narrow', vendors: ['siemens', 'ge'], tumourMix: [['gbm', 1], ['mets', 1]], dropProb: 0.2, size: 'small',
-    spec: SPEC, roundTrip: true, ...over,
-  };
-}
-
-function readCase(dir: string) {
-  const meta = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8'));
-  const [nz, ny, nx] = meta.shape as number[];
-  const n = nx! * ny! * nz!;
-  const ib = readFileSync(join(dir, 'image.f32'));
-  const image = new Float32Array(ib.buffer.slice(ib.byteOffset, ib.byteOffset + ib.byteLength));
-  const labels = new Uint8Array(readFileSync(join(dir, 'labels.u8')));
-  return { meta, n, image, labels };
-}
+const DEFAULTS: Parameters<typeof trainingOptions>[1] = { count: 2, seed: 'variety-narrow', vendors: ['siemens', 'ge'], tumourMix: [['gbm', 1], ['mets', 1]], dropProb: 0.2, size: 'small' };
+const options = (outDir: string, over: Partial<TrainingSetOptions> = {}) => trainingOptions(outDir, DEFAULTS, over);
 
 /**
  * sha256 of case-00000 of options() exported by the code before --variety existed (commit ba773e2). If the
