@@ -199,6 +199,19 @@ def reporting_rule(manifest: Dict) -> str:
             "sequences named. Sites can turn this off (`models.withholdUnvalidatedSegmentation: false`).\n")
 
 
+def init_text(args: Dict) -> str:
+    """Where a fine-tuned stage started and what it saw (the data folders with their sampling weights)."""
+    if not args.get('init_checkpoint'):
+        return ''
+    data = []
+    for d in args.get('data') or []:
+        path, _, w = d.partition(':')
+        kind = 'synth --variety wide' if 'wide' in path else 'narrow'
+        data.append(f"`{path}` ({kind}{f', sampling weight {w}' if w else ''})")
+    return (f"\n- Fine-tuned from the base network's weights (`{args['init_checkpoint']}`) on {' + '.join(data)}; the "
+            "iterations above are this stage's own.")
+
+
 def distill_text(args: Dict) -> str:
     if args.get('distill') != 'ema':
         return ''
@@ -209,6 +222,11 @@ def distill_text(args: Dict) -> str:
             f"{args.get('kd_temp')}, weight {args.get('kd_weight')}) and the student's bottleneck and decoder features "
             f"matched to the teacher's (variance-scaled MSE, weight {args.get('feat_weight')}). No contrastive term. "
             f"Checkpoint chosen: the last iteration; validation averaged over {args.get('val_subsets')}.")
+
+
+def calibration_text(ev: Dict) -> str:
+    sd = ev.get('temperature_prior_sd') or 0
+    return f'NLL plus a normal prior on log T with sd {sd:g}, i.e. MAP' if sd > 0 else 'NLL'
 
 
 def write_card(path: str, task: Task, manifest: Dict, ev: Dict, report: Dict, n_params: int, size: int, ck: Dict,
@@ -260,8 +278,8 @@ clinical performance figure, and no real patient data was used for training or t
 - Augmentation: flips on all axes; per-channel intensity scale/shift,
   gamma and noise; Tumor-CutMix (p = 0.2: a donor tumour pasted with its labels at the same grid position of another
   case; class labels follow the donor); modality dropout (random non-empty subsets of the available sequences, zeroed
-  with the mask set to match; full input in {round(100 * (args.get('p_full') if (args.get('p_full') or -1) >= 0 else task.p_full))} % of patches).{distill_text(args)}
-- Calibration: one temperature per head fitted on the validation cases (NLL): {temps}.
+  with the mask set to match; full input in {round(100 * (args.get('p_full') if (args.get('p_full') or -1) >= 0 else task.p_full))} % of patches).{init_text(args)}{distill_text(args)}
+- Calibration: one temperature per head fitted on the validation cases ({calibration_text(ev)}): {temps}.
 
 ## Training data
 {manifest['trainingData']}
