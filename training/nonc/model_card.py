@@ -1,5 +1,6 @@
 """MODEL_CARD.md from the evaluation JSON (evaluate.py) and the export report."""
 import datetime
+import os
 import math
 from typing import Dict
 
@@ -141,13 +142,15 @@ def candidate_section(task: Task, ev: Dict, candidates: Dict[str, Dict]) -> str:
     if not candidates:
         return ''
     regions = list(task.regions)
+    heads = list(task.classes)
     out = []
     for name, cand in candidates.items():
-        lines = [f'### Candidate not shipped: {name}', '',
+        lines = [f'### Compared with {name} (not in this package)', '',
                  f"Trained (see Training history) and evaluated on the same held-out sets; Dice {' / '.join(regions)} "
-                 'and idh AUC, this package → candidate (Δ):', '',
-                 '| test set | inputs | ' + ' | '.join(f'Dice {r}' for r in regions) + ' | idh AUC |',
-                 '|' + '---|' * (3 + len(regions))]
+                 'and every head\'s AUC, this package → candidate (Δ for Dice):', '',
+                 '| test set | inputs | ' + ' | '.join(f'Dice {r}' for r in regions) + ' | '
+                 + ' | '.join(f'{h} AUC' for h in heads) + ' |',
+                 '|' + '---|' * (2 + len(regions) + len(heads))]
         for tname, t in ev['test'].items():
             ct = cand['test'].get(tname)
             if not ct:
@@ -157,8 +160,9 @@ def candidate_section(task: Task, ev: Dict, candidates: Dict[str, Dict]) -> str:
                 if not c:
                     continue
                 cells = [f"{f(s[f'dice_{r}'])} → {f(c[f'dice_{r}'])} ({c[f'dice_{r}'] - s[f'dice_{r}']:+.3f})" for r in regions]
-                a, b = (s.get('idh') or {}).get('auc'), (c.get('idh') or {}).get('auc')
-                cells.append(f'{f(a)} → {f(b)}' if a is not None and b is not None else '–')
+                for h in heads:
+                    a, b = (s.get(h) or {}).get('auc'), (c.get(h) or {}).get('auc')
+                    cells.append(f'{f(a)} → {f(b)}' if a is not None and b is not None else '–')
                 lines.append(f'| {tname} | {sname} | ' + ' | '.join(cells) + ' |')
         out.append('\n'.join(lines))
     return '\n\n'.join(out) + '\n'
@@ -208,14 +212,15 @@ def init_text(args: Dict) -> str:
         path, _, w = d.partition(':')
         kind = 'synth --variety wide' if 'wide' in path else 'narrow'
         data.append(f"`{path}` ({kind}{f', sampling weight {w}' if w else ''})")
-    return (f"\n- Fine-tuned from the base network's weights (`{args['init_checkpoint']}`) on {' + '.join(data)}; the "
-            "iterations above are this stage's own.")
+    stage = os.path.basename(os.path.dirname(args['init_checkpoint'])) or args['init_checkpoint']
+    return (f"\n- Fine-tuned from the weights of the `{stage}` stage (`{args['init_checkpoint']}`) on {' + '.join(data)}; "
+            "the iterations above are this stage's own (all stages: Training history below).")
 
 
 def distill_text(args: Dict) -> str:
     if args.get('distill') != 'ema':
         return ''
-    return (f"\n- Missing-modality robustness (GMMAS-style knowledge self-distillation): fine-tuned from the base network "
+    return (f"\n- Missing-modality robustness (GMMAS-style knowledge self-distillation): fine-tuned from the stage above "
             f"with an EMA teacher (decay {args.get('ema_decay')}) that sees the same patch with every available sequence, "
             f"while the student sees a random subset (full input in {args.get('p_full')} of patches). Added to the "
             f"supervised loss: KL divergence of the softened segmentation and head outputs (temperature "
