@@ -40,11 +40,11 @@ JOBS=${JOBS:-2}
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
   D=runs/quick/data; R=runs/quick; PKG=runs/quick/models
-  GLIOMA_ITERS=${GLIOMA_ITERS:-20}; METS_ITERS=${METS_ITERS:-20}; DISTILL_ITERS=${DISTILL_ITERS:-10}; WIDE_ITERS=${WIDE_ITERS:-10}; WIDE_DISTILL_ITERS=${WIDE_DISTILL_ITERS:-10}; SCALE=0
+  GLIOMA_ITERS=${GLIOMA_ITERS:-20}; METS_ITERS=${METS_ITERS:-20}; DISTILL_ITERS=${DISTILL_ITERS:-10}; WIDE_ITERS=${WIDE_ITERS:-10}; WIDE_DISTILL_ITERS=${WIDE_DISTILL_ITERS:-10}; METS_WIDE_ITERS=${METS_WIDE_ITERS:-10}; SCALE=0
   export CKPT_ROOT=runs/quick/checkpoints
 else
   D=data/v5; R=runs; PKG=../models
-  GLIOMA_ITERS=${GLIOMA_ITERS:-3000}; METS_ITERS=${METS_ITERS:-3000}; DISTILL_ITERS=${DISTILL_ITERS:-700}; WIDE_ITERS=${WIDE_ITERS:-3000}; WIDE_DISTILL_ITERS=${WIDE_DISTILL_ITERS:-700}; SCALE=1
+  GLIOMA_ITERS=${GLIOMA_ITERS:-3000}; METS_ITERS=${METS_ITERS:-3000}; DISTILL_ITERS=${DISTILL_ITERS:-700}; WIDE_ITERS=${WIDE_ITERS:-3000}; WIDE_DISTILL_ITERS=${WIDE_DISTILL_ITERS:-700}; METS_WIDE_ITERS=${METS_WIDE_ITERS:-1000}; SCALE=1
 fi
 . ./checkpoints.sh
 run() { echo "+ $*" >&2; nice -n "$NICE" "$@"; }
@@ -76,6 +76,9 @@ U=${U:-data/v6}; [ "$QUICK" = 1 ] && U=$D
   --seed node6-glioma-train-wide --size small --vendors siemens,ge --tumor-mix "$GM" --drop-prob 0 --variety wide \
   --jobs "$JOBS"
 node_set mets-train "$(n 250 6)" node5-mets-train siemens,ge mets=0.9,none=0.1
+[ -f "$U/mets-train-wide/index.json" ] || run $NODE_CLI synth --training-set "$(n 48 6)" --out "$U/mets-train-wide" \
+  --seed node6-mets-train-wide --size small --vendors siemens,ge --tumor-mix mets=0.9,none=0.1 --drop-prob 0 \
+  --variety wide --jobs "$JOBS"
 node_set mets-val "$(n 30 3)" node5-mets-val siemens,ge mets=0.9,none=0.1
 node_set mets-test-philips "$(n 40 3)" node5-mets-test-philips philips mets=0.9,none=0.1
 
@@ -119,6 +122,13 @@ if [ "$stages_rc" = 0 ]; then
     --val-subsets "full,no FLAIR,no T1ce,no T2,no T1" --ckpt-every 25 --freeze-bn-after 0 \
     --init-checkpoint $R/glioma-wide/last.pt --distill ema --p-full 0.5 --kd-weight 0.5 --feat-weight 0.25 || stages_rc=$?
 fi
+if [ "$stages_rc" = 0 ]; then
+  # The metastasis network on the wide distribution (fine-tuned from mets; BatchNorm frozen as the rebuilt checkpoint
+  # needs). A candidate until its held-out figures beat the shipped package.
+  train_stage mets-wide $R/mets-wide 2 -- --task mets --data $U/mets-train-wide --val-data $D/mets-val \
+    --iters "$METS_WIDE_ITERS" --patch 48 --batch 2 --lr 1e-3 --widths 8,16,32,64 --p-tumour 0.5 --p-bright 0.25 \
+    --eval-every 250 --val-max 10 --ckpt-every 25 --freeze-bn-after 0 --init-checkpoint $R/mets/last.pt || stages_rc=$?
+fi
 if [ "$stages_rc" = 2 ]; then
   echo "a training stage stopped after MAX_MINUTES=$MAX_MINUTES: commit training/checkpoints and rerun with --resume" >&2
   exit 0
@@ -141,8 +151,13 @@ for stage in glioma glioma-distill glioma-wide glioma-wide-distill; do
   label="stage $stage"; [ "$stage" = glioma ] && label="stage glioma (glioma-mtl 0.4.1's image network)"
   [ "$stage" = "$GLIOMA_SHIP" ] || CANDIDATES+=(--candidate "$label=$R/$stage/eval.json")
 done
-run $PY -m nonc.evaluate --task mets --run $R/mets --val-data $D/mets-val --val-subsets "full,T1ce only" \
-  --test "node-unseen-vendor=$D/mets-test-philips" --out $R/mets/eval.json --threads "$THREADS" "${TPRIOR[@]}"
+METS_SHIP=${METS_SHIP:-mets}
+METS_CANDIDATES=()
+for stage in mets mets-wide; do
+  run $PY -m nonc.evaluate --task mets --run $R/$stage --val-data $D/mets-val --val-subsets "full,T1ce only" \
+    --test "node-unseen-vendor=$D/mets-test-philips" --out $R/$stage/eval.json --threads "$THREADS" "${TPRIOR[@]}"
+  [ "$stage" = "$METS_SHIP" ] || METS_CANDIDATES+=(--candidate "stage $stage=$R/$stage/eval.json")
+done
 
 # 4. Packages (ONNX export, onnx.checker, onnxruntime-node vs PyTorch, manifest with temperatures + sha256, card),
 #    and the regression fixtures of test/training (held-out node-export crops).
@@ -158,9 +173,10 @@ run $PY -m nonc.package --task glioma --run $R/$GLIOMA_SHIP --eval $R/$GLIOMA_SH
 # The prognosis head on synthetic outcomes, grafted onto the exported glioma graph (input age, output survival_hazard).
 run $PY -m nonc.survival --onnx $PKG/glioma-mtl/model.onnx --train $D/glioma-surv --test $D/glioma-test-philips \
   --out $R/survival --threads 2 --per-case "$(n 40 5)" --package $PKG/glioma-mtl
-run $PY -m nonc.package --task mets --run $R/mets --eval $R/mets/eval.json --data $D/mets-test-philips \
+run $PY -m nonc.package --task mets --run $R/$METS_SHIP --eval $R/$METS_SHIP/eval.json --data $D/mets-test-philips \
   --version "$METS_VERSION" --out $PKG/brainmets-egfr --training-data "$STATEMENT" --minimum-sets "t1ce" \
-  --runs-log "mets=$CKPT_ROOT/mets/runs.json" --released "${METS_RELEASED:-2026-12-06}"
+  --runs-log "mets=$CKPT_ROOT/mets/runs.json" --runs-log "mets-wide=$CKPT_ROOT/mets-wide/runs.json" \
+  --released "${METS_RELEASED:-2026-12-06}" --card-extra cards/brainmets-egfr-notes.md "${METS_CANDIDATES[@]}"
 [ "$QUICK" = 1 ] || run $PY -m nonc.fixtures --out ../test/training/fixtures --glioma $D/glioma-test-philips \
   --mets $D/mets-test-philips
 echo "packages written to $PKG"
