@@ -119,7 +119,8 @@ def main(argv=None):
     ap.add_argument('--temperature-prior-sd', type=float, default=0.0,
                     help='normal prior on log T (MAP temperature fit); 0 = plain validation NLL')
     ap.add_argument('--reuse-test-predictions', action='store_true',
-                    help='take the test-set predictions from the previous <out>.raw.json of the same checkpoint '
+                    help='take the test-set predictions from the previous <out>.raw.json of the same checkpoint (sets whose '
+                         'case list changed are predicted again) '
                          '(recalibration without re-running inference)')
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -175,7 +176,8 @@ def main(argv=None):
                                  'subsets': {}}
         for sname in (['full'] if tname in full_only else wanted):
             key = f'{tname}/{sname}'
-            pr = previous[key] if key in previous else predict(net, task, cases, task.eval_subsets[sname], patch, tiling)
+            same_cases = key in previous and [r['id'] for r in previous[key]['cases']] == [c.case_id for c in cases]
+            pr = previous[key] if same_cases else predict(net, task, cases, task.eval_subsets[sname], patch, tiling)
             raw[key] = pr
             s = summarise(task, pr, temps)
             s['uncalibrated_ece'] = {h: summarise(task, pr, {})[h]['ece'] for h in task.classes if h in s}
