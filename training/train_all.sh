@@ -15,7 +15,9 @@
 #   glioma-distill  GMMAS-style knowledge self-distillation from it: an EMA teacher sees every sequence, the student
 #                   random subsets, matched on outputs and features (nonc/losses.py distillation_loss)
 #   glioma-wide     fine-tuning from it on the wide training distribution (synth --variety wide)
-#   mets            brain-metastasis network
+#   glioma-wide-distill  gentler self-distillation on top of glioma-wide: shipped as glioma-mtl 0.5.0
+#   mets            brain-metastasis network (shipped as brainmets-egfr)
+#   mets-wide       fine-tuning from it on the wide distribution (compared in the card, not shipped)
 # then the survival head (nonc/survival.py), fitted on synthetic outcomes and grafted onto the glioma graph.
 #
 # Data: only `neuro-onc-node synth --training-set` (full DICOM studies from the real ch2 anatomy of Debian
@@ -56,31 +58,26 @@ n() { if [ "$SCALE" = 1 ]; then echo "$1"; else echo "$2"; fi; }
 NODE_CLI="node runs/dist/cli/main.js"
 
 # 1. Data (each set is skipped when its index.json exists; ≈ 1–2 s CPU per case).
-node_set() { # name count seed vendors mix
-  [ -f "$D/$1/index.json" ] || run $NODE_CLI synth --training-set "$2" --out "$D/$1" --seed "$3" \
-    --size small --vendors "$4" --tumor-mix "$5" --drop-prob 0 --jobs "$JOBS"
+U=${U:-data/v6}; [ "$QUICK" = 1 ] && U=$D
+synth_set() { # dir name count seed vendors mix [variety: wide | unseen; default the generator's own narrow habits]
+  [ -f "$1/$2/index.json" ] || run $NODE_CLI synth --training-set "$3" --out "$1/$2" --seed "$4" \
+    --size small --vendors "$5" --tumor-mix "$6" --drop-prob 0 ${7:+--variety "$7"} --jobs "$JOBS"
 }
 GM=gbm=0.35,astro=0.3,oligo=0.25,none=0.1
-node_set glioma-train "$(n 400 8)" node5-glioma-train siemens,ge "$GM"
-node_set glioma-surv "$(n 160 8)" node5-glioma-surv siemens,ge "$GM"
-node_set glioma-val "$(n 40 4)" node5-glioma-val siemens,ge "$GM"
-node_set glioma-test-philips "$(n 60 4)" node5-glioma-test-philips philips gbm=0.3,astro=0.3,oligo=0.3,none=0.1
+synth_set "$D" glioma-train "$(n 400 8)" node5-glioma-train siemens,ge "$GM"
+synth_set "$D" glioma-surv "$(n 160 8)" node5-glioma-surv siemens,ge "$GM"
+synth_set "$D" glioma-val "$(n 40 4)" node5-glioma-val siemens,ge "$GM"
+synth_set "$D" glioma-test-philips "$(n 60 4)" node5-glioma-test-philips philips gbm=0.3,astro=0.3,oligo=0.3,none=0.1
 # Held-out "unseen generator settings" (synth --variety unseen: shifts the wide training distribution never draws).
-U=${U:-data/v6}; [ "$QUICK" = 1 ] && U=$D
-[ -f "$U/glioma-test-unseen/index.json" ] || run $NODE_CLI synth --training-set "$(n 40 4)" --out "$U/glioma-test-unseen" \
-  --seed node6-glioma-test-unseen --size small --vendors siemens,ge,philips --tumor-mix gbm=0.3,astro=0.3,oligo=0.3,none=0.1 \
-  --drop-prob 0 --variety unseen --jobs "$JOBS"
+synth_set "$U" glioma-test-unseen "$(n 40 4)" node6-glioma-test-unseen siemens,ge,philips \
+  gbm=0.3,astro=0.3,oligo=0.3,none=0.1 unseen
 # Wide training distribution (synth --variety wide: deformed anatomy, 1-6 mm slices, blur, registered motion, tumour
-# shapes and sizes), for the glioma-wide stage.
-[ -f "$U/glioma-train-wide/index.json" ] || run $NODE_CLI synth --training-set "$(n 120 6)" --out "$U/glioma-train-wide" \
-  --seed node6-glioma-train-wide --size small --vendors siemens,ge --tumor-mix "$GM" --drop-prob 0 --variety wide \
-  --jobs "$JOBS"
-node_set mets-train "$(n 250 6)" node5-mets-train siemens,ge mets=0.9,none=0.1
-[ -f "$U/mets-train-wide/index.json" ] || run $NODE_CLI synth --training-set "$(n 48 6)" --out "$U/mets-train-wide" \
-  --seed node6-mets-train-wide --size small --vendors siemens,ge --tumor-mix mets=0.9,none=0.1 --drop-prob 0 \
-  --variety wide --jobs "$JOBS"
-node_set mets-val "$(n 30 3)" node5-mets-val siemens,ge mets=0.9,none=0.1
-node_set mets-test-philips "$(n 40 3)" node5-mets-test-philips philips mets=0.9,none=0.1
+# shapes and sizes), for the glioma-wide and mets-wide stages.
+synth_set "$U" glioma-train-wide "$(n 120 6)" node6-glioma-train-wide siemens,ge "$GM" wide
+synth_set "$D" mets-train "$(n 250 6)" node5-mets-train siemens,ge mets=0.9,none=0.1
+synth_set "$U" mets-train-wide "$(n 48 6)" node6-mets-train-wide siemens,ge mets=0.9,none=0.1 wide
+synth_set "$D" mets-val "$(n 30 3)" node5-mets-val siemens,ge mets=0.9,none=0.1
+synth_set "$D" mets-test-philips "$(n 40 3)" node5-mets-test-philips philips mets=0.9,none=0.1
 
 # 2. Training, both models in parallel (one core each), each stage resumable (training/checkpoints.sh); a stage whose
 #    checkpoint is at its last iteration does not train again.
@@ -141,13 +138,11 @@ fi
 #    sequence of the unseen-vendor set; the other stages are compared with it in the card).
 GLIOMA_SHIP=${GLIOMA_SHIP:-glioma-wide-distill}
 TPRIOR=(--temperature-prior-sd "${TEMPERATURE_PRIOR_SD:-0.5}")
+CANDIDATES=()
 for stage in glioma glioma-distill glioma-wide glioma-wide-distill; do
   run $PY -m nonc.evaluate --task glioma --run $R/$stage --val-data $D/glioma-val --val-subsets "full,no FLAIR" \
     --test "node-unseen-vendor=$D/glioma-test-philips" --test "node-unseen-generator=$U/glioma-test-unseen" \
     --subsets "full,no FLAIR,no T1ce,no T2,no T1,T1ce only" --out $R/$stage/eval.json --threads "$THREADS" "${TPRIOR[@]}"
-done
-CANDIDATES=()
-for stage in glioma glioma-distill glioma-wide glioma-wide-distill; do
   label="stage $stage"; [ "$stage" = glioma ] && label="stage glioma (glioma-mtl 0.4.1's image network)"
   [ "$stage" = "$GLIOMA_SHIP" ] || CANDIDATES+=(--candidate "$label=$R/$stage/eval.json")
 done

@@ -1,7 +1,7 @@
 """MODEL_CARD.md from the evaluation JSON (evaluate.py) and the export report."""
 import datetime
-import os
 import math
+import os
 from typing import Dict
 
 from .tasks import Task
