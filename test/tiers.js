@@ -9,6 +9,7 @@ const UNIT = [
   'ai/diagnosis',
   'ai/manifest',
   'ai/math',
+  'ai/native-gate',
   'ai/parity',
   'ai/radiomics',
   'ai/survival',

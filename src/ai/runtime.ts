@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Logger } from '../log/logger';
 import { identityModel } from './probe-model';
+import { nativeCall } from './native-gate';
 import type { ExecutionProviderName } from './providers';
 
 export type { ExecutionProviderName } from './providers';
@@ -119,6 +120,12 @@ export function providerSessionOptions(ep: ExecutionProviderName, opts: SessionO
   return options;
 }
 
+/** Every run of this session goes through the native-call gate (see native-gate.ts: a worker stops between runs). */
+function gateRuns(session: ort.InferenceSession): void {
+  const run = session.run.bind(session) as (...a: unknown[]) => Promise<ort.InferenceSession.ReturnType>;
+  session.run = ((...a: unknown[]) => nativeCall('a model run', () => run(...a))) as typeof session.run;
+}
+
 /** Creates a session on the first provider that loads. Throws with every provider's error when none does. */
 export async function openSession(modelPath: string | Uint8Array, opts: SessionOptions, log?: Logger): Promise<OpenedSession> {
   const model = typeof modelPath === 'string' ? modelPath : 'in-memory model';
@@ -139,7 +146,10 @@ export async function openSession(modelPath: string | Uint8Array, opts: SessionO
     const started = performance.now();
     try {
       const o = providerSessionOptions(ep, opts);
-      const session = typeof modelPath === 'string' ? await ort.InferenceSession.create(modelPath, o) : await ort.InferenceSession.create(modelPath, o);
+      const session = await nativeCall('opening a model session', () =>
+        typeof modelPath === 'string' ? ort.InferenceSession.create(modelPath, o) : ort.InferenceSession.create(modelPath, o),
+      );
+      gateRuns(session);
       if (fallbacks.length) {
         log?.warn(`execution provider ${ep} in use after fallback`, { model, fallbacks });
       } else {

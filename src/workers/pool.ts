@@ -7,11 +7,12 @@
  */
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { NativeGate } from '../ai/native-gate';
 import type { DeviceQueue } from '../ai/runtime';
 import type { ModelRegistry } from '../ai/registry';
 import type { Logger } from '../log/logger';
 import type { StageWork } from '../pipeline/stage-work';
-import { fromWire, type FromWorker, type TaskName, type TaskTypes, type ToWorker, type WorkerInit } from './protocol';
+import { fromWire, type FromWorker, type TaskName, type TaskTypes, type ToWorker, type WorkerData, type WorkerInit } from './protocol';
 
 interface Pending {
   id: number;
@@ -24,17 +25,21 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  /** Shared with the worker: close() stops it only between onnxruntime's native calls. */
+  gate: NativeGate;
   ready: boolean;
   current?: Pending;
 }
 
 const RESPAWN_DELAY_MS = 1000;
+/** How long close() waits for a native model call to return (one patch: seconds) before it stops the worker anyway. */
+const NATIVE_RETURN_TIMEOUT_MS = 60_000;
 
 /**
  * Spawns the worker entry next to this module: compiled JavaScript in dist/, or, when running from the TypeScript
  * sources (jest, which transforms with SWC), the same SWC transform registered in the worker first.
  */
-function spawnWorker(init: WorkerInit): Worker {
+function spawnWorker(init: WorkerData): Worker {
   const ext = extname(__filename);
   const entry = join(__dirname, `worker-main${ext}`);
   if (ext !== '.ts') return new Worker(entry, { workerData: init });
@@ -70,6 +75,11 @@ export class WorkerPool {
     return this.queue.length;
   }
 
+  /** onnxruntime native calls (session opening, model runs) running in the workers now. */
+  nativeCallsRunning(): number {
+    return this.slots.reduce((n, s) => n + s.gate.inside, 0);
+  }
+
   /** Runs a task on the next free worker. Aborting `signal` drops a task that is still waiting (not one running). */
   run<T extends TaskName>(task: T, args: TaskTypes[T]['args'], log: Logger, signal?: AbortSignal): Promise<TaskTypes[T]['result']> {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
@@ -91,21 +101,33 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Stops every worker without waiting for its task: a worker inside a native onnxruntime call is terminated once the
+   * call returns (terminating it inside would abort the process, see native-gate.ts), and starts no further call.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const stopped = new Error('the worker pool was closed while the task was waiting or running');
     for (const p of this.queue.splice(0)) p.reject(stopped);
+    for (const s of this.slots) s.gate.requestStop();
     await Promise.all(
       this.slots.map(async (s) => {
         s.current?.reject(stopped);
         s.current = undefined;
+        if (s.gate.inside > 0) {
+          this.log.info('waiting for a model run to return before stopping its worker', { threadId: s.worker.threadId });
+          if (!(await s.gate.whenOutside(NATIVE_RETURN_TIMEOUT_MS))) {
+            this.log.error('a model run did not return in time; stopping its worker anyway', { threadId: s.worker.threadId, waitedMs: NATIVE_RETURN_TIMEOUT_MS });
+          }
+        }
         await s.worker.terminate();
       }),
     );
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: spawnWorker(this.init), ready: false };
+    const gate = new NativeGate();
+    const slot: Slot = { worker: spawnWorker({ ...this.init, gate: gate.buffer }), gate, ready: false };
     slot.worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
     slot.worker.on('error', (e) => this.onDeath(slot, `worker thread error: ${e.message}`));
     slot.worker.on('exit', (code) => this.onDeath(slot, `worker thread exited with code ${code}`));

@@ -17,6 +17,11 @@ export interface WorkerInit {
   config: Config;
 }
 
+/** workerData as one worker receives it: the init and that worker's own native-call gate (src/ai/native-gate.ts). */
+export interface WorkerData extends WorkerInit {
+  gate: SharedArrayBuffer;
+}
+
 /** An error as it crosses the boundary: typed errors keep their machine-readable reason and permanence. */
 export interface WireError {
   name: string;

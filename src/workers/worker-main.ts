@@ -6,13 +6,16 @@
 import { Writable } from 'node:stream';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import winston from 'winston';
+import { installNativeGate } from '../ai/native-gate';
 import { ModelRegistry } from '../ai/registry';
 import type { Logger } from '../log/logger';
 import { inThreadWork } from '../pipeline/stage-work';
-import { toWire, type FromWorker, type TaskTypes, type TaskName, type ToWorker, type WorkerInit } from './protocol';
+import { toWire, type FromWorker, type TaskTypes, type TaskName, type ToWorker, type WorkerData } from './protocol';
 
 const port = parentPort!;
-const { config } = workerData as WorkerInit;
+const { config, gate } = workerData as WorkerData;
+// Before any session opens: the pool stops this thread only between onnxruntime's native calls.
+installNativeGate(gate);
 const post = (m: FromWorker): void => port.postMessage(m);
 
 /**
