@@ -58,8 +58,12 @@ export async function startPipelineNode(
   return Object.assign(node, {
     registry: pipeline.registry,
     close: async () => {
-      await close();
-      await pipeline.close();
+      // The pool closes even when the receivers fail to: its workers must not be left inside a model run at exit.
+      try {
+        await close();
+      } finally {
+        await pipeline.close();
+      }
     },
   });
 }

@@ -23,10 +23,22 @@ export class NodeStoppingError extends Error {
   }
 }
 
+/** Gates of this process's live workers (a pool adds one per worker and drops it when the worker is gone). */
+const live = new Set<NativeGate>();
+
 /** The shared counters of one worker, as the pool (owner) sees them. */
 export class NativeGate {
   readonly buffer = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
   private readonly cells = new Int32Array(this.buffer);
+
+  constructor() {
+    live.add(this);
+  }
+
+  /** The worker is gone: nothing to wait for at exit. */
+  dispose(): void {
+    live.delete(this);
+  }
 
   /** No native call starts after this. */
   requestStop(): void {
@@ -47,6 +59,18 @@ export class NativeGate {
     }
     return true;
   }
+}
+
+/**
+ * Before `process.exit` on a path that skips the pools' close (a second stop signal, a failed shutdown): Node stops
+ * every worker on exit, so a worker inside a native call would abort the process there too. Raises stop on every
+ * live gate and waits up to `timeoutMs` for the calls in flight. Resolves false when one was still running.
+ */
+export async function stopNativeCalls(timeoutMs: number): Promise<boolean> {
+  const gates = [...live];
+  for (const g of gates) g.requestStop();
+  const results = await Promise.all(gates.map((g) => g.whenOutside(timeoutMs)));
+  return results.every(Boolean);
 }
 
 /** This thread's side of the gate (set by a pipeline worker at start; the event-loop thread has none). */

@@ -9,6 +9,7 @@ import type * as ort from 'onnxruntime-node';
 import type { Logger } from '../log/logger';
 import type { ModelRole } from '../series-id/roles';
 import { ModelPackageError } from './errors';
+import { NodeStoppingError } from './native-gate';
 import { checkGraph } from './graph-check';
 import { auxiliaryFeeds } from './feeds';
 import { ManifestError, parseManifest, type ModelManifest } from './manifest';
@@ -103,6 +104,7 @@ export async function loadPackage(dir: string, opts: SessionOptions, log?: Logge
   try {
     opened = await openSession(modelPath, opts, log);
   } catch (e) {
+    if (e instanceof NodeStoppingError) throw e;
     throw new ModelPackageError('session-failed', dir, `${tag}: ${(e as Error).message}`);
   }
   const problems = checkGraph(
@@ -208,6 +210,7 @@ export class ModelRegistry {
             warmUpMs = Math.round(await warmUp(m));
           } catch (e) {
             await m.session.release().catch(() => undefined);
+            if (e instanceof NodeStoppingError) throw e;
             throw new ModelPackageError('session-failed', p, `model package ${m.name} (${p}): warm-up forward failed: ${(e as Error).message}`);
           }
         }
@@ -215,6 +218,8 @@ export class ModelRegistry {
         reports.push({ dir: p, name: m.name, ok: true, executionProvider: m.executionProvider, ...(warmUpMs !== undefined ? { warmUpMs } : {}) });
         log?.info('model package loaded', { model: m.name, version: m.manifest.version, executionProvider: m.executionProvider, ...(warmUpMs !== undefined ? { warmUpMs } : {}) });
       } catch (e) {
+        // The worker is being stopped: stop loading (the remaining packages are not broken).
+        if (e instanceof NodeStoppingError) throw e;
         const err = e as Error;
         const reason = e instanceof ModelPackageError ? e.reason : 'load-failed';
         reports.push({ dir: p, ok: false, reason, message: err.message });

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Logger } from '../log/logger';
 import { identityModel } from './probe-model';
-import { nativeCall } from './native-gate';
+import { nativeCall, NodeStoppingError } from './native-gate';
 import type { ExecutionProviderName } from './providers';
 
 export type { ExecutionProviderName } from './providers';
@@ -120,10 +120,12 @@ export function providerSessionOptions(ep: ExecutionProviderName, opts: SessionO
   return options;
 }
 
-/** Every run of this session goes through the native-call gate (see native-gate.ts: a worker stops between runs). */
+/** Every run and the release of this session go through the native-call gate (native-gate.ts: a worker stops between calls). */
 function gateRuns(session: ort.InferenceSession): void {
   const run = session.run.bind(session) as (...a: unknown[]) => Promise<ort.InferenceSession.ReturnType>;
   session.run = ((...a: unknown[]) => nativeCall('a model run', () => run(...a))) as typeof session.run;
+  const release = session.release.bind(session);
+  session.release = () => nativeCall('releasing a model session', release);
 }
 
 /** Creates a session on the first provider that loads. Throws with every provider's error when none does. */
@@ -157,6 +159,8 @@ export async function openSession(modelPath: string | Uint8Array, opts: SessionO
       }
       return { session, executionProvider: ep, fallbacks };
     } catch (e) {
+      // The worker is being stopped: not a provider failure, and no other provider should be tried.
+      if (e instanceof NodeStoppingError) throw e;
       // onnxruntime's message starts with its source location: keep the sentence that says what went wrong.
       const msg = (e as Error).message.split('\n')[0]!.replace(/^.*was false\. /, '');
       fallbacks.push(`${ep}: ${msg}`);

@@ -32,8 +32,6 @@ interface Slot {
 }
 
 const RESPAWN_DELAY_MS = 1000;
-/** How long close() waits for a native model call to return (one patch: seconds) before it stops the worker anyway. */
-const NATIVE_RETURN_TIMEOUT_MS = 60_000;
 
 /**
  * Spawns the worker entry next to this module: compiled JavaScript in dist/, or, when running from the TypeScript
@@ -61,10 +59,15 @@ export class WorkerPool {
   private nextId = 1;
   private closed = false;
 
+  /**
+   * `stopWaitMs`: how long close() waits for a native onnxruntime call in flight (one window: seconds) before it
+   * terminates the worker anyway (pipeline.stopWaitSeconds).
+   */
   constructor(
     readonly size: number,
     private readonly init: WorkerInit,
     private readonly log: Logger,
+    private readonly stopWaitMs = init.config.pipeline.stopWaitSeconds * 1000,
   ) {
     if (!(size >= 1)) throw new Error('WorkerPool size must be >= 1');
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
@@ -116,11 +119,15 @@ export class WorkerPool {
         s.current = undefined;
         if (s.gate.inside > 0) {
           this.log.info('waiting for a model run to return before stopping its worker', { threadId: s.worker.threadId });
-          if (!(await s.gate.whenOutside(NATIVE_RETURN_TIMEOUT_MS))) {
-            this.log.error('a model run did not return in time; stopping its worker anyway', { threadId: s.worker.threadId, waitedMs: NATIVE_RETURN_TIMEOUT_MS });
+          if (!(await s.gate.whenOutside(this.stopWaitMs))) {
+            this.log.error('a model run did not return within pipeline.stopWaitSeconds; stopping its worker anyway (the process may abort)', {
+              threadId: s.worker.threadId,
+              waitedMs: this.stopWaitMs,
+            });
           }
         }
         await s.worker.terminate();
+        s.gate.dispose();
       }),
     );
   }
@@ -170,6 +177,7 @@ export class WorkerPool {
       for (const q of this.queue.splice(0)) q.reject(new Error(`a pipeline worker failed to start: ${why}`));
     }
     void slot.worker.terminate();
+    slot.gate.dispose();
     setTimeout(() => {
       if (this.closed) return;
       this.slots.push(this.spawn());

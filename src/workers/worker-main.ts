@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import winston from 'winston';
-import { installNativeGate } from '../ai/native-gate';
+import { installNativeGate, NodeStoppingError } from '../ai/native-gate';
 import { ModelRegistry } from '../ai/registry';
 import type { Logger } from '../log/logger';
 import { inThreadWork } from '../pipeline/stage-work';
@@ -64,4 +64,8 @@ async function main(): Promise<void> {
   post({ type: 'ready', models: registry.names() });
 }
 
-void main();
+main().catch((e: unknown) => {
+  // Stopped while loading its models: the pool is terminating this thread, nothing to report.
+  if (e instanceof NodeStoppingError) return;
+  throw e;
+});

@@ -1,5 +1,5 @@
 /** The native-call gate (src/ai/native-gate.ts) on its own: counting, refusing after a stop, waiting for a call. */
-import { installNativeGate, nativeCall, NativeGate, NodeStoppingError } from '../../src/ai/native-gate';
+import { installNativeGate, nativeCall, NativeGate, NodeStoppingError, stopNativeCalls } from '../../src/ai/native-gate';
 
 describe('native-call gate', () => {
   const gate = new NativeGate();
@@ -32,5 +32,26 @@ describe('native-call gate', () => {
     installNativeGate(fresh.buffer);
     await expect(nativeCall('x', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(fresh.inside).toBe(0);
+  });
+
+  it('stopNativeCalls stops every live gate and waits for the call in flight; a disposed gate is not waited for', async () => {
+    const a = new NativeGate();
+    const b = new NativeGate();
+    const gone = new NativeGate();
+    installNativeGate(a.buffer);
+    let release!: () => void;
+    const running = nativeCall('a model run', () => new Promise<void>((r) => (release = r)));
+    installNativeGate(gone.buffer);
+    const stuck = nativeCall('a model run', () => new Promise<void>(() => undefined));
+    gone.dispose();
+    expect(await stopNativeCalls(30)).toBe(false);
+    installNativeGate(b.buffer);
+    await expect(nativeCall('x', async () => 1)).rejects.toThrow(NodeStoppingError);
+    const waiting = stopNativeCalls(5000);
+    release();
+    expect(await waiting).toBe(true);
+    await running;
+    expect(gone.inside).toBe(1);
+    void stuck;
   });
 });

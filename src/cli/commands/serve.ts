@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../../config/load';
 import { deliveryConfigured } from '../../config/sections/delivery';
+import { stopNativeCalls } from '../../ai/native-gate';
 import { createLogger } from '../../log/logger';
 import { startPipelineNode } from '../../pipeline-node';
 import { startReceiver } from '../../cluster/receiver';
@@ -57,13 +58,22 @@ export function registerServeCommand(program: Command): void {
     });
 }
 
-/** SIGTERM/SIGINT: graceful close, then exit; a second signal exits at once. */
+/** How long an exit that skips the graceful close waits for a model call in flight (see stopNativeCalls). */
+const HARD_EXIT_WAIT_MS = 5000;
+
+/** Exits with `code` once no worker is inside an onnxruntime call (or after HARD_EXIT_WAIT_MS). */
+function exitAfterNativeCalls(code: number): void {
+  void stopNativeCalls(HARD_EXIT_WAIT_MS).finally(() => process.exit(code));
+}
+
+/** SIGTERM/SIGINT: graceful close, then exit; a second signal exits at once (after the model call in flight). */
 function onStopSignals(log: ReturnType<typeof createLogger>, close: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
       log.warn('second signal: exiting now', { signal });
-      process.exit(1);
+      exitAfterNativeCalls(1);
+      return;
     }
     stopping = true;
     log.info('shutting down', { signal });
@@ -71,7 +81,7 @@ function onStopSignals(log: ReturnType<typeof createLogger>, close: () => Promis
       () => process.exit(0),
       (e: unknown) => {
         log.error('error during shutdown', { error: (e as Error).message });
-        process.exit(1);
+        exitAfterNativeCalls(1);
       },
     );
   };

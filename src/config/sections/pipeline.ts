@@ -12,6 +12,13 @@ export const pipelineSection = z
      * holds its own onnxruntime sessions. 0 = run that work in the event-loop thread (not recommended for serve).
      */
     workers: z.number().int().min(0).default(1),
+    /**
+     * At a graceful stop, how long a worker inside one onnxruntime call (one window of a model run, or a session being
+     * opened) is waited for before it is terminated anyway. Terminating inside the call aborts the process, so the
+     * stop is then no longer clean (the job still resumes at the next start). Keep it under systemd's
+     * TimeoutStopSec (90 s in deploy/systemd) less the few seconds the receivers take to close.
+     */
+    stopWaitSeconds: z.number().int().min(1).max(3600).default(60),
     /** Optional local OpenAI-compatible endpoint for a GMMAS-GPT-style narrative; off by default. */
     llm: z
       .object({
